@@ -1,0 +1,54 @@
+package io.pgbackup.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.config.PgBackupConfig;
+
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+
+/** What every subcommand shares: its context, the verbose flag, and rendering helpers. */
+abstract class BaseCommand implements Callable<Integer> {
+    CliContext context;
+
+    @Override
+    public final Integer call() throws Exception {
+        return execute();
+    }
+
+    /** Does the work; returns the exit code (failures are thrown as PgBackupException). */
+    protected abstract int execute() throws Exception;
+
+    protected PgBackupConfig config() {
+        return PgBackupConfig.fromEnvironment(context.env());
+    }
+
+    protected PgBackup pgBackup() {
+        return PgBackup.create(config());
+    }
+
+    protected PrintStream out() {
+        return context.out();
+    }
+
+    protected PrintStream err() {
+        return context.err();
+    }
+
+    /** Prints {@code value} as pretty JSON on stdout (for --json). */
+    protected void printJson(Object value) {
+        try {
+            out().println(JSON.writeValueAsString(value));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+}

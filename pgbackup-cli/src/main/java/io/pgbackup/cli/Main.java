@@ -1,0 +1,110 @@
+package io.pgbackup.cli;
+
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.PgBackupVersion;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Map;
+
+/**
+ * {@code pgbackup}: parses, calls pgbackup-core, renders. Exit codes: 0 success, 1 failure,
+ * 2 usage error (bad flag, bad setting). Errors are one line on stderr; {@code -v} adds the stack.
+ */
+@Command(name = "pgbackup", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "PostgreSQL WAL archiving, base backups and point-in-time recovery.",
+        subcommands = {
+                InitCommand.class,
+                BackupCommand.class,
+                ListCommand.class,
+                StatusCommand.class,
+                RestoreCommand.class,
+                VerifyCommand.class,
+                CleanupCommand.class,
+                SyncCommand.class,
+                DemoCommand.class,
+                CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Mixin
+    VerboseOption verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.getenv(), System.out, System.err));
+    }
+
+    /** Runs one command line against {@code env}; returns the exit code. In-process tests call this. */
+    public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        boolean verbose = VerboseOption.requested(args);
+        Logging.configure(verbose);
+        CliContext context = new CliContext(env, out, err, verbose);
+        CommandLine commandLine = new CommandLine(new Main(), new CommandFactory(context));
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setParameterExceptionHandler(Main::onBadUsage);
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> onFailure(ex, cmd, context));
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static int onBadUsage(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("pgbackup: " + ex.getMessage());
+        err.println("Usage: " + cmd.getHelp().synopsis(0).strip() + "  (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        return 2;
+    }
+
+    private static int onFailure(Exception ex, CommandLine cmd, CliContext context) {
+        PrintWriter err = cmd.getErr();
+        if (ex instanceof PgBackupException failure) {
+            err.println("pgbackup: " + failure.getMessage());
+            if (context.verbose()) {
+                ex.printStackTrace(err);
+            }
+            return failure.code().isUsageError() ? 2 : 1;
+        }
+        err.println("pgbackup: unexpected error: " + ex + (context.verbose() ? "" : " (run with -v for details)"));
+        if (context.verbose()) {
+            ex.printStackTrace(err);
+        }
+        return 1;
+    }
+
+    /** {@code --version}: the library's version and the JVM's. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"pgbackup " + PgBackupVersion.get(),
+                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+
+    /** Hands each command the CLI context (environment, streams) instead of a static. */
+    private static final class CommandFactory implements CommandLine.IFactory {
+        private final CliContext context;
+        private final CommandLine.IFactory fallback = CommandLine.defaultFactory();
+
+        CommandFactory(CliContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            K instance = fallback.create(cls);
+            if (instance instanceof BaseCommand command) {
+                command.context = context;
+            }
+            return instance;
+        }
+    }
+}

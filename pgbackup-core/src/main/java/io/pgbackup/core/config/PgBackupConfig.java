@@ -1,0 +1,385 @@
+package io.pgbackup.core.config;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.storage.Compression;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything pgbackup needs to know, immutable once built. Built from the environment
+ * ({@link #fromEnvironment()}, the spec's variables and defaults) or by {@link #builder()} when
+ * embedding. Malformed values are rejected when the config is built; a value that only some
+ * commands need (the database user, PGDATA) is demanded by those commands through the
+ * {@code require...} accessors, so {@code list} does not ask for a password.
+ *
+ * <p>{@link #toString()} masks the password; no accessor hands it to anything but a child
+ * process environment or the JDBC driver.
+ */
+public final class PgBackupConfig {
+    public static final String PG_USER_NAME = "PG_USER_NAME";
+    public static final String PG_PASSWORD = "PG_PASSWORD";
+    public static final String PG_DB_NAME = "PG_DB_NAME";
+    public static final String PG_HOST = "PG_HOST";
+    public static final String PG_PORT = "PG_PORT";
+    public static final String PG_BACKUP_DIR = "PG_BACKUP_DIR";
+    public static final String PGDATA = "PGDATA";
+    public static final String PG_BACKUP_RETAIN_DAYS = "PG_BACKUP_RETAIN_DAYS";
+    public static final String PG_BACKUP_RETAIN_COUNT = "PG_BACKUP_RETAIN_COUNT";
+    public static final String PG_BACKUP_RETAIN_WAL_DAYS = "PG_BACKUP_RETAIN_WAL_DAYS";
+    public static final String PG_BACKUP_REMOTE_HOST = "PG_BACKUP_REMOTE_HOST";
+    public static final String PG_BACKUP_REMOTE_USER = "PG_BACKUP_REMOTE_USER";
+    public static final String PG_BACKUP_REMOTE_DIR = "PG_BACKUP_REMOTE_DIR";
+    public static final String PG_BACKUP_REMOTE_PORT = "PG_BACKUP_REMOTE_PORT";
+    public static final String PG_BACKUP_COMPRESS = "PG_BACKUP_COMPRESS";
+    public static final String PG_BIN = "PG_BIN";
+
+    private final String user;
+    private final String password;
+    private final String database;
+    private final String host;
+    private final int port;
+    private final Path backupDir;
+    private final Path pgData;
+    private final int retainDays;
+    private final int retainCount;
+    private final int retainWalDays;
+    private final RemoteConfig remote;
+    private final Compression compression;
+    private final Path pgBin;
+
+    private PgBackupConfig(Builder b) {
+        this.user = blankToNull(b.user);
+        this.password = b.password == null || b.password.isEmpty() ? null : b.password;
+        this.database = blankToNull(b.database);
+        this.host = b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host;
+        this.port = checkPort(PG_PORT, b.port);
+        this.backupDir = b.backupDir == null ? null : checkAbsolute(PG_BACKUP_DIR, b.backupDir);
+        this.pgData = b.pgData == null ? null : checkAbsolute(PGDATA, b.pgData);
+        this.retainDays = checkNonNegative(PG_BACKUP_RETAIN_DAYS, b.retainDays);
+        this.retainCount = checkNonNegative(PG_BACKUP_RETAIN_COUNT, b.retainCount);
+        this.retainWalDays = checkNonNegative(PG_BACKUP_RETAIN_WAL_DAYS, b.retainWalDays);
+        this.compression = Objects.requireNonNull(b.compression, "compression");
+        this.pgBin = b.pgBin == null ? null : checkAbsolute(PG_BIN, b.pgBin);
+        if (b.remoteHost == null || b.remoteHost.isBlank()) {
+            this.remote = null;
+        } else {
+            String remoteUser = b.remoteUser == null || b.remoteUser.isBlank()
+                    ? System.getProperty("user.name") : b.remoteUser;
+            String remoteDir = b.remoteDir == null || b.remoteDir.isBlank()
+                    ? (backupDir == null ? null : backupDir.toString()) : b.remoteDir;
+            if (remoteDir == null) {
+                throw invalid(PG_BACKUP_REMOTE_DIR + " is not set and there is no " + PG_BACKUP_DIR
+                        + " to default to: set " + PG_BACKUP_DIR);
+            }
+            this.remote = new RemoteConfig(b.remoteHost, remoteUser, remoteDir,
+                    checkPort(PG_BACKUP_REMOTE_PORT, b.remotePort));
+        }
+    }
+
+    /** Reads the process environment. */
+    public static PgBackupConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /** Reads the spec's variables from {@code env}; unset optional ones take the spec's defaults. */
+    public static PgBackupConfig fromEnvironment(Map<String, String> env) {
+        Builder b = builder()
+                .user(env.get(PG_USER_NAME))
+                .password(env.get(PG_PASSWORD))
+                .database(env.get(PG_DB_NAME))
+                .host(env.get(PG_HOST))
+                .port(parseInt(env, PG_PORT, 5432))
+                .retainDays(parseInt(env, PG_BACKUP_RETAIN_DAYS, 7))
+                .retainCount(parseInt(env, PG_BACKUP_RETAIN_COUNT, 3))
+                .retainWalDays(parseInt(env, PG_BACKUP_RETAIN_WAL_DAYS, 14))
+                .remote(env.get(PG_BACKUP_REMOTE_HOST), env.get(PG_BACKUP_REMOTE_USER),
+                        env.get(PG_BACKUP_REMOTE_DIR), parseInt(env, PG_BACKUP_REMOTE_PORT, 22));
+        b.backupDir = parsePath(env, PG_BACKUP_DIR);
+        b.pgData = parsePath(env, PGDATA);
+        b.pgBin = parsePath(env, PG_BIN);
+        String compress = env.get(PG_BACKUP_COMPRESS);
+        if (compress != null && !compress.isBlank()) {
+            b.compression(Compression.parse(PG_BACKUP_COMPRESS, compress));
+        }
+        return b.build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this config's values, for deriving a variant. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.user = user;
+        b.password = password;
+        b.database = database;
+        b.host = host;
+        b.port = port;
+        b.backupDir = backupDir;
+        b.pgData = pgData;
+        b.retainDays = retainDays;
+        b.retainCount = retainCount;
+        b.retainWalDays = retainWalDays;
+        b.compression = compression;
+        b.pgBin = pgBin;
+        if (remote != null) {
+            b.remoteHost = remote.host();
+            b.remoteUser = remote.user();
+            b.remoteDir = remote.dir();
+            b.remotePort = remote.port();
+        }
+        return b;
+    }
+
+    public Optional<String> user() {
+        return Optional.ofNullable(user);
+    }
+
+    public String requireUser() {
+        return require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
+    }
+
+    /** Whether a password was configured; the password itself only reaches {@link #childEnvironment()} and JDBC. */
+    public boolean hasPassword() {
+        return password != null;
+    }
+
+    /** The password, for the JDBC driver's properties. Never log or print it. */
+    public Optional<String> passwordForDriver() {
+        return Optional.ofNullable(password);
+    }
+
+    public Optional<String> database() {
+        return Optional.ofNullable(database);
+    }
+
+    public String requireDatabase() {
+        return require(database, PG_DB_NAME, "the database to connect to");
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Optional<Path> backupDir() {
+        return Optional.ofNullable(backupDir);
+    }
+
+    public Path requireBackupDir() {
+        if (backupDir == null) {
+            throw invalid(PG_BACKUP_DIR + " is not set: set it to an absolute path for backups, e.g. "
+                    + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
+        }
+        return backupDir;
+    }
+
+    public Optional<Path> pgData() {
+        return Optional.ofNullable(pgData);
+    }
+
+    public int retainDays() {
+        return retainDays;
+    }
+
+    public int retainCount() {
+        return retainCount;
+    }
+
+    public int retainWalDays() {
+        return retainWalDays;
+    }
+
+    public Optional<RemoteConfig> remote() {
+        return Optional.ofNullable(remote);
+    }
+
+    public Compression compression() {
+        return compression;
+    }
+
+    public Optional<Path> pgBin() {
+        return Optional.ofNullable(pgBin);
+    }
+
+    /**
+     * The variables a libpq child (pg_basebackup, psql) needs: the password travels here, in
+     * {@code PGPASSWORD}, never on the command line. Without a configured password the child falls
+     * back to the user's own {@code .pgpass}.
+     */
+    public Map<String, String> childEnvironment() {
+        return password == null ? Map.of() : Map.of("PGPASSWORD", password);
+    }
+
+    @Override
+    public String toString() {
+        return "PgBackupConfig{user=" + user + ", password=" + (password == null ? "(not set)" : "****")
+                + ", database=" + database + ", host=" + host + ", port=" + port
+                + ", backupDir=" + backupDir + ", pgData=" + pgData + ", retainDays=" + retainDays
+                + ", retainCount=" + retainCount + ", retainWalDays=" + retainWalDays
+                + ", remote=" + remote + ", compression=" + compression + "}";
+    }
+
+    private static String require(String value, String variable, String what) {
+        if (value == null) {
+            throw invalid(variable + " is not set: set it to " + what);
+        }
+        return value;
+    }
+
+    private static PgBackupException invalid(String message) {
+        return new PgBackupException(ErrorCode.INVALID_CONFIG, message);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    private static int parseInt(Map<String, String> env, String variable, int fallback) {
+        String raw = env.get(variable);
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(raw.trim());
+        } catch (NumberFormatException e) {
+            throw invalid(variable + "='" + raw + "' is not a whole number: set it to e.g. " + fallback);
+        }
+    }
+
+    private static Path parsePath(Map<String, String> env, String variable) {
+        String raw = env.get(variable);
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        Path path = Path.of(raw);
+        checkAbsolute(variable, path);
+        return path;
+    }
+
+    private static Path checkAbsolute(String variable, Path path) {
+        if (!path.isAbsolute()) {
+            throw invalid(variable + "='" + path + "' is a relative path: use an absolute path, e.g. "
+                    + Path.of(path.toString()).toAbsolutePath().normalize());
+        }
+        return path.normalize();
+    }
+
+    private static int checkPort(String variable, int port) {
+        if (port < 1 || port > 65535) {
+            throw invalid(variable + "=" + port + " is not a TCP port: use a number from 1 to 65535");
+        }
+        return port;
+    }
+
+    private static int checkNonNegative(String variable, int value) {
+        if (value < 0) {
+            throw invalid(variable + "=" + value + " is negative: use 0 or more");
+        }
+        return value;
+    }
+
+    /** Mutable builder; {@link #build()} validates once and returns the immutable config. */
+    public static final class Builder {
+        private String user;
+        private String password;
+        private String database;
+        private String host;
+        private int port = 5432;
+        private Path backupDir;
+        private Path pgData;
+        private int retainDays = 7;
+        private int retainCount = 3;
+        private int retainWalDays = 14;
+        private String remoteHost;
+        private String remoteUser;
+        private String remoteDir;
+        private int remotePort = 22;
+        private Compression compression = Compression.DEFAULT;
+        private Path pgBin;
+
+        private Builder() {
+        }
+
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        public Builder database(String database) {
+            this.database = database;
+            return this;
+        }
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder backupDir(Path backupDir) {
+            this.backupDir = backupDir;
+            return this;
+        }
+
+        public Builder pgData(Path pgData) {
+            this.pgData = pgData;
+            return this;
+        }
+
+        public Builder retainDays(int retainDays) {
+            this.retainDays = retainDays;
+            return this;
+        }
+
+        public Builder retainCount(int retainCount) {
+            this.retainCount = retainCount;
+            return this;
+        }
+
+        public Builder retainWalDays(int retainWalDays) {
+            this.retainWalDays = retainWalDays;
+            return this;
+        }
+
+        /** Remote sync target; a null or blank host disables remote sync. */
+        public Builder remote(String host, String user, String dir, int port) {
+            this.remoteHost = host;
+            this.remoteUser = user;
+            this.remoteDir = dir;
+            this.remotePort = port;
+            return this;
+        }
+
+        public Builder compression(Compression compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        public Builder pgBin(Path pgBin) {
+            this.pgBin = pgBin;
+            return this;
+        }
+
+        public PgBackupConfig build() {
+            return new PgBackupConfig(this);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.pgbackup.core.process;
+
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteWatchdog;
+import org.apache.commons.exec.LogOutputStream;
+import org.apache.commons.exec.PumpStreamHandler;
+import org.apache.commons.exec.environment.EnvironmentUtils;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** {@link ProcessRunner} on Apache Commons Exec: arguments are passed as-is, never through a shell. */
+public final class CommonsExecProcessRunner implements ProcessRunner {
+    /** Captured output is cut beyond this, so a chatty program cannot exhaust memory. */
+    private static final int CAPTURE_LIMIT = 1 << 20;
+
+    @Override
+    public ProcessResult run(ProcessSpec spec) throws IOException {
+        CommandLine line = new CommandLine(spec.command().get(0));
+        for (String arg : spec.command().subList(1, spec.command().size())) {
+            line.addArgument(arg, false);
+        }
+        BoundedBuffer stdout = new BoundedBuffer();
+        BoundedBuffer stderr = new BoundedBuffer();
+        OutputStream stdoutTarget = spec.stdoutSink() != null ? spec.stdoutSink() : stdout;
+        OutputStream stderrTarget = spec.stderrListener() == null ? stderr : new LineTee(stderr, spec);
+
+        DefaultExecutor.Builder<?> builder = DefaultExecutor.builder();
+        if (spec.workingDirectory() != null) {
+            builder.setWorkingDirectory(spec.workingDirectory().toFile());
+        }
+        DefaultExecutor executor = builder.get();
+        executor.setExitValues(null);
+        executor.setStreamHandler(new PumpStreamHandler(stdoutTarget, stderrTarget));
+        ExecuteWatchdog watchdog = null;
+        if (spec.timeout() != null) {
+            watchdog = ExecuteWatchdog.builder().setTimeout(spec.timeout()).get();
+            executor.setWatchdog(watchdog);
+        }
+        Map<String, String> environment = EnvironmentUtils.getProcEnvironment();
+        environment.putAll(spec.environment());
+        int exit;
+        try {
+            exit = executor.execute(line, environment);
+        } catch (ExecuteException e) {
+            // Only thrown for start failures here, since every exit value is accepted.
+            throw new IOException("cannot run " + spec.programName() + ": " + e.getMessage(), e);
+        }
+        stderrTarget.flush();
+        boolean timedOut = watchdog != null && watchdog.killedProcess();
+        return new ProcessResult(exit, stdout.text(), stderr.text(), timedOut);
+    }
+
+    private static final class BoundedBuffer extends ByteArrayOutputStream {
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            int room = CAPTURE_LIMIT - count;
+            if (room > 0) {
+                super.write(b, off, Math.min(room, len));
+            }
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (count < CAPTURE_LIMIT) {
+                super.write(b);
+            }
+        }
+
+        String text() {
+            return toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Captures standard error and hands each line (CR or LF ended, as progress output uses) to the listener. */
+    private static final class LineTee extends LogOutputStream {
+        private final OutputStream capture;
+        private final ProcessSpec spec;
+
+        LineTee(OutputStream capture, ProcessSpec spec) {
+            this.capture = capture;
+            this.spec = spec;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            capture.write(b);
+            super.write(b == '\r' ? '\n' : b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            for (int i = off; i < off + len; i++) {
+                write(b[i]);
+            }
+        }
+
+        @Override
+        protected void processLine(String line, int level) {
+            spec.stderrListener().accept(line);
+        }
+    }
+}

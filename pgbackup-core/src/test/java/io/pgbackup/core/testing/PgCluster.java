@@ -1,0 +1,315 @@
+package io.pgbackup.core.testing;
+
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.postgres.PgBinaries;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real PostgreSQL cluster for tests, created with the local binaries ({@code PG_BIN}, else
+ * {@code pg_config --bindir}, else {@code /usr/lib/postgresql/N/bin}) in a directory the test owns,
+ * listening on a free port on 127.0.0.1 with its socket in its own directory. The superuser has a
+ * random password and TCP connections must use it (scram-sha-256), as in production.
+ *
+ * <p>initdb and postgres refuse to run as root; when Maven runs as root the build forks the test
+ * JVM as an unprivileged user (see the parent POM), so this class never needs root tricks.
+ */
+public final class PgCluster implements AutoCloseable {
+    public static final String SUPERUSER = "pgbackup_test";
+    public static final String DATABASE = "postgres";
+
+    private static PgBinaries binaries;
+
+    private final Path dataDir;
+    private final Path socketDir;
+    private final Path logFile;
+    private final int port;
+    private final String password;
+    private boolean running;
+
+    private PgCluster(Path dataDir, Path socketDir, int port, String password) {
+        this.dataDir = dataDir;
+        this.socketDir = socketDir;
+        this.logFile = socketDir.resolve("postgres.log");
+        this.port = port;
+        this.password = password;
+    }
+
+    /** PostgreSQL's programs on this machine, found once per JVM. */
+    public static synchronized PgBinaries binaries() {
+        if (binaries == null) {
+            String pgBin = System.getenv("PG_BIN");
+            binaries = PgBinaries.discover(pgBin == null || pgBin.isBlank() ? Optional.empty() : Optional.of(Path.of(pgBin)));
+        }
+        return binaries;
+    }
+
+    /** Creates and starts a new cluster in {@code workDir/data} with archiving-ready defaults plus {@code extraSettings}. */
+    public static PgCluster create(Path workDir, Map<String, String> extraSettings) throws IOException {
+        refuseRoot();
+        Path dataDir = workDir.resolve("data");
+        Path socketDir = Files.createDirectories(workDir.resolve("run"));
+        String password = "pw-" + UUID.randomUUID();
+        Path pwFile = workDir.resolve("pwfile");
+        Files.writeString(pwFile, password + "\n");
+        run(List.of(binaries().tool("initdb").toString(), "-D", dataDir.toString(), "-U", SUPERUSER,
+                "--pwfile=" + pwFile, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8",
+                "--locale=C", "--data-checksums", "--no-sync"), Duration.ofMinutes(2));
+        Files.delete(pwFile);
+        PgCluster cluster = new PgCluster(dataDir, socketDir, freePort(), password);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("listen_addresses", "'127.0.0.1'");
+        settings.put("port", String.valueOf(cluster.port));
+        settings.put("unix_socket_directories", "'" + socketDir + "'");
+        settings.put("wal_level", "replica");
+        settings.put("max_wal_senders", "10");
+        settings.put("fsync", "off");
+        settings.put("shared_buffers", "32MB");
+        settings.put("max_connections", "30");
+        extraSettings.forEach(settings::put);
+        cluster.appendSettings(settings);
+        cluster.start();
+        return cluster;
+    }
+
+    public static PgCluster create(Path workDir) throws IOException {
+        return create(workDir, Map.of());
+    }
+
+    /**
+     * Wraps an existing data directory (a restored copy) and starts it on a fresh port, with its
+     * socket in {@code runDir}. {@code password} is the superuser's from the original cluster.
+     */
+    public static PgCluster startExisting(Path dataDir, Path runDir, String password) throws IOException {
+        refuseRoot();
+        Files.createDirectories(runDir);
+        PgCluster cluster = new PgCluster(dataDir, runDir, freePort(), password);
+        cluster.appendSettings(Map.of("port", String.valueOf(cluster.port),
+                "unix_socket_directories", "'" + runDir + "'",
+                "archive_mode", "off"));
+        cluster.start();
+        return cluster;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public Path socketDir() {
+        return socketDir;
+    }
+
+    public Path logFile() {
+        return logFile;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** A configuration pointing pgbackup at this cluster and {@code backupDir}. */
+    public PgBackupConfig config(Path backupDir) {
+        return PgBackupConfig.builder().user(SUPERUSER).password(password).database(DATABASE)
+                .host("127.0.0.1").port(port).backupDir(backupDir).pgData(dataDir)
+                .pgBin(binaries().binDir()).build();
+    }
+
+    /** The spec's environment variables for this cluster and {@code backupDir}, for driving the CLI. */
+    public Map<String, String> environment(Path backupDir) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PG_USER_NAME", SUPERUSER);
+        env.put("PG_PASSWORD", password);
+        env.put("PG_DB_NAME", DATABASE);
+        env.put("PG_HOST", "127.0.0.1");
+        env.put("PG_PORT", String.valueOf(port));
+        env.put("PG_BACKUP_DIR", backupDir.toString());
+        env.put("PGDATA", dataDir.toString());
+        env.put("PG_BIN", binaries().binDir().toString());
+        return env;
+    }
+
+    public void appendSettings(Map<String, String> settings) throws IOException {
+        StringBuilder text = new StringBuilder("\n# pgbackup test fixture\n");
+        settings.forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+        Files.writeString(dataDir.resolve("postgresql.conf"), text.toString(), StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    public synchronized void start() throws IOException {
+        run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", logFile.toString(),
+                "-w", "-t", "120", "start"), Duration.ofMinutes(3));
+        running = true;
+    }
+
+    public synchronized void stop() throws IOException {
+        if (running) {
+            run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w",
+                    "-t", "120", "stop"), Duration.ofMinutes(3));
+            running = false;
+        }
+    }
+
+    public void restart() throws IOException {
+        stop();
+        start();
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    public Connection connect() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", SUPERUSER);
+        p.setProperty("password", password);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE, p);
+    }
+
+    public void execute(String... statements) throws SQLException {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        }
+    }
+
+    /** The first column of the first row, as text (null when there is no row). */
+    public String queryString(String sql) throws SQLException {
+        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    public long queryLong(String sql) throws SQLException {
+        return Long.parseLong(queryString(sql));
+    }
+
+    /** Forces a WAL switch after making sure the current segment has a record in it; returns the finished segment's name. */
+    public String switchWal() throws SQLException {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT txid_current()");
+            try (ResultSet rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        }
+    }
+
+    /** Polls until {@code condition} holds or {@code limit} passes; for waiting on the archiver. */
+    public static void await(Duration limit, String what, CheckedCondition condition) throws Exception {
+        Instant deadline = Instant.now().plus(limit);
+        while (!condition.holds()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out after " + limit + " waiting for " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+    }
+
+    /** Waits until the server answers and has left recovery (a restored copy that promoted). */
+    public void awaitPromoted(Duration limit) throws Exception {
+        await(limit, "recovery to end and promote in " + dataDir + " (log: " + logFile + ")", () -> {
+            try {
+                return "f".equals(queryString("SELECT pg_is_in_recovery()"));
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+
+    public String log() {
+        try {
+            return Files.readString(logFile);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        try {
+            run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w",
+                    "-t", "60", "stop"), Duration.ofMinutes(2));
+        } catch (IOException e) {
+            // best effort: the test's temp directory removal follows
+        }
+        running = false;
+    }
+
+    @FunctionalInterface
+    public interface CheckedCondition {
+        boolean holds() throws Exception;
+    }
+
+    /** Runs a program to completion, failing with its output when it fails. */
+    public static String run(List<String> command, Duration limit) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
+        Path out = Files.createTempFile("pgcluster-", ".out");
+        pb.redirectOutput(out.toFile());
+        Process process = pb.start();
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish within " + limit);
+            }
+            String output = Files.readString(out);
+            if (process.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "):\n" + output);
+            }
+            return output;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted", e);
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** A private temporary directory (0700), for tests that need one outside JUnit's @TempDir. */
+    public static Path privateTempDir(String prefix) throws IOException {
+        return Files.createTempDirectory(prefix, PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+    }
+
+    private static void refuseRoot() {
+        if ("root".equals(System.getProperty("user.name"))) {
+            throw new IllegalStateException("PostgreSQL refuses to run as root: run the tests as an ordinary user"
+                    + " (Maven run as root forks the test JVM as 'postgres' through .ci/test-user-jvm/bin/java)");
+        }
+    }
+}
