@@ -1,11 +1,52 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupOptions;
+import io.pgbackup.core.storage.Compression;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "backup", description = "Take a base backup with pg_basebackup.")
+import java.util.Optional;
+
+@Command(name = "backup", description = "Take a base backup with pg_basebackup (tar, compressed, streamed WAL, manifest).")
 final class BackupCommand extends BaseCommand {
+    @Option(names = "--compress", paramLabel = "METHOD",
+            description = "Compression of the tar files (default: PG_BACKUP_COMPRESS, else gzip).")
+    String compress;
+
+    @Option(names = "--checkpoint", paramLabel = "fast|spread", defaultValue = "fast",
+            description = "fast (default): start at once; spread: gentler on a busy server.")
+    String checkpoint;
+
+    @Option(names = "--json", description = "Print the new backup as JSON.")
+    boolean json;
+
     @Override
     protected int execute() {
-        throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "'backup' is not built yet");
+        if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
+            throw new picocli.CommandLine.ParameterException(spec(), "--checkpoint must be fast or spread, not '" + checkpoint + "'");
+        }
+        PgBackup pg = pgBackup();
+        BackupOptions options = BackupOptions.defaults().withFastCheckpoint(checkpoint.equals("fast"));
+        if (compress != null) {
+            options = options.withCompression(Compression.parse("--compress", compress));
+        }
+        if (System.console() != null && !json) {
+            options = options.withProgress(line -> err().print("\r" + line));
+        }
+        BackupInfo backup = pg.backups().backup(options);
+        if (System.console() != null && !json) {
+            err().println();
+        }
+        if (json) {
+            printJson(backup);
+        } else {
+            out().printf("backup %s complete: %s stored (database %s) in %s, %s, WAL %s..%s%n", backup.id(),
+                    Format.bytes(backup.storedBytes()), Format.bytes(backup.manifest().databaseSizeBytes()),
+                    Format.duration(backup.manifest().duration()), Format.rate(backup.throughputBytesPerSecond()),
+                    backup.manifest().startWalFile(), backup.manifest().stopWalFile());
+        }
+        return 0;
     }
 }

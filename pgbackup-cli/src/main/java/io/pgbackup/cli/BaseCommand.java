@@ -14,6 +14,13 @@ import java.util.concurrent.Callable;
 abstract class BaseCommand implements Callable<Integer> {
     CliContext context;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    protected picocli.CommandLine spec() {
+        return spec.commandLine();
+    }
+
     @Override
     public final Integer call() throws Exception {
         return execute();

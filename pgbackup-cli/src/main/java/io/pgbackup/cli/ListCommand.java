@@ -1,11 +1,37 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupManifest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "list", description = "List the backups in the repository.")
+import java.time.Instant;
+import java.util.List;
+
+@Command(name = "list", description = "List the backups in the repository, newest last.")
 final class ListCommand extends BaseCommand {
+    @Option(names = "--json", description = "Print the backups as a JSON array.")
+    boolean json;
+
     @Override
     protected int execute() {
-        throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "'list' is not built yet");
+        List<BackupInfo> backups = pgBackup().backups().list();
+        if (json) {
+            printJson(backups);
+            return 0;
+        }
+        if (backups.isEmpty()) {
+            out().println("no backups yet in " + config().requireBackupDir() + " (run 'pgbackup backup')");
+            return 0;
+        }
+        Instant now = Instant.now();
+        out().printf("%-15s  %7s  %10s  %9s  %-49s  %s%n", "ID", "AGE", "SIZE", "DURATION", "WAL RANGE", "POSTGRESQL");
+        for (BackupInfo b : backups) {
+            BackupManifest m = b.manifest();
+            out().printf("%-15s  %7s  %10s  %9s  %-49s  %s%n", b.id(), Format.age(b.age(now)),
+                    Format.bytes(b.storedBytes()), Format.duration(m.duration()),
+                    m.startWalFile() + ".." + m.stopWalFile(), m.postgresVersion());
+        }
+        return 0;
     }
 }

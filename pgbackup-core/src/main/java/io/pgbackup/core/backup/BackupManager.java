@@ -1,5 +1,25 @@
 package io.pgbackup.core.backup;
 
+import java.util.List;
+import java.util.Optional;
+
 /** Takes base backups with pg_basebackup and lists the repository's backups. */
 public interface BackupManager {
+    /**
+     * Takes a base backup. It appears in {@link #list()} only once complete: a failed or
+     * interrupted backup leaves nothing behind in {@code base/}.
+     */
+    BackupInfo backup(BackupOptions options);
+
+    /** Complete backups, oldest first. */
+    List<BackupInfo> list();
+
+    /** The backup with this id, or a usage error naming the ids that exist. */
+    BackupInfo get(String id);
+
+    /** The newest complete backup, if any. */
+    default Optional<BackupInfo> latest() {
+        List<BackupInfo> all = list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
 }

@@ -1,12 +1,382 @@
 package io.pgbackup.core.backup;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.PgBackupVersion;
+import io.pgbackup.core.archive.WalSegmentName;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.postgres.ServerInfo;
+import io.pgbackup.core.process.ProcessResult;
+import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.storage.AtomicFiles;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.storage.RepositoryLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The production {@link BackupManager}. */
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Backups with {@code pg_basebackup -Ft -X stream} into a hidden staging directory inside
+ * {@code base/}; the tars are compressed, checksummed and described by the manifest, and only then
+ * is the directory renamed to its id. Anything that fails before the rename removes the staging
+ * directory, so {@code base/} shows complete backups only.
+ */
 public final class DefaultBackupManager implements BackupManager {
+    private static final Logger log = LoggerFactory.getLogger(DefaultBackupManager.class);
+    private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
+    private static final Pattern START_POINT = Pattern.compile("write-ahead log start point: (\\S+) on timeline (\\d+)");
+    private static final Pattern END_POINT = Pattern.compile("write-ahead log end point: (\\S+)");
+    static final String BASE_TAR = "base.tar";
+    static final String WAL_TAR = "pg_wal.tar";
+    static final String PG_MANIFEST = "backup_manifest";
+
     private final PgBackupContext context;
+    private final ManifestCodec codec = new ManifestCodec();
 
     public DefaultBackupManager(PgBackupContext context) {
         this.context = context;
+    }
+
+    @Override
+    public BackupInfo backup(BackupOptions options) {
+        Repository repository = context.repository();
+        repository.requireInitialized();
+        PgBackupConfig config = context.config();
+        Compression compression = options.compression().orElse(config.compression());
+        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "backup")) {
+            removeStaleStaging(repository);
+            ServerFacts server = readServer();
+            refuseForeignCluster(server.info().systemIdentifier());
+            OffsetDateTime start = OffsetDateTime.now(context.clock());
+            String id = freeId(repository, start.toLocalDateTime());
+            Path staging = createStaging(repository, id);
+            AtomicBoolean finished = new AtomicBoolean();
+            Thread cleanup = new Thread(() -> {
+                if (!finished.get()) {
+                    deleteQuietly(staging);
+                }
+            }, "pgbackup-staging-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                BackupInfo info = runBackup(repository, id, staging, start, server, compression, options);
+                finished.set(true);
+                return info;
+            } catch (RuntimeException e) {
+                deleteQuietly(staging);
+                throw e;
+            } finally {
+                finished.set(true);
+                removeHook(cleanup);
+            }
+        }
+    }
+
+    private BackupInfo runBackup(Repository repository, String id, Path staging, OffsetDateTime start,
+                                 ServerFacts server, Compression compression, BackupOptions options) {
+        PgBackupConfig config = context.config();
+        List<String> command = new ArrayList<>(List.of(
+                context.binaries().tool("pg_basebackup").toString(),
+                "--host=" + config.host(), "--port=" + config.port(), "--username=" + config.requireUser(),
+                "--pgdata=" + staging, "--format=tar", "--wal-method=stream",
+                "--checkpoint=" + (options.fastCheckpoint() ? "fast" : "spread"),
+                "--label=pgbackup " + id, "--no-password", "--verbose", "--progress"));
+        Map<String, String> env = new LinkedHashMap<>(config.childEnvironment());
+        env.put("PGAPPNAME", "pgbackup");
+        env.put("PGCONNECT_TIMEOUT", "10");
+        env.put("PGDATABASE", config.database().orElse("postgres"));
+        ProcessSpec spec = ProcessSpec.of(command).withEnvironment(env).withStderrListener(options.progress());
+        ProcessResult result;
+        try {
+            log.debug("running {}", spec);
+            result = context.processRunner().run(spec);
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: " + e.getMessage(), e);
+        }
+        if (!result.succeeded()) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: "
+                    + explain(result.lastErrorLine()));
+        }
+        try {
+            WalRange range = walRange(staging, result.stderr());
+            List<BackupManifest.BackupFile> files = new ArrayList<>();
+            files.add(compress(staging, BASE_TAR, compression));
+            files.add(compress(staging, WAL_TAR, compression));
+            if (Files.exists(staging.resolve(PG_MANIFEST))) {
+                files.add(describe(staging.resolve(PG_MANIFEST)));
+            }
+            OffsetDateTime end = OffsetDateTime.now(context.clock());
+            long segmentSize = server.info().walSegmentSize();
+            BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, id, "pgbackup " + id,
+                    start, end, Duration.between(start, end).toMillis(), PgBackupVersion.get(),
+                    server.info().version(), server.info().versionNum(), server.info().systemIdentifier(),
+                    range.timeline(), WalSegmentName.formatLsn(range.start()), WalSegmentName.formatLsn(range.stop()),
+                    WalSegmentName.ofLsn(range.timeline(), range.start(), segmentSize).fileName(),
+                    WalSegmentName.ofLsn(range.timeline(), range.stop(), segmentSize).fileName(),
+                    segmentSize, compression.cliName(), server.databaseSize(),
+                    options.fastCheckpoint() ? "fast" : "spread", files);
+            AtomicFiles.write(staging.resolve(Repository.MANIFEST_FILE), codec.toJson(manifest));
+            AtomicFiles.fsyncTree(staging);
+            Path finalDir = repository.backupPath(id);
+            AtomicFiles.moveDurably(staging, finalDir);
+            log.info("backup {} complete: {} bytes stored", id, manifest.storedBytes());
+            return new BackupInfo(id, finalDir, manifest);
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "backup failed while writing " + staging.getParent()
+                    + ": " + describeIo(e) + "; nothing was kept. Free space or fix permissions, then run backup again", e);
+        }
+    }
+
+    @Override
+    public List<BackupInfo> list() {
+        Repository repository = context.repository();
+        List<BackupInfo> backups = new ArrayList<>();
+        try {
+            for (String id : repository.backupIds()) {
+                try {
+                    backups.add(new BackupInfo(id, repository.backupPath(id), codec.read(repository.manifestPath(id))));
+                } catch (PgBackupException e) {
+                    log.warn("skipping backup {}: {}", id, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read " + repository.baseDir() + ": " + describeIo(e), e);
+        }
+        return List.copyOf(backups);
+    }
+
+    @Override
+    public BackupInfo get(String id) {
+        List<BackupInfo> all = list();
+        return all.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow(() ->
+                new PgBackupException(ErrorCode.INVALID_ARGUMENT, "no backup '" + id + "' in "
+                        + context.repository().baseDir() + (all.isEmpty() ? ": there are no backups yet (run 'pgbackup backup')"
+                        : ": existing backups are " + all.stream().map(BackupInfo::id).collect(Collectors.joining(", ")))));
+    }
+
+    private record ServerFacts(ServerInfo info, long databaseSize) {
+    }
+
+    private record WalRange(int timeline, long start, long stop) {
+    }
+
+    private ServerFacts readServer() {
+        try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
+            ServerInfo info = ServerInfo.read(connection);
+            try (ResultSet rs = st.executeQuery("SELECT sum(pg_database_size(oid))::bigint FROM pg_database")) {
+                rs.next();
+                return new ServerFacts(info, rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot read the server's identity: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** One repository holds one cluster's backups: WAL and backups of two clusters must never mix. */
+    private void refuseForeignCluster(String systemIdentifier) {
+        for (BackupInfo backup : list()) {
+            if (!backup.manifest().systemIdentifier().equals(systemIdentifier)) {
+                throw new PgBackupException(ErrorCode.REPOSITORY_CONFLICT, context.repository().root()
+                        + " holds backups of another cluster (system identifier "
+                        + backup.manifest().systemIdentifier() + ", this server is " + systemIdentifier
+                        + "): point PG_BACKUP_DIR at a repository of this cluster or an empty directory");
+            }
+        }
+    }
+
+    /** Ids are the start time to the second; a second backup within the same second takes the next free one. */
+    private static String freeId(Repository repository, LocalDateTime start) {
+        LocalDateTime candidate = start;
+        while (Files.exists(repository.baseDir().resolve(ID_FORMAT.format(candidate)))) {
+            candidate = candidate.plusSeconds(1);
+        }
+        return ID_FORMAT.format(candidate);
+    }
+
+    private static Path createStaging(Repository repository, String id) {
+        try {
+            return repository.createStagingDir(id);
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot create a staging directory in "
+                    + repository.baseDir() + ": " + describeIo(e), e);
+        }
+    }
+
+    /** With the lock held no backup is running, so any staging directory is a crashed run's leftover. */
+    private static void removeStaleStaging(Repository repository) {
+        try {
+            for (Path stale : repository.stagingDirs()) {
+                log.warn("removing {} left by an interrupted backup", stale);
+                AtomicFiles.deleteTree(stale);
+            }
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot clean up interrupted backups in "
+                    + repository.baseDir() + ": " + describeIo(e), e);
+        }
+    }
+
+    /** The WAL range from PostgreSQL's own backup_manifest (13+), else from pg_basebackup's verbose output. */
+    private WalRange walRange(Path staging, String stderr) throws IOException {
+        Path pgManifest = staging.resolve(PG_MANIFEST);
+        if (Files.exists(pgManifest)) {
+            JsonNode ranges = codec.mapper().readTree(pgManifest.toFile()).path("WAL-Ranges");
+            if (ranges.isArray() && ranges.size() > 0) {
+                JsonNode first = ranges.get(0);
+                JsonNode last = ranges.get(ranges.size() - 1);
+                return new WalRange(last.path("Timeline").asInt(),
+                        WalSegmentName.parseLsn(first.path("Start-LSN").asText()),
+                        WalSegmentName.parseLsn(last.path("End-LSN").asText()));
+            }
+        }
+        Matcher start = START_POINT.matcher(stderr);
+        Matcher end = END_POINT.matcher(stderr);
+        if (!start.find() || !end.find()) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED,
+                    "backup failed: pg_basebackup reported no WAL start and end points; nothing was kept");
+        }
+        return new WalRange(Integer.parseInt(start.group(2)), WalSegmentName.parseLsn(start.group(1)),
+                WalSegmentName.parseLsn(end.group(1)));
+    }
+
+    /** Compresses {@code staging/name} to {@code name + suffix}, hashing what is stored, then drops the plain tar. */
+    private static BackupManifest.BackupFile compress(Path staging, String name, Compression compression) throws IOException {
+        Path plain = staging.resolve(name);
+        if (!Files.exists(plain)) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: pg_basebackup wrote no "
+                    + name + "; nothing was kept");
+        }
+        if (compression == Compression.NONE) {
+            return describe(plain);
+        }
+        Path target = staging.resolve(name + compression.suffix());
+        MessageDigest sha = sha256();
+        CountingOutputStream counted;
+        try (InputStream in = Files.newInputStream(plain);
+             OutputStream file = Files.newOutputStream(target);
+             CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
+             OutputStream out = compression.compress(counting)) {
+            counted = counting;
+            in.transferTo(out);
+        }
+        Files.delete(plain);
+        return new BackupManifest.BackupFile(target.getFileName().toString(), counted.count(),
+                HexFormat.of().formatHex(sha.digest()));
+    }
+
+    static BackupManifest.BackupFile describe(Path file) throws IOException {
+        MessageDigest sha = sha256();
+        long size = 0;
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                sha.update(buffer, 0, n);
+                size += n;
+            }
+        }
+        return new BackupManifest.BackupFile(file.getFileName().toString(), size, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** pg_basebackup's own last line, with a hint for the usual causes. */
+    private static String explain(String line) {
+        String hint = "";
+        String lower = line.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("password authentication failed")) {
+            hint = " (check PG_USER_NAME and PG_PASSWORD)";
+        } else if (lower.contains("connection refused") || lower.contains("could not connect")) {
+            hint = " (is the server running? check PG_HOST and PG_PORT)";
+        } else if (lower.contains("no pg_hba.conf entry for replication")) {
+            hint = " (allow replication connections for this user in pg_hba.conf)";
+        } else if (lower.contains("must be superuser or replication") || lower.contains("permission denied to start wal sender")) {
+            hint = " (grant it with: ALTER USER ... REPLICATION)";
+        } else if (lower.contains("no space left")) {
+            hint = " (free space in PG_BACKUP_DIR)";
+        }
+        return (line.isEmpty() ? "pg_basebackup failed without a message" : line) + hint + "; nothing was kept";
+    }
+
+    static String describeIo(IOException e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (message.contains("No space left")) {
+            return "no space left on device";
+        }
+        return message;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            AtomicFiles.deleteTree(dir);
+        } catch (IOException e) {
+            log.warn("could not remove {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is already exiting; the hook runs and finds the backup finished
+        }
+    }
+
+    /** Counts bytes as they pass, for the stored size of a compressed file. */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        private long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        long count() {
+            return count;
+        }
     }
 }

@@ -6,6 +6,7 @@ import org.apache.commons.exec.ExecuteException;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
+import org.apache.commons.exec.ShutdownHookProcessDestroyer;
 import org.apache.commons.exec.environment.EnvironmentUtils;
 
 import java.io.ByteArrayOutputStream;
@@ -18,6 +19,9 @@ import java.util.Map;
 public final class CommonsExecProcessRunner implements ProcessRunner {
     /** Captured output is cut beyond this, so a chatty program cannot exhaust memory. */
     private static final int CAPTURE_LIMIT = 1 << 20;
+
+    /** Children die with the JVM (Ctrl-C, SIGTERM), so an interrupted backup leaves no pg_basebackup behind. */
+    private final ShutdownHookProcessDestroyer destroyer = new ShutdownHookProcessDestroyer();
 
     @Override
     public ProcessResult run(ProcessSpec spec) throws IOException {
@@ -36,6 +40,7 @@ public final class CommonsExecProcessRunner implements ProcessRunner {
         }
         DefaultExecutor executor = builder.get();
         executor.setExitValues(null);
+        executor.setProcessDestroyer(destroyer);
         executor.setStreamHandler(new PumpStreamHandler(stdoutTarget, stderrTarget));
         ExecuteWatchdog watchdog = null;
         if (spec.timeout() != null) {

@@ -1,0 +1,48 @@
+package io.pgbackup.core.backup;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code pgbackup_manifest.json}: what a backup is and how to check it. Written last, so a backup
+ * directory without one is incomplete. Holds no secrets: no password, no connection string.
+ *
+ * @param formatVersion      version of this file's layout, for readers of older backups
+ * @param startLsn           WAL location where the backup starts (replay begins here)
+ * @param stopLsn            WAL location where the backup is consistent (restore targets must be later)
+ * @param startWalFile       the WAL segment holding {@code startLsn}: the first one replay needs
+ * @param stopWalFile        the WAL segment holding {@code stopLsn}
+ * @param files              each stored file with its size and SHA-256
+ * @param compression        how the tar files are compressed ({@code gzip}, {@code zstd}, ...)
+ */
+public record BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
+                             OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
+                             String postgresVersion, int postgresVersionNum, String systemIdentifier,
+                             int timeline, String startLsn, String stopLsn, String startWalFile,
+                             String stopWalFile, long walSegmentSize, String compression,
+                             long databaseSizeBytes, String checkpoint, List<BackupFile> files) {
+    public static final int FORMAT_VERSION = 1;
+
+    public BackupManifest {
+        files = List.copyOf(files);
+    }
+
+    public Duration duration() {
+        return Duration.ofMillis(durationMillis);
+    }
+
+    /** Bytes stored for this backup (all files listed). */
+    public long storedBytes() {
+        return files.stream().mapToLong(BackupFile::size).sum();
+    }
+
+    public Optional<BackupFile> file(String name) {
+        return files.stream().filter(f -> f.name().equals(name)).findFirst();
+    }
+
+    /** One stored file: its name inside the backup directory, size in bytes and SHA-256 (hex). */
+    public record BackupFile(String name, long size, String sha256) {
+    }
+}
