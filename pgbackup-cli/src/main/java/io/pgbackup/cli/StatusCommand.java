@@ -1,11 +1,82 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.status.StatusReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Show archiving, backup and repository status.")
+import java.util.Map;
+
+@Command(name = "status", description = "Show configuration, the cluster's archiving, the WAL archive, backups and disk space.")
 final class StatusCommand extends BaseCommand {
+    @Option(names = "--json", description = "Print the report as JSON.")
+    boolean json;
+
     @Override
     protected int execute() {
-        throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "'status' is not built yet");
+        StatusReport r = pgBackup().status().report();
+        if (json) {
+            printJson(r);
+            return 0;
+        }
+        StatusReport.ConfigSummary c = r.config();
+        out().println("status: " + r.verdict());
+        r.reasons().forEach(reason -> out().println("  - " + reason));
+        out().println();
+        out().println("Configuration");
+        row("user", c.user());
+        row("password", c.password() == null ? "(not set: .pgpass or trust)" : c.password());
+        row("database", c.database());
+        row("server", c.host() + ":" + c.port());
+        row("backup dir", c.backupDir());
+        row("PGDATA", c.pgData());
+        row("retention", c.retainCount() + " backups minimum, " + c.retainDays() + " days; WAL " + c.retainWalDays() + " days");
+        row("compression", c.compression());
+        row("remote sync", c.remote() == null ? "not configured" : c.remote());
+
+        StatusReport.ClusterStatus cl = r.cluster();
+        out().println();
+        out().println("PostgreSQL");
+        if (!cl.reachable()) {
+            row("reachable", "no: " + cl.error());
+        } else {
+            row("version", cl.version() + " (system id " + cl.systemIdentifier() + ", timeline " + cl.timeline() + ")");
+            for (Map.Entry<String, String> e : cl.settings().entrySet()) {
+                row(e.getKey(), e.getValue().isEmpty() ? "(empty)" : e.getValue());
+            }
+            row("uses our script", cl.usesInstalledScript() ? "yes" : "no");
+            StatusReport.Archiver a = cl.archiver();
+            row("archived", a.archivedCount() + (a.lastArchivedWal() == null ? "" : ", last " + a.lastArchivedWal() + " at " + a.lastArchivedTime()));
+            row("failed", a.failedCount() + (a.lastFailedWal() == null ? "" : ", last " + a.lastFailedWal() + " at " + a.lastFailedTime()));
+        }
+
+        out().println();
+        out().println("WAL archive");
+        if (r.walArchive() == null) {
+            row("files", "(repository not initialized)");
+        } else {
+            row("files", r.walArchive().files() + " (" + Format.bytes(r.walArchive().bytes()) + ")");
+            row("newest", r.walArchive().newestSegment() == null ? "none"
+                    : r.walArchive().newestSegment() + ", " + Format.age(r.walArchive().newestAge()) + " ago");
+        }
+
+        out().println();
+        out().println("Backups");
+        if (r.backups() == null || r.backups().count() == 0) {
+            row("count", "0");
+        } else {
+            row("count", r.backups().count() + " (" + Format.bytes(r.backups().bytes()) + "), oldest " + r.backups().oldestId());
+            row("newest", r.backups().newestId() + ", " + Format.age(r.backups().newestAge()) + " ago");
+        }
+
+        out().println();
+        out().println("Disk");
+        row("repository", r.disk().repositoryBytes() < 0 ? "unknown" : Format.bytes(r.disk().repositoryBytes()));
+        row("free", r.disk().freeBytes() < 0 ? "unknown"
+                : Format.bytes(r.disk().freeBytes()) + " of " + Format.bytes(r.disk().totalBytes()));
+        return 0;
+    }
+
+    private void row(String label, String value) {
+        out().printf("  %-16s %s%n", label, value == null ? "(not set)" : value);
     }
 }

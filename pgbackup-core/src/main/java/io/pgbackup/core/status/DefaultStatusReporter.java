@@ -1,12 +1,206 @@
 package io.pgbackup.core.status;
 
 import io.pgbackup.core.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.archive.WalSegmentName;
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.DefaultBackupManager;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.postgres.ServerInfo;
+import io.pgbackup.core.status.StatusReport.Archiver;
+import io.pgbackup.core.status.StatusReport.BackupsStatus;
+import io.pgbackup.core.status.StatusReport.ClusterStatus;
+import io.pgbackup.core.status.StatusReport.ConfigSummary;
+import io.pgbackup.core.status.StatusReport.DiskStatus;
+import io.pgbackup.core.status.StatusReport.Verdict;
+import io.pgbackup.core.status.StatusReport.WalArchiveStatus;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.Repository;
 
-/** The production {@link StatusReporter}. */
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** The production {@link StatusReporter}: reads the repository, the cluster and the disk, never writes. */
 public final class DefaultStatusReporter implements StatusReporter {
+    /** A daily schedule that has missed more than a day is worth a warning. */
+    static final Duration STALE_BACKUP = Duration.ofHours(26);
+    static final double LOW_DISK_FRACTION = 0.10;
+
     private final PgBackupContext context;
 
     public DefaultStatusReporter(PgBackupContext context) {
         this.context = context;
+    }
+
+    @Override
+    public StatusReport report() {
+        PgBackupConfig config = context.config();
+        Repository repository = context.repository();
+        Instant now = context.clock().instant();
+        List<String> fail = new ArrayList<>();
+        List<String> warn = new ArrayList<>();
+
+        ClusterStatus cluster = cluster(repository);
+        if (!cluster.reachable()) {
+            warn.add("cannot check the cluster's archiving: " + cluster.error());
+        } else {
+            Map<String, String> s = cluster.settings();
+            if (!"on".equals(s.get("archive_mode")) && !"always".equals(s.get("archive_mode"))) {
+                fail.add("archive_mode is " + s.get("archive_mode") + ": set archive_mode = on and restart PostgreSQL (see 'pgbackup init')");
+            }
+            if (!"replica".equals(s.get("wal_level")) && !"logical".equals(s.get("wal_level"))) {
+                fail.add("wal_level is " + s.get("wal_level") + ": set wal_level = replica and restart PostgreSQL");
+            }
+            if (!cluster.usesInstalledScript()) {
+                fail.add("archive_command does not run " + repository.archiveScript() + " (see 'pgbackup init')");
+            }
+            if (cluster.archiver() != null && cluster.archiver().failingNow()) {
+                fail.add("archiving is failing: last failure " + cluster.archiver().lastFailedWal() + " at "
+                        + cluster.archiver().lastFailedTime() + " (see " + repository.walArchiveLog() + ")");
+            }
+        }
+
+        WalArchiveStatus wal = null;
+        BackupsStatus backups = null;
+        if (!repository.isInitialized()) {
+            fail.add(repository.root() + " is not initialized: run 'pgbackup init'");
+        } else {
+            wal = walArchive(repository, now);
+            backups = backups(now);
+            if (backups.count() == 0) {
+                fail.add("no backups yet: run 'pgbackup backup'");
+            } else if (backups.newestAge().compareTo(STALE_BACKUP) > 0) {
+                warn.add("newest backup " + backups.newestId() + " is " + backups.newestAge().toHours() + " h old");
+            }
+        }
+        DiskStatus disk = disk(repository);
+        if (disk.totalBytes() > 0 && disk.freeBytes() < disk.totalBytes() * LOW_DISK_FRACTION) {
+            warn.add("less than 10% free space left on the filesystem of " + repository.root());
+        }
+
+        List<String> reasons = new ArrayList<>(fail);
+        reasons.addAll(warn);
+        Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
+        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk);
+    }
+
+    private static ConfigSummary summary(PgBackupConfig c) {
+        return new ConfigSummary(c.user().orElse(null), c.hasPassword() ? "****" : null, c.database().orElse(null),
+                c.host(), c.port(), c.backupDir().map(Path::toString).orElse(null),
+                c.pgData().map(Path::toString).orElse(null), c.retainDays(), c.retainCount(), c.retainWalDays(),
+                c.remote().map(r -> r.rsyncTarget() + " (port " + r.port() + ")").orElse(null),
+                c.compression().cliName());
+    }
+
+    private ClusterStatus cluster(Repository repository) {
+        try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
+            ServerInfo info = ServerInfo.read(connection);
+            Archiver archiver;
+            try (ResultSet rs = st.executeQuery("SELECT archived_count, last_archived_wal, last_archived_time,"
+                    + " failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver")) {
+                rs.next();
+                archiver = new Archiver(rs.getLong(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
+                        rs.getLong(4), rs.getString(5), rs.getObject(6, OffsetDateTime.class));
+            }
+            Map<String, String> settings = new java.util.LinkedHashMap<>();
+            for (String name : ServerInfo.ARCHIVING_SETTINGS) {
+                settings.put(name, info.setting(name));
+            }
+            boolean usesScript = info.setting("archive_command").contains(repository.archiveScript().toString());
+            return new ClusterStatus(true, null, info.version(), info.systemIdentifier(), info.timeline(), settings,
+                    usesScript, archiver);
+        } catch (PgBackupException e) {
+            return new ClusterStatus(false, e.getMessage(), null, null, 0, Map.of(), false, null);
+        } catch (SQLException e) {
+            return new ClusterStatus(false, "query failed: " + e.getMessage(), null, null, 0, Map.of(), false, null);
+        }
+    }
+
+    private static WalArchiveStatus walArchive(Repository repository, Instant now) {
+        long files = 0;
+        long bytes = 0;
+        WalSegmentName newest = null;
+        Path newestPath = null;
+        try (Stream<Path> entries = Files.list(repository.walArchiveDir())) {
+            for (Path p : entries.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".")) {
+                    continue; // an archive call's temporary file
+                }
+                files++;
+                bytes += Files.size(p);
+                String stem = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
+                        .orElse(name);
+                Optional<WalSegmentName> segment = WalSegmentName.parse(stem, WalSegmentName.DEFAULT_SEGMENT_SIZE);
+                if (segment.isPresent() && (newest == null || segment.get().compareTo(newest) > 0)) {
+                    newest = segment.get();
+                    newestPath = p;
+                }
+            }
+            if (newestPath == null) {
+                return new WalArchiveStatus(files, bytes, null, null, null);
+            }
+            Instant modified = Files.getLastModifiedTime(newestPath).toInstant();
+            return new WalArchiveStatus(files, bytes, newest.fileName(),
+                    OffsetDateTime.ofInstant(modified, ZoneId.systemDefault()), Duration.between(modified, now));
+        } catch (IOException e) {
+            return new WalArchiveStatus(files, bytes, null, null, null);
+        }
+    }
+
+    private BackupsStatus backups(Instant now) {
+        List<BackupInfo> all = new DefaultBackupManager(context).list();
+        if (all.isEmpty()) {
+            return new BackupsStatus(0, 0, null, null, null, null);
+        }
+        BackupInfo newest = all.get(all.size() - 1);
+        long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
+        return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
+                all.get(0).id());
+    }
+
+    private static DiskStatus disk(Repository repository) {
+        Path root = repository.root();
+        Path existing = root;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        long used = 0;
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                used = walk.mapToLong(p -> {
+                    try {
+                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                        return a.isRegularFile() ? a.size() : 0;
+                    } catch (IOException e) {
+                        return 0; // removed while walking (a finishing archive call)
+                    }
+                }).sum();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                used = -1;
+            }
+        }
+        try {
+            FileStore store = Files.getFileStore(existing == null ? Path.of("/") : existing);
+            return new DiskStatus(used, store.getUsableSpace(), store.getTotalSpace());
+        } catch (IOException e) {
+            return new DiskStatus(used, -1, -1);
+        }
     }
 }

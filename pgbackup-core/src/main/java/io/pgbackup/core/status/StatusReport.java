@@ -1,0 +1,56 @@
+package io.pgbackup.core.status;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything {@code status} knows, computed once: configuration (password masked), the live
+ * cluster's archiving state, the WAL archive, the backups, disk space, and a one-word verdict
+ * with the reasons behind it.
+ */
+public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
+                           WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk) {
+    public StatusReport {
+        reasons = List.copyOf(reasons);
+    }
+
+    /** OK: recoverable now. WARN: recoverable, but something needs a look. FAIL: point-in-time recovery is at risk. */
+    public enum Verdict { OK, WARN, FAIL }
+
+    public record ConfigSummary(String user, String password, String database, String host, int port,
+                                String backupDir, String pgData, int retainDays, int retainCount,
+                                int retainWalDays, String remote, String compression) {
+    }
+
+    /**
+     * @param reachable     false when no connection could be made; {@code error} says why
+     * @param settings      wal_level, archive_mode, archive_command, archive_timeout, max_wal_senders
+     * @param usesInstalledScript whether archive_command runs this repository's scripts/archive_wal.sh
+     */
+    public record ClusterStatus(boolean reachable, String error, String version, String systemIdentifier,
+                                int timeline, Map<String, String> settings, boolean usesInstalledScript,
+                                Archiver archiver) {
+    }
+
+    /** pg_stat_archiver: what PostgreSQL itself says about archive_command. */
+    public record Archiver(long archivedCount, String lastArchivedWal, OffsetDateTime lastArchivedTime,
+                           long failedCount, String lastFailedWal, OffsetDateTime lastFailedTime) {
+        /** The last attempt failed: archiving is broken right now. */
+        public boolean failingNow() {
+            return lastFailedTime != null && (lastArchivedTime == null || lastFailedTime.isAfter(lastArchivedTime));
+        }
+    }
+
+    public record WalArchiveStatus(long files, long bytes, String newestSegment, OffsetDateTime newestTime,
+                                   Duration newestAge) {
+    }
+
+    public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
+                                String oldestId) {
+    }
+
+    public record DiskStatus(long repositoryBytes, long freeBytes, long totalBytes) {
+    }
+}
