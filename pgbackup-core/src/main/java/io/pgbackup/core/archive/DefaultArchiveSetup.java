@@ -162,7 +162,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
                 }),
                 new Wanted("archive_command", archiveCommand, confQuote(archiveCommand), sqlQuote(archiveCommand),
                         false, actual -> {
-                            // Older servers show "(disabled)" while archive_mode is off.
+                            // PostgreSQL shows "(disabled)" while archive_mode is off, whatever the command.
                             if (actual.isBlank() || actual.equals("(disabled)")) {
                                 return SettingCheck.Status.MISSING;
                             }
