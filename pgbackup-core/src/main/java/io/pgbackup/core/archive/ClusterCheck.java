@@ -7,7 +7,7 @@ import java.util.Objects;
  *
  * @param reachable     whether the settings were read
  * @param serverVersion the server's version when reachable, else empty
- * @param message       one line for the user: where it connected, or why the check was skipped
+ * @param message       one line for the user: the server and address it read, or why it could not
  */
 public record ClusterCheck(boolean reachable, String serverVersion, String message) {
     public ClusterCheck {

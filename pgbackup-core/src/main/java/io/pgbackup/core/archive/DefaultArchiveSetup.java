@@ -9,12 +9,9 @@ import io.pgbackup.core.storage.AtomicFiles;
 import io.pgbackup.core.storage.Repository;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -22,7 +19,6 @@ import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Function;
 
 /** The production {@link ArchiveSetup}. */
@@ -56,7 +52,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         List<Path> created;
         List<ScriptInstall> installs;
         try {
-            created = createLayout(repository);
+            created = repository.createLayout();
             installs = List.of(
                     install(repository.archiveScript(), scripts.archiveScript()),
                     install(repository.restoreScript(), scripts.restoreScript()));
@@ -70,18 +66,16 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
                 .map(w -> "ALTER SYSTEM SET " + w.name() + " = " + w.sqlValue() + ";").toList();
 
         ClusterCheck cluster;
-        List<SettingCheck> checks = List.of();
-        ServerInfo info = null;
+        List<SettingCheck> checks;
         try {
-            info = readServer();
+            ServerInfo info = readServer();
             cluster = new ClusterCheck(true, info.version(), "PostgreSQL " + info.version() + " at "
                     + config.host() + ":" + config.port());
+            checks = wanted.stream().map(w -> w.check(info.setting(w.name()))).toList();
         } catch (PgBackupException e) {
-            cluster = new ClusterCheck(false, "", "settings not checked: " + e.getMessage());
-        }
-        if (info != null) {
-            ServerInfo server = info;
-            checks = wanted.stream().map(w -> w.check(server.setting(w.name()))).toList();
+            // Not fatal: init's files are in place, and the printed lines say what to set.
+            cluster = new ClusterCheck(false, "", e.getMessage());
+            checks = List.of();
         }
         String remoteTarget = config.remote().map(r -> r.rsyncTarget() + "/wal_archive/").orElse("");
         int remotePort = config.remote().map(r -> r.port()).orElse(0);
@@ -93,20 +87,11 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         return new ArchiveScripts(repository, context.config().compression(), context.config().remote());
     }
 
-    private static List<Path> createLayout(Repository repository) throws IOException {
-        List<Path> layout = List.of(repository.root(), repository.baseDir(), repository.walArchiveDir(),
-                repository.scriptsDir(), repository.logsDir());
-        List<Path> missing = layout.stream().filter(p -> !Files.isDirectory(p)).toList();
-        repository.createLayout();
-        return missing;
-    }
-
     /**
      * Writes {@code text} to {@code target} unless it already holds exactly that with the right
-     * mode, so a re-run leaves a working script (and its mtime) alone. A new version is written
-     * executable under a temporary name and renamed over the old one: PostgreSQL's archiver, which
-     * may call the script at any moment, sees either the old or the new script, never a partial or
-     * non-executable one.
+     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL's archiver may
+     * call the script at any moment, so a new version replaces the old one atomically, already
+     * executable.
      */
     private static ScriptInstall install(Path target, String text) throws IOException {
         byte[] content = text.getBytes(StandardCharsets.UTF_8);
@@ -115,22 +100,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
                 && Files.getPosixFilePermissions(target).equals(SCRIPT_MODE)) {
             return new ScriptInstall(target, ScriptInstall.State.UNCHANGED);
         }
-        Path temp = target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
-        try {
-            try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(SCRIPT_MODE))) {
-                ByteBuffer buffer = ByteBuffer.wrap(content);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            // The creation mode is filtered by the umask; set it explicitly.
-            Files.setPosixFilePermissions(temp, SCRIPT_MODE);
-            AtomicFiles.moveDurably(temp, target);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        AtomicFiles.write(target, content, SCRIPT_MODE);
         return new ScriptInstall(target, exists ? ScriptInstall.State.UPDATED : ScriptInstall.State.INSTALLED);
     }
 
