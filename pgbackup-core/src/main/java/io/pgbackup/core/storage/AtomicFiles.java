@@ -11,6 +11,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -24,10 +26,23 @@ public final class AtomicFiles {
 
     /** Writes {@code content} to {@code target} durably and atomically. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, content, null);
+    }
+
+    /**
+     * Writes {@code content} to {@code target} durably and atomically, with {@code permissions}
+     * (not filtered by the umask) already on the file when it appears under its name: an
+     * executable script is never, even briefly, a non-executable one. {@code null} keeps the
+     * default mode.
+     */
+    public static void write(Path target, byte[] content, Set<PosixFilePermission> permissions) throws IOException {
         Path temp = temporarySibling(target);
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
+                if (permissions != null) {
+                    Files.setPosixFilePermissions(temp, permissions);
+                }
                 java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(content);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);

@@ -128,12 +128,20 @@ public final class Repository {
         return Files.isDirectory(baseDir()) && Files.isDirectory(walArchiveDir());
     }
 
-    /** Creates the layout with owner-only permissions; existing directories are tightened, not replaced. */
-    public void createLayout() throws IOException {
+    /**
+     * Creates the layout with owner-only permissions; existing directories are tightened, not
+     * replaced. Returns the directories that did not exist before.
+     */
+    public List<Path> createLayout() throws IOException {
+        List<Path> created = new java.util.ArrayList<>();
         for (Path dir : List.of(root, baseDir(), walArchiveDir(), scriptsDir(), logsDir())) {
+            if (!Files.isDirectory(dir)) {
+                created.add(dir);
+            }
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, OWNER_ONLY);
         }
+        return List.copyOf(created);
     }
 
     /** Fails with a clear line when {@code init} has not been run. */

@@ -1,0 +1,133 @@
+package io.pgbackup.core.archive;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.PgBackupVersion;
+import io.pgbackup.core.config.RemoteConfig;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.Repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The text of {@code scripts/archive_wal.sh} and {@code scripts/restore_wal.sh}, and the
+ * {@code archive_command}/{@code restore_command} values that call them. The shell templates are
+ * resources next to this class; every value put into them is a single-quoted shell literal, so any
+ * path (spaces, quotes, {@code $}) is safe. No credential ever goes into a script: archiving needs
+ * none, and remote sync relies on the user's SSH keys.
+ */
+public final class ArchiveScripts {
+    /**
+     * Compressions the scripts can write, by {@link Compression#cliName()}, with the suffix the
+     * script's {@code decompress} recognises for each. Names come from {@link Compression}; this
+     * table only says which of them the shell side knows.
+     */
+    private static final Map<String, String> SCRIPT_SUFFIXES = Map.of(
+            "gzip", ".gz", "zstd", ".zst", "lz4", ".lz4", "none", "");
+    private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
+    /** Characters that need no quoting in a shell word. */
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+,:@=-]+");
+
+    private final Repository repository;
+    private final Compression compression;
+    private final RemoteConfig remote;
+
+    /**
+     * @throws PgBackupException {@link ErrorCode#INVALID_CONFIG} when the compression has no shell
+     *         counterpart or the backup directory's name cannot go into a configuration line
+     */
+    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
+        this.repository = Objects.requireNonNull(repository, "repository");
+        this.compression = Objects.requireNonNull(compression, "compression");
+        this.remote = remote.orElse(null);
+        String suffix = SCRIPT_SUFFIXES.get(compression.cliName());
+        if (suffix == null || !suffix.equals(compression.suffix())) {
+            throw new PgBackupException(ErrorCode.INVALID_CONFIG, "compression '" + compression.cliName()
+                    + "' is not supported by the WAL archive script: use one of gzip, zstd, lz4, none");
+        }
+        String root = repository.root().toString();
+        if (root.chars().anyMatch(Character::isISOControl)) {
+            throw new PgBackupException(ErrorCode.INVALID_CONFIG,
+                    "PG_BACKUP_DIR contains a control character (newline, tab): choose a plain directory name");
+        }
+    }
+
+    /** The {@code archive_command} value (unquoted, as PostgreSQL shows it): {@code <dir>/scripts/archive_wal.sh %p %f}. */
+    public String archiveCommand() {
+        return commandWord(repository.archiveScript().toString()) + " %p %f";
+    }
+
+    /** The {@code restore_command} value: {@code <dir>/scripts/restore_wal.sh %f %p}. */
+    public String restoreCommand() {
+        return commandWord(repository.restoreScript().toString()) + " %f %p";
+    }
+
+    public String archiveScript() {
+        String remoteHost = remote == null ? "" : remote.host();
+        return render("archive_wal.sh", Map.of(
+                "BACKUP_DIR", shellQuote(repository.root().toString()),
+                "COMPRESSION", shellQuote(compression.cliName()),
+                "SUFFIX", shellQuote(compression.suffix()),
+                "REMOTE_HOST", shellQuote(remoteHost),
+                "REMOTE_USER", shellQuote(remote == null ? "" : remote.user()),
+                "REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir()),
+                "REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port()))));
+    }
+
+    public String restoreScript() {
+        return render("restore_wal.sh", Map.of("BACKUP_DIR", shellQuote(repository.root().toString())));
+    }
+
+    /** {@code value} as one single-quoted POSIX shell word. */
+    public static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * A program path as a word of PostgreSQL's command line: run by {@code /bin/sh}, after
+     * PostgreSQL replaced {@code %p}, {@code %f} and {@code %%}. Plain paths stay as they are (the
+     * spec's form); others are double-quoted, which keeps the configuration line readable.
+     */
+    private static String commandWord(String path) {
+        String word = SHELL_SAFE.matcher(path).matches() ? path
+                : "\"" + path.replaceAll("([\"$`\\\\])", "\\\\$1") + "\"";
+        return word.replace("%", "%%");
+    }
+
+    private String render(String template, Map<String, String> values) {
+        String text = resource(template).replace("@@DECOMPRESS@@", resource("decompress.sh").strip());
+        Map<String, String> all = new HashMap<>(values);
+        all.put("VERSION", PgBackupVersion.get());
+        Matcher m = PLACEHOLDER.matcher(text);
+        StringBuilder out = new StringBuilder(text.length() + 256);
+        while (m.find()) {
+            String value = all.get(m.group(1));
+            if (value == null) {
+                throw new IllegalStateException(template + " has an unknown placeholder " + m.group());
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = ArchiveScripts.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name + " next to " + ArchiveScripts.class.getName());
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

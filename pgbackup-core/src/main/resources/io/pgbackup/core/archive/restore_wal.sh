@@ -1,0 +1,60 @@
+#!/bin/sh
+# restore_wal.sh: PostgreSQL's restore_command for the pgbackup repository below.
+#
+#   restore_command = '<this script> %f %p'
+#
+# Written by 'pgbackup init' (pgbackup @@VERSION@@). Do not edit: init rewrites it.
+#
+# PostgreSQL runs this once per WAL file during recovery, so it is plain POSIX sh, not a JVM.
+# Exit codes carry meaning for PostgreSQL:
+#   0    %f was restored to %p;
+#   1    %f is not in the archive: normal, it is how recovery learns that the archive ends here
+#        (and most .history files it asks for do not exist), so nothing is printed;
+#   126  %f is in the archive but cannot be restored (damaged, decompressor missing, disk full).
+#        PostgreSQL treats an exit code above 125 as fatal and stops, instead of silently ending
+#        recovery early and promoting without the rest of the WAL.
+
+set -u
+umask 077
+PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+
+BACKUP_DIR=@@BACKUP_DIR@@
+ARCHIVE_DIR=$BACKUP_DIR/wal_archive
+
+@@DECOMPRESS@@
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 %f %p   (PostgreSQL's restore_command)" >&2
+    exit 126
+fi
+name=$1
+dest=$2
+case $name in
+    ''|*/*|.*) echo "restore_wal.sh: '$name' is not a WAL file name" >&2; exit 126 ;;
+esac
+
+# Segments, .history, .backup and .partial files are all stored as NAME plus a compression suffix.
+found=
+for s in .gz .zst .lz4 ''; do
+    if [ -f "$ARCHIVE_DIR/$name$s" ]; then
+        found=$ARCHIVE_DIR/$name$s
+        break
+    fi
+done
+[ -n "$found" ] || exit 1
+
+# Through a temporary file next to %p, so PostgreSQL never reads a partly written file.
+tmp=$dest.pgbackup-tmp.$$
+trap 'rm -f "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if ! decompress "$found" >"$tmp"; then
+    echo "restore_wal.sh: cannot restore $found to $dest" >&2
+    exit 126
+fi
+if ! mv -f "$tmp" "$dest"; then
+    echo "restore_wal.sh: cannot rename $tmp to $dest" >&2
+    exit 126
+fi
+exit 0
