@@ -1,11 +1,100 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.restore.RestorePlan;
+import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.RestoreResult;
+import io.pgbackup.core.restore.TargetAction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-@Command(name = "restore", description = "Restore a backup, optionally to a point in time.")
+import java.nio.file.Path;
+import java.util.Optional;
+
+@Command(name = "restore", description = {
+        "Restore a backup, to the end of the archived WAL or to a point in time.",
+        "PostgreSQL must be stopped. With no ID: the newest backup that ends before the target."})
 final class RestoreCommand extends BaseCommand {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "Backup id (see 'pgbackup list').")
+    String id;
+
+    @Option(names = "--target-time", paramLabel = "TIME", description = "\"YYYY-MM-DD HH:MM:SS\" (local time) or ISO-8601 with offset.")
+    String targetTime;
+
+    @Option(names = "--target-lsn", paramLabel = "LSN", description = "A WAL location such as 0/3000028.")
+    String targetLsn;
+
+    @Option(names = "--target-xid", paramLabel = "XID", description = "A transaction id.")
+    String targetXid;
+
+    @Option(names = "--target-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point().")
+    String targetName;
+
+    @Option(names = "--target", paramLabel = "immediate", description = "immediate: stop as soon as the backup is consistent.")
+    String target;
+
+    @Option(names = "--target-action", paramLabel = "ACTION", defaultValue = "promote",
+            description = "promote (default), pause or shutdown, once the target is reached.")
+    String action;
+
+    @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new.")
+    Path targetDir;
+
+    @Option(names = "--move-aside", description = "When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first.")
+    boolean moveAside;
+
+    @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+    boolean dryRun;
+
+    @Option(names = "--json", description = "Print the plan (or the result) as JSON.")
+    boolean json;
+
     @Override
     protected int execute() {
-        throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "'restore' is not built yet");
+        RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
+                RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
+                Optional.ofNullable(targetDir), moveAside);
+        PgBackup pg = pgBackup();
+        RestorePlan plan = pg.restorePlanner().plan(request);
+        if (dryRun) {
+            if (json) {
+                printJson(plan);
+            } else {
+                printPlan(plan, "would restore");
+                out().println("dry run: nothing was changed");
+            }
+            return 0;
+        }
+        if (!json) {
+            printPlan(plan, "restoring");
+        }
+        RestoreResult result = pg.restorePlanner().execute(plan);
+        if (json) {
+            printJson(result);
+            return 0;
+        }
+        out().printf("restored %s into %s in %s (%s written)%n", plan.backup().id(), plan.targetDir(),
+                Format.duration(result.duration()), Format.bytes(result.bytesWritten()));
+        out().println("next:");
+        result.nextSteps().forEach(step -> out().println("  - " + step));
+        return 0;
+    }
+
+    private void printPlan(RestorePlan plan, String verb) {
+        out().printf("%s backup %s (ended %s) into %s%n", verb, plan.backup().id(), plan.backup().manifest().endTime(), plan.targetDir());
+        out().println("  target:   " + plan.target().describe()
+                + (plan.recoverySettings().containsKey("recovery_target_action") ? ", then " + plan.action().setting() : ", then promote"));
+        plan.moveAsideTo().ifPresent(p -> out().println("  first:    rename " + plan.targetDir() + " to " + p));
+        long missing = plan.wal().stream().filter(w -> !w.present()).count();
+        out().println("  WAL:      " + plan.backup().manifest().startWalFile() + ".." + plan.backup().manifest().stopWalFile()
+                + " from the backup" + (plan.wal().isEmpty() ? "" : ", then " + plan.wal().size() + " archived segments "
+                + plan.wal().get(0).segment() + ".." + plan.wal().get(plan.wal().size() - 1).segment()
+                + (missing == 0 ? " (all present)" : " (" + missing + " missing)")));
+        out().println("  writes:");
+        plan.filesToWrite().forEach(f -> out().println("    " + f));
+        out().println("  postgresql.auto.conf:");
+        plan.recoverySettings().forEach((k, v) -> out().println("    " + k + " = '" + v + "'"));
+        plan.warnings().forEach(w -> out().println("  warning:  " + w));
     }
 }

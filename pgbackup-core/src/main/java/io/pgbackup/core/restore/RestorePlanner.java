@@ -2,4 +2,9 @@ package io.pgbackup.core.restore;
 
 /** Plans a point-in-time restore as an immutable plan, then carries it out. */
 public interface RestorePlanner {
+    /** Computes the plan, or refuses with one line; touches nothing on disk. */
+    RestorePlan plan(RestoreRequest request);
+
+    /** Carries out a plan: moves PGDATA aside if planned, extracts, writes the recovery settings, creates recovery.signal last. */
+    RestoreResult execute(RestorePlan plan);
 }

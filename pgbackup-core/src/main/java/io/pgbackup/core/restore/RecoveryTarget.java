@@ -1,0 +1,170 @@
+package io.pgbackup.core.restore;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.archive.WalSegmentName;
+
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Where recovery stops: the end of the archived WAL, or one of PostgreSQL's recovery targets. */
+public sealed interface RecoveryTarget {
+    /** The {@code recovery_target*} settings for postgresql.auto.conf; empty for {@link EndOfWal}. */
+    Map<String, String> settings();
+
+    /** One line for people. */
+    String describe();
+
+    /** Replay everything archived, then promote (PostgreSQL's default without a target). */
+    record EndOfWal() implements RecoveryTarget {
+        public Map<String, String> settings() {
+            return Map.of();
+        }
+
+        public String describe() {
+            return "end of the archived WAL";
+        }
+    }
+
+    /** Stop at the first commit after {@code time}; written with an explicit offset so no time zone can shift it. */
+    record Time(OffsetDateTime time) implements RecoveryTarget {
+        private static final DateTimeFormatter PG = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx");
+
+        public Map<String, String> settings() {
+            return Map.of("recovery_target_time", PG.format(time));
+        }
+
+        public String describe() {
+            return "time " + PG.format(time);
+        }
+    }
+
+    record Lsn(long lsn) implements RecoveryTarget {
+        public Map<String, String> settings() {
+            return Map.of("recovery_target_lsn", WalSegmentName.formatLsn(lsn));
+        }
+
+        public String describe() {
+            return "LSN " + WalSegmentName.formatLsn(lsn);
+        }
+    }
+
+    record Xid(long xid) implements RecoveryTarget {
+        public Map<String, String> settings() {
+            return Map.of("recovery_target_xid", Long.toString(xid));
+        }
+
+        public String describe() {
+            return "transaction " + xid;
+        }
+    }
+
+    /** A restore point made with {@code SELECT pg_create_restore_point('name')}. */
+    record Name(String name) implements RecoveryTarget {
+        public Map<String, String> settings() {
+            return Map.of("recovery_target_name", name);
+        }
+
+        public String describe() {
+            return "restore point '" + name + "'";
+        }
+    }
+
+    /** Stop as soon as the backup is consistent: the backup itself, no archived WAL replayed. */
+    record Immediate() implements RecoveryTarget {
+        public Map<String, String> settings() {
+            Map<String, String> s = new LinkedHashMap<>();
+            s.put("recovery_target", "immediate");
+            return s;
+        }
+
+        public String describe() {
+            return "immediate (consistency of the backup)";
+        }
+    }
+
+    /**
+     * Parses {@code --target-time}: the spec's {@code YYYY-MM-DD HH:MM:SS} in {@code zone} (the
+     * machine's), or ISO-8601 with or without an offset ({@code 2026-02-02T14:30:00+01:00}).
+     */
+    static Time parseTime(String text, ZoneId zone) {
+        String t = text.trim();
+        try {
+            return new Time(OffsetDateTime.parse(t.replace(' ', 'T')));
+        } catch (DateTimeParseException withoutOffset) {
+            try {
+                return new Time(LocalDateTime.parse(t.replace(' ', 'T')).atZone(zone).toOffsetDateTime());
+            } catch (DateTimeParseException e) {
+                throw usage("--target-time '" + text + "' is not a time: use \"YYYY-MM-DD HH:MM:SS\" (local time) or ISO-8601 such as 2026-02-02T14:30:00+01:00");
+            }
+        }
+    }
+
+    static Lsn parseLsn(String text) {
+        try {
+            return new Lsn(WalSegmentName.parseLsn(text));
+        } catch (IllegalArgumentException e) {
+            throw usage("--target-lsn '" + text + "' is not an LSN: use the form 0/3000028 (see pg_current_wal_lsn())");
+        }
+    }
+
+    static Xid parseXid(String text) {
+        try {
+            long xid = Long.parseLong(text.trim());
+            if (xid < 3) {
+                throw new NumberFormatException();
+            }
+            return new Xid(xid);
+        } catch (NumberFormatException e) {
+            throw usage("--target-xid '" + text + "' is not a transaction id: use a number such as 7432 (see txid_current())");
+        }
+    }
+
+    static Name parseName(String text) {
+        if (text.isBlank() || text.length() > 63) {
+            throw usage("--target-name '" + text + "' is not a restore point name: use the name given to pg_create_restore_point()");
+        }
+        return new Name(text);
+    }
+
+    private static PgBackupException usage(String message) {
+        return new PgBackupException(ErrorCode.INVALID_ARGUMENT, message);
+    }
+
+    /**
+     * Builds a target from the command line's choices; at most one may be given.
+     *
+     * @param immediate the value of {@code --target}, which only accepts {@code immediate}
+     */
+    static RecoveryTarget fromOptions(String time, String lsn, String xid, String name, String immediate, ZoneId zone) {
+        int given = (time != null ? 1 : 0) + (lsn != null ? 1 : 0) + (xid != null ? 1 : 0) + (name != null ? 1 : 0)
+                + (immediate != null ? 1 : 0);
+        if (given > 1) {
+            throw usage("give one recovery target: --target-time, --target-lsn, --target-xid, --target-name or --target immediate");
+        }
+        if (time != null) {
+            return parseTime(time, zone);
+        }
+        if (lsn != null) {
+            return parseLsn(lsn);
+        }
+        if (xid != null) {
+            return parseXid(xid);
+        }
+        if (name != null) {
+            return parseName(name);
+        }
+        if (immediate != null) {
+            if (!immediate.equals("immediate")) {
+                throw usage("--target '" + immediate + "' is not known: the only value is immediate");
+            }
+            return new Immediate();
+        }
+        return new EndOfWal();
+    }
+}

@@ -1,0 +1,75 @@
+package io.pgbackup.core.testing;
+
+import io.pgbackup.core.PgBackup;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Map;
+
+/**
+ * A real cluster archiving into a pgbackup repository through the installed archive_wal.sh, as
+ * {@code init} tells a DBA to set it up.
+ */
+public final class ArchivingCluster implements AutoCloseable {
+    private final PgCluster cluster;
+    private final PgBackup pgBackup;
+    private final Path repository;
+
+    private ArchivingCluster(PgCluster cluster, PgBackup pgBackup, Path repository) {
+        this.cluster = cluster;
+        this.pgBackup = pgBackup;
+        this.repository = repository;
+    }
+
+    public static ArchivingCluster create(Path work) throws Exception {
+        Path repo = work.resolve("repo");
+        PgCluster cluster = PgCluster.create(work.resolve("pg"));
+        PgBackup pg = PgBackup.create(cluster.config(repo));
+        pg.archiveSetup().init();
+        cluster.appendSettings(Map.of("archive_mode", "on",
+                "archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'"));
+        cluster.restart();
+        return new ArchivingCluster(cluster, pg, repo);
+    }
+
+    public PgCluster cluster() {
+        return cluster;
+    }
+
+    public PgBackup pgBackup() {
+        return pgBackup;
+    }
+
+    public Path repository() {
+        return repository;
+    }
+
+    /** Switches to a new WAL segment and waits until the finished one is archived. */
+    public String switchAndAwaitArchived() throws Exception {
+        String segment = cluster.switchWal();
+        PgCluster.await(Duration.ofMinutes(1), "archiving of " + segment, () -> {
+            String last = cluster.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+            return last.compareTo(segment) >= 0;
+        });
+        return segment;
+    }
+
+    /** The server's own clock, after everything committed so far. */
+    public OffsetDateTime serverNow() throws Exception {
+        try (var c = cluster.connect(); var st = c.createStatement(); var rs = st.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getObject(1, OffsetDateTime.class);
+        }
+    }
+
+    /** Row count and a checksum of every row of {@code table}: equal fingerprints mean equal data. */
+    public static String fingerprint(PgCluster cluster, String table) throws Exception {
+        return cluster.queryString("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM " + table + " t");
+    }
+
+    @Override
+    public void close() {
+        cluster.close();
+    }
+}
