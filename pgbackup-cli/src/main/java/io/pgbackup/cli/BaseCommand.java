@@ -56,6 +56,7 @@ abstract class BaseCommand implements Callable<Integer> {
 
     /** Paths render as plain paths, not file: URIs. */
     static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
             .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
                     .addSerializer(java.nio.file.Path.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance))
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)

@@ -1,0 +1,232 @@
+package io.pgbackup.core.demo;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupOptions;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.postgres.LocalCluster;
+import io.pgbackup.core.postgres.PgBinaries;
+import io.pgbackup.core.process.ProcessRunner;
+import io.pgbackup.core.restore.RecoveryTarget;
+import io.pgbackup.core.restore.RestorePlan;
+import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.RestoreResult;
+import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.storage.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The whole point-in-time recovery cycle on a throwaway cluster: create it, {@code init},
+ * archive, write rows, back up, note a time, drop the table, restore to the noted time, start the
+ * restored copy and check the rows are back. Each step is reported with its timing as it ends.
+ */
+public final class PitrDemo {
+    private static final String USER = "pgbackup_demo";
+    private static final String ROWS_CHECK = "SELECT count(*) || ' rows, md5 ' || md5(string_agg(id || ':' || item, ',' ORDER BY id)) FROM demo_orders";
+
+    private final PgBinaries binaries;
+    private final ProcessRunner runner;
+
+    public PitrDemo(PgBinaries binaries, ProcessRunner runner) {
+        this.binaries = binaries;
+        this.runner = runner;
+    }
+
+    /** One finished step: what it did, how long it took, what it found. */
+    public record Step(String name, Duration duration, String detail) {
+    }
+
+    /** The outcome: every step, where the throwaway files are (if kept), and whether the rows came back. */
+    public record Result(List<Step> steps, Duration total, boolean rowsRestored, String expected, String restored,
+                         Optional<Path> keptAt) {
+        public Result {
+            steps = List.copyOf(steps);
+        }
+    }
+
+    /**
+     * Runs the demo in a new directory under {@code parent}; removes it at the end unless
+     * {@code keep}. Fails with a one-line {@link PgBackupException} naming the step that failed.
+     */
+    public Result run(Path parent, boolean keep, Consumer<Step> listener) {
+        LocalCluster.refuseRoot();
+        Instant start = Instant.now();
+        Path work;
+        try {
+            work = Files.createTempDirectory(parent, "pgbackup-demo-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot create a directory in " + parent + ": " + e.getMessage(), e);
+        }
+        List<Step> steps = new ArrayList<>();
+        StepTimer timer = new StepTimer(steps, listener);
+        String password = "demo-" + UUID.randomUUID();
+        Path repo = work.resolve("backups");
+        LocalCluster cluster = null;
+        LocalCluster restored = null;
+        boolean success = false;
+        try {
+            int port = LocalCluster.freePort();
+            LocalCluster created = timer.step("initdb", () -> {
+                LocalCluster c = LocalCluster.initdb(binaries, runner, work.resolve("data"), work.resolve("run"), port, USER, password);
+                return new Outcome<>(c, "cluster in " + c.dataDir() + ", port " + port);
+            });
+            cluster = created;
+            PgBackupConfig config = PgBackupConfig.builder().user(USER).password(password).database("postgres")
+                    .host("127.0.0.1").port(port).backupDir(repo).pgData(created.dataDir())
+                    .pgBin(binaries.binDir()).build();
+            PgBackup pg = PgBackup.builder(config).processRunner(runner).binaries(binaries).build();
+
+            timer.step("init", () -> {
+                pg.archiveSetup().init();
+                return new Outcome<>(null, "repository " + repo + ", archive script installed");
+            });
+            timer.step("enable archiving", () -> {
+                Map<String, String> settings = new LinkedHashMap<>();
+                settings.put("listen_addresses", "'127.0.0.1'");
+                settings.put("wal_level", "replica");
+                settings.put("archive_mode", "on");
+                settings.put("archive_command", "'" + pg.repository().archiveScript() + " %p %f'");
+                settings.put("max_wal_senders", "5");
+                created.configure(settings);
+                created.start(Duration.ofMinutes(2));
+                return new Outcome<>(null, "archive_command = '" + pg.repository().archiveScript() + " %p %f'");
+            });
+            timer.step("write rows", () -> {
+                created.psql("postgres", "CREATE TABLE demo_orders (id int PRIMARY KEY, item text NOT NULL);"
+                        + " INSERT INTO demo_orders SELECT g, 'order ' || g FROM generate_series(1, 10000) g");
+                return new Outcome<>(null, created.psql("postgres", ROWS_CHECK));
+            });
+            BackupInfo backup = timer.step("backup", () -> {
+                BackupInfo b = pg.backups().backup(BackupOptions.defaults());
+                return new Outcome<>(b, b.id() + ", " + b.storedBytes() + " bytes stored");
+            });
+            String[] noted = new String[2];
+            timer.step("more writes, note the time", () -> {
+                created.psql("postgres", "INSERT INTO demo_orders SELECT g, 'late order ' || g FROM generate_series(10001, 12000) g");
+                noted[0] = created.psql("postgres", "SELECT to_char(clock_timestamp(), 'YYYY-MM-DD\"T\"HH24:MI:SS.USOF') || ':00'");
+                noted[1] = created.psql("postgres", ROWS_CHECK);
+                return new Outcome<>(null, "T = " + noted[0] + ": " + noted[1]);
+            });
+            timer.step("damage: DROP TABLE", () -> {
+                created.psql("postgres", "DROP TABLE demo_orders");
+                String segment = created.psql("postgres", "SELECT pg_walfile_name(pg_switch_wal())");
+                awaitArchived(created, segment);
+                return new Outcome<>(null, "dropped; WAL up to " + segment + " archived");
+            });
+            timer.step("stop PostgreSQL", () -> {
+                created.stop();
+                return new Outcome<>(null, "stopped, as a restore requires");
+            });
+            Path target = work.resolve("restored");
+            OffsetDateTime targetTime = OffsetDateTime.parse(noted[0]);
+            timer.step("restore to T", () -> {
+                RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
+                        new RecoveryTarget.Time(targetTime), TargetAction.PROMOTE, Optional.of(target), false));
+                RestoreResult restoredFiles = pg.restorePlanner().execute(plan);
+                return new Outcome<>(null, "backup " + backup.id() + " + " + plan.wal().size()
+                        + " archived WAL segments into " + target + " (" + restoredFiles.bytesWritten() + " bytes)");
+            });
+            int restoredPort = LocalCluster.freePort();
+            restored = new LocalCluster(binaries, runner, target, work.resolve("run-restored"), restoredPort, USER);
+            LocalCluster copy = restored;
+            timer.step("start restored copy", () -> {
+                Files.createDirectories(copy.socketDir());
+                copy.configure(Map.of("archive_mode", "off"));
+                copy.start(Duration.ofMinutes(2));
+                copy.awaitPromoted(Duration.ofMinutes(2));
+                return new Outcome<>(null, "recovered and promoted on port " + restoredPort);
+            });
+            String after = timer.step("check rows", () -> {
+                String rows = copy.psql("postgres", ROWS_CHECK);
+                return new Outcome<>(rows, rows + (rows.equals(noted[1]) ? " = the rows at T" : " != the rows at T (" + noted[1] + ")"));
+            });
+            success = after.equals(noted[1]);
+            if (!success) {
+                throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "the restored copy holds " + after
+                        + " but the table held " + noted[1] + " at T; the files are kept in " + work);
+            }
+            return new Result(steps, Duration.between(start, Instant.now()), true, noted[1], after,
+                    keep ? Optional.of(work) : Optional.empty());
+        } finally {
+            if (restored != null) {
+                restored.stopQuietly();
+            }
+            if (cluster != null) {
+                cluster.stopQuietly();
+            }
+            if (!keep && success) {
+                try {
+                    AtomicFiles.deleteTree(work);
+                } catch (IOException e) {
+                    listener.accept(new Step("cleanup", Duration.ZERO, "could not remove " + work + ": " + e.getMessage()));
+                }
+            }
+        }
+    }
+
+    private static void awaitArchived(LocalCluster cluster, String segment) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        while (Instant.now().isBefore(deadline)) {
+            String last = cluster.psql("postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
+            if (!last.isEmpty() && last.compareTo(segment) >= 0) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "PostgreSQL did not archive " + segment
+                + " within 2 minutes: see " + cluster.logFile());
+    }
+
+    private record Outcome<T>(T value, String detail) {
+    }
+
+    @FunctionalInterface
+    private interface StepBody<T> {
+        Outcome<T> run() throws Exception;
+    }
+
+    /** Times each step and reports it; a failing step becomes one line naming it. */
+    private static final class StepTimer {
+        private final List<Step> steps;
+        private final Consumer<Step> listener;
+
+        StepTimer(List<Step> steps, Consumer<Step> listener) {
+            this.steps = steps;
+            this.listener = listener;
+        }
+
+        <T> T step(String name, StepBody<T> body) {
+            Instant begin = Instant.now();
+            Outcome<T> outcome;
+            try {
+                outcome = body.run();
+            } catch (PgBackupException e) {
+                throw new PgBackupException(e.code(), "demo step '" + name + "' failed: " + e.getMessage(), e);
+            } catch (Exception e) {
+                throw new PgBackupException(ErrorCode.IO_FAILED, "demo step '" + name + "' failed: " + e, e);
+            }
+            Step step = new Step(name, Duration.between(begin, Instant.now()), outcome.detail());
+            steps.add(step);
+            listener.accept(step);
+            return outcome.value();
+        }
+    }
+}
