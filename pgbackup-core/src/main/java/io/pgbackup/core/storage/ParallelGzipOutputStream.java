@@ -248,7 +248,8 @@ public final class ParallelGzipOutputStream extends OutputStream {
                 writeChunk(await(inFlight.poll()));
             }
         }
-        block = spareInputs.isEmpty() ? new byte[blockSize] : spareInputs.poll();
+        // After the last block nothing is written (ensureWritable), so no buffer is needed.
+        block = last ? null : spareInputs.isEmpty() ? new byte[blockSize] : spareInputs.poll();
         filled = 0;
     }
 
