@@ -48,18 +48,23 @@ abstract class BaseCommand implements Callable<Integer> {
     /** Prints {@code value} as pretty JSON on stdout (for --json). */
     protected void printJson(Object value) {
         try {
-            out().println(JSON.writeValueAsString(value));
+            out().println(Json.MAPPER.writeValueAsString(value));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Paths render as plain paths, not file: URIs. */
-    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+    /**
+     * Paths render as plain paths, not file: URIs. A holder class, so that Jackson (hundreds of
+     * classes) loads only when a command prints JSON, not at every start.
+     */
+    static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().registerModule(new JavaTimeModule())
             .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
             .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule()
                     .addSerializer(java.nio.file.Path.class, com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance))
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
             .enable(SerializationFeature.INDENT_OUTPUT);
+    }
 }

@@ -25,6 +25,7 @@ import java.util.Map;
                 CleanupCommand.class,
                 SyncCommand.class,
                 DemoCommand.class,
+                WarmUpCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

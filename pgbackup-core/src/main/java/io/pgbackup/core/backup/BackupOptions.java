@@ -16,7 +16,14 @@ import java.util.function.Consumer;
 public record BackupOptions(Optional<Compression> compression, boolean fastCheckpoint, Consumer<String> progress) {
     public BackupOptions {
         compression = compression == null ? Optional.empty() : compression;
-        progress = progress == null ? line -> { } : progress;
+        progress = progress == null ? NO_PROGRESS : progress;
+    }
+
+    private static final Consumer<String> NO_PROGRESS = line -> { };
+
+    /** True when someone listens to progress; pg_basebackup's {@code --progress} costs a size estimate first. */
+    public boolean reportsProgress() {
+        return progress != NO_PROGRESS;
     }
 
     public static BackupOptions defaults() {

@@ -10,8 +10,10 @@ import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.ServerInfo;
 import io.pgbackup.core.process.ProcessResult;
 import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.RunningProcess;
 import io.pgbackup.core.storage.AtomicFiles;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.FollowingFileInputStream;
 import io.pgbackup.core.storage.Repository;
 import io.pgbackup.core.storage.RepositoryLock;
 import org.slf4j.Logger;
@@ -38,6 +40,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -57,6 +60,8 @@ public final class DefaultBackupManager implements BackupManager {
     static final String BASE_TAR = "base.tar";
     static final String WAL_TAR = "pg_wal.tar";
     static final String PG_MANIFEST = "backup_manifest";
+    private static final int COPY_BUFFER = 256 * 1024;
+    private static final String RAW_DIR = "pg_basebackup";
 
     private final PgBackupContext context;
     private final ManifestCodec codec = new ManifestCodec();
@@ -73,8 +78,17 @@ public final class DefaultBackupManager implements BackupManager {
         Compression compression = options.compression().orElse(config.compression());
         try (RepositoryLock ignored = RepositoryLock.acquire(repository, "backup")) {
             removeStaleStaging(repository);
-            ServerFacts server = readServer();
-            refuseForeignCluster(server.info().systemIdentifier());
+            // The server's identity is read over JDBC while pg_basebackup already runs (it costs a JVM
+            // a few hundred ms); a foreign cluster stops pg_basebackup and the staging directory goes.
+            CompletableFuture<ServerFacts> server = CompletableFuture.supplyAsync(() -> {
+                ServerFacts facts = readServer();
+                refuseForeignCluster(facts.info().systemIdentifier());
+                return facts;
+            }, task -> {
+                Thread thread = new Thread(task, "pgbackup-server-check");
+                thread.setDaemon(true);
+                thread.start();
+            });
             OffsetDateTime start = OffsetDateTime.now(context.clock());
             String id = freeId(repository, start.toLocalDateTime());
             Path staging = createStaging(repository, id);
@@ -100,38 +114,84 @@ public final class DefaultBackupManager implements BackupManager {
     }
 
     private BackupInfo runBackup(Repository repository, String id, Path staging, OffsetDateTime start,
-                                 ServerFacts server, Compression compression, BackupOptions options) {
+                                 CompletableFuture<ServerFacts> serverCheck, Compression compression, BackupOptions options) {
         PgBackupConfig config = context.config();
+        // pg_basebackup wants an empty directory of its own; the stored files are written beside it.
+        Path raw = staging.resolve(RAW_DIR);
         List<String> command = new ArrayList<>(List.of(
                 context.binaries().tool("pg_basebackup").toString(),
                 "--host=" + config.host(), "--port=" + config.port(), "--username=" + config.requireUser(),
-                "--pgdata=" + staging, "--format=tar", "--wal-method=stream",
+                "--pgdata=" + raw, "--format=tar", "--wal-method=stream",
                 "--checkpoint=" + (options.fastCheckpoint() ? "fast" : "spread"),
-                "--label=pgbackup " + id, "--no-password", "--verbose", "--progress"));
+                "--label=pgbackup " + id, "--no-password", "--verbose",
+                // The raw tars are compressed and deleted, and what is kept is synced by us before the rename.
+                "--no-sync"));
+        if (options.reportsProgress()) {
+            command.add("--progress");
+        }
         Map<String, String> env = new LinkedHashMap<>(config.childEnvironment());
         env.put("PGAPPNAME", "pgbackup");
         env.put("PGCONNECT_TIMEOUT", "10");
         env.put("PGDATABASE", config.database().orElse("postgres"));
+        // PostgreSQL 15+ compresses zstd on the server with worker threads: nothing to recompress here.
+        boolean serverZstd = compression == Compression.ZSTD && join(serverCheck).info().versionNum() >= 150000;
+        if (serverZstd) {
+            command.add("--compress=server-zstd:level=" + Compression.ZSTD.defaultLevel()
+                    + ",workers=" + Compression.defaultThreads());
+        }
         ProcessSpec spec = ProcessSpec.of(command).withEnvironment(env).withStderrListener(options.progress());
-        ProcessResult result;
+        RunningProcess running;
         try {
             log.debug("running {}", spec);
-            result = context.processRunner().run(spec);
+            running = context.processRunner().start(spec);
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: " + e.getMessage(), e);
         }
+        serverCheck.whenComplete((facts, failure) -> {
+            if (failure != null) {
+                running.destroy();
+            }
+        });
+        BackupManifest.BackupFile base = null;
+        FollowedTar followed = null;
+        try {
+            if (!serverZstd) {
+                // Compress (or, uncompressed, hash) base.tar while pg_basebackup is still writing it:
+                // the two overlap instead of adding up.
+                followed = compressWhileWritten(raw, BASE_TAR, compression, running::isFinished, staging);
+            }
+        } catch (IOException | RuntimeException e) {
+            running.destroy();
+            awaitQuietly(running);
+            throw new PgBackupException(ErrorCode.IO_FAILED, "backup failed while compressing " + BASE_TAR + ": "
+                    + (e instanceof IOException io ? describeIo(io) : e.getMessage())
+                    + "; nothing was kept. Free space or fix permissions, then run backup again", e);
+        }
+        ProcessResult result = await(running);
+        log.debug("pg_basebackup ended with exit code {}", result.exitCode());
+        // A refusal or connection failure found by the check explains more than pg_basebackup's last line.
+        ServerFacts server = join(serverCheck);
         if (!result.succeeded()) {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: "
                     + explain(result.lastErrorLine()));
         }
         try {
-            WalRange range = walRange(staging, result.stderr());
-            List<BackupManifest.BackupFile> files = new ArrayList<>();
-            files.add(compress(staging, BASE_TAR, compression));
-            files.add(compress(staging, WAL_TAR, compression));
-            if (Files.exists(staging.resolve(PG_MANIFEST))) {
-                files.add(describe(staging.resolve(PG_MANIFEST)));
+            WalRange range = walRange(raw, result.stderr());
+            if (followed != null) {
+                base = followed.finish();
+            } else {
+                String stored = BASE_TAR + (serverZstd ? Compression.ZSTD.suffix() : "");
+                base = describe(Files.move(requireFile(raw, stored), staging.resolve(stored)));
             }
+            List<BackupManifest.BackupFile> files = new ArrayList<>();
+            files.add(base);
+            log.debug("{} stored as {}", BASE_TAR, base.name());
+            files.add(compress(raw, WAL_TAR, compression, staging));
+            log.debug("{} stored", WAL_TAR);
+            if (Files.exists(raw.resolve(PG_MANIFEST))) {
+                files.add(describe(Files.move(raw.resolve(PG_MANIFEST), staging.resolve(PG_MANIFEST))));
+            }
+            AtomicFiles.deleteTree(raw);
             OffsetDateTime end = OffsetDateTime.now(context.clock());
             long segmentSize = server.info().walSegmentSize();
             BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, id, "pgbackup " + id,
@@ -144,6 +204,7 @@ public final class DefaultBackupManager implements BackupManager {
                     options.fastCheckpoint() ? "fast" : "spread", files);
             AtomicFiles.write(staging.resolve(Repository.MANIFEST_FILE), codec.toJson(manifest));
             AtomicFiles.fsyncTree(staging);
+            log.debug("manifest written, files synced");
             Path finalDir = repository.backupPath(id);
             AtomicFiles.moveDurably(staging, finalDir);
             log.info("backup {} complete: {} bytes stored", id, manifest.storedBytes());
@@ -244,8 +305,8 @@ public final class DefaultBackupManager implements BackupManager {
     }
 
     /** The WAL range from PostgreSQL's own backup_manifest (13+), else from pg_basebackup's verbose output. */
-    private WalRange walRange(Path staging, String stderr) throws IOException {
-        Path pgManifest = staging.resolve(PG_MANIFEST);
+    private WalRange walRange(Path raw, String stderr) throws IOException {
+        Path pgManifest = raw.resolve(PG_MANIFEST);
         if (Files.exists(pgManifest)) {
             JsonNode ranges = codec.mapper().readTree(pgManifest.toFile()).path("WAL-Ranges");
             if (ranges.isArray() && ranges.size() > 0) {
@@ -266,29 +327,126 @@ public final class DefaultBackupManager implements BackupManager {
                 WalSegmentName.parseLsn(end.group(1)));
     }
 
-    /** Compresses {@code staging/name} to {@code name + suffix}, hashing what is stored, then drops the plain tar. */
-    private static BackupManifest.BackupFile compress(Path staging, String name, Compression compression) throws IOException {
-        Path plain = staging.resolve(name);
+    /** Compresses {@code from/name} to {@code to/name + suffix}, hashing what is stored, then drops the plain tar. */
+    private static BackupManifest.BackupFile compress(Path from, String name, Compression compression, Path to) throws IOException {
+        Path plain = from.resolve(name);
         if (!Files.exists(plain)) {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: pg_basebackup wrote no "
                     + name + "; nothing was kept");
         }
         if (compression == Compression.NONE) {
-            return describe(plain);
+            return describe(Files.move(plain, to.resolve(name)));
         }
-        Path target = staging.resolve(name + compression.suffix());
+        Path target = to.resolve(name + compression.suffix());
         MessageDigest sha = sha256();
         CountingOutputStream counted;
         try (InputStream in = Files.newInputStream(plain);
-             OutputStream file = Files.newOutputStream(target);
+             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(target), COPY_BUFFER);
              CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
              OutputStream out = compression.compress(counting)) {
             counted = counting;
-            in.transferTo(out);
+            byte[] buffer = new byte[COPY_BUFFER];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+            }
         }
         Files.delete(plain);
         return new BackupManifest.BackupFile(target.getFileName().toString(), counted.count(),
                 HexFormat.of().formatHex(sha.digest()));
+    }
+
+    /**
+     * A tar compressed as it was written; {@link #finish()} checks it was read whole and drops the
+     * plain tar, or, uncompressed, moves it to {@code keepAs}.
+     */
+    private record FollowedTar(Path plain, BackupManifest.BackupFile stored, long bytesRead, Path keepAs) {
+        BackupManifest.BackupFile finish() throws IOException {
+            long size = Files.exists(plain) ? Files.size(plain) : -1;
+            if (size != bytesRead) {
+                // pg_basebackup only appends; a different size means the copy is not the tar it wrote.
+                throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: " + plain.getFileName()
+                        + " was " + size + " bytes but " + bytesRead + " were compressed; nothing was kept");
+            }
+            if (keepAs != null) {
+                Files.move(plain, keepAs);
+            } else {
+                Files.delete(plain);
+            }
+            return stored;
+        }
+    }
+
+    private static FollowedTar compressWhileWritten(Path from, String name, Compression compression,
+                                                    java.util.function.BooleanSupplier writerFinished, Path to) throws IOException {
+        Path plain = from.resolve(name);
+        MessageDigest sha = sha256();
+        byte[] buffer = new byte[COPY_BUFFER];
+        int n;
+        if (compression == Compression.NONE) {
+            try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writerFinished)) {
+                while ((n = in.read(buffer)) >= 0) {
+                    sha.update(buffer, 0, n);
+                }
+                return new FollowedTar(plain, new BackupManifest.BackupFile(name, in.position(),
+                        HexFormat.of().formatHex(sha.digest())), in.position(), to.resolve(name));
+            }
+        }
+        Path target = to.resolve(name + compression.suffix());
+        CountingOutputStream counted;
+        long read;
+        try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writerFinished);
+             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(target), COPY_BUFFER);
+             CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
+             OutputStream out = compression.compress(counting)) {
+            counted = counting;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+            }
+            read = in.position();
+        }
+        return new FollowedTar(plain, new BackupManifest.BackupFile(target.getFileName().toString(), counted.count(),
+                HexFormat.of().formatHex(sha.digest())), read, null);
+    }
+
+    private static Path requireFile(Path dir, String name) {
+        Path file = dir.resolve(name);
+        if (!Files.exists(file)) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: pg_basebackup wrote no "
+                    + name + "; nothing was kept");
+        }
+        return file;
+    }
+
+    private static ServerFacts join(CompletableFuture<ServerFacts> check) {
+        try {
+            return check.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    private static ProcessResult await(RunningProcess running) {
+        try {
+            return running.await();
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            running.destroy();
+            Thread.currentThread().interrupt();
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup interrupted; nothing was kept", e);
+        }
+    }
+
+    private static void awaitQuietly(RunningProcess running) {
+        try {
+            running.await();
+        } catch (IOException | InterruptedException e) {
+            log.debug("pg_basebackup did not end cleanly after being stopped: {}", e.toString());
+        }
     }
 
     static BackupManifest.BackupFile describe(Path file) throws IOException {

@@ -1,8 +1,9 @@
 package io.pgbackup.core.process;
 
 import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecuteResultHandler;
+import org.apache.commons.exec.Executor;
 import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteException;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
@@ -25,6 +26,16 @@ public final class CommonsExecProcessRunner implements ProcessRunner {
 
     @Override
     public ProcessResult run(ProcessSpec spec) throws IOException {
+        try {
+            return start(spec).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running " + spec.programName(), e);
+        }
+    }
+
+    @Override
+    public RunningProcess start(ProcessSpec spec) throws IOException {
         CommandLine line = new CommandLine(spec.command().get(0));
         for (String arg : spec.command().subList(1, spec.command().size())) {
             line.addArgument(arg, false);
@@ -42,23 +53,38 @@ public final class CommonsExecProcessRunner implements ProcessRunner {
         executor.setExitValues(null);
         executor.setProcessDestroyer(destroyer);
         executor.setStreamHandler(new PumpStreamHandler(stdoutTarget, stderrTarget));
-        ExecuteWatchdog watchdog = null;
-        if (spec.timeout() != null) {
-            watchdog = ExecuteWatchdog.builder().setTimeout(spec.timeout()).get();
-            executor.setWatchdog(watchdog);
-        }
+        // A watchdog also when there is no timeout: it is the handle that can stop the program.
+        ExecuteWatchdog watchdog = ExecuteWatchdog.builder()
+                .setTimeout(spec.timeout() != null ? spec.timeout() : ExecuteWatchdog.INFINITE_TIMEOUT_DURATION).get();
+        executor.setWatchdog(watchdog);
         Map<String, String> environment = EnvironmentUtils.getProcEnvironment();
         environment.putAll(spec.environment());
-        int exit;
-        try {
-            exit = executor.execute(line, environment);
-        } catch (ExecuteException e) {
-            // Only thrown for start failures here, since every exit value is accepted.
-            throw new IOException("cannot run " + spec.programName() + ": " + e.getMessage(), e);
-        }
-        stderrTarget.flush();
-        boolean timedOut = watchdog != null && watchdog.killedProcess();
-        return new ProcessResult(exit, stdout.text(), stderr.text(), timedOut);
+        DefaultExecuteResultHandler handler = new DefaultExecuteResultHandler();
+        executor.execute(line, environment, handler);
+        return new RunningProcess() {
+            @Override
+            public ProcessResult await() throws IOException, InterruptedException {
+                handler.waitFor();
+                if (handler.getException() != null && handler.getExitValue() == Executor.INVALID_EXITVALUE) {
+                    // Every exit value is accepted, so an exception without one means it never started.
+                    throw new IOException("cannot run " + spec.programName() + ": " + handler.getException().getMessage(),
+                            handler.getException());
+                }
+                stderrTarget.flush();
+                boolean timedOut = spec.timeout() != null && watchdog.killedProcess();
+                return new ProcessResult(handler.getExitValue(), stdout.text(), stderr.text(), timedOut);
+            }
+
+            @Override
+            public boolean isFinished() {
+                return handler.hasResult();
+            }
+
+            @Override
+            public void destroy() {
+                watchdog.destroyProcess();
+            }
+        };
     }
 
     private static final class BoundedBuffer extends ByteArrayOutputStream {

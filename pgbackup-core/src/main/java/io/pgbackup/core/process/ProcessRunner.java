@@ -14,4 +14,47 @@ public interface ProcessRunner {
      * @throws IOException when the program cannot be started (missing, not executable)
      */
     ProcessResult run(ProcessSpec spec) throws IOException;
+
+    /**
+     * Starts the program and returns at once, for work that runs beside it (compressing a file
+     * while pg_basebackup is still writing it). The default runs {@link #run} on a thread of its
+     * own and cannot stop it early; {@link CommonsExecProcessRunner} can.
+     *
+     * @throws IOException when the program cannot be started
+     */
+    default RunningProcess start(ProcessSpec spec) throws IOException {
+        java.util.concurrent.CompletableFuture<ProcessResult> result = new java.util.concurrent.CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                result.complete(run(spec));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "pgbackup-" + spec.programName());
+        thread.setDaemon(true);
+        thread.start();
+        return new RunningProcess() {
+            @Override
+            public ProcessResult await() throws IOException, InterruptedException {
+                try {
+                    return result.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException(e.getCause());
+                }
+            }
+
+            @Override
+            public boolean isFinished() {
+                return result.isDone();
+            }
+
+            @Override
+            public void destroy() {
+                // not supported by this default: the program runs to its end
+            }
+        };
+    }
 }
