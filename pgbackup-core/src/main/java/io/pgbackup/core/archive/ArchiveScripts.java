@@ -71,6 +71,11 @@ public final class ArchiveScripts {
         return commandWord(repository.restoreScript().toString()) + " %f %p";
     }
 
+    /** The {@code recovery_end_command} value: drops what restore prefetched and replay did not need. */
+    public String recoveryEndCommand() {
+        return commandWord(repository.restoreScript().toString()) + " --end-of-recovery";
+    }
+
     public String archiveScript() {
         String remoteHost = remote == null ? "" : remote.host();
         return render("archive_wal.sh", Map.of(

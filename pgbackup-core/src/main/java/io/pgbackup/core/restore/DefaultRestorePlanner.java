@@ -53,7 +53,11 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     /** Settings a previous recovery may have left in postgresql.auto.conf; ours replace them. */
     private static final List<String> RECOVERY_SETTINGS = List.of("restore_command", "recovery_target",
             "recovery_target_time", "recovery_target_lsn", "recovery_target_xid", "recovery_target_name",
-            "recovery_target_action", "recovery_target_timeline", "recovery_target_inclusive");
+            "recovery_target_action", "recovery_target_timeline", "recovery_target_inclusive", "recovery_end_command");
+    /** Where restore puts decompressed WAL for restore_wal.sh to take, inside the target PGDATA. */
+    static final String PREFETCH_DIR = "pgbackup_prefetch";
+    /** At most this many segments (2 GiB at 16 MiB) are prefetched; the rest come through the script. */
+    private static final int PREFETCH_LIMIT = 128;
 
     private final PgBackupContext context;
 
@@ -82,6 +86,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             settings.put("recovery_target_action", request.action().setting());
         }
         settings.put("recovery_target_timeline", "latest");
+        settings.put("recovery_end_command", scripts.recoveryEndCommand());
 
         List<String> files = new ArrayList<>();
         aside.ifPresent(p -> files.add("rename " + targetDir + " to " + p + ", then create an empty " + targetDir));
@@ -91,6 +96,10 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         BackupManifest m = backup.manifest();
         files.add(targetDir + "/ from " + fileOf(m, "base.tar"));
         files.add(targetDir.resolve("pg_wal") + "/ from " + fileOf(m, "pg_wal.tar"));
+        long prefetched = wal.stream().filter(RestorePlan.WalNeed::present).limit(PREFETCH_LIMIT).count();
+        if (prefetched > 0) {
+            files.add(targetDir.resolve(PREFETCH_DIR) + "/ (" + prefetched + " WAL segments decompressed ahead of replay)");
+        }
         files.add(targetDir.resolve("postgresql.auto.conf") + " (recovery settings)");
         files.add(targetDir.resolve("recovery.signal").toString());
         return new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings, warnings);
@@ -108,6 +117,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             long bytes;
             try {
                 bytes = extract(plan);
+                bytes += prefetchWal(repository, plan);
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
             } catch (IOException | PgBackupException e) {
@@ -371,14 +381,17 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return tli;
     }
 
+    /** Installs restore_wal.sh, or replaces one from an older version (prefetch needs the current one). */
     private void ensureRestoreScript(Repository repository) {
-        if (Files.isExecutable(repository.restoreScript())) {
-            return;
-        }
+        ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
+        byte[] wanted = scripts.restoreScript().getBytes(StandardCharsets.UTF_8);
         try {
+            if (Files.isExecutable(repository.restoreScript())
+                    && java.util.Arrays.equals(Files.readAllBytes(repository.restoreScript()), wanted)) {
+                return;
+            }
             Files.createDirectories(repository.scriptsDir());
-            ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
-            AtomicFiles.write(repository.restoreScript(), scripts.restoreScript().getBytes(StandardCharsets.UTF_8),
+            AtomicFiles.write(repository.restoreScript(), wanted,
                     PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot install " + repository.restoreScript() + ": " + e.getMessage(), e);
@@ -427,6 +440,64 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Decompresses the archived segments replay will need into {@link #PREFETCH_DIR}, two at a
+     * time, so PostgreSQL finds each one ready instead of waiting for one decompression per segment.
+     * Each file is written under a temporary name and renamed, so the script only sees whole files.
+     */
+    private static long prefetchWal(Repository repository, RestorePlan plan) throws IOException {
+        List<String> segments = plan.wal().stream().filter(RestorePlan.WalNeed::present)
+                .map(RestorePlan.WalNeed::segment).limit(PREFETCH_LIMIT).toList();
+        if (segments.isEmpty()) {
+            return 0;
+        }
+        Path dir = Files.createDirectories(plan.targetDir().resolve(PREFETCH_DIR));
+        Map<String, Path> archived = new java.util.HashMap<>();
+        try (var files = Files.list(repository.walArchiveDir())) {
+            files.forEach(f -> {
+                String name = f.getFileName().toString();
+                Compression c = Compression.ofSuffix(name).orElse(Compression.NONE);
+                archived.putIfAbsent(name.substring(0, name.length() - c.suffix().length()), f);
+            });
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<Long>> done = new ArrayList<>();
+            for (String segment : segments) {
+                Path source = archived.get(segment);
+                if (source != null) {
+                    done.add(pool.submit(() -> decompressTo(source, dir, segment)));
+                }
+            }
+            long bytes = 0;
+            for (Future<Long> f : done) {
+                bytes += f.get();
+            }
+            return bytes;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long decompressTo(Path source, Path dir, String segment) throws IOException {
+        Compression c = Compression.ofSuffix(source.getFileName().toString()).orElse(Compression.NONE);
+        Path tmp = dir.resolve(segment + ".tmp");
+        long n;
+        try (InputStream in = c.decompress(Files.newInputStream(source))) {
+            n = Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("cannot decompress " + source + ": " + e.getMessage(), e);
+        }
+        Files.move(tmp, dir.resolve(segment), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return n;
     }
 
     private static long extractOne(Path backupDir, String fileName, Path into) throws IOException {

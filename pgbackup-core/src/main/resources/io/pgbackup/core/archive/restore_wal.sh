@@ -23,6 +23,15 @@ ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 
 @@DECOMPRESS@@
 
+# 'pgbackup restore' decompresses the segments replay will need into PGDATA/pgbackup_prefetch
+# beforehand, several at a time; recovery_end_command calls this with --end-of-recovery to drop
+# what the target did not need. PostgreSQL runs both commands in PGDATA.
+PREFETCH_DIR=$PWD/pgbackup_prefetch
+if [ "${1:-}" = --end-of-recovery ]; then
+    rm -rf -- "$PREFETCH_DIR"
+    exit 0
+fi
+
 if [ $# -ne 2 ]; then
     echo "usage: $0 %f %p   (PostgreSQL's restore_command)" >&2
     exit 126
@@ -32,6 +41,11 @@ dest=$2
 case $name in
     ''|*/*|.*) echo "restore_wal.sh: '$name' is not a WAL file name" >&2; exit 126 ;;
 esac
+
+# A prefetched segment is a complete file (written under a temporary name, then renamed): take it.
+if [ -f "$PREFETCH_DIR/$name" ] && mv -f "$PREFETCH_DIR/$name" "$dest"; then
+    exit 0
+fi
 
 # Segments, .history, .backup and .partial files are all stored as NAME plus a compression suffix.
 found=

@@ -69,6 +69,29 @@ class RestoreWalScriptTest {
     }
 
     @Test
+    void takesAPrefetchedSegmentFromPgdataAndDropsTheRestAtTheEndOfRecovery() throws Exception {
+        Path data = pgWal.getParent();
+        Path prefetch = Files.createDirectories(data.resolve("pgbackup_prefetch"));
+        byte[] prefetched = content(1000, 3);
+        Files.write(prefetch.resolve(SEGMENT), prefetched);
+        Files.write(prefetch.resolve("000000010000000000000008"), content(1000, 4));
+        store(repository.walArchiveDir().resolve(SEGMENT + ".gz"), content(1000, 5));
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+
+        // PostgreSQL runs restore_command in PGDATA, which is where the prefetch directory is.
+        Sh.Result result = Sh.run(data, repository.restoreScript().toString(), SEGMENT, dest.toString());
+
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(Files.readAllBytes(dest)).isEqualTo(prefetched);
+        assertThat(prefetch.resolve(SEGMENT)).doesNotExist();
+
+        Sh.Result end = Sh.run(data, repository.restoreScript().toString(), "--end-of-recovery");
+        assertThat(end.exitCode()).as(end.stderr()).isZero();
+        assertThat(prefetch).doesNotExist();
+        assertThat(repository.walArchiveDir().resolve(SEGMENT + ".gz")).exists();
+    }
+
+    @Test
     void aSegmentNotInTheArchiveExitsOneQuietly() throws Exception {
         Sh.Result result = restore(SEGMENT, pgWal.resolve("RECOVERYXLOG"));
 

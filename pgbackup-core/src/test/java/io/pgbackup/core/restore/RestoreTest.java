@@ -79,7 +79,16 @@ class RestoreTest {
         source.cluster().stop();
 
         Path target = work.resolve("new");
-        PgCluster copy = restore(Optional.of(backup.id()), new RecoveryTarget.Time(t), target);
+        RestorePlan plan = plan(Optional.of(backup.id()), new RecoveryTarget.Time(t), target);
+        pg.restorePlanner().execute(plan);
+        // The archived segments replay needs wait decompressed in PGDATA; recovery_end_command drops the rest.
+        List<String> needed = plan.wal().stream().filter(RestorePlan.WalNeed::present).map(RestorePlan.WalNeed::segment).toList();
+        assertThat(needed).isNotEmpty();
+        try (var prefetched = Files.list(target.resolve("pgbackup_prefetch"))) {
+            assertThat(prefetched.map(f -> f.getFileName().toString())).containsExactlyInAnyOrderElementsOf(needed);
+        }
+        PgCluster copy = startRestored(target);
+        assertThat(target.resolve("pgbackup_prefetch")).doesNotExist();
 
         assertThat(fingerprint(copy, "orders")).isEqualTo(atT);
         assertThat(Files.readString(target.resolve("postgresql.auto.conf")))
