@@ -126,7 +126,8 @@ if [ ! -f "$src" ] || [ ! -r "$src" ]; then
     log ERROR failed "source $src is missing or unreadable"
     exit 1
 fi
-size=$(wc -c <"$src" | tr -d ' ')
+# Arithmetic trims the padding some wc print; it saves a tr process (every fork costs ms here).
+size=$(($(wc -c <"$src")))
 
 # Already archived (PostgreSQL retries a file whose earlier attempt it could not confirm, e.g.
 # after a crash): identical content is success, different content must never be overwritten.
@@ -152,7 +153,9 @@ final=$ARCHIVE_DIR/$name$SUFFIX
 # Hidden temporary name in the same directory, so the rename below is atomic. A temporary file
 # left by an attempt that was killed outright is removed here; PostgreSQL's single archiver
 # never runs two attempts for one file at once.
-rm -f "$ARCHIVE_DIR/.$name$SUFFIX.tmp."* 2>/dev/null
+for leftover in "$ARCHIVE_DIR/.$name$SUFFIX.tmp."*; do
+    [ -e "$leftover" ] && rm -f "$leftover"
+done
 tmp=$ARCHIVE_DIR/.$name$SUFFIX.tmp.$$
 trap 'rm -f "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -161,7 +164,7 @@ if ! compress <"$src" >"$tmp"; then
     log ERROR failed "$COMPRESSION could not write $tmp (disk full, unwritable directory or compressor error)"
     exit 1
 fi
-stored=$(wc -c <"$tmp" | tr -d ' ')
+stored=$(($(wc -c <"$tmp")))
 # coreutils sync FILE fsyncs that file; sync DIR fsyncs the directory entry made by the rename.
 if ! sync "$tmp"; then
     log ERROR failed "fsync of $tmp failed"
