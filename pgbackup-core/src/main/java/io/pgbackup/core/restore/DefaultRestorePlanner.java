@@ -12,6 +12,7 @@ import io.pgbackup.core.backup.DefaultBackupManager;
 import io.pgbackup.core.process.ProcessResult;
 import io.pgbackup.core.process.ProcessSpec;
 import io.pgbackup.core.storage.AtomicFiles;
+import io.pgbackup.core.storage.BackgroundFsync;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.ReadAheadInputStream;
 import io.pgbackup.core.storage.Repository;
@@ -116,8 +117,12 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             prepareTarget(plan);
             long bytes;
             try {
-                bytes = extract(plan);
-                bytes += prefetchWal(repository, plan);
+                try (BackgroundFsync fsync = new BackgroundFsync()) {
+                    bytes = extract(plan, fsync);
+                    bytes += prefetchWal(repository, plan, fsync);
+                    // Durable before recovery.signal; PostgreSQL's start-up sync then has nothing left to flush.
+                    fsync.finish();
+                }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
             } catch (IOException | PgBackupException e) {
@@ -420,14 +425,14 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     }
 
     /** Both tars at once, each decompressed on a thread of its own ahead of the one writing files. */
-    private static long extract(RestorePlan plan) throws IOException {
+    private static long extract(RestorePlan plan, BackgroundFsync fsync) throws IOException {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<Long> base = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "base.tar"), dir));
-            Future<Long> wal = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal")));
+            Future<Long> base = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "base.tar"), dir, fsync));
+            Future<Long> wal = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync));
             return base.get() + wal.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -447,7 +452,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
      * time, so PostgreSQL finds each one ready instead of waiting for one decompression per segment.
      * Each file is written under a temporary name and renamed, so the script only sees whole files.
      */
-    private static long prefetchWal(Repository repository, RestorePlan plan) throws IOException {
+    private static long prefetchWal(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
         List<String> segments = plan.wal().stream().filter(RestorePlan.WalNeed::present)
                 .map(RestorePlan.WalNeed::segment).limit(PREFETCH_LIMIT).toList();
         if (segments.isEmpty()) {
@@ -468,7 +473,11 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             for (String segment : segments) {
                 Path source = archived.get(segment);
                 if (source != null) {
-                    done.add(pool.submit(() -> decompressTo(source, dir, segment)));
+                    done.add(pool.submit(() -> {
+                        long n = decompressTo(source, dir, segment);
+                        fsync.submit(dir.resolve(segment));
+                        return n;
+                    }));
                 }
             }
             long bytes = 0;
@@ -500,11 +509,11 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return n;
     }
 
-    private static long extractOne(Path backupDir, String fileName, Path into) throws IOException {
+    private static long extractOne(Path backupDir, String fileName, Path into, BackgroundFsync fsync) throws IOException {
         Compression compression = Compression.ofSuffix(fileName).orElse(Compression.NONE);
         try (InputStream raw = Files.newInputStream(backupDir.resolve(fileName));
              InputStream ahead = new ReadAheadInputStream(compression.decompress(raw), 1 << 20, 4, fileName)) {
-            return new SafeTarExtractor(into).extract(ahead, fileName);
+            return new SafeTarExtractor(into, fsync::submit).extract(ahead, fileName);
         }
     }
 

@@ -26,10 +26,17 @@ final class SafeTarExtractor {
 
     private final Path root;
     private final Path realRoot;
+    private final java.util.function.Consumer<Path> fileWritten;
 
     SafeTarExtractor(Path root) throws IOException {
+        this(root, file -> { });
+    }
+
+    /** {@code fileWritten} hears of each regular file once it is complete and closed. */
+    SafeTarExtractor(Path root, java.util.function.Consumer<Path> fileWritten) throws IOException {
         this.root = root.toAbsolutePath().normalize();
         this.realRoot = this.root.toRealPath();
+        this.fileWritten = fileWritten;
     }
 
     /** Extracts every entry; returns the bytes of file content written. */
@@ -68,6 +75,7 @@ final class SafeTarExtractor {
                     }
                     Files.setPosixFilePermissions(target, permissions(entry.getMode()));
                     Files.setLastModifiedTime(target, FileTime.from(entry.getModTime().toInstant()));
+                    fileWritten.accept(target);
                 } else {
                     throw refuse(archiveName, entry.getName(), "is not a file, directory or link inside the restore");
                 }
