@@ -50,6 +50,7 @@ import java.util.stream.Stream;
  * refuses in {@link #plan}, before anything on disk changes.
  */
 public final class DefaultRestorePlanner implements RestorePlanner {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DefaultRestorePlanner.class);
     private static final DateTimeFormatter ASIDE_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
     /** Settings a previous recovery may have left in postgresql.auto.conf; ours replace them. */
     private static final List<String> RECOVERY_SETTINGS = List.of("restore_command", "recovery_target",
@@ -73,8 +74,10 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         BackupInfo backup = chooseBackup(request, backups);
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
+        log.debug("planning a restore of {}", backup.id());
         Optional<Path> aside = checkTargetDir(targetDir, request.moveAside());
         checkBackupFiles(backup);
+        log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
         List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), WalArchive.read(repository), warnings);
@@ -108,6 +111,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
 
     @Override
     public RestoreResult execute(RestorePlan plan) {
+        log.debug("restoring {} into {}", plan.backup().id(), plan.targetDir());
         Repository repository = context.repository();
         Instant start = Instant.now();
         try (RepositoryLock ignored = RepositoryLock.acquire(repository, "restore")) {
@@ -118,10 +122,11 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             long bytes;
             try {
                 try (BackgroundFsync fsync = new BackgroundFsync()) {
-                    bytes = extract(plan, fsync);
-                    bytes += prefetchWal(repository, plan, fsync);
+                    bytes = extract(repository, plan, fsync);
+                    log.debug("extracted {} bytes and prefetched WAL", bytes);
                     // Durable before recovery.signal; PostgreSQL's start-up sync then has nothing left to flush.
                     fsync.finish();
+                    log.debug("synced");
                 }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
@@ -425,14 +430,19 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     }
 
     /** Both tars at once, each decompressed on a thread of its own ahead of the one writing files. */
-    private static long extract(RestorePlan plan, BackgroundFsync fsync) throws IOException {
+    /**
+     * base.tar on one thread; pg_wal.tar, then the WAL prefetch, on another: the WAL tar is small,
+     * so the prefetch runs while base.tar is still being extracted.
+     */
+    private static long extract(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             Future<Long> base = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "base.tar"), dir, fsync));
-            Future<Long> wal = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync));
+            Future<Long> wal = pool.submit(() -> extractOne(plan.backup().directory(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync)
+                    + prefetchWal(repository, plan, fsync));
             return base.get() + wal.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -448,8 +458,8 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     }
 
     /**
-     * Decompresses the archived segments replay will need into {@link #PREFETCH_DIR}, two at a
-     * time, so PostgreSQL finds each one ready instead of waiting for one decompression per segment.
+     * Decompresses the archived segments replay will need into {@link #PREFETCH_DIR}, so PostgreSQL
+     * finds each one ready instead of waiting for one decompression (and process start) per segment.
      * Each file is written under a temporary name and renamed, so the script only sees whole files.
      */
     private static long prefetchWal(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
@@ -467,32 +477,15 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                 archived.putIfAbsent(name.substring(0, name.length() - c.suffix().length()), f);
             });
         }
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            List<Future<Long>> done = new ArrayList<>();
-            for (String segment : segments) {
-                Path source = archived.get(segment);
-                if (source != null) {
-                    done.add(pool.submit(() -> {
-                        long n = decompressTo(source, dir, segment);
-                        fsync.submit(dir.resolve(segment));
-                        return n;
-                    }));
-                }
+        long bytes = 0;
+        for (String segment : segments) {
+            Path source = archived.get(segment);
+            if (source != null) {
+                bytes += decompressTo(source, dir, segment);
+                fsync.submit(dir.resolve(segment));
             }
-            long bytes = 0;
-            for (Future<Long> f : done) {
-                bytes += f.get();
-            }
-            return bytes;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
+        return bytes;
     }
 
     private static long decompressTo(Path source, Path dir, String segment) throws IOException {
