@@ -15,6 +15,7 @@ public record SyncResult(String target, boolean dryRun, List<String> files, long
         files = List.copyOf(files);
     }
 
+    @com.fasterxml.jackson.annotation.JsonProperty("filesTransferred")
     public int filesTransferred() {
         return files.size();
     }
