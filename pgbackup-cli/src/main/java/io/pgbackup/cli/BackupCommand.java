@@ -46,6 +46,7 @@ final class BackupCommand extends BaseCommand {
                     Format.bytes(backup.storedBytes()), Format.bytes(backup.manifest().databaseSizeBytes()),
                     Format.duration(backup.manifest().duration()), Format.rate(backup.throughputBytesPerSecond()),
                     backup.manifest().startWalFile(), backup.manifest().stopWalFile());
+            backup.warnings().forEach(w -> err().println("pgbackup: warning: " + w));
         }
         return 0;
     }

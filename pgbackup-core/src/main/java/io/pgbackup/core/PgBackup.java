@@ -16,6 +16,7 @@ import io.pgbackup.core.retention.RetentionPolicy;
 import io.pgbackup.core.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.sync.InlineSyncBackupManager;
 import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.RsyncRemoteSyncer;
 import io.pgbackup.core.verify.DefaultVerifier;
@@ -67,8 +68,10 @@ public final class PgBackup {
         return new DefaultArchiveSetup(context);
     }
 
+    /** Backups; with a remote configured, each new backup is also copied there (failure: a warning). */
     public BackupManager backups() {
-        return new DefaultBackupManager(context);
+        BackupManager local = new DefaultBackupManager(context);
+        return context.config().remote().isPresent() ? new InlineSyncBackupManager(local, remoteSyncer()) : local;
     }
 
     public RestorePlanner restorePlanner() {

@@ -85,7 +85,8 @@ public final class ArchiveScripts {
                 "REMOTE_HOST", shellQuote(remoteHost),
                 "REMOTE_USER", shellQuote(remote == null ? "" : remote.user()),
                 "REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir()),
-                "REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port()))));
+                "REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port())),
+                "REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand())));
     }
 
     public String restoreScript() {

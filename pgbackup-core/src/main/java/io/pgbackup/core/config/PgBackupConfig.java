@@ -34,6 +34,8 @@ public final class PgBackupConfig {
     public static final String PG_BACKUP_REMOTE_USER = "PG_BACKUP_REMOTE_USER";
     public static final String PG_BACKUP_REMOTE_DIR = "PG_BACKUP_REMOTE_DIR";
     public static final String PG_BACKUP_REMOTE_PORT = "PG_BACKUP_REMOTE_PORT";
+    /** Optional, not in the spec: the SSH program and options for remote sync (default {@code ssh}). */
+    public static final String PG_BACKUP_SSH_COMMAND = "PG_BACKUP_SSH_COMMAND";
     public static final String PG_BACKUP_COMPRESS = "PG_BACKUP_COMPRESS";
     public static final String PG_BIN = "PG_BIN";
 
@@ -75,8 +77,11 @@ public final class PgBackupConfig {
                 throw invalid(PG_BACKUP_REMOTE_DIR + " is not set and there is no " + PG_BACKUP_DIR
                         + " to default to: set " + PG_BACKUP_DIR);
             }
+            if (b.sshCommand != null && b.sshCommand.chars().anyMatch(Character::isISOControl)) {
+                throw invalid(PG_BACKUP_SSH_COMMAND + " contains a control character (newline, tab): use one line");
+            }
             this.remote = new RemoteConfig(b.remoteHost, remoteUser, remoteDir,
-                    checkPort(PG_BACKUP_REMOTE_PORT, b.remotePort));
+                    checkPort(PG_BACKUP_REMOTE_PORT, b.remotePort), b.sshCommand);
         }
     }
 
@@ -97,7 +102,8 @@ public final class PgBackupConfig {
                 .retainCount(parseInt(env, PG_BACKUP_RETAIN_COUNT, 3))
                 .retainWalDays(parseInt(env, PG_BACKUP_RETAIN_WAL_DAYS, 14))
                 .remote(env.get(PG_BACKUP_REMOTE_HOST), env.get(PG_BACKUP_REMOTE_USER),
-                        env.get(PG_BACKUP_REMOTE_DIR), parseInt(env, PG_BACKUP_REMOTE_PORT, 22));
+                        env.get(PG_BACKUP_REMOTE_DIR), parseInt(env, PG_BACKUP_REMOTE_PORT, 22))
+                .sshCommand(env.get(PG_BACKUP_SSH_COMMAND));
         b.backupDir = parsePath(env, PG_BACKUP_DIR);
         b.pgData = parsePath(env, PGDATA);
         b.pgBin = parsePath(env, PG_BIN);
@@ -132,6 +138,7 @@ public final class PgBackupConfig {
             b.remoteUser = remote.user();
             b.remoteDir = remote.dir();
             b.remotePort = remote.port();
+            b.sshCommand = remote.sshCommand();
         }
         return b;
     }
@@ -303,6 +310,7 @@ public final class PgBackupConfig {
         private String remoteUser;
         private String remoteDir;
         private int remotePort = 22;
+        private String sshCommand;
         private Compression compression = Compression.DEFAULT;
         private Path pgBin;
 
@@ -365,6 +373,12 @@ public final class PgBackupConfig {
             this.remoteUser = user;
             this.remoteDir = dir;
             this.remotePort = port;
+            return this;
+        }
+
+        /** The SSH program and options for remote sync; null or blank: {@code ssh}. */
+        public Builder sshCommand(String sshCommand) {
+            this.sshCommand = sshCommand;
             return this;
         }
 

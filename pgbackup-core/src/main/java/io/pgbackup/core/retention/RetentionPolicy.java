@@ -1,5 +1,19 @@
 package io.pgbackup.core.retention;
 
-/** Decides which backups and WAL files may go, as a plan, then removes them. */
+/**
+ * Decides which backups and WAL files may go, as a plan, then removes them.
+ *
+ * <p>{@link #plan()} only reads; {@code cleanup --dry-run} prints exactly what it returns.
+ * {@link #execute(RetentionPlan)} takes the repository lock and removes what the plan lists,
+ * backups first, so an interruption never leaves a backup that looks valid without its WAL.
+ */
 public interface RetentionPolicy {
+    /** What cleanup would do now, with the reason for every decision; changes nothing. */
+    RetentionPlan plan();
+
+    /**
+     * Removes what {@code plan} lists, holding the repository lock. Something already gone (another
+     * cleanup) is skipped, not an error.
+     */
+    RetentionResult execute(RetentionPlan plan);
 }

@@ -20,6 +20,7 @@ import java.util.stream.Stream;
  * <pre>
  * base/YYYYMMDD_HHMMSS/{base.tar.gz, pg_wal.tar.gz, backup_manifest, pgbackup_manifest.json}
  * base/.staging-*          backups being written; never listed
+ * base/.deleting-*         backups being deleted by cleanup; never listed
  * wal_archive/*.gz         archived WAL segments, .history and .backup files
  * scripts/archive_wal.sh   archive_command;  scripts/restore_wal.sh  restore_command
  * logs/wal_archive.log     one line per archive call
@@ -29,6 +30,7 @@ public final class Repository {
     public static final String MANIFEST_FILE = "pgbackup_manifest.json";
     private static final Pattern BACKUP_ID = Pattern.compile("\\d{8}_\\d{6}");
     private static final String STAGING_PREFIX = ".staging-";
+    private static final String DELETING_PREFIX = ".deleting-";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private final Path root;
@@ -99,6 +101,24 @@ public final class Repository {
         }
         try (Stream<Path> entries = Files.list(baseDir())) {
             return entries.filter(p -> p.getFileName().toString().startsWith(STAGING_PREFIX)).sorted().toList();
+        }
+    }
+
+    /**
+     * Where {@code cleanup} renames a backup before deleting it, so an interrupted delete never
+     * leaves a half-deleted directory that looks like a complete backup.
+     */
+    public Path deletingPath(String id) {
+        return baseDir().resolve(DELETING_PREFIX + backupPath(id).getFileName());
+    }
+
+    /** Backups whose deletion was interrupted. */
+    public List<Path> deletingDirs() throws IOException {
+        if (!Files.isDirectory(baseDir())) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(baseDir())) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(DELETING_PREFIX)).sorted().toList();
         }
     }
 

@@ -1,5 +1,24 @@
 package io.pgbackup.core.sync;
 
-/** Copies the repository offsite with rsync over SSH. */
+import io.pgbackup.core.backup.BackupInfo;
+
+/**
+ * Copies the repository offsite with rsync over SSH ({@code PG_BACKUP_REMOTE_*}). Copies only ever
+ * add or update files on the remote: nothing is deleted there, so the offsite copy keeps history
+ * that local retention has removed.
+ */
 public interface RemoteSyncer {
+    /**
+     * {@code pgbackup sync}: {@code wal_archive/} first, then every backup in {@code base/}, each
+     * backup's manifest last so that a backup only looks complete on the remote once it is.
+     * Hidden entries (staging and deleting directories, temporary files, the lock) are never copied.
+     *
+     * @param dryRun list what would be copied ({@code rsync -n}) and change nothing, remote included
+     * @throws io.pgbackup.core.PgBackupException {@code INVALID_CONFIG} without a remote host,
+     *         {@code EXTERNAL_TOOL_FAILED} naming the host and the cause when the copy fails
+     */
+    SyncResult sync(boolean dryRun);
+
+    /** Copies one backup directory (its manifest last): the inline sync after {@code backup}. */
+    SyncResult syncBackup(BackupInfo backup);
 }

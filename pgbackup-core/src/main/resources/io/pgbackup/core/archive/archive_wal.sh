@@ -26,6 +26,8 @@ REMOTE_HOST=@@REMOTE_HOST@@
 REMOTE_USER=@@REMOTE_USER@@
 REMOTE_DIR=@@REMOTE_DIR@@
 REMOTE_PORT=@@REMOTE_PORT@@
+# SSH program and options (PG_BACKUP_SSH_COMMAND, default ssh), as rsync -e reads them.
+REMOTE_SSH=@@REMOTE_SSH@@
 # Upper bound for one background rsync, so a hanging remote cannot pile up processes forever.
 REMOTE_TIMEOUT=300
 
@@ -92,7 +94,7 @@ same_content() {
 remote_sync() {
     file=$1
     target="$REMOTE_USER@$REMOTE_HOST:$REMOTE_DIR/wal_archive/"
-    set -- rsync -a --timeout=60 -e "ssh -p $REMOTE_PORT -o BatchMode=yes -o ConnectTimeout=10" "$file" "$target"
+    set -- rsync -a --timeout=60 -e "$REMOTE_SSH -p $REMOTE_PORT -o BatchMode=yes -o ConnectTimeout=10" "$file" "$target"
     if command -v timeout >/dev/null 2>&1; then
         set -- timeout "$REMOTE_TIMEOUT" "$@"
     fi
