@@ -24,6 +24,7 @@ import java.util.Map;
                 VerifyCommand.class,
                 CleanupCommand.class,
                 SyncCommand.class,
+                ScheduleCommand.class,
                 DemoCommand.class,
                 WarmUpCommand.class,
                 CommandLine.HelpCommand.class

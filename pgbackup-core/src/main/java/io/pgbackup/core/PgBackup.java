@@ -13,6 +13,7 @@ import io.pgbackup.core.restore.DefaultRestorePlanner;
 import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.retention.DefaultRetentionPolicy;
 import io.pgbackup.core.retention.RetentionPolicy;
+import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.Repository;
@@ -90,7 +91,12 @@ public final class PgBackup {
         return new RsyncRemoteSyncer(context);
     }
 
-    public StatusReporter status() {
+    /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
+    public JobScheduler scheduler() {
+        return new JobScheduler(context);
+    }
+
+        public StatusReporter status() {
         return new DefaultStatusReporter(context);
     }
 
