@@ -228,11 +228,18 @@ final class RestoreTester {
             if (!Files.exists(log)) {
                 return Optional.empty();
             }
-            try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
-                return lines.filter(l -> l.contains("FATAL:") || l.contains("PANIC:"))
-                        .map(l -> l.substring(Math.max(0, l.indexOf("FATAL:") >= 0 ? l.indexOf("FATAL:") : l.indexOf("PANIC:"))))
-                        .findFirst();
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                String l = lines.get(i);
+                int at = Math.max(l.indexOf("FATAL:"), l.indexOf("PANIC:"));
+                if (at >= 0) {
+                    // PostgreSQL puts the specifics (which version, which file) on the DETAIL line that follows.
+                    String detail = i + 1 < lines.size() && lines.get(i + 1).contains("DETAIL:")
+                            ? " " + lines.get(i + 1).substring(lines.get(i + 1).indexOf("DETAIL:")) : "";
+                    return Optional.of(l.substring(at).replaceAll("\\s+", " ") + detail.replaceAll("\\s+", " "));
+                }
             }
+            return Optional.empty();
         } catch (IOException | java.io.UncheckedIOException e) {
             return Optional.empty();
         }
