@@ -66,6 +66,10 @@ final class StatusCommand extends BaseCommand {
         } else {
             row("count", r.backups().count() + " (" + Format.bytes(r.backups().bytes()) + "), oldest " + r.backups().oldestId());
             row("newest", r.backups().newestId() + ", " + Format.age(r.backups().newestAge()) + " ago");
+            java.time.OffsetDateTime now = java.time.OffsetDateTime.now();
+            for (StatusReport.BackupVerification v : r.backups().verification()) {
+                row(v.backupId(), proof(v, now));
+            }
         }
 
         out().println();
@@ -74,6 +78,23 @@ final class StatusCommand extends BaseCommand {
         row("free", r.disk().freeBytes() < 0 ? "unknown"
                 : Format.bytes(r.disk().freeBytes()) + " of " + Format.bytes(r.disk().totalBytes()));
         return 0;
+    }
+
+    /** When a backup was last verified and last proven to restore (verify --restore-test). */
+    private static String proof(StatusReport.BackupVerification v, java.time.OffsetDateTime now) {
+        String verified = v.lastVerified() == null ? "never verified"
+                : "verified " + Format.age(java.time.Duration.between(v.lastVerified(), now)) + " ago"
+                + (Boolean.TRUE.equals(v.lastVerifyOk()) ? "" : " (FAILED)");
+        String proven;
+        if (v.lastRestoreTest() == null) {
+            proven = "never restore-tested";
+        } else if (Boolean.TRUE.equals(v.lastRestoreTestOk())) {
+            proven = "proven by a restore test " + Format.age(java.time.Duration.between(v.provenAt(), now)) + " ago (took "
+                    + Format.duration(v.restoreTestDuration()) + ")";
+        } else {
+            proven = "last restore test FAILED " + Format.age(java.time.Duration.between(v.lastRestoreTest(), now)) + " ago";
+        }
+        return verified + ", " + proven;
     }
 
     private void row(String label, String value) {

@@ -1,11 +1,64 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.verify.BackupVerdict;
+import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport;
+import io.pgbackup.core.verify.VerifyRequest;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-@Command(name = "verify", description = "Verify backups and the WAL archive.")
+import java.nio.file.Path;
+import java.util.Optional;
+
+@Command(name = "verify", description = {
+        "Verify backups and the WAL archive: checksums of every stored file and of every file inside the tars,",
+        "each compressed stream read to its end, and the archived WAL continuous from the backup on.",
+        "With no ID: the newest backup. Exit code 1 when any backup fails."})
 final class VerifyCommand extends BaseCommand {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "Backup id (see 'pgbackup list').")
+    String id;
+
+    @Option(names = "--all", description = "Verify every backup, one verdict each.")
+    boolean all;
+
+    @Option(names = "--restore-test", description = {"Also restore each backup into a temporary directory, start PostgreSQL on it",
+            "(archiving off, no TCP), wait for recovery, run a sanity query and pg_amcheck, then remove it."})
+    boolean restoreTest;
+
+    @Option(names = "--restore-test-dir", paramLabel = "DIR",
+            description = "Where the temporary copy goes; it needs the database's size free (default: java.io.tmpdir).")
+    Path restoreTestDir;
+
+    @Option(names = "--json", description = "Print the report as JSON.")
+    boolean json;
+
     @Override
     protected int execute() {
-        throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "'verify' is not built yet");
+        if (all && id != null) {
+            throw new picocli.CommandLine.ParameterException(spec(), "give a backup ID or --all, not both");
+        }
+        VerifyRequest request = new VerifyRequest(Optional.ofNullable(id), all, restoreTest, Optional.ofNullable(restoreTestDir), null);
+        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : this::printVerdict);
+        if (json) {
+            printJson(report);
+        } else {
+            report.warnings().forEach(w -> out().println("warning: " + w));
+            if (report.backups().size() > 1) {
+                out().printf("%d of %d backups passed in %s%n", report.backups().size() - report.failed().size(),
+                        report.backups().size(), Format.duration(report.duration()));
+            }
+        }
+        for (BackupVerdict failed : report.failed()) {
+            err().println("pgbackup: backup " + failed.backupId() + " failed verification: " + failed.firstFailure().orElse("?"));
+        }
+        return report.ok() ? 0 : 1;
+    }
+
+    private void printVerdict(BackupVerdict v) {
+        out().printf("backup %s: %s (%s)%n", v.backupId(), v.ok() ? "OK" : "FAILED", Format.duration(v.duration()));
+        for (VerifyCheck c : v.checks()) {
+            out().printf("  %-4s  %-22s  %s (%s)%n", c.ok() ? "ok" : "FAIL", c.name(), c.detail(), Format.duration(c.duration()));
+        }
     }
 }

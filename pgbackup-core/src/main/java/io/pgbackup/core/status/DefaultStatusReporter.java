@@ -8,6 +8,7 @@ import io.pgbackup.core.backup.DefaultBackupManager;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.ServerInfo;
 import io.pgbackup.core.status.StatusReport.Archiver;
+import io.pgbackup.core.status.StatusReport.BackupVerification;
 import io.pgbackup.core.status.StatusReport.BackupsStatus;
 import io.pgbackup.core.status.StatusReport.ClusterStatus;
 import io.pgbackup.core.status.StatusReport.ConfigSummary;
@@ -16,6 +17,8 @@ import io.pgbackup.core.status.StatusReport.Verdict;
 import io.pgbackup.core.status.StatusReport.WalArchiveStatus;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.verify.VerificationRecord;
+import io.pgbackup.core.verify.VerificationRecords;
 
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -88,6 +91,16 @@ public final class DefaultStatusReporter implements StatusReporter {
             } else if (backups.newestAge().compareTo(STALE_BACKUP) > 0) {
                 warn.add("newest backup " + backups.newestId() + " is " + backups.newestAge().toHours() + " h old");
             }
+            backups.newestVerification().ifPresent(v -> {
+                // Never verified is not a problem in itself; a verify or restore test that failed is.
+                if (Boolean.FALSE.equals(v.lastRestoreTestOk())) {
+                    warn.add("the last restore test of newest backup " + v.backupId() + " failed (" + v.lastRestoreTest()
+                            + "): run 'pgbackup verify --restore-test' for the reason");
+                } else if (Boolean.FALSE.equals(v.lastVerifyOk())) {
+                    warn.add("newest backup " + v.backupId() + " failed verification at " + v.lastVerified()
+                            + ": run 'pgbackup verify' for the reason");
+                }
+            });
         }
         DiskStatus disk = disk(repository);
         if (disk.totalBytes() > 0 && disk.freeBytes() < disk.totalBytes() * LOW_DISK_FRACTION) {
@@ -167,12 +180,22 @@ public final class DefaultStatusReporter implements StatusReporter {
     private BackupsStatus backups(Instant now) {
         List<BackupInfo> all = new DefaultBackupManager(context).list();
         if (all.isEmpty()) {
-            return new BackupsStatus(0, 0, null, null, null, null);
+            return new BackupsStatus(0, 0, null, null, null, null, List.of());
         }
+        VerificationRecords records = new VerificationRecords();
+        List<BackupVerification> verification = all.stream().map(b -> verification(b, records)).toList();
         BackupInfo newest = all.get(all.size() - 1);
         long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
         return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
-                all.get(0).id());
+                all.get(0).id(), verification);
+    }
+
+    private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {
+        return records.read(backup.directory()).map(r -> {
+            VerificationRecord.RestoreTestRecord t = r.lastRestoreTest();
+            return new BackupVerification(backup.id(), r.verifiedAt(), r.ok(), t == null ? null : t.at(),
+                    t == null ? null : t.ok(), t == null ? null : t.duration(), r.provenAt().orElse(null));
+        }).orElse(new BackupVerification(backup.id(), null, null, null, null, null, null));
     }
 
     private static DiskStatus disk(Repository repository) {

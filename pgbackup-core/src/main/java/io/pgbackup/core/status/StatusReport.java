@@ -47,8 +47,33 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
                                    Duration newestAge) {
     }
 
+    /**
+     * @param verification one entry per backup, oldest first: what {@code verify} last found and
+     *                     when a restore test last proved the backup restores
+     */
     public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
-                                String oldestId) {
+                                String oldestId, List<BackupVerification> verification) {
+        public BackupsStatus {
+            verification = verification == null ? List.of() : List.copyOf(verification);
+        }
+
+        /** The newest backup's entry, if there is a backup. */
+        public java.util.Optional<BackupVerification> newestVerification() {
+            return verification.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(verification.get(verification.size() - 1));
+        }
+    }
+
+    /**
+     * From {@code base/<id>/pgbackup_verified.json}; nulls where verify has never run.
+     *
+     * @param lastVerified        when {@code verify} last checked this backup, and {@code lastVerifyOk} its verdict
+     * @param lastRestoreTest     when the last {@code verify --restore-test} of it ended, {@code lastRestoreTestOk} whether
+     *                            it passed and {@code restoreTestDuration} how long it took
+     * @param provenAt            when a restore test last passed (null if the last one failed or none ran)
+     */
+    public record BackupVerification(String backupId, OffsetDateTime lastVerified, Boolean lastVerifyOk,
+                                     OffsetDateTime lastRestoreTest, Boolean lastRestoreTestOk, Duration restoreTestDuration,
+                                     OffsetDateTime provenAt) {
     }
 
     public record DiskStatus(long repositoryBytes, long freeBytes, long totalBytes) {

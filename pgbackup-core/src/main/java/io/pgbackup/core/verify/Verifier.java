@@ -1,5 +1,18 @@
 package io.pgbackup.core.verify;
 
+import java.util.function.Consumer;
+
 /** Checks that backups and the WAL archive are intact and restorable. */
 public interface Verifier {
+    /**
+     * Verifies the backups {@code request} selects, one verdict each, and calls {@code onVerdict}
+     * as each one is finished (for progress). A damaged backup is a failed verdict in the report,
+     * not an exception; exceptions are for requests that cannot be carried out (unknown id, no
+     * repository).
+     */
+    VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict);
+
+    default VerifyReport verify(VerifyRequest request) {
+        return verify(request, verdict -> { });
+    }
 }

@@ -1,0 +1,31 @@
+package io.pgbackup.core.verify;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The verdict on one backup: every check in the order run, and the first failure as one line.
+ *
+ * @param restoreTested whether a restore test was among the checks
+ */
+public record BackupVerdict(String backupId, boolean ok, List<VerifyCheck> checks, boolean restoreTested,
+                            Duration duration) {
+    public BackupVerdict {
+        checks = List.copyOf(checks);
+    }
+
+    static BackupVerdict of(String backupId, List<VerifyCheck> checks, boolean restoreTested, Duration duration) {
+        return new BackupVerdict(backupId, checks.stream().allMatch(VerifyCheck::ok), checks, restoreTested, duration);
+    }
+
+    /** {@code "base.tar.gz: ..."}: the first failed check, naming the file or segment; empty when the backup passed. */
+    public Optional<String> firstFailure() {
+        return checks.stream().filter(c -> !c.ok()).findFirst().map(c -> c.name() + ": " + c.detail());
+    }
+
+    /** The restore test's check, when one ran. */
+    public Optional<VerifyCheck> restoreTest() {
+        return checks.stream().filter(c -> c.name().equals(RestoreTester.CHECK_NAME)).findFirst();
+    }
+}
