@@ -175,6 +175,7 @@ public final class DefaultBackupManager implements BackupManager {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: "
                     + explain(result.lastErrorLine()));
         }
+        refuseTablespaces(raw);
         try {
             WalRange range = walRange(raw, result.stderr());
             if (followed != null) {
@@ -407,6 +408,26 @@ public final class DefaultBackupManager implements BackupManager {
         }
         return new FollowedTar(plain, new BackupManifest.BackupFile(target.getFileName().toString(), counted.count(),
                 HexFormat.of().formatHex(sha.digest())), read, null);
+    }
+
+    /**
+     * pg_basebackup writes one {@code <oid>.tar} per tablespace outside PGDATA. pgbackup stores and
+     * restores only base.tar and pg_wal.tar (the spec's known limitation), so such a backup would
+     * look complete and restore without those tables: it is refused instead of kept.
+     */
+    private static void refuseTablespaces(Path raw) {
+        List<String> tablespaces;
+        try (var files = Files.list(raw)) {
+            tablespaces = files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.matches("\\d+\\.tar.*")).sorted().toList();
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "backup failed: cannot list " + raw + ": " + describeIo(e), e);
+        }
+        if (!tablespaces.isEmpty()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "backup refused: the cluster has tablespaces outside PGDATA ("
+                    + String.join(", ", tablespaces) + "), which pgbackup does not back up; nothing was kept."
+                    + " Move them into the default tablespace (ALTER TABLE ... SET TABLESPACE pg_default)");
+        }
     }
 
     private static Path requireFile(Path dir, String name) {

@@ -120,6 +120,23 @@ class BackupManagerTest {
     }
 
     @Test
+    void aTablespaceOutsidePgdataIsRefusedRatherThanSilentlyLeftOut(@TempDir Path otherDir) throws Exception {
+        try (PgCluster withTablespace = PgCluster.create(otherDir.resolve("cluster"))) {
+            Path location = Files.createDirectories(otherDir.resolve("tablespace"));
+            withTablespace.execute("CREATE TABLESPACE outside LOCATION '" + location + "'",
+                    "CREATE TABLE far (x int) TABLESPACE outside", "INSERT INTO far VALUES (1)");
+            Path repo = work.resolve("repo");
+            PgBackup pg = pgBackup(withTablespace.config(repo));
+            assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
+                    .isInstanceOf(PgBackupException.class)
+                    .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(ErrorCode.REFUSED))
+                    .hasMessageContaining("tablespaces outside PGDATA")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(entries(repo.resolve("base"))).isEmpty();
+        }
+    }
+
+    @Test
     void pgBasebackupFailureAfterConnectingRemovesTheStagingDirectory(@TempDir Path otherDir) throws Exception {
         // A real server that accepts SQL but refuses replication connections.
         try (PgCluster noSenders = PgCluster.create(otherDir, Map.of("max_wal_senders", "0", "wal_level", "minimal"))) {
