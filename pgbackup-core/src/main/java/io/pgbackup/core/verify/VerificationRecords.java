@@ -1,9 +1,7 @@
 package io.pgbackup.core.verify;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.pgbackup.core.storage.RepositoryJson;
 import io.pgbackup.core.storage.AtomicFiles;
 
 import java.io.IOException;
@@ -13,13 +11,7 @@ import java.util.Optional;
 
 /** Reads and writes {@link VerificationRecord}s; written atomically (temporary file, fsync, rename). */
 public final class VerificationRecords {
-    private final ObjectMapper mapper = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    private final ObjectMapper mapper = RepositoryJson.newMapper();
 
     /** The record in {@code backupDir}, if there is a readable one; an unreadable one counts as none. */
     public Optional<VerificationRecord> read(Path backupDir) {
