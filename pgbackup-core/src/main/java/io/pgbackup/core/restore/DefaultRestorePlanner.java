@@ -477,15 +477,31 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                 archived.putIfAbsent(name.substring(0, name.length() - c.suffix().length()), f);
             });
         }
+        // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
+        // page-cache data); where there is no boot id, each file is flushed instead.
+        Optional<String> boot = bootId();
         long bytes = 0;
         for (String segment : segments) {
             Path source = archived.get(segment);
             if (source != null) {
                 bytes += decompressTo(source, dir, segment);
-                fsync.submit(dir.resolve(segment));
+                if (boot.isEmpty()) {
+                    fsync.submit(dir.resolve(segment));
+                }
             }
         }
+        AtomicFiles.write(dir.resolve(".trusted"), (boot.map(b -> "boot " + b).orElse("fsynced") + "\n")
+                .getBytes(StandardCharsets.UTF_8));
         return bytes;
+    }
+
+    private static Optional<String> bootId() {
+        try {
+            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+            return id.isEmpty() ? Optional.empty() : Optional.of(id);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     private static long decompressTo(Path source, Path dir, String segment) throws IOException {

@@ -42,8 +42,19 @@ case $name in
     ''|*/*|.*) echo "restore_wal.sh: '$name' is not a WAL file name" >&2; exit 126 ;;
 esac
 
-# A prefetched segment is a complete file (written under a temporary name, then renamed): take it.
-if [ -f "$PREFETCH_DIR/$name" ] && mv -f "$PREFETCH_DIR/$name" "$dest"; then
+# A prefetched segment is a complete file (written under a temporary name, then renamed). Restore
+# does not fsync them: they are only trusted while the machine has not restarted since (a crash of
+# the OS could leave them partly unwritten), which the boot id in the marker tells; 'fsynced' in
+# the marker (systems without a boot id) means they were flushed. Only shell builtins: no process.
+prefetch_trusted() {
+    marker=
+    boot=
+    { read -r marker <"$PREFETCH_DIR/.trusted"; } 2>/dev/null || return 1
+    [ "$marker" = fsynced ] && return 0
+    { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || return 1
+    [ -n "$boot" ] && [ "$marker" = "boot $boot" ]
+}
+if [ -f "$PREFETCH_DIR/$name" ] && prefetch_trusted && mv -f "$PREFETCH_DIR/$name" "$dest"; then
     exit 0
 fi
 

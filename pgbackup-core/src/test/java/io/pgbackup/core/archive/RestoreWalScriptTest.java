@@ -75,6 +75,7 @@ class RestoreWalScriptTest {
         byte[] prefetched = content(1000, 3);
         Files.write(prefetch.resolve(SEGMENT), prefetched);
         Files.write(prefetch.resolve("000000010000000000000008"), content(1000, 4));
+        Files.writeString(prefetch.resolve(".trusted"), "boot " + Files.readString(Path.of("/proc/sys/kernel/random/boot_id")));
         store(repository.walArchiveDir().resolve(SEGMENT + ".gz"), content(1000, 5));
         Path dest = pgWal.resolve("RECOVERYXLOG");
 
@@ -89,6 +90,29 @@ class RestoreWalScriptTest {
         assertThat(end.exitCode()).as(end.stderr()).isZero();
         assertThat(prefetch).doesNotExist();
         assertThat(repository.walArchiveDir().resolve(SEGMENT + ".gz")).exists();
+    }
+
+    @Test
+    void prefetchedSegmentsFromBeforeARestartOfTheMachineAreNotTrusted() throws Exception {
+        Path data = pgWal.getParent();
+        Path prefetch = Files.createDirectories(data.resolve("pgbackup_prefetch"));
+        Files.write(prefetch.resolve(SEGMENT), content(1000, 6));
+        byte[] archived = content(1000, 7);
+        store(repository.walArchiveDir().resolve(SEGMENT + ".gz"), archived);
+        Path dest = pgWal.resolve("RECOVERYXLOG");
+        for (String marker : List.of("boot 00000000-0000-0000-0000-000000000000", "")) {
+            if (marker.isEmpty()) {
+                Files.deleteIfExists(prefetch.resolve(".trusted"));
+            } else {
+                Files.writeString(prefetch.resolve(".trusted"), marker);
+            }
+
+            Sh.Result result = Sh.run(data, repository.restoreScript().toString(), SEGMENT, dest.toString());
+
+            assertThat(result.exitCode()).as(result.stderr()).isZero();
+            assertThat(Files.readAllBytes(dest)).as(marker).isEqualTo(archived);
+            assertThat(prefetch.resolve(SEGMENT)).exists();
+        }
     }
 
     @Test

@@ -85,8 +85,11 @@ class RestoreTest {
         List<String> needed = plan.wal().stream().filter(RestorePlan.WalNeed::present).map(RestorePlan.WalNeed::segment).toList();
         assertThat(needed).isNotEmpty();
         try (var prefetched = Files.list(target.resolve("pgbackup_prefetch"))) {
-            assertThat(prefetched.map(f -> f.getFileName().toString())).containsExactlyInAnyOrderElementsOf(needed);
+            assertThat(prefetched.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")))
+                    .containsExactlyInAnyOrderElementsOf(needed);
         }
+        assertThat(Files.readString(target.resolve("pgbackup_prefetch/.trusted")).strip())
+                .isEqualTo("boot " + Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
         PgCluster copy = startRestored(target);
         assertThat(target.resolve("pgbackup_prefetch")).doesNotExist();
 
