@@ -203,7 +203,7 @@ public final class DefaultBackupManager implements BackupManager {
                     WalSegmentName.ofLsn(range.timeline(), range.stop(), segmentSize).fileName(),
                     segmentSize, compression.cliName(), server.databaseSize(),
                     options.fastCheckpoint() ? "fast" : "spread", files);
-            AtomicFiles.write(staging.resolve(Repository.MANIFEST_FILE), codec.toJson(manifest));
+            AtomicFiles.write(staging.resolve(Repository.MANIFEST_FILE), codec.toJson(manifest), OWNER_ONLY);
             AtomicFiles.fsyncTree(staging);
             log.debug("manifest written, files synced");
             Path finalDir = repository.backupPath(id);
@@ -342,7 +342,7 @@ public final class DefaultBackupManager implements BackupManager {
         MessageDigest sha = sha256();
         CountingOutputStream counted;
         try (InputStream in = Files.newInputStream(plain);
-             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(target), COPY_BUFFER);
+             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(createOwnerOnly(target)), COPY_BUFFER);
              CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
              OutputStream out = compression.compress(counting)) {
             counted = counting;
@@ -397,7 +397,7 @@ public final class DefaultBackupManager implements BackupManager {
         CountingOutputStream counted;
         long read;
         try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writerFinished);
-             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(target), COPY_BUFFER);
+             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(createOwnerOnly(target)), COPY_BUFFER);
              CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
              OutputStream out = compression.compress(counting)) {
             counted = counting;
@@ -428,6 +428,14 @@ public final class DefaultBackupManager implements BackupManager {
                     + String.join(", ", tablespaces) + "), which pgbackup does not back up; nothing was kept."
                     + " Move them into the default tablespace (ALTER TABLE ... SET TABLESPACE pg_default)");
         }
+    }
+
+    /** Backups hold all the data of the cluster: readable by its owner only, whatever the umask. */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+
+    private static Path createOwnerOnly(Path file) throws IOException {
+        return Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     }
 
     private static Path requireFile(Path dir, String name) {

@@ -62,6 +62,11 @@ class BackupManagerTest {
             assertThat(files.map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder("base.tar.gz", "pg_wal.tar.gz", "backup_manifest", "pgbackup_manifest.json");
         }
+        // The whole cluster's data: owner-only whatever the umask, like pg_basebackup's own files.
+        for (String stored : List.of("base.tar.gz", "pg_wal.tar.gz", "backup_manifest", "pgbackup_manifest.json")) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(backup.directory().resolve(stored)))).as(stored).isEqualTo("rw-------");
+        }
         BackupManifest m = backup.manifest();
         assertThat(m.systemIdentifier()).isEqualTo(cluster.queryString("SELECT system_identifier::text FROM pg_control_system()"));
         assertThat(m.postgresVersionNum()).isEqualTo(cluster.queryLong("SHOW server_version_num"));
