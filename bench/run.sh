@@ -10,7 +10,7 @@
 #   --scale N       pgbench scale (default 50, about 750 MiB; --quick: 10)
 #   --quick         small database, no Java compression tables: for iterating and CI
 #   --runs N        timed repetitions per row, median reported (default and minimum 3)
-#   --restore-tx N  pgbench transactions replayed by every restore row (default 600 x scale)
+#   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
 #   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
 #   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
 #
@@ -46,7 +46,7 @@ done
 if $quick && ! $scale_given; then scale=10; fi
 if [ "$runs" -lt 3 ]; then echo "run.sh: --runs must be at least 3 (the median needs them)" >&2; exit 2; fi
 [[ $scale =~ ^[0-9]+$ ]] || { echo "run.sh: --scale takes a number" >&2; exit 2; }
-[ -n "$restore_tx" ] || restore_tx=$((600 * scale))
+[ -n "$restore_tx" ] || restore_tx=$((200 * scale))
 [[ $restore_tx =~ ^[0-9]+$ ]] || { echo "run.sh: --restore-tx takes a number" >&2; exit 2; }
 started_at=$(date +%s)
 
@@ -287,7 +287,7 @@ lock-path=$work/pgbr/lock
 spool-path=$work/pgbr/spool
 log-level-console=warn
 log-level-stderr=warn
-log-level-file=off
+log-level-file=info
 
 [bench]
 pg1-path=$data
@@ -405,7 +405,7 @@ archive_row() {
     while read -r sec kb; do secs+=("$sec"); rss+=("$kb"); done <"$out"
   done
   bytes=$(du -sb "$dest" | cut -f1)
-  add_row "$key" "$label" "$(median "${secs[@]}")" "$((bytes / segments))" "$(maxof "${rss[@]}")" \
+  add_row "$key" "$label" "$(printf '%.3f' "$(median "${secs[@]}")")" "$((bytes / segments))" "$(maxof "${rss[@]}")" \
     "per segment, median of $((runs * segments)); ratio $(awk -v a="$wal_bytes" -v b="$bytes" 'BEGIN { printf "%.2f", a / b }')"
 }
 reset_dir() { mkdir_pg "$1"; }
