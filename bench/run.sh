@@ -182,8 +182,8 @@ build_cli() {
   if [ ! -f "$jar" ] || [ -n "$(find "$repo"/pom.xml "$repo"/pgbackup-*/pom.xml "$repo"/pgbackup-core/src/main \
         "$repo"/pgbackup-cli/src/main -newer "$jar" -type f 2>/dev/null | head -1)" ]; then
     command -v mvn >/dev/null || { log "mvn missing and $jar is stale or absent: no pgbackup rows"; return 1; }
-    log "building pgbackup (mvn -B -q -DskipTests package)"
-    (cd "$repo" && { mvn -B -q -o -DskipTests package >&2 || mvn -B -q -DskipTests package >&2; }) || return 1
+    log "building pgbackup (mvn -B -q -Dstyle.color=never -DskipTests package)"
+    (cd "$repo" && { mvn -B -q -Dstyle.color=never -o -DskipTests package >&2 || mvn -B -q -Dstyle.color=never -DskipTests package >&2; }) || return 1
   fi
   chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" 2>/dev/null || true
   # bin/pgbackup records a class-data-sharing archive next to the jar on its first run by a user
@@ -566,12 +566,12 @@ build_core() {
   corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar 2>/dev/null | head -1 || true)
   if [ -z "$corejar" ] || [ -n "$(find "$repo/pgbackup-core/src/main" -newer "$corejar" -type f | head -1)" ]; then
     log "building pgbackup-core (package, no tests)"
-    (cd "$repo" && mvn -B -q -o package -DskipTests -pl pgbackup-core >&2) || (cd "$repo" && mvn -B -q package -DskipTests -pl pgbackup-core >&2)
+    (cd "$repo" && mvn -B -q -Dstyle.color=never -o package -DskipTests -pl pgbackup-core >&2) || (cd "$repo" && mvn -B -q -Dstyle.color=never package -DskipTests -pl pgbackup-core >&2)
     corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar | head -1)
   fi
-  (cd "$repo" && { mvn -B -q -o org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
+  (cd "$repo" && { mvn -B -q -Dstyle.color=never -o org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
       -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2 \
-    || mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
+    || mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
       -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2; })
   core_cp="$corejar:$(cat "$cpfile")"
 }
