@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Backup performance harness: a throwaway PostgreSQL cluster with a pgbench database, measured
-# with the spec's own commands (the baseline) and with pgbackup. Prints a table and, last, one
-# JSON line; writes bench/results/latest.json.
+# with the spec's own commands (the baseline), with pgbackup, and with pgBackRest when installed
+# (the peer). Prints a table and, last, one JSON line with the ratios; writes
+# bench/results/latest.json (--scaling: bench/results/scaling.json).
 #
-#   bench/run.sh [--scale N] [--quick] [--runs N] [--keep]
+#   bench/run.sh [--scale N] [--quick] [--runs N] [--restore-tx N] [--keep]
+#   bench/run.sh --scaling [--scales 10,50,100] [--keep]
 #
-#   --scale N  pgbench scale (default 50, about 750 MiB; --quick: 10)
-#   --quick    small database, no block-size sweep: for iterating, not for the CHANGELOG
-#   --runs N   timed repetitions per row, median reported (default and minimum 3)
-#   --keep     keep the work directory (cluster, tars, WAL segments) and print its path
+#   --scale N       pgbench scale (default 50, about 750 MiB; --quick: 10)
+#   --quick         small database, no Java compression tables: for iterating and CI
+#   --runs N        timed repetitions per row, median reported (default and minimum 3)
+#   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
+#   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
+#   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
 #
 # Environment: PG_BIN (else pg_config --bindir, else the newest /usr/lib/postgresql/*/bin),
 # BENCH_TMP (parent of the work directory, default /tmp), BENCH_USER (the OS user that runs the
-# cluster when this runs as root, default postgres: initdb refuses root).
-# Everything stays on this machine: the cluster listens on 127.0.0.1 and a private socket.
+# clusters and every measured command when this runs as root, default postgres: initdb refuses root).
+# Everything stays on this machine: clusters listen on 127.0.0.1 (restored ones on a socket only).
+# bench/README.md says what each row measures and why it is a fair comparison.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,18 +27,28 @@ quick=false
 runs=3
 keep=false
 scale_given=false
+scaling=false
+scales=10,50,100
+restore_tx=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; scale_given=true; shift 2 ;;
     --quick) quick=true; shift ;;
     --runs) runs=$2; shift 2 ;;
+    --restore-tx) restore_tx=$2; shift 2 ;;
+    --scaling) scaling=true; shift ;;
+    --scales) scales=$2; shift 2 ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 if $quick && ! $scale_given; then scale=10; fi
 if [ "$runs" -lt 3 ]; then echo "run.sh: --runs must be at least 3 (the median needs them)" >&2; exit 2; fi
+[[ $scale =~ ^[0-9]+$ ]] || { echo "run.sh: --scale takes a number" >&2; exit 2; }
+[ -n "$restore_tx" ] || restore_tx=$((200 * scale))
+[[ $restore_tx =~ ^[0-9]+$ ]] || { echo "run.sh: --restore-tx takes a number" >&2; exit 2; }
+started_at=$(date +%s)
 
 # ---------------------------------------------------------------- environment
 
@@ -61,6 +76,9 @@ else
   timer=
   echo "run.sh: /usr/bin/time missing (apt-get install time): peak RSS will be null" >&2
 fi
+# The harness never installs anything: without pgBackRest its rows say "not installed".
+pgbackrest_bin=$(command -v pgbackrest || true)
+cores=$(nproc)
 
 work=$(mktemp -d "${BENCH_TMP:-/tmp}/pgbackup-bench.XXXXXX")
 chmod 755 "$work"
@@ -70,13 +88,18 @@ sock=$work/run
 results_dir=$repo/bench/results
 mkdir -p "$results_dir"
 
+pg_dirs=() # every data directory this run starts: all are stopped on exit, even after an error
 cleanup() {
-  if [ -f "$data/postmaster.pid" ]; then
-    as_pg "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
-  fi
+  local d
+  for d in "${pg_dirs[@]}"; do
+    if [ -f "$d/postmaster.pid" ]; then
+      as_pg "$bindir/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+  done
   if $keep; then echo "run.sh: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() {
   local p
@@ -87,59 +110,107 @@ free_port() {
 }
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'; }
+mkdir_pg() { rm -rf "$1"; as_pg mkdir -p -m 700 "$1"; }
 
 # ---------------------------------------------------------------- measuring
 
-# timed OUT_PREFIX CMD...: runs CMD as the cluster user under /usr/bin/time; sets T_SECONDS, T_RSS_KB.
+# timed CMD...: runs CMD as the cluster user under /usr/bin/time; sets T_SECONDS, T_RSS_KB, and
+# on failure T_ERROR (the command's last output line) and returns 1.
 timed() {
-  local tf="$work/time.$$"
+  local tf="$work/time.out"
+  T_ERROR=
   if [ -n "$timer" ]; then
-    as_pg "$timer" -f '%e %M' -o "$tf" "$@" >"$work/cmd.out" 2>&1 || { cat "$work/cmd.out" >&2; return 1; }
+    if ! as_pg "$timer" -f '%e %M' -o "$tf" "$@" >"$work/cmd.out" 2>&1; then
+      T_ERROR=$(grep -v '^Command exited' "$work/cmd.out" | tail -1 | cut -c1-160)
+      tail -5 "$work/cmd.out" >&2; return 1
+    fi
     read -r T_SECONDS T_RSS_KB <"$tf"
   else
-    local s e
-    s=$(date +%s.%N)
-    as_pg "$@" >"$work/cmd.out" 2>&1 || { cat "$work/cmd.out" >&2; return 1; }
-    e=$(date +%s.%N)
-    T_SECONDS=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }')
+    local s
+    s=$(now)
+    if ! as_pg "$@" >"$work/cmd.out" 2>&1; then
+      T_ERROR=$(tail -1 "$work/cmd.out" | cut -c1-160)
+      tail -5 "$work/cmd.out" >&2; return 1
+    fi
+    T_SECONDS=$(since "$s")
     T_RSS_KB=null
   fi
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
+maxof() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1 || true; }
+num() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+# ratio A B [DIGITS]: A / B, or null when either is missing.
+ratio() { if num "$1" && num "$2" && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
+  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'; else echo null; fi; }
 
-# Rows of the report: name, seconds, bytes, peak RSS, note. JSON keeps numbers or null.
+# Rows of the report. S[key], B[key], R[key] hold seconds, bytes and peak RSS (KiB) for the ratios.
 rows=()
 json_rows=()
+declare -A S=() B=() R=()
 add_row() { # key label seconds bytes rss_kb note
   local key=$1 label=$2 sec=$3 bytes=$4 rss=$5 note=${6:-}
+  note=${note//\"/\'}; note=${note//\\/\/}
   rows+=("$label|$sec|$bytes|$rss|$note")
+  S[$key]=$sec; B[$key]=$bytes; R[$key]=$rss
   local j_sec=$sec j_bytes=$bytes j_rss=$rss
-  [[ $sec =~ ^[0-9.]+$ ]] || j_sec=null
+  num "$sec" || j_sec=null
   [[ $bytes =~ ^[0-9]+$ ]] || j_bytes=null
   [[ $rss =~ ^[0-9]+$ ]] || j_rss=null
   json_rows+=("\"$key\":{\"label\":\"$label\",\"seconds\":$j_sec,\"bytes\":$j_bytes,\"peak_rss_kb\":$j_rss,\"note\":\"$note\"}")
 }
 absent_row() { add_row "$1" "$2" "n/a" "n/a" "n/a" "$3"; }
+section() { rows+=("--- $1|||| "); }
 
-psql_pg() { as_pg "$bindir/psql" -h "$sock" -p "$port" -U postgres -d postgres -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+psql_at() { # PORT SOCKETDIR psql-args...
+  local p=$1 s=$2; shift 2
+  as_pg "$bindir/psql" -h "$s" -p "$p" -U postgres -d postgres -X -q -At -v ON_ERROR_STOP=1 "$@"
+}
+psql_pg() { psql_at "$port" "$sock" "$@"; }
+
+# ---------------------------------------------------------------- pgbackup: build and launcher
+
+jar=$repo/pgbackup-cli/target/pgbackup.jar
+build_cli() {
+  command -v java >/dev/null || { log "java missing: no pgbackup rows"; return 1; }
+  local m2=()
+  [ -d /var/cache/pgbackup-ci/m2 ] && m2=(-Dmaven.repo.local=/var/cache/pgbackup-ci/m2)
+  export MAVEN_OPTS="${MAVEN_OPTS:-} ${m2[*]}"
+  # Measure the code in this checkout: rebuild when any main source or POM is newer than the jar.
+  if [ ! -f "$jar" ] || [ -n "$(find "$repo"/pom.xml "$repo"/pgbackup-*/pom.xml "$repo"/pgbackup-core/src/main \
+        "$repo"/pgbackup-cli/src/main -newer "$jar" -type f 2>/dev/null | head -1)" ]; then
+    command -v mvn >/dev/null || { log "mvn missing and $jar is stale or absent: no pgbackup rows"; return 1; }
+    log "building pgbackup (mvn -B -q -Dstyle.color=never -DskipTests package)"
+    (cd "$repo" && { mvn -B -q -Dstyle.color=never -o -DskipTests package >&2 || mvn -B -q -Dstyle.color=never -DskipTests package >&2; }) || return 1
+  fi
+  chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" 2>/dev/null || true
+  # bin/pgbackup records a class-data-sharing archive next to the jar on its first run by a user
+  # who can write target/ (the checkout's owner). The cluster user usually cannot, and would then
+  # start every JVM without it: record it here, untimed, as the owner would have.
+  "$repo/bin/pgbackup" --version >/dev/null 2>&1 || true
+  chmod a+r "${jar%.jar}.jsa" 2>/dev/null || true
+  as_pg test -r "$jar" || { log "$pg_user cannot read $jar (chmod -R a+rX the checkout)"; return 1; }
+}
+cds_active=false
 
 # ---------------------------------------------------------------- cluster
 
-port=$(free_port)
-# Other people's work on a shared machine skews every row: the load is recorded with the results.
-load_start=$(cut -d' ' -f1 /proc/loadavg)
-password="bench-$RANDOM$RANDOM"
-log "cluster: $bindir, scale $scale, port $port, work $work"
-mkdir -p "$sock" && chown "$pg_user" "$sock" 2>/dev/null || true
-printf '%s\n' "$password" >"$work/pwfile" && chown "$pg_user" "$work/pwfile" 2>/dev/null || true
-as_pg "$bindir/initdb" -D "$data" -U postgres --pwfile="$work/pwfile" --auth-local=trust \
-  --auth-host=scram-sha-256 -E UTF8 --locale=C --data-checksums --no-sync >/dev/null
-rm -f "$work/pwfile"
-pg_major=$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
-if [ "$pg_major" -ge 13 ]; then keep_wal="wal_keep_size = '4GB'"; else keep_wal="wal_keep_segments = 256"; fi
-cat >>"$data/postgresql.conf" <<EOF
+start_cluster() {
+  port=$(free_port)
+  password="bench-$RANDOM$RANDOM"
+  log "cluster: $bindir, port $port, work $work"
+  mkdir -p "$sock" && chown "$pg_user" "$sock" 2>/dev/null || true
+  printf '%s\n' "$password" >"$work/pwfile" && chown "$pg_user" "$work/pwfile" 2>/dev/null || true
+  as_pg "$bindir/initdb" -D "$data" -U postgres --pwfile="$work/pwfile" --auth-local=trust \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C --data-checksums --no-sync >/dev/null
+  rm -f "$work/pwfile"
+  pg_major=$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
+  pg_version=$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9.]+).*/\1/')
+  local keep_wal
+  if [ "$pg_major" -ge 13 ]; then keep_wal="wal_keep_size = '4GB'"; else keep_wal="wal_keep_segments = 256"; fi
+  cat >>"$data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$sock'
@@ -149,92 +220,145 @@ max_wal_size = '8GB'
 $keep_wal
 shared_buffers = '128MB'
 synchronous_commit = off
-# On from the start so that pgbackup init only has to set archive_command (a reload, not a restart).
+# On from the start, so that switching archive_command is a reload, not a restart.
 archive_mode = on
 archive_command = '/bin/true'
 EOF
-as_pg "$bindir/pg_ctl" -D "$data" -l "$work/postgres.log" -w start >/dev/null
-log "pgbench -i -s $scale"
-as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -i -s "$scale" -q postgres >"$work/pgbench-init.log" 2>&1
-psql_pg -c "VACUUM ANALYZE" -c "CHECKPOINT"
-db_bytes=$(psql_pg -c "SELECT pg_database_size('postgres')")
-cluster_bytes=$(du -sb "$data" | cut -f1)
+  pg_dirs+=("$data")
+  as_pg "$bindir/pg_ctl" -D "$data" -l "$work/postgres.log" -w start >/dev/null
+}
 
-# ---------------------------------------------------------------- base backups: the spec's command
+pgbench_init() { # SCALE
+  log "pgbench -i -s $1"
+  as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -i -s "$1" -q postgres >"$work/pgbench-init.log" 2>&1
+  psql_pg -c "VACUUM ANALYZE" -c "CHECKPOINT"
+  db_bytes=$(psql_pg -c "SELECT pg_database_size('postgres')")
+  cluster_bytes=$(du -sb "$data" | cut -f1)
+}
 
-# Each run starts from a clean checkpoint and asks for a fast one: otherwise pg_basebackup waits
-# for a spread checkpoint (minutes) and the row measures checkpoint_completion_target, not backup.
-basebackup_row() { # key label extra-args...
-  local key=$1 label=$2; shift 2
-  local secs=() rss=() bytes=0 i out
-  for i in $(seq "$runs"); do
-    out=$work/bb-$key
-    rm -rf "$out"
-    psql_pg -c "CHECKPOINT"
-    timed "$bindir/pg_basebackup" -h "$sock" -p "$port" -U postgres -D "$out" -Ft -X stream -c fast "$@"
-    secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
-    bytes=$(du -sb "$out" | cut -f1)
-    if [ "$key" = pg_basebackup_tar ] && [ "$i" = "$runs" ]; then
-      base_tar=$work/base.tar
-      mv "$out/base.tar" "$base_tar"
-    fi
-    rm -rf "$out"
+# set_archive_command CMD: a reload; the archiver uses it from its next segment on.
+set_archive_command() {
+  [ "${current_archive_command:-}" = "$1" ] && return 0
+  psql_pg -c "ALTER SYSTEM SET archive_command = '${1//\'/\'\'}'" -c "SELECT pg_reload_conf()" >/dev/null
+  current_archive_command=$1
+}
+
+# wait_archived: switches to a new segment and waits until the archiver has stored the last
+# finished one with the current archive_command (its failures are retried; 600 s at most).
+wait_archived() {
+  local seg last i
+  seg=$(psql_pg -c "SELECT pg_walfile_name(pg_switch_wal())")
+  for i in $(seq 6000); do
+    last=$(psql_pg -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+    if [ -n "$last" ] && [[ ! $last < $seg ]]; then return 0; fi
+    sleep 0.1
   done
-  add_row "$key" "$label" "$(median "${secs[@]}")" "$bytes" "$(maxof "${rss[@]}")" "median of $runs"
+  log "WAL $seg not archived after 600 s: $(psql_pg -c "SELECT last_failed_wal, last_failed_time FROM pg_stat_archiver")"
+  return 1
 }
-log "pg_basebackup rows"
-basebackup_row pg_basebackup_tar "pg_basebackup -Ft -X stream (no compression)"
-basebackup_row pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)" -z
 
-# ---------------------------------------------------------------- compression of the real base tar
-
-java_rows=null
-build_core() {
-  local m2=()
-  [ -d /var/cache/pgbackup-ci/m2 ] && m2=(-Dmaven.repo.local=/var/cache/pgbackup-ci/m2)
-  export MAVEN_OPTS="${MAVEN_OPTS:-} ${m2[*]}"
-  local jar
-  jar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar 2>/dev/null | head -1 || true)
-  if [ -z "$jar" ] || [ -n "$(find "$repo/pgbackup-core/src/main" -newer "$jar" -type f | head -1)" ]; then
-    log "building pgbackup-core (package, no tests)"
-    (cd "$repo" && mvn -B -q -o package -DskipTests -pl pgbackup-core >&2) || (cd "$repo" && mvn -B -q package -DskipTests -pl pgbackup-core >&2)
-    jar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar | head -1)
-  fi
-  local cpfile=$work/classpath.txt
-  (cd "$repo" && { mvn -B -q -o org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
-      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2 \
-    || mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
-      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2; })
-  core_cp="$jar:$(cat "$cpfile")"
+# pgbackup's configuration as the spec defines it, for the cluster user; a command prefix for timed.
+pgb_env() { # BACKUP_DIR [COMPRESS]
+  pgb=(env PG_USER_NAME=postgres PG_PASSWORD="$password" PG_DB_NAME=postgres PG_HOST=127.0.0.1
+    PG_PORT="$port" PG_BACKUP_DIR="$1" PG_BIN="$bindir" PGDATA="$data")
+  [ -n "${2:-}" ] && pgb+=(PG_BACKUP_COMPRESS="$2")
+  pgb+=("$repo/bin/pgbackup")
 }
-if command -v java >/dev/null && command -v mvn >/dev/null; then
-  build_core
-  log "Java compression benchmark on the base tar"
-  sweep=()
-  $quick || sweep=(--block-sizes 131072,524288,1048576)
-  # A small heap proves the writers' memory is bounded whatever the input size.
-  java -Xmx128m -cp "$core_cp" "$repo/bench/CompressionBench.java" --input "$base_tar" --work "$work" \
-    --runs "$runs" "${sweep[@]}" --json "$work/compression.json" >"$work/compression.txt"
-  java_rows=$(cat "$work/compression.json")
-else
-  log "java or mvn missing: no compression table"
+newest_backup() { ls -t "$1/base" 2>/dev/null | grep -v '^\.' | head -1; }
+
+# ---------------------------------------------------------------- pgBackRest configuration
+
+# pgbr_conf NAME COMPRESS-TYPE: a throwaway stanza "bench" for this cluster, repository
+# $work/pgbr/NAME; writes $work/pgbr/NAME.conf. process-max = cores, start-fast as pgbackup's
+# fast checkpoint; archive-check stays at its default (the backup waits until its WAL is archived,
+# which is what makes a pgBackRest backup restorable).
+pgbr_conf() {
+  local name=$1 type=$2
+  as_pg mkdir -p "$work/pgbr/log" "$work/pgbr/lock" "$work/pgbr/spool"
+  cat >"$work/pgbr/$name.conf" <<EOF
+[global]
+repo1-path=$work/pgbr/$name
+repo1-retention-full=9999
+process-max=$cores
+compress-type=$type
+start-fast=y
+log-path=$work/pgbr/log
+lock-path=$work/pgbr/lock
+spool-path=$work/pgbr/spool
+log-level-console=warn
+log-level-stderr=warn
+log-level-file=info
+
+[bench]
+pg1-path=$data
+pg1-port=$port
+pg1-socket-path=$sock
+pg1-user=postgres
+EOF
+  chmod 644 "$work/pgbr/$name.conf"
+}
+pgbr() { # NAME args... (as the cluster user, untimed)
+  local name=$1; shift
+  as_pg "$pgbackrest_bin" --config="$work/pgbr/$name.conf" --stanza=bench "$@"
+}
+pgbr_fresh_repo() { # NAME: empty repository plus stanza-create (untimed)
+  rm -rf "${work:?}/pgbr/$1"
+  pgbr "$1" stanza-create >"$work/pgbr/$1.stanza.log" 2>&1 || { cat "$work/pgbr/$1.stanza.log" >&2; return 1; }
+}
+pgbr_newest_backup() { ls "$work/pgbr/$1/backup/bench" 2>/dev/null | grep -E '^[0-9]{8}-[0-9]{6}F$' | sort | tail -1; }
+
+# ================================================================ --scaling
+
+if $scaling; then
+  IFS=, read -r -a scale_list <<<"$scales"
+  build_cli || { echo "run.sh: --scaling needs the pgbackup CLI" >&2; exit 1; }
+  start_cluster
+  load_start=$(cut -d' ' -f1 /proc/loadavg)
+  pgb_env "$work/repo"
+  mkdir_pg "$work/repo"
+  as_pg "${pgb[@]}" init >"$work/pgbackup-init.log" 2>&1 || { cat "$work/pgbackup-init.log" >&2; exit 1; }
+  set_archive_command "$work/repo/scripts/archive_wal.sh %p %f"
+  printf '\n%-8s %12s %12s %10s %10s %12s %10s %9s\n' scale "db bytes" "ceiling s" "ceil MiB/s" "pgbackup s" "bytes" "MiB/s" "rss MiB" >"$work/scaling.txt"
+  js=()
+  for s in "${scale_list[@]}"; do
+    pgbench_init "$s"
+    wait_archived # the archiver must not compress pgbench's WAL beside the backups
+    psql_pg -c "CHECKPOINT"
+    rm -rf "$work/ceiling"
+    timed "$bindir/pg_basebackup" -h "$sock" -p "$port" -U postgres -D "$work/ceiling" -Ft -X stream -c fast
+    ceil_s=$T_SECONDS; rm -rf "$work/ceiling"
+    psql_pg -c "CHECKPOINT"
+    log "scale $s: pgbackup backup"
+    if timed "${pgb[@]}" backup --checkpoint fast; then
+      pb_s=$T_SECONDS; pb_rss=$T_RSS_KB; id=$(newest_backup "$work/repo")
+      pb_bytes=$(du -sb "$work/repo/base/$id" | cut -f1); rm -rf "${work:?}/repo/base/$id"
+    else
+      pb_s=null; pb_rss=null; pb_bytes=null
+    fi
+    mibs=$(ratio "$(awk -v b="$db_bytes" 'BEGIN { print b / 1048576 }')" "$pb_s" 1)
+    ceil_mibs=$(ratio "$(awk -v b="$db_bytes" 'BEGIN { print b / 1048576 }')" "$ceil_s" 1)
+    rss_mib=$(ratio "$pb_rss" 1024 1)
+    printf '%-8s %12s %12s %10s %10s %12s %10s %9s\n' "$s" "$db_bytes" "$ceil_s" "$ceil_mibs" "$pb_s" "$pb_bytes" "$mibs" "$rss_mib" >>"$work/scaling.txt"
+    js+=("{\"scale\":$s,\"database_bytes\":$db_bytes,\"ceiling_seconds\":$ceil_s,\"ceiling_mib_s\":$ceil_mibs,\"pgbackup_seconds\":$pb_s,\"pgbackup_bytes\":$pb_bytes,\"pgbackup_mib_s\":$mibs,\"peak_rss_kb\":$pb_rss}")
+  done
+  cat "$work/scaling.txt"
+  echo "(one run each; MiB/s = pg_database_size / wall seconds of the backup, default compression; load $load_start -> $(cut -d' ' -f1 /proc/loadavg), $cores cores)"
+  json=$(printf '{"mode":"scaling","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s"},"runs":[%s]}' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" "$pg_version" "$(IFS=,; echo "${js[*]}")")
+  printf '%s\n' "$json" >"$results_dir/scaling.json"
+  printf '%s\n' "$json"
+  exit 0
 fi
 
-# External tools on the same tar, for reference: the spec's gzip and pigz.
-tool_row() { # key label cmd...
-  local key=$1 label=$2; shift 2
-  local secs=() rss=() i
-  command -v "$1" >/dev/null || { absent_row "$key" "$label" "not installed"; return; }
-  for i in $(seq "$runs"); do
-    timed sh -c "$* < '$base_tar' > '$work/tool.out'"
-    secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
-  done
-  add_row "$key" "$label" "$(median "${secs[@]}")" "$(stat -c %s "$work/tool.out")" "$(maxof "${rss[@]}")" "base tar only"
-  rm -f "$work/tool.out"
-}
-chmod 644 "$base_tar"
-tool_row gzip6_base_tar "gzip -6 base.tar (single thread)" gzip -6 -c
-tool_row pigz_base_tar "pigz -p $(nproc) -6 base.tar" pigz -p "$(nproc)" -6 -c
+# ================================================================ the full run
+
+have_pgbackup=false
+build_cli && have_pgbackup=true
+[ -f "${jar%.jar}.jsa" ] && cds_active=true
+start_cluster
+# Other people's work on a shared machine skews every row: the load is recorded with the results.
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+pgbench_init "$scale"
 
 # ---------------------------------------------------------------- WAL: real segments
 
@@ -246,6 +370,9 @@ for _ in $(seq 60); do
   cur=$(psql_pg -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
   done_segs=$(psql_pg -c "SELECT count(*) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}\$' AND name >= '$start_seg' AND name < '$cur'")
   [ "$done_segs" -ge "$want" ] && break
+  # As on a server whose checkpoints come often: each burst starts after a checkpoint, so its
+  # segments hold full-page images as well as row changes (and 16 segments take seconds, not minutes).
+  psql_pg -c "CHECKPOINT"
   as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -c 4 -j 2 -T 5 postgres >>"$work/pgbench-run.log" 2>&1
 done
 psql_pg -c "SELECT pg_switch_wal()" >/dev/null
@@ -260,123 +387,442 @@ segments=$(ls "$wal_src" | wc -l)
 wal_bytes=$(du -sb "$wal_src" | cut -f1)
 log "$segments WAL segments copied"
 
-# archive_row KEY LABEL SCRIPT DEST: runs SCRIPT %p %f per segment, RUNS passes; per-segment median.
+# ---------------------------------------------------------------- archive rows
+
+# archive_row KEY LABEL RESET DEST CMD...: runs "CMD SEGMENT NAME" once per segment, RUNS passes;
+# RESET DEST (untimed) empties the destination before every pass, so no pass meets the
+# already-archived shortcut. Each pass is one process as the cluster user (bench/archive_pass.sh),
+# which times every call with bash's clock and no extra fork: runuser's own start (30-50 ms on a
+# busy machine) would otherwise be a third of a segment's time. Reports the per-segment median.
 archive_row() {
-  local key=$1 label=$2 script=$3 dest=$4
-  local secs=() rss=() pass seg
+  local key=$1 label=$2 reset=$3 dest=$4; shift 4
+  local secs=() rss=() pass bytes sec kb out=$work/archive_pass.out
   for pass in $(seq "$runs"); do
-    rm -rf "$dest" && mkdir -p "$dest" && chown "$pg_user" "$dest" 2>/dev/null || true
-    for seg in "$wal_src"/*; do
-      timed "$script" "$seg" "$(basename "$seg")"
-      secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
-    done
+    "$reset" "$dest" || { absent_row "$key" "$label" "setup failed"; return 0; }
+    if ! as_pg "$repo/bench/archive_pass.sh" "$out" "$wal_src" "$@" 2>"$work/cmd.out"; then
+      absent_row "$key" "$label" "failed: $(tail -1 "$work/cmd.out" | cut -c1-160)"; return 0
+    fi
+    while read -r sec kb; do secs+=("$sec"); rss+=("$kb"); done <"$out"
   done
-  local bytes
   bytes=$(du -sb "$dest" | cut -f1)
-  add_row "$key" "$label" "$(median "${secs[@]}")" "$((bytes / segments))" "$(maxof "${rss[@]}")" \
+  add_row "$key" "$label" "$(printf '%.3f' "$(median "${secs[@]}")")" "$((bytes / segments))" "$(maxof "${rss[@]}")" \
     "per segment, median of $((runs * segments)); ratio $(awk -v a="$wal_bytes" -v b="$bytes" 'BEGIN { printf "%.2f", a / b }')"
 }
-# The spec's archive step, verbatim in spirit: gzip -c %p > tmp && mv tmp final.
-spec_script=$work/spec_archive.sh
-cat >"$spec_script" <<EOF
+reset_dir() { mkdir_pg "$1"; }
+reset_pgbr() { pgbr_fresh_repo "$(basename "$1")"; }
+
+# The spec's archive step, verbatim in spirit: gzip -c %p > tmp && mv tmp final (no fsync).
+make_spec_script() { # PATH DEST
+  cat >"$1" <<EOF
 #!/bin/sh
 set -e
-gzip -c "\$1" > "$work/wal_spec/\$2.gz.tmp" && mv "$work/wal_spec/\$2.gz.tmp" "$work/wal_spec/\$2.gz"
+gzip -c "\$1" > "$2/\$2.gz.tmp" && mv "$2/\$2.gz.tmp" "$2/\$2.gz"
 EOF
-chmod 755 "$spec_script"
+  chmod 755 "$1"
+}
+make_spec_script "$work/spec_archive_rows.sh" "$work/wal_spec"
+section "archive (per 16 MiB segment)"
 log "WAL archive rows"
-archive_row wal_spec_gzip "archive: spec script (gzip -c > tmp && mv)" "$spec_script" "$work/wal_spec"
+archive_row wal_spec_gzip "archive: spec script (gzip -c > tmp && mv)" reset_dir "$work/wal_spec" "$work/spec_archive_rows.sh"
 
+compressions=(gzip zstd lz4 none)
+for c in "${compressions[@]}"; do
+  key=wal_pgbackup_archive_sh_$c; label="archive: pgbackup archive_wal.sh ($c)"
+  $have_pgbackup || { absent_row "$key" "$label" "pgbackup not built"; continue; }
+  # A repository of its own per compression: init writes scripts/archive_wal.sh for PG_BACKUP_COMPRESS.
+  arch_repo=$work/archrepo-$c
+  mkdir_pg "$arch_repo"
+  pgb_env "$arch_repo" "$c"
+  if as_pg "${pgb[@]}" init >"$work/pgbackup-init-$c.log" 2>&1 && [ -x "$arch_repo/scripts/archive_wal.sh" ]; then
+    archive_row "$key" "$label" reset_dir "$arch_repo/wal_archive" "$arch_repo/scripts/archive_wal.sh"
+  else
+    absent_row "$key" "$label" "init failed: $(tail -1 "$work/pgbackup-init-$c.log")"
+  fi
+done
+pgbr_types=(gz zst)
+for t in "${pgbr_types[@]}"; do
+  key=wal_pgbackrest_$t; label="archive: pgbackrest archive-push ($t)"
+  if [ -z "$pgbackrest_bin" ]; then absent_row "$key" "$label" "not installed"; continue; fi
+  pgbr_conf "arch-$t" "$t"
+  cat >"$work/pgbr/push-$t.sh" <<EOF
+#!/bin/sh
+exec "$pgbackrest_bin" --config="$work/pgbr/arch-$t.conf" --stanza=bench archive-push "\$1"
+EOF
+  chmod 755 "$work/pgbr/push-$t.sh"
+  archive_row "$key" "$label" reset_pgbr "$work/pgbr/arch-$t" "$work/pgbr/push-$t.sh"
+done
+
+# ---------------------------------------------------------------- backup rows
+
+# One round = every kind once, each after an idle archiver (wait_archived) and a CHECKPOINT, and
+# with a fast checkpoint of its own;
+# RUNS rounds, medians. Interleaving spreads the shared machine's load drift over all kinds.
+live_repo=$work/repo
+if $have_pgbackup; then
+  mkdir_pg "$live_repo"
+  pgb_env "$live_repo"
+  if as_pg "${pgb[@]}" init >"$work/pgbackup-init.log" 2>&1; then
+    live_archive="$live_repo/scripts/archive_wal.sh %p %f"
+    set_archive_command "$live_archive"
+  else
+    log "pgbackup init failed: $(tail -1 "$work/pgbackup-init.log")"; have_pgbackup=false
+  fi
+fi
+have_pgbr=false
+if [ -n "$pgbackrest_bin" ]; then
+  have_pgbr=true
+  for t in "${pgbr_types[@]}"; do
+    pgbr_conf "$t" "$t"
+    pgbr_fresh_repo "$t" || have_pgbr=false
+  done
+fi
+
+kinds=(ceiling spec)
+$have_pgbackup && kinds+=(pgb_default pgb_gzip pgb_zstd pgb_lz4 pgb_none)
+$have_pgbr && kinds+=(pgbr_gz pgbr_zst)
+declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
+pgb_default_compression=
+run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES or K_FAIL
+  local k=$1 out id label
+  [ -n "${K_FAIL[$k]:-}" ] && return 0
+  case $k in
+    ceiling|spec)
+      out=$work/bb-$k; rm -rf "$out"
+      local z=(); [ "$k" = spec ] && z=(-z)
+      wait_archived
+      psql_pg -c "CHECKPOINT"
+      timed "$bindir/pg_basebackup" -h "$sock" -p "$port" -U postgres -D "$out" -Ft -X stream -c fast "${z[@]}" \
+        || { K_FAIL[$k]=$T_ERROR; return 0; }
+      K_BYTES[$k]=$(du -sb "$out" | cut -f1)
+      if [ "$k" = ceiling ]; then mv "$out/base.tar" "$work/base.tar"; fi
+      rm -rf "$out" ;;
+    pgb_*)
+      [ -n "${live_archive:-}" ] && set_archive_command "$live_archive"
+      local args=(backup --checkpoint fast)
+      [ "$k" != pgb_default ] && args+=(--compress "${k#pgb_}")
+      wait_archived
+      psql_pg -c "CHECKPOINT"
+      timed "${pgb[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
+      id=$(newest_backup "$live_repo")
+      K_BYTES[$k]=$(du -sb "$live_repo/base/$id" | cut -f1)
+      if [ "$k" = pgb_default ]; then
+        case $(ls "$live_repo/base/$id") in
+          *base.tar.gz*) pgb_default_compression=gzip ;; *base.tar.zst*) pgb_default_compression=zstd ;;
+          *base.tar.lz4*) pgb_default_compression=lz4 ;; *) pgb_default_compression=none ;;
+        esac
+      fi
+      rm -rf "${live_repo:?}/base/$id" ;;
+    pgbr_*)
+      local t=${k#pgbr_}
+      set_archive_command "$pgbackrest_bin --config=$work/pgbr/$t.conf --stanza=bench archive-push %p"
+      # Untimed: the segment before the backup's start goes to this stanza's archive (pgBackRest
+      # checks for it) and the archiver is idle when the clock starts, as for every other kind.
+      wait_archived
+      psql_pg -c "CHECKPOINT"
+      timed "$pgbackrest_bin" --config="$work/pgbr/$t.conf" --stanza=bench backup --type=full \
+        || { K_FAIL[$k]=$T_ERROR; return 0; }
+      label=$(pgbr_newest_backup "$t")
+      K_BYTES[$k]=$(du -sb "$work/pgbr/$t/backup/bench/$label" | cut -f1) ;;
+  esac
+  K_SECS[$k]="${K_SECS[$k]:-} $T_SECONDS"
+  K_RSS[$k]="${K_RSS[$k]:-} $T_RSS_KB"
+}
+log "backup rows: ${kinds[*]}, $runs rounds"
+for i in $(seq "$runs"); do
+  for k in "${kinds[@]}"; do run_backup "$k"; done
+done
+backup_row() { # KIND KEY LABEL NOTE
+  local k=$1 key=$2 label=$3 note=${4:-}
+  if [ -n "${K_FAIL[$k]:-}" ]; then absent_row "$key" "$label" "failed: ${K_FAIL[$k]}"; return; fi
+  # shellcheck disable=SC2086
+  add_row "$key" "$label" "$(median ${K_SECS[$k]})" "${K_BYTES[$k]}" "$(maxof ${K_RSS[$k]})" "median of $runs${note:+; $note}"
+}
+section "backup (pgbench scale $scale, database $((db_bytes / 1048576)) MiB)"
+backup_row ceiling pg_basebackup_tar "pg_basebackup -Ft -X stream (ceiling)"
+backup_row spec pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)"
+if $have_pgbackup; then
+  backup_row pgb_default pgbackup_backup_default "pgbackup backup (default: ${pgb_default_compression:-?})"
+  for c in "${compressions[@]}"; do backup_row "pgb_$c" "pgbackup_backup_$c" "pgbackup backup --compress $c"; done
+else
+  absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
+  for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
+fi
+for t in "${pgbr_types[@]}"; do
+  key=pgbackrest_backup_$t; label="pgbackrest backup --type=full ($t)"
+  if [ -z "$pgbackrest_bin" ]; then absent_row "$key" "$label" "not installed"
+  elif ! $have_pgbr; then absent_row "$key" "$label" "stanza-create failed"
+  else backup_row "pgbr_$t" "$key" "$label" "process-max $cores, WAL in its archive"; fi
+done
+
+# ---------------------------------------------------------------- compression of the real base tar
+
+java_rows=null
 wal_java_rows=null
-if [ "$java_rows" != null ]; then
-  log "Java compression benchmark on the WAL segments"
+build_core() {
+  local m2=()
+  [ -d /var/cache/pgbackup-ci/m2 ] && m2=(-Dmaven.repo.local=/var/cache/pgbackup-ci/m2)
+  export MAVEN_OPTS="${MAVEN_OPTS:-} ${m2[*]}"
+  local corejar cpfile=$work/classpath.txt
+  corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar 2>/dev/null | head -1 || true)
+  if [ -z "$corejar" ] || [ -n "$(find "$repo/pgbackup-core/src/main" -newer "$corejar" -type f | head -1)" ]; then
+    log "building pgbackup-core (package, no tests)"
+    (cd "$repo" && mvn -B -q -Dstyle.color=never -o package -DskipTests -pl pgbackup-core >&2) || (cd "$repo" && mvn -B -q -Dstyle.color=never package -DskipTests -pl pgbackup-core >&2)
+    corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar | head -1)
+  fi
+  (cd "$repo" && { mvn -B -q -Dstyle.color=never -o org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
+      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2 \
+    || mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
+      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2; })
+  core_cp="$corejar:$(cat "$cpfile")"
+}
+if $quick; then
+  log "--quick: no Java compression tables"
+elif [ -f "$work/base.tar" ] && command -v java >/dev/null && command -v mvn >/dev/null && build_core; then
+  log "Java compression benchmark on the base tar and the WAL segments"
+  # A small heap proves the writers' memory is bounded whatever the input size.
+  java -Xmx128m -cp "$core_cp" "$repo/bench/CompressionBench.java" --input "$work/base.tar" --work "$work" \
+    --runs "$runs" --block-sizes 131072,524288,1048576 --json "$work/compression.json" >"$work/compression.txt"
+  java_rows=$(cat "$work/compression.json")
   java -Xmx128m -cp "$core_cp" "$repo/bench/CompressionBench.java" --inputs-dir "$wal_src" --work "$work" \
     --runs "$runs" --json "$work/compression-wal.json" >"$work/compression-wal.txt"
   wal_java_rows=$(cat "$work/compression-wal.json")
 fi
 
-# ---------------------------------------------------------------- pgbackup (rows fill in as the CLI lands)
-
-pgbackup=()
-if [ -x "$repo/bin/pgbackup" ]; then
-  pgbackup=("$repo/bin/pgbackup")
-elif [ -f "$repo/pgbackup-cli/target/pgbackup.jar" ]; then
-  pgbackup=(java -jar "$repo/pgbackup-cli/target/pgbackup.jar")
-fi
-backup_dir=$work/repo
-# The spec's configuration, as the cluster user sees it; "${pgb[@]}" is a command prefix for timed.
-pgb=(env PG_USER_NAME=postgres PG_PASSWORD="$password" PG_DB_NAME=postgres PG_HOST=127.0.0.1
-  PG_PORT="$port" PG_BACKUP_DIR="$backup_dir" PG_BIN="$bindir" PGDATA="$data" "${pgbackup[@]}")
-pgbackup_rows() {
-  mkdir -p "$backup_dir" && chown "$pg_user" "$backup_dir" 2>/dev/null || true
-  if ! as_pg "${pgb[@]}" init >"$work/pgbackup-init.log" 2>&1; then
-    return 1
-  fi
-  local archive="$backup_dir/scripts/archive_wal.sh"
-  if [ -x "$archive" ]; then
-    archive_row wal_pgbackup_archive_sh "archive: pgbackup archive_wal.sh" "$archive" "$backup_dir/wal_archive"
-    psql_pg -c "ALTER SYSTEM SET archive_command = '$archive %p %f'" -c "SELECT pg_reload_conf()" >/dev/null
-  else
-    absent_row wal_pgbackup_archive_sh "archive: pgbackup archive_wal.sh" "init installed no script"
-  fi
-  local c secs rss i id last_id=
-  for c in gzip zstd lz4 none; do
-    secs=(); rss=()
-    for i in $(seq "$runs"); do
-      psql_pg -c "CHECKPOINT"
-      if ! timed "${pgb[@]}" backup --compress "$c"; then
-        absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "failed"; continue 2
-      fi
-      secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
-      id=$(ls -t "$backup_dir/base" | head -1)
-      if [ "$i" != "$runs" ]; then rm -rf "${backup_dir:?}/base/$id"; fi
-    done
-    add_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "$(median "${secs[@]}")" \
-      "$(du -sb "$backup_dir/base/$id" | cut -f1)" "$(maxof "${rss[@]}")" "median of $runs"
-    [ "$c" = gzip ] && last_id=$id
+# External tools on the same tar, for reference: the spec's gzip and pigz.
+tool_row() { # key label cmd...
+  local key=$1 label=$2; shift 2
+  local secs=() rss=() i
+  command -v "$1" >/dev/null || { absent_row "$key" "$label" "not installed"; return; }
+  [ -f "$work/base.tar" ] || { absent_row "$key" "$label" "no base tar"; return; }
+  for i in $(seq "$runs"); do
+    timed sh -c "$* < '$work/base.tar' > '$work/tool.out'" || { absent_row "$key" "$label" "failed"; return; }
+    secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
   done
-  [ -n "$last_id" ] || return 0
-  psql_pg -c "SELECT pg_create_restore_point('bench')" -c "SELECT pg_switch_wal()" >/dev/null
-  local target=$work/restored
-  if timed "${pgb[@]}" restore "$last_id" --target-name bench --target-dir "$target"; then
-    add_row pgbackup_restore "pgbackup restore (gzip backup)" "$T_SECONDS" "$(du -sb "$target" | cut -f1)" "$T_RSS_KB" "extract only"
-  else
-    absent_row pgbackup_restore "pgbackup restore (gzip backup)" "failed"
-  fi
-  local v
-  for v in plain restore-test; do
-    local args=(verify "$last_id"); [ "$v" = restore-test ] && args+=(--restore-test)
-    if timed "${pgb[@]}" "${args[@]}"; then
-      add_row "pgbackup_verify_${v//-/_}" "pgbackup ${args[*]}" "$T_SECONDS" "n/a" "$T_RSS_KB" ""
-    else
-      absent_row "pgbackup_verify_${v//-/_}" "pgbackup ${args[*]}" "failed"
-    fi
-  done
+  add_row "$key" "$label" "$(median "${secs[@]}")" "$(stat -c %s "$work/tool.out")" "$(maxof "${rss[@]}")" "base tar only"
+  rm -f "$work/tool.out"
 }
-if [ ${#pgbackup[@]} -gt 0 ] && pgbackup_rows; then
-  :
-else
-  why="not built"; [ ${#pgbackup[@]} -gt 0 ] && why="init failed"
-  absent_row wal_pgbackup_archive_sh "archive: pgbackup archive_wal.sh" "$why"
-  for c in gzip zstd lz4 none; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "$why"; done
-  absent_row pgbackup_restore "pgbackup restore (gzip backup)" "$why"
-  absent_row pgbackup_verify_plain "pgbackup verify ID" "$why"
-  absent_row pgbackup_verify_restore_test "pgbackup verify ID --restore-test" "$why"
+chmod 644 "$work/base.tar" 2>/dev/null || true
+section "compressors on the base tar alone"
+tool_row gzip6_base_tar "gzip -6 base.tar (single thread)" gzip -6 -c
+tool_row pigz_base_tar "pigz -p $cores -6 base.tar" pigz -p "$cores" -6 -c
+rm -f "$work/base.tar"
+
+# ---------------------------------------------------------------- restore rows
+
+# Every restore replays the same WAL: all backups below are taken first, then pgbench runs
+# RESTORE_TX transactions, then the restore point. Each tool restores from its own archive, all
+# fed by one archive_command: pgbackup's archive_wal.sh, the spec's gzip script, pgBackRest's
+# archive-push per compression. Timed from the first command to "pg_is_in_recovery() is false".
+rp=pgbackup_bench
+spec_arch=$work/spec_archive
+restore_kinds=()
+declare -A START_LSN=() RESTORE_FROM=()
+# The spec's restore procedure: both tars with tar -xzf, recovery.signal, the target, promote;
+# restore_command reads the spec's own archive (gzip -6, written by the spec script).
+cat >"$work/spec_restore.sh" <<EOF
+#!/bin/sh
+set -e
+d=\$1
+mkdir -m 700 "\$d"
+tar -xzf "$work/spec_backup/base.tar.gz" -C "\$d"
+tar -xzf "$work/spec_backup/pg_wal.tar.gz" -C "\$d/pg_wal"
+cat >>"\$d/postgresql.auto.conf" <<'CONF'
+restore_command = 'gzip -dc $spec_arch/%f.gz > "%p"'
+recovery_target_name = '$rp'
+recovery_target_action = 'promote'
+CONF
+touch "\$d/recovery.signal"
+EOF
+chmod 755 "$work/spec_restore.sh"
+if $have_pgbackup || [ -n "$pgbackrest_bin" ]; then
+  log "restore: backups, then $restore_tx pgbench transactions, then restore point '$rp'"
+  mkdir_pg "$spec_arch"
+  make_spec_script "$work/spec_archive.sh" "$spec_arch"
+  combined="$work/spec_archive.sh %p %f"
+  $have_pgbackup && combined="$live_repo/scripts/archive_wal.sh %p %f && $combined"
+  if $have_pgbr; then
+    for t in "${pgbr_types[@]}"; do combined="$combined && $pgbackrest_bin --config=$work/pgbr/$t.conf --stanza=bench archive-push %p"; done
+  fi
+  set_archive_command "$combined"
+  wait_archived
+  # pgbackup first: the backups after it add a few checkpoints and segment switches that only
+  # the earlier ones replay, so the order never favours pgbackup.
+  if $have_pgbackup; then
+    START_LSN[pgbackup]=$(psql_pg -c "SELECT pg_current_wal_lsn()")
+    if as_pg "${pgb[@]}" backup --checkpoint fast >"$work/restore-backup.log" 2>&1; then
+      RESTORE_FROM[pgbackup]=$(newest_backup "$live_repo"); restore_kinds+=(pgbackup)
+    else
+      log "pgbackup backup for the restore rows failed: $(tail -1 "$work/restore-backup.log")"
+    fi
+  fi
+  START_LSN[tar_gz]=$(psql_pg -c "SELECT pg_current_wal_lsn()")
+  rm -rf "$work/spec_backup"
+  as_pg "$bindir/pg_basebackup" -h "$sock" -p "$port" -U postgres -D "$work/spec_backup" -Ft -X stream -z -c fast
+  restore_kinds+=(tar_gz)
+  if $have_pgbr; then
+    for t in "${pgbr_types[@]}"; do
+      START_LSN[pgbr_$t]=$(psql_pg -c "SELECT pg_current_wal_lsn()")
+      if pgbr "$t" backup --type=full >"$work/restore-backup.log" 2>&1; then
+        RESTORE_FROM[pgbr_$t]=$(pgbr_newest_backup "$t"); restore_kinds+=("pgbr_$t")
+      else
+        log "pgBackRest $t backup for the restore rows failed: $(tail -1 "$work/restore-backup.log")"
+      fi
+    done
+  fi
+  as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -c 4 -j 2 -t "$((restore_tx / 4))" postgres >"$work/pgbench-restore.log" 2>&1
+  expected_history=$(psql_pg -c "SELECT count(*) FROM pgbench_history")
+  rp_lsn=$(psql_pg -c "SELECT pg_create_restore_point('$rp')")
+  wait_archived
 fi
 
-if command -v pgbackrest >/dev/null; then
-  absent_row pgbackrest_backup "pgBackRest full backup" "installed; this harness does not configure a stanza yet"
-else
-  absent_row pgbackrest_backup "pgBackRest full backup" "not installed"
+rsock=$work/run-restore
+mkdir -p "$rsock" && chown "$pg_user" "$rsock" 2>/dev/null || true
+# start_until_promoted DIR: starts a restored cluster on a free port, socket only, archiving off
+# (it must not write into the archives it is reading), and waits until it has promoted.
+start_until_promoted() {
+  local d=$1 p i state
+  p=$(free_port)
+  pg_dirs+=("$d")
+  as_pg "$bindir/pg_ctl" -D "$d" -l "$d.log" -W \
+    -o "-c port=$p -c listen_addresses='' -c unix_socket_directories='$rsock' -c archive_mode=off" start >/dev/null
+  for i in $(seq 120000); do
+    state=$(psql_at "$p" "$rsock" -c "SELECT pg_is_in_recovery()" 2>/dev/null || true)
+    [ "$state" = f ] && break
+    if [ "$((i % 20))" = 0 ] && ! as_pg "$bindir/pg_ctl" -D "$d" status >/dev/null 2>&1; then
+      R_ERROR="server stopped: $(grep -E 'FATAL|PANIC' "$d.log" | tail -1 | cut -c1-140)"; return 1
+    fi
+    sleep 0.02
+  done
+  [ "$state" = f ] || { R_ERROR="not promoted"; return 1; }
+  local got
+  got=$(psql_at "$p" "$rsock" -c "SELECT count(*) FROM pgbench_history")
+  [ "$got" = "$expected_history" ] || { R_ERROR="wrong data: pgbench_history $got rows, expected $expected_history"; return 1; }
+}
+stop_restored() { as_pg "$bindir/pg_ctl" -D "$1" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$1" "$1.log"; }
+
+declare -A RS_TOTAL=() RS_PREP=() RS_RSS=() RS_FAIL=() RS_BYTES=()
+run_restore() { # KIND
+  local k=$1 d=$work/restore-$1 t0 t1 tot
+  [ -n "${RS_FAIL[$k]:-}" ] && return 0
+  rm -rf "$d" "$d.log"
+  R_ERROR=
+  T_RSS_KB=null
+  t0=$(now)
+  case $k in
+    tar_gz)
+      as_pg "$work/spec_restore.sh" "$d" >"$work/cmd.out" 2>&1 || R_ERROR="extract: $(tail -1 "$work/cmd.out")" ;;
+    pgbackup)
+      timed "${pgb[@]}" restore "${RESTORE_FROM[pgbackup]}" --target-name "$rp" --target-action promote --target-dir "$d" \
+        || R_ERROR="restore: $T_ERROR" ;;
+    pgbr_*)
+      as_pg mkdir -m 700 "$d"
+      timed "$pgbackrest_bin" --config="$work/pgbr/${k#pgbr_}.conf" --stanza=bench --pg1-path="$d" \
+        --set="${RESTORE_FROM[$k]}" --type=name --target="$rp" --target-action=promote restore || R_ERROR="restore: $T_ERROR" ;;
+  esac
+  t1=$(now)
+  if [ -z "$R_ERROR" ]; then
+    RS_BYTES[$k]=$(du -sb "$d" | cut -f1)
+    start_until_promoted "$d" || true
+  fi
+  tot=$(since "$t0")
+  stop_restored "$d"
+  if [ -n "$R_ERROR" ]; then RS_FAIL[$k]=$R_ERROR; log "restore $k failed: $R_ERROR"; return 0; fi
+  RS_TOTAL[$k]="${RS_TOTAL[$k]:-} $tot"
+  RS_PREP[$k]="${RS_PREP[$k]:-} $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  RS_RSS[$k]="${RS_RSS[$k]:-} $T_RSS_KB"
+}
+if [ ${#restore_kinds[@]} -gt 0 ]; then
+  log "restore rows: ${restore_kinds[*]}, $runs rounds"
+  for i in $(seq "$runs"); do
+    for k in "${restore_kinds[@]}"; do run_restore "$k"; done
+  done
 fi
+restore_row() { # KIND KEY LABEL
+  local k=$1 key=$2 label=$3 replay
+  if [ -n "${RS_FAIL[$k]:-}" ]; then absent_row "$key" "$label" "failed: ${RS_FAIL[$k]}"; return; fi
+  if [ -z "${RS_TOTAL[$k]:-}" ]; then absent_row "$key" "$label" "${4:-not run}"; return; fi
+  replay=$(psql_pg -c "SELECT round(pg_wal_lsn_diff('$rp_lsn', '${START_LSN[$k]}') / 1048576)")
+  # shellcheck disable=SC2086
+  add_row "$key" "$label" "$(median ${RS_TOTAL[$k]})" "${RS_BYTES[$k]}" "$(maxof ${RS_RSS[$k]})" \
+    "median of $runs; restore step $(median ${RS_PREP[$k]}) s, then start+replay+promote; replays ${replay} MiB of WAL"
+}
+section "restore to a named restore point, until promoted ($restore_tx pgbench transactions)"
+restore_row tar_gz restore_tar_gz "tar -xzf (spec backup) + start + replay" "not run"
+if $have_pgbackup; then
+  restore_row pgbackup pgbackup_restore "pgbackup restore (default backup) + start" "backup failed"
+else
+  absent_row pgbackup_restore "pgbackup restore (default backup) + start" "pgbackup not built"
+fi
+for t in "${pgbr_types[@]}"; do
+  key=pgbackrest_restore_$t; label="pgbackrest restore ($t) + start"
+  if [ -z "$pgbackrest_bin" ]; then absent_row "$key" "$label" "not installed"
+  else restore_row "pgbr_$t" "$key" "$label" "backup failed"; fi
+done
+
+# ---------------------------------------------------------------- verify rows
+
+section "verify"
+for v in plain restore_test; do
+  key=pgbackup_verify_$v
+  label="pgbackup verify ID$([ "$v" = restore_test ] && echo " --restore-test" || true)"
+  if ! $have_pgbackup || [ -z "${RESTORE_FROM[pgbackup]:-}" ]; then
+    absent_row "$key" "$label" "no backup"; continue
+  fi
+  args=(verify "${RESTORE_FROM[pgbackup]}"); [ "$v" = restore_test ] && args+=(--restore-test)
+  secs=(); rss=(); failed=
+  for i in $(seq "$runs"); do
+    if timed "${pgb[@]}" "${args[@]}"; then secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
+    else failed=$T_ERROR; break; fi
+  done
+  if [ -n "$failed" ]; then absent_row "$key" "$label" "failed: $failed"
+  else add_row "$key" "$label" "$(median "${secs[@]}")" "n/a" "$(maxof "${rss[@]}")" "median of $runs"; fi
+done
+
+# ---------------------------------------------------------------- ratios
+
+s() { echo "${S[$1]:-n/a}"; }
+b() { echo "${B[$1]:-n/a}"; }
+# peak RSS over every pgbackup JVM run (backup, restore, verify); /usr/bin/time's %M is the
+# largest resident set in the process tree it waited for: the JVM, its pg_basebackup/tar children.
+rss_all=()
+for k in "${!R[@]}"; do
+  case $k in pgbackup_backup_*|pgbackup_restore|pgbackup_verify_*) rss_all+=("${R[$k]}") ;; esac
+done
+peak_kb=$(maxof "${rss_all[@]}")
+backup_vs_gzip=$(ratio "$(s pg_basebackup_tar_gzip)" "$(s pgbackup_backup_default)")
+size_vs_gzip=$(ratio "$(b pgbackup_backup_default)" "$(b pg_basebackup_tar_gzip)" 3)
+zstd_vs_ceiling=$(ratio "$(s pg_basebackup_tar)" "$(s pgbackup_backup_zstd)")
+archive_vs_seed_script=$(ratio "$(s wal_spec_gzip)" "$(s wal_pgbackup_archive_sh_gzip)")
+archive_zstd_vs_seed_script=$(ratio "$(s wal_spec_gzip)" "$(s wal_pgbackup_archive_sh_zstd)")
+restore_vs_tar_gz=$(ratio "$(s restore_tar_gz)" "$(s pgbackup_restore)")
+peak_rss_mib=$(ratio "${peak_kb:-}" 1024 1)
+# pgBackRest / pgbackup, same compression: gz against pgbackup's gzip (its default), zst against zstd.
+backup_vs_pgbackrest=$(ratio "$(s pgbackrest_backup_gz)" "$(s pgbackup_backup_gzip)")
+archive_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_gz)" "$(s wal_pgbackup_archive_sh_gzip)")
+restore_vs_pgbackrest=$(ratio "$(s pgbackrest_restore_gz)" "$(s pgbackup_restore)")
+backup_zstd_vs_pgbackrest=$(ratio "$(s pgbackrest_backup_zst)" "$(s pgbackup_backup_zstd)")
+archive_zstd_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_zst)" "$(s wal_pgbackup_archive_sh_zstd)")
+
+ratio_names=(backup_vs_gzip size_vs_gzip zstd_vs_ceiling archive_vs_seed_script archive_zstd_vs_seed_script
+  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest)
+declare -A target=([backup_vs_gzip]='>= 3.0' [size_vs_gzip]='<= 1.06' [zstd_vs_ceiling]='>= 1.0'
+  [archive_vs_seed_script]='>= 1.0' [archive_zstd_vs_seed_script]='>= 5.0' [restore_vs_tar_gz]='>= 1.5'
+  [peak_rss_mib]='<= 256' [backup_vs_pgbackrest]='>= 2.0' [archive_vs_pgbackrest]='>= 1.0'
+  [restore_vs_pgbackrest]='>= 1.0')
+met() { # VALUE TARGET -> true|false|null
+  local v=$1 op=${2% *} t=${2#* }
+  num "$v" || { echo null; return; }
+  awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'
+}
 
 # ---------------------------------------------------------------- report
 
-printf '\n%-48s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
+printf '\n%-52s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
 for r in "${rows[@]}"; do
   IFS='|' read -r label sec bytes rss note <<<"$r"
+  if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
   rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-  printf '%-48s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
+  printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
 done
 for t in compression compression-wal; do
   if [ -f "$work/$t.txt" ]; then
@@ -384,11 +830,31 @@ for t in compression compression-wal; do
     cat "$work/$t.txt"
   fi
 done
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+printf '\n%-30s %9s %9s  %s\n' ratio value target met
+ratios_json=()
+targets_json=()
+for n in "${ratio_names[@]}"; do
+  v=${!n}
+  m=$(met "$v" "${target[$n]}")
+  printf '%-30s %9s %9s  %s\n' "$n" "$v" "${target[$n]}" "$m"
+  ratios_json+=("\"$n\":$v")
+  targets_json+=("\"$n\":$m")
+done
+printf '%-30s %9s %9s  %s\n' backup_zstd_vs_pgbackrest "$backup_zstd_vs_pgbackrest" "" "(zst against zstd)"
+printf '%-30s %9s %9s  %s\n' archive_zstd_vs_pgbackrest "$archive_zstd_vs_pgbackrest" "" "(zst against zstd)"
+[ -z "$pgbackrest_bin" ] && echo "pgBackRest: not installed (apt-get install pgbackrest); its ratios are null"
+printf '%s cores, %s MiB RAM, PostgreSQL %s, scale %s (%s MiB), load %s -> %s, %s s; targets are for scale 50\n' \
+  "$cores" "$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))" "$pg_version" "$scale" "$((db_bytes / 1048576))" \
+  "$load_start" "$load_end" "$(($(date +%s) - started_at))"
 
 joined=$(IFS=,; echo "${json_rows[*]}")
-json=$(printf '{"timestamp":"%s","host":{"nproc":%d,"mem_kb":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s"},"params":{"scale":%d,"runs":%d,"quick":%s,"checkpoint":"fast"},"database_bytes":%d,"cluster_bytes":%d,"wal":{"segments":%d,"segment_bytes":%d},"rows":{%s},"compression_base_tar":%s,"compression_wal":%s}' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(awk '/MemTotal/ { print $2 }' /proc/meminfo)" \
-  "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" "$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9.]+).*/\1/')" \
-  "$scale" "$runs" "$quick" "$db_bytes" "$cluster_bytes" "$segments" "$seg_size" "$joined" "$java_rows" "$wal_java_rows")
+json=$(printf '{%s,"pgbackrest_zst":{"backup_vs_pgbackrest":%s,"archive_vs_pgbackrest":%s},"targets_met":{%s},"timestamp":"%s","host":{"nproc":%d,"mem_kb":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s","pgbackrest":%s,"cds":%s},"params":{"scale":%d,"runs":%d,"quick":%s,"restore_tx":%d,"checkpoint":"fast","seconds":%d},"database_bytes":%d,"cluster_bytes":%d,"wal":{"segments":%d,"segment_bytes":%d},"rows":{%s},"compression_base_tar":%s,"compression_wal":%s}' \
+  "$(IFS=,; echo "${ratios_json[*]}")" "$backup_zstd_vs_pgbackrest" "$archive_zstd_vs_pgbackrest" "$(IFS=,; echo "${targets_json[*]}")" \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" "$(awk '/MemTotal/ { print $2 }' /proc/meminfo)" \
+  "$load_start" "$load_end" "$pg_version" \
+  "$([ -n "$pgbackrest_bin" ] && echo "\"$("$pgbackrest_bin" version | awk '{ print $2 }')\"" || echo null)" "$cds_active" \
+  "$scale" "$runs" "$quick" "$restore_tx" "$(($(date +%s) - started_at))" "$db_bytes" "$cluster_bytes" "$segments" "$seg_size" \
+  "$joined" "$java_rows" "$wal_java_rows")
 printf '%s\n' "$json" >"$results_dir/latest.json"
 printf '%s\n' "$json"
