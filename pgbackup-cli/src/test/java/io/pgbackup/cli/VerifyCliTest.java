@@ -27,7 +27,6 @@ class VerifyCliTest {
             assertThat(first.exitCode()).as(first.all()).isZero();
             String older = first.stdout().split(" ")[1];
             source.switchAndAwaitArchived();
-            Thread.sleep(1100);
             CliProcess.Result second = CliProcess.run(env, "backup");
             assertThat(second.exitCode()).as(second.all()).isZero();
             String newer = second.stdout().split(" ")[1];

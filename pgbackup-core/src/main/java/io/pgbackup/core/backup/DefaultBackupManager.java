@@ -328,33 +328,15 @@ public final class DefaultBackupManager implements BackupManager {
                 WalSegmentName.parseLsn(end.group(1)));
     }
 
-    /** Compresses {@code from/name} to {@code to/name + suffix}, hashing what is stored, then drops the plain tar. */
+    /** Compresses {@code from/name} to {@code to/name + suffix} (or moves it there, uncompressed), hashing what is stored. */
     private static BackupManifest.BackupFile compress(Path from, String name, Compression compression, Path to) throws IOException {
         Path plain = from.resolve(name);
         if (!Files.exists(plain)) {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: pg_basebackup wrote no "
                     + name + "; nothing was kept");
         }
-        if (compression == Compression.NONE) {
-            return describe(Files.move(plain, to.resolve(name)));
-        }
-        Path target = to.resolve(name + compression.suffix());
-        MessageDigest sha = sha256();
-        CountingOutputStream counted;
-        try (InputStream in = Files.newInputStream(plain);
-             OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(createOwnerOnly(target)), COPY_BUFFER);
-             CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
-             OutputStream out = compression.compress(counting)) {
-            counted = counting;
-            byte[] buffer = new byte[COPY_BUFFER];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                out.write(buffer, 0, n);
-            }
-        }
-        Files.delete(plain);
-        return new BackupManifest.BackupFile(target.getFileName().toString(), counted.count(),
-                HexFormat.of().formatHex(sha.digest()));
+        // A file that is already complete is followed with its writer already finished.
+        return compressWhileWritten(from, name, compression, () -> true, to).finish();
     }
 
     /**

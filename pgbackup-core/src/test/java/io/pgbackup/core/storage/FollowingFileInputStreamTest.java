@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,18 +23,19 @@ class FollowingFileInputStreamTest {
         Path file = dir.resolve("base.tar");
         byte[] data = new byte[3 * 1024 * 1024 + 17];
         new Random(7).nextBytes(data);
+        int half = data.length / 2;
         AtomicBoolean finished = new AtomicBoolean();
         CountDownLatch readerWaiting = new CountDownLatch(1);
+        CountDownLatch readerCaughtUp = new CountDownLatch(1);
         Thread writer = new Thread(() -> {
-            try {
-                readerWaiting.await();
-                try (OutputStream out = Files.newOutputStream(file)) {
-                    for (int off = 0; off < data.length; off += 100_000) {
-                        out.write(data, off, Math.min(100_000, data.length - off));
-                        out.flush();
-                        Thread.sleep(1);
-                    }
+            try (OutputStream out = awaitThenOpen(readerWaiting, file)) {
+                out.write(data, 0, half);
+                out.flush();
+                // The rest only once the reader has read everything so far and must wait for more.
+                if (!readerCaughtUp.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the reader never caught up");
                 }
+                out.write(data, half, data.length - half);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             } finally {
@@ -44,12 +46,21 @@ class FollowingFileInputStreamTest {
         ByteArrayOutputStream copy = new ByteArrayOutputStream();
         try (FollowingFileInputStream in = new FollowingFileInputStream(file, finished::get)) {
             readerWaiting.countDown(); // the file does not exist yet: the reader has to wait for it
+            copy.write(in.readNBytes(half));
+            readerCaughtUp.countDown();
             in.transferTo(copy);
             assertThat(in.position()).isEqualTo(data.length);
             assertThat(in.opened()).isTrue();
         }
         writer.join();
         assertThat(copy.toByteArray()).isEqualTo(data);
+    }
+
+    private static OutputStream awaitThenOpen(CountDownLatch latch, Path file) throws Exception {
+        if (!latch.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the reader never started");
+        }
+        return Files.newOutputStream(file);
     }
 
     @Test

@@ -75,24 +75,23 @@ public final class SshServer implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
                 .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IOException("sshd exited " + process.exitValue() + ": " + Files.readString(dir.resolve("sshd.log")));
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-                return;
-            } catch (IOException notYet) {
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
+        try {
+            PgCluster.await(Duration.ofSeconds(20), "sshd to listen on port " + port, () -> {
+                if (!process.isAlive()) {
+                    throw new IOException("sshd exited " + process.exitValue() + ": " + Files.readString(dir.resolve("sshd.log")));
                 }
-            }
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                    return true;
+                } catch (IOException notYet) {
+                    return false;
+                }
+            });
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
         }
-        throw new IOException("sshd did not listen on port " + port + " within 20 s");
     }
 
     /** Stops sshd; the port stays reserved in the sense that nothing of ours listens there. */
