@@ -142,10 +142,9 @@ class RestoreTest {
         // First restore becomes timeline 2 and keeps archiving into the same repository.
         Path first = work.resolve("first");
         pg.restorePlanner().execute(plan(Optional.of(backup.id()), new RecoveryTarget.EndOfWal(), first));
-        PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password());
+        PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password(),
+                java.util.Map.of("archive_mode", "on"));
         restoredCopies.add(promoted);
-        promoted.appendSettings(java.util.Map.of("archive_mode", "on"));
-        promoted.restart();
         promoted.awaitPromoted(Duration.ofMinutes(2));
         assertThat(promoted.queryLong("SELECT timeline_id FROM pg_control_checkpoint()")).isEqualTo(2);
         promoted.execute("INSERT INTO orders VALUES (3001, 'timeline 2')");

@@ -101,12 +101,23 @@ public final class PgCluster implements AutoCloseable {
      * socket in {@code runDir}. {@code password} is the superuser's from the original cluster.
      */
     public static PgCluster startExisting(Path dataDir, Path runDir, String password) throws IOException {
+        return startExisting(dataDir, runDir, password, Map.of("archive_mode", "off"));
+    }
+
+    /**
+     * As {@link #startExisting(Path, Path, String)}, with {@code settings} (e.g. archiving on) in
+     * place from the first start: a restart while recovery is ending can land the copy back on
+     * the old timeline (PostgreSQL removes recovery.signal before its end-of-recovery checkpoint).
+     */
+    public static PgCluster startExisting(Path dataDir, Path runDir, String password, Map<String, String> settings)
+            throws IOException {
         refuseRoot();
         Files.createDirectories(runDir);
         PgCluster cluster = new PgCluster(dataDir, runDir, freePort(), password);
-        cluster.appendSettings(Map.of("port", String.valueOf(cluster.port),
-                "unix_socket_directories", "'" + runDir + "'",
-                "archive_mode", "off"));
+        Map<String, String> all = new LinkedHashMap<>(settings);
+        all.put("port", String.valueOf(cluster.port));
+        all.put("unix_socket_directories", "'" + runDir + "'");
+        cluster.appendSettings(all);
         cluster.start();
         return cluster;
     }

@@ -250,9 +250,8 @@ class VerifierTest {
         Path first = work.resolve("first");
         pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
                 new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(first), false)));
-        try (PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password())) {
-            promoted.appendSettings(Map.of("archive_mode", "on"));
-            promoted.restart();
+        try (PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password(),
+                Map.of("archive_mode", "on"))) {
             promoted.awaitPromoted(Duration.ofMinutes(2));
             List<String> onTwo = new java.util.ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -262,7 +261,7 @@ class VerifierTest {
                         promoted.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
                 onTwo.add(segment);
             }
-            assertThat(onTwo).allMatch(s -> s.startsWith("00000002"));
+            assertThat(onTwo).as(() -> "server log:\n" + promoted.log()).allMatch(s -> s.startsWith("00000002"));
 
             VerifyCheck wal = check(pg.verifier().verify(VerifyRequest.of(backup.id())).backups().get(0), "wal archive");
             assertThat(wal.ok()).as(wal.detail()).isTrue();
