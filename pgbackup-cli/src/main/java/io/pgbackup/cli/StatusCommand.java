@@ -71,6 +71,9 @@ final class StatusCommand extends BaseCommand {
                 row(v.backupId(), proof(v, now));
             }
         }
+        if (r.backups() != null) {
+            r.backups().unreadable().forEach(u -> row(u.id(), "UNREADABLE, skipped: " + u.reason()));
+        }
 
         out().println();
         out().println("Disk");

@@ -59,6 +59,16 @@ class BackupCliTest {
         assertThat(array).hasSize(1);
         assertThat(array.get(0).path("id").asText()).isEqualTo(id);
         assertThat(array.get(0).path("manifest").path("files")).hasSize(3);
+
+        // A manifest that no longer parses: list leaves the backup out and says so, status names it.
+        Files.writeString(work.resolve("repo/base").resolve(id).resolve("pgbackup_manifest.json"), "{\"id\": ");
+        CliProcess.Result broken = CliProcess.run(env, "list");
+        assertThat(broken.exitCode()).isZero();
+        assertThat(broken.stdout()).contains("no backups yet");
+        assertThat(broken.stderr()).contains("skipping backup " + id).contains("run 'pgbackup verify " + id + "'");
+        CliProcess.Result status = CliProcess.run(env, "status");
+        assertThat(status.stdout()).contains("backup " + id + " cannot be used: ")
+                .containsPattern(id + " +UNREADABLE, skipped: ");
     }
 
     @Test
@@ -118,6 +128,17 @@ class BackupCliTest {
         r = CliProcess.run(env, "--version");
         assertThat(r.exitCode()).isZero();
         assertThat(r.stdout()).startsWith("pgbackup ");
+        // Only the named subcommand is built at start-up; help still lists and explains every one.
+        r = CliProcess.run(env, "--help");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).contains("init", "backup", "list", "status", "restore", "verify", "cleanup", "sync",
+                "schedule", "demo").doesNotContain("cds-warm-up");
+        r = CliProcess.run(env, "help", "verify");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).contains("Usage: pgbackup verify");
+        r = CliProcess.run(env, "-v", "list", "--frobnicate");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.stderr()).contains("Usage: pgbackup list");
     }
 
     @Test

@@ -11,8 +11,11 @@ public interface BackupManager {
      */
     BackupInfo backup(BackupOptions options);
 
-    /** Complete backups, oldest first. */
+    /** Complete backups, oldest first; a directory whose manifest cannot be read is left out, with a warning. */
     List<BackupInfo> list();
+
+    /** Every backup directory, oldest first: the complete backups and those whose manifest cannot be read. */
+    BackupScan scan();
 
     /** The backup with this id, or a usage error naming the ids that exist. */
     BackupInfo get(String id);

@@ -76,7 +76,7 @@ public final class DefaultBackupManager implements BackupManager {
         repository.requireInitialized();
         PgBackupConfig config = context.config();
         Compression compression = options.compression().orElse(config.compression());
-        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "backup")) {
+        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "backup", context.clock())) {
             removeStaleStaging(repository);
             // The server's identity is read over JDBC while pg_basebackup already runs (it costs a JVM
             // a few hundred ms); a foreign cluster stops pg_basebackup and the staging directory goes.
@@ -218,20 +218,34 @@ public final class DefaultBackupManager implements BackupManager {
 
     @Override
     public List<BackupInfo> list() {
+        BackupScan scan = scan();
+        scan.unreadable().forEach(u -> log.warn("skipping backup {}: {} (run 'pgbackup verify {}')", u.id(), u.reason(), u.id()));
+        return scan.backups();
+    }
+
+    @Override
+    public BackupScan scan() {
         Repository repository = context.repository();
         List<BackupInfo> backups = new ArrayList<>();
+        List<UnreadableBackup> unreadable = new ArrayList<>();
         try {
             for (String id : repository.backupIds()) {
                 try {
-                    backups.add(new BackupInfo(id, repository.backupPath(id), codec.read(repository.manifestPath(id))));
+                    BackupManifest manifest = codec.read(repository.manifestPath(id));
+                    if (!id.equals(manifest.id())) {
+                        unreadable.add(new UnreadableBackup(id, repository.backupPath(id), "its manifest describes backup "
+                                + manifest.id() + " (a directory renamed or copied over?)"));
+                        continue;
+                    }
+                    backups.add(new BackupInfo(id, repository.backupPath(id), manifest));
                 } catch (PgBackupException e) {
-                    log.warn("skipping backup {}: {}", id, e.getMessage());
+                    unreadable.add(new UnreadableBackup(id, repository.backupPath(id), e.getMessage()));
                 }
             }
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read " + repository.baseDir() + ": " + describeIo(e), e);
         }
-        return List.copyOf(backups);
+        return new BackupScan(backups, unreadable);
     }
 
     @Override

@@ -114,7 +114,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("restoring {} into {}", plan.backup().id(), plan.targetDir());
         Repository repository = context.repository();
         Instant start = Instant.now();
-        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "restore")) {
+        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "restore", context.clock())) {
             // The world may have moved since the plan was made (a server started): check again.
             checkTargetDir(plan.targetDir(), plan.moveAsideTo().isPresent());
             ensureRestoreScript(repository);

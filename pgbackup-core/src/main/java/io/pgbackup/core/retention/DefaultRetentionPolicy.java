@@ -258,7 +258,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         long freed = 0;
         int walDeleted = 0;
         int orphansRemoved = 0;
-        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "cleanup")) {
+        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "cleanup", context.clock())) {
             // Backups first: an interruption then leaves only WAL nobody needs, never a backup without its WAL.
             for (RetentionPlan.BackupDecision d : plan.delete()) {
                 Path dir = repository.backupPath(d.id());

@@ -4,7 +4,9 @@ import io.pgbackup.core.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupScan;
 import io.pgbackup.core.backup.DefaultBackupManager;
+import io.pgbackup.core.backup.UnreadableBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.ServerInfo;
 import io.pgbackup.core.status.StatusReport.Archiver;
@@ -90,6 +92,10 @@ public final class DefaultStatusReporter implements StatusReporter {
                 fail.add("no backups yet: run 'pgbackup backup'");
             } else if (backups.newestAge().compareTo(STALE_BACKUP) > 0) {
                 warn.add("newest backup " + backups.newestId() + " is " + backups.newestAge().toHours() + " h old");
+            }
+            for (UnreadableBackup u : backups.unreadable()) {
+                warn.add("backup " + u.id() + " cannot be used: " + u.reason() + "; list, restore and cleanup skip it"
+                        + " ('pgbackup verify " + u.id() + "' says the same; move the directory away once it is understood)");
             }
             backups.newestVerification().ifPresent(v -> {
                 // Never verified is not a problem in itself; a verify or restore test that failed is.
@@ -178,16 +184,18 @@ public final class DefaultStatusReporter implements StatusReporter {
     }
 
     private BackupsStatus backups(Instant now) {
-        List<BackupInfo> all = new DefaultBackupManager(context).list();
+        BackupScan scan = new DefaultBackupManager(context).scan();
+        List<BackupInfo> all = scan.backups();
+        List<UnreadableBackup> unreadable = scan.unreadable();
         if (all.isEmpty()) {
-            return new BackupsStatus(0, 0, null, null, null, null, List.of());
+            return new BackupsStatus(0, 0, null, null, null, null, List.of(), unreadable);
         }
         VerificationRecords records = new VerificationRecords();
         List<BackupVerification> verification = all.stream().map(b -> verification(b, records)).toList();
         BackupInfo newest = all.get(all.size() - 1);
         long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
         return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
-                all.get(0).id(), verification);
+                all.get(0).id(), verification, unreadable);
     }
 
     private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {

@@ -52,9 +52,11 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
      *                     when a restore test last proved the backup restores
      */
     public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
-                                String oldestId, List<BackupVerification> verification) {
+                                String oldestId, List<BackupVerification> verification,
+                                List<io.pgbackup.core.backup.UnreadableBackup> unreadable) {
         public BackupsStatus {
             verification = verification == null ? List.of() : List.copyOf(verification);
+            unreadable = unreadable == null ? List.of() : List.copyOf(unreadable);
         }
 
         /** The newest backup's entry, if there is a backup. */

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
+import java.time.Clock;
 
 /**
  * Keeps two mutating commands (backup, cleanup, restore) off one repository at once. It is an OS
@@ -28,8 +28,8 @@ public final class RepositoryLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    /** Takes the lock for {@code command}, or fails at once with who holds it. */
-    public static RepositoryLock acquire(Repository repository, String command) {
+    /** Takes the lock for {@code command}, or fails at once with who holds it; {@code clock} stamps the holder. */
+    public static RepositoryLock acquire(Repository repository, String command, Clock clock) {
         Path file = repository.lockFile();
         FileChannel channel = null;
         try {
@@ -48,7 +48,7 @@ public final class RepositoryLock implements AutoCloseable {
                         + repository.root() + (holder.isEmpty() ? "" : " (" + holder + ")")
                         + ": wait for it to finish, then run this again");
             }
-            String holder = command + ", pid " + ProcessHandle.current().pid() + ", since " + Instant.now();
+            String holder = command + ", pid " + ProcessHandle.current().pid() + ", since " + clock.instant();
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)), 0);
             channel.force(false);

@@ -48,6 +48,11 @@ public final class InlineSyncBackupManager implements BackupManager {
     }
 
     @Override
+    public io.pgbackup.core.backup.BackupScan scan() {
+        return delegate.scan();
+    }
+
+    @Override
     public BackupInfo get(String id) {
         return delegate.get(id);
     }

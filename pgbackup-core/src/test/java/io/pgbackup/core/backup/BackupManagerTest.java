@@ -175,7 +175,7 @@ class BackupManagerTest {
     void aSecondBackupWhileTheLockIsHeldIsRefused() throws Exception {
         Path repo = work.resolve("repo");
         PgBackup pg = pgBackup(cluster.config(repo));
-        try (RepositoryLock held = RepositoryLock.acquire(pg.repository(), "backup")) {
+        try (RepositoryLock held = RepositoryLock.acquire(pg.repository(), "backup", java.time.Clock.systemUTC())) {
             assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
                     .isInstanceOf(PgBackupException.class)
                     .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(ErrorCode.LOCKED))

@@ -276,10 +276,12 @@ class RetentionPolicyTest {
         PgBackup pg = pg(1, 7, 14);
         RetentionPlan plan = pg.retentionPolicy().plan();
         List<String> before = snapshot();
-        try (RepositoryLock held = RepositoryLock.acquire(repository, "backup")) {
+        java.time.Clock heldSince = java.time.Clock.fixed(java.time.Instant.parse("2026-03-01T02:00:00Z"), java.time.ZoneOffset.UTC);
+        try (RepositoryLock held = RepositoryLock.acquire(repository, "backup", heldSince)) {
             assertThatThrownBy(() -> pg.retentionPolicy().execute(plan))
                     .isInstanceOfSatisfying(PgBackupException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LOCKED))
-                    .hasMessageContaining("another pgbackup command holds the lock");
+                    .hasMessageContaining("another pgbackup command holds the lock")
+                    .hasMessageContaining("(backup, pid " + ProcessHandle.current().pid() + ", since 2026-03-01T02:00:00Z)");
         }
         assertThat(snapshot()).isEqualTo(before);
     }

@@ -173,6 +173,33 @@ class VerifierTest {
     }
 
     @Test
+    void aBackupWhoseManifestNoLongerParsesIsLeftOutOfListFailedByVerifyAndNamedByStatus() throws Exception {
+        BackupInfo older = pg.backups().backup(BackupOptions.defaults());
+        source.switchAndAwaitArchived();
+        BackupInfo newer = pg.backups().backup(BackupOptions.defaults());
+        Files.writeString(newer.directory().resolve("pgbackup_manifest.json"), "{\"id\": \"" + newer.id() + "\", \"files\": [");
+
+        assertThat(pg.backups().list()).extracting(BackupInfo::id).containsExactly(older.id());
+        assertThat(pg.backups().latest()).hasValueSatisfying(b -> assertThat(b.id()).isEqualTo(older.id()));
+        assertThat(pg.backups().scan().unreadable()).singleElement().satisfies(u -> {
+            assertThat(u.id()).isEqualTo(newer.id());
+            assertThat(u.reason()).contains("pgbackup_manifest.json is not a readable pgbackup manifest");
+        });
+
+        BackupVerdict verdict = pg.verifier().verify(VerifyRequest.of(newer.id())).backups().get(0);
+        assertThat(verdict.ok()).isFalse();
+        assertThat(check(verdict, "pgbackup_manifest.json").detail()).contains("not a readable pgbackup manifest");
+
+        StatusReport report = pg.status().report();
+        assertThat(report.verdict()).isNotEqualTo(StatusReport.Verdict.OK);
+        assertThat(report.backups().count()).isEqualTo(1);
+        assertThat(report.backups().unreadable()).extracting(io.pgbackup.core.backup.UnreadableBackup::id)
+                .containsExactly(newer.id());
+        assertThat(report.reasons()).anyMatch(r -> r.startsWith("backup " + newer.id() + " cannot be used: ")
+                && r.contains("'pgbackup verify " + newer.id() + "'"));
+    }
+
+    @Test
     void anUnknownIdIsAUsageErrorListingTheIdsThatExist() throws Exception {
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());
         assertThatThrownBy(() -> pg.verifier().verify(VerifyRequest.of("20000101_000000")))
