@@ -38,10 +38,8 @@ class RestoreTest {
 
     @BeforeEach
     void start() throws Exception {
-        source = ArchivingCluster.create(work);
+        source = ArchivingCluster.withOrders(work, 1000);
         pg = source.pgBackup();
-        source.cluster().execute("CREATE TABLE orders (id int PRIMARY KEY, item text)",
-                "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 1000) g");
     }
 
     @AfterEach

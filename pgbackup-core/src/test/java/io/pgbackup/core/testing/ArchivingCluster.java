@@ -33,6 +33,14 @@ public final class ArchivingCluster implements AutoCloseable {
         return new ArchivingCluster(cluster, pg, repo);
     }
 
+    /** An archiving cluster with an {@code orders} table of {@code rows} rows: the data restore and verify tests compare. */
+    public static ArchivingCluster withOrders(Path work, int rows) throws Exception {
+        ArchivingCluster source = create(work);
+        source.cluster().execute("CREATE TABLE orders (id int PRIMARY KEY, item text)",
+                "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, " + rows + ") g");
+        return source;
+    }
+
     public PgCluster cluster() {
         return cluster;
     }

@@ -50,10 +50,8 @@ class VerifierTest {
 
     @BeforeEach
     void start() throws Exception {
-        source = ArchivingCluster.create(work);
+        source = ArchivingCluster.withOrders(work, 2000);
         pg = source.pgBackup();
-        source.cluster().execute("CREATE TABLE orders (id int PRIMARY KEY, item text)",
-                "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 2000) g");
     }
 
     @AfterEach
