@@ -14,22 +14,18 @@ import java.util.Map;
  * 2 usage error (bad flag, bad setting). Errors are one line on stderr; {@code -v} adds the stack.
  */
 @Command(name = "pgbackup", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "PostgreSQL WAL archiving, base backups and point-in-time recovery.",
-        subcommands = {
-                InitCommand.class,
-                BackupCommand.class,
-                ListCommand.class,
-                StatusCommand.class,
-                RestoreCommand.class,
-                VerifyCommand.class,
-                CleanupCommand.class,
-                SyncCommand.class,
-                ScheduleCommand.class,
-                DemoCommand.class,
-                WarmUpCommand.class,
-                CommandLine.HelpCommand.class
-        })
+        description = "PostgreSQL WAL archiving, base backups and point-in-time recovery.")
 public final class Main implements Runnable {
+    /**
+     * The subcommands, in the order help lists them. Only the one a command line names is built:
+     * picocli reflects over every registered command at start-up, which cost more than the JVM
+     * itself (see CHANGELOG); help, errors and the CDS warm-up get them all.
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
+            InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class,
+            RestoreCommand.class, VerifyCommand.class, CleanupCommand.class, SyncCommand.class,
+            ScheduleCommand.class, DemoCommand.class);
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -45,12 +41,42 @@ public final class Main implements Runnable {
         boolean verbose = VerboseOption.requested(args);
         Logging.configure(verbose);
         CliContext context = new CliContext(env, out, err, verbose);
-        CommandLine commandLine = new CommandLine(new Main(), new CommandFactory(context));
+        CommandFactory factory = new CommandFactory(context);
+        CommandLine commandLine = new CommandLine(new Main(), factory);
+        Class<?> named = SUBCOMMANDS.get(firstPositional(args));
+        if (named != null) {
+            commandLine.addSubcommand(new CommandLine(named, factory));
+        } else {
+            SUBCOMMANDS.values().forEach(cls -> commandLine.addSubcommand(new CommandLine(cls, factory)));
+            commandLine.addSubcommand(new CommandLine(WarmUpCommand.class, factory));
+            commandLine.addSubcommand(new CommandLine(CommandLine.HelpCommand.class, factory));
+        }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setParameterExceptionHandler(Main::onBadUsage);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> onFailure(ex, cmd, context));
         return commandLine.execute(args);
+    }
+
+    /** The first argument that is not an option: the root's options ({@code -v}, {@code --help}, {@code --version}) take no value. */
+    private static String firstPositional(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                return null;
+            }
+            if (!arg.startsWith("-")) {
+                return arg;
+            }
+        }
+        return null;
+    }
+
+    private static Map<String, Class<?>> subcommands(Class<?>... commands) {
+        Map<String, Class<?>> byName = new java.util.LinkedHashMap<>();
+        for (Class<?> cls : commands) {
+            byName.put(cls.getAnnotation(Command.class).name(), cls);
+        }
+        return java.util.Collections.unmodifiableMap(byName);
     }
 
     @Override

@@ -1,13 +1,17 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.config.PgBackupConfig;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +27,14 @@ final class WarmUpCommand extends BaseCommand {
     protected int execute() throws IOException {
         Path dir = Files.createTempDirectory("pgbackup-warm-up");
         try {
+            // The path most commands take: configuration from the environment, the library, the
+            // repository, SLF4J, the text formatters; on an empty throwaway repository.
+            PgBackupConfig config = PgBackupConfig.fromEnvironment(Map.of("PG_BACKUP_DIR", dir.toString(),
+                    "PG_USER_NAME", "warm_up", "PG_DB_NAME", "warm_up"));
+            PgBackup.create(config).backups().list();
+            LoggerFactory.getLogger(WarmUpCommand.class).debug("warm-up in {}", dir);
+            out().println(Format.bytes(1 << 20) + " " + Format.age(Duration.ofHours(1))
+                    + " " + Format.duration(Duration.ofSeconds(1)) + " " + Format.rate(1e6));
             Path file = dir.resolve("sample.json");
             Files.write(file, Json.MAPPER.writeValueAsBytes(new BackupManifest.BackupFile("base.tar.gz", 1, "00")));
             Json.MAPPER.readValue(file.toFile(), BackupManifest.BackupFile.class);
