@@ -3,9 +3,8 @@ package io.pgbackup.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.archive.WalSegmentName;
-import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.backup.ManifestCodec;
 import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,14 +43,8 @@ class CleanupCliTest {
     private String backup(int daysAgo, long startSeg) throws IOException {
         OffsetDateTime end = OffsetDateTime.now(ZoneOffset.UTC).minusDays(daysAgo);
         String id = end.format(DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"));
-        Path dir = Files.createDirectories(repository.baseDir().resolve(id));
-        Files.write(dir.resolve("base.tar.gz"), new byte[4096]);
         String start = new WalSegmentName(1, startSeg, SEG).fileName();
-        BackupManifest m = new BackupManifest(1, id, "pgbackup " + id, end.minusMinutes(1), end, 60_000, "test", "18.1",
-                180001, "7000000000000000001", 1, "0/0", "0/0", start, start, SEG, "gzip", 4096, "fast",
-                List.of(new BackupManifest.BackupFile("base.tar.gz", 4096, "00")));
-        Files.write(dir.resolve(Repository.MANIFEST_FILE), new ManifestCodec().toJson(m));
-        return id;
+        return RepositoryFixtures.backup(repository, id, end, 1, start, start, 4096);
     }
 
     private void wal(long from, long to, int daysAgo) throws IOException {
@@ -63,15 +56,7 @@ class CleanupCliTest {
     }
 
     private List<String> snapshot() throws IOException {
-        try (Stream<Path> all = Files.walk(root)) {
-            return all.filter(p -> !p.equals(root) && !p.equals(repository.lockFile())).map(p -> {
-                try {
-                    return root.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).sorted().toList();
-        }
+        return RepositoryFixtures.snapshot(repository);
     }
 
     @Test

@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.testing.SshServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -20,25 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** sync through the real jar against a real sshd, its exit codes, and backup's inline-sync warning. */
 class SyncCliTest {
-    @TempDir
-    static Path sshDir;
-    static SshServer ssh;
+    @RegisterExtension
+    static final SshServer.PerClass ssh = new SshServer.PerClass();
 
     @TempDir
     Path work;
-
-    @BeforeAll
-    static void startSsh() throws Exception {
-        Assumptions.assumeTrue(SshServer.available(), "sshd, ssh, ssh-keygen or rsync is not installed");
-        ssh = SshServer.start(sshDir.resolve("sshd"));
-    }
-
-    @AfterAll
-    static void stopSsh() {
-        if (ssh != null) {
-            ssh.close();
-        }
-    }
 
     private Map<String, String> env(Path repo, Path remote, int port) throws Exception {
         new Repository(repo).createLayout();

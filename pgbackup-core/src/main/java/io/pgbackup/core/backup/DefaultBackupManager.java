@@ -158,7 +158,7 @@ public final class DefaultBackupManager implements BackupManager {
             if (!serverZstd) {
                 // Compress (or, uncompressed, hash) base.tar while pg_basebackup is still writing it:
                 // the two overlap instead of adding up.
-                followed = compressWhileWritten(raw, BASE_TAR, compression, running::isFinished, staging);
+                followed = compressWhileWritten(raw, BASE_TAR, compression, running::awaitEnd, staging);
             }
         } catch (IOException | RuntimeException e) {
             running.destroy();
@@ -350,7 +350,7 @@ public final class DefaultBackupManager implements BackupManager {
                     + name + "; nothing was kept");
         }
         // A file that is already complete is followed with its writer already finished.
-        return compressWhileWritten(from, name, compression, () -> true, to).finish();
+        return compressWhileWritten(from, name, compression, wait -> true, to).finish();
     }
 
     /**
@@ -375,13 +375,13 @@ public final class DefaultBackupManager implements BackupManager {
     }
 
     private static FollowedTar compressWhileWritten(Path from, String name, Compression compression,
-                                                    java.util.function.BooleanSupplier writerFinished, Path to) throws IOException {
+                                                    FollowingFileInputStream.Writer writer, Path to) throws IOException {
         Path plain = from.resolve(name);
         MessageDigest sha = sha256();
         byte[] buffer = new byte[COPY_BUFFER];
         int n;
         if (compression == Compression.NONE) {
-            try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writerFinished)) {
+            try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writer)) {
                 while ((n = in.read(buffer)) >= 0) {
                     sha.update(buffer, 0, n);
                 }
@@ -392,7 +392,7 @@ public final class DefaultBackupManager implements BackupManager {
         Path target = to.resolve(name + compression.suffix());
         CountingOutputStream counted;
         long read;
-        try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writerFinished);
+        try (FollowingFileInputStream in = new FollowingFileInputStream(plain, writer);
              OutputStream file = new java.io.BufferedOutputStream(Files.newOutputStream(createOwnerOnly(target)), COPY_BUFFER);
              CountingOutputStream counting = new CountingOutputStream(new DigestOutputStream(file, sha));
              OutputStream out = compression.compress(counting)) {

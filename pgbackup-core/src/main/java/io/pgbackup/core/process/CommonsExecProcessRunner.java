@@ -4,6 +4,7 @@ import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecuteResultHandler;
 import org.apache.commons.exec.Executor;
 import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
 import org.apache.commons.exec.ExecuteWatchdog;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
@@ -14,7 +15,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** {@link ProcessRunner} on Apache Commons Exec: arguments are passed as-is, never through a shell. */
 public final class CommonsExecProcessRunner implements ProcessRunner {
@@ -59,12 +63,26 @@ public final class CommonsExecProcessRunner implements ProcessRunner {
         executor.setWatchdog(watchdog);
         Map<String, String> environment = EnvironmentUtils.getProcEnvironment();
         environment.putAll(spec.environment());
-        DefaultExecuteResultHandler handler = new DefaultExecuteResultHandler();
+        // The latch lets callers wait for the end itself (DefaultExecuteResultHandler.waitFor polls).
+        CountDownLatch ended = new CountDownLatch(1);
+        DefaultExecuteResultHandler handler = new DefaultExecuteResultHandler() {
+            @Override
+            public void onProcessComplete(int exitValue) {
+                super.onProcessComplete(exitValue);
+                ended.countDown();
+            }
+
+            @Override
+            public void onProcessFailed(ExecuteException e) {
+                super.onProcessFailed(e);
+                ended.countDown();
+            }
+        };
         executor.execute(line, environment, handler);
         return new RunningProcess() {
             @Override
             public ProcessResult await() throws IOException, InterruptedException {
-                handler.waitFor();
+                ended.await();
                 if (handler.getException() != null && handler.getExitValue() == Executor.INVALID_EXITVALUE) {
                     // Every exit value is accepted, so an exception without one means it never started.
                     throw new IOException("cannot run " + spec.programName() + ": " + handler.getException().getMessage(),
@@ -76,8 +94,8 @@ public final class CommonsExecProcessRunner implements ProcessRunner {
             }
 
             @Override
-            public boolean isFinished() {
-                return handler.hasResult();
+            public boolean awaitEnd(Duration wait) throws InterruptedException {
+                return ended.await(wait.toNanos(), TimeUnit.NANOSECONDS);
             }
 
             @Override

@@ -47,8 +47,15 @@ public interface ProcessRunner {
             }
 
             @Override
-            public boolean isFinished() {
-                return result.isDone();
+            public boolean awaitEnd(java.time.Duration wait) throws InterruptedException {
+                try {
+                    result.get(wait.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return false;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // ended, by failing: await() reports how
+                }
+                return true;
             }
 
             @Override

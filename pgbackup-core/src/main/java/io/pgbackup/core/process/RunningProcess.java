@@ -7,8 +7,11 @@ public interface RunningProcess {
     /** Blocks until the program has ended and its output is drained. */
     ProcessResult await() throws IOException, InterruptedException;
 
-    /** True once the program has ended (its output may still be draining). */
-    boolean isFinished();
+    /**
+     * Waits up to {@code wait} for the program to end, returning at once when it does; true once
+     * it has ended (its output may still be draining).
+     */
+    boolean awaitEnd(java.time.Duration wait) throws InterruptedException;
 
     /** Stops the program (SIGTERM, then the JVM's destroy); harmless when it has ended. */
     void destroy();

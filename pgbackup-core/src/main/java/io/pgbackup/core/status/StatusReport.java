@@ -1,5 +1,6 @@
 package io.pgbackup.core.status;
 
+import io.pgbackup.core.backup.UnreadableBackup;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -53,7 +54,7 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
      */
     public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
                                 String oldestId, List<BackupVerification> verification,
-                                List<io.pgbackup.core.backup.UnreadableBackup> unreadable) {
+                                List<UnreadableBackup> unreadable) {
         public BackupsStatus {
             verification = verification == null ? List.of() : List.copyOf(verification);
             unreadable = unreadable == null ? List.of() : List.copyOf(unreadable);

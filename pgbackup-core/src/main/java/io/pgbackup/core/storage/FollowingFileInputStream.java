@@ -8,7 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.function.BooleanSupplier;
+import java.time.Duration;
 
 /**
  * Reads a file while another process is still appending to it, like {@code tail -f} that knows
@@ -16,20 +16,32 @@ import java.util.function.BooleanSupplier;
  * writer has ended, then reads what is left and reports the end. This lets a backup compress
  * {@code base.tar} while pg_basebackup is still writing it, instead of after.
  *
+ * <p>At the end of the file it waits on the writer's end itself, a few milliseconds at a time
+ * before looking for more data, so the wait is bounded by the writer: the caller stops the
+ * writer (pg_basebackup) when the backup must give up.
+ *
  * <p>Only for files the writer appends to and never rewrites; the caller checks the final size.
  */
 public final class FollowingFileInputStream extends InputStream {
-    private static final long POLL_MILLIS = 5;
+    /** How long to wait on the writer's end before looking at the file again. */
+    private static final Duration RECHECK = Duration.ofMillis(5);
+
+    /** The process appending to the file. */
+    @FunctionalInterface
+    public interface Writer {
+        /** Waits up to {@code wait} for the writer to end, returning as soon as it does; true once it has. */
+        boolean awaitEnd(Duration wait) throws InterruptedException;
+    }
 
     private final Path file;
-    private final BooleanSupplier writerFinished;
+    private final Writer writer;
     private FileChannel channel;
     private boolean writerSeenFinished;
     private long position;
 
-    public FollowingFileInputStream(Path file, BooleanSupplier writerFinished) {
+    public FollowingFileInputStream(Path file, Writer writer) {
         this.file = file;
-        this.writerFinished = writerFinished;
+        this.writer = writer;
     }
 
     /** Bytes read so far. */
@@ -64,11 +76,9 @@ public final class FollowingFileInputStream extends InputStream {
                 return -1;
             }
             // Checked before one more read: anything written before the writer ended is then seen.
-            if (writerFinished.getAsBoolean()) {
+            if (writerEnded()) {
                 writerSeenFinished = true;
-                continue;
             }
-            pause();
         }
     }
 
@@ -78,9 +88,9 @@ public final class FollowingFileInputStream extends InputStream {
         }
     }
 
-    private static void pause() throws InterruptedIOException {
+    private boolean writerEnded() throws InterruptedIOException {
         try {
-            Thread.sleep(POLL_MILLIS);
+            return writer.awaitEnd(RECHECK);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while following a file being written");

@@ -138,18 +138,12 @@ class RestoreTest {
         source.cluster().stop();
 
         // First restore becomes timeline 2 and keeps archiving into the same repository.
-        Path first = work.resolve("first");
-        pg.restorePlanner().execute(plan(Optional.of(backup.id()), new RecoveryTarget.EndOfWal(), first));
-        PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password(),
-                java.util.Map.of("archive_mode", "on"));
+        PgCluster promoted = source.restoreAsNewTimeline(backup.id(), work.resolve("first"), work.resolve("run-first"));
         restoredCopies.add(promoted);
-        promoted.awaitPromoted(Duration.ofMinutes(2));
         assertThat(promoted.queryLong("SELECT timeline_id FROM pg_control_checkpoint()")).isEqualTo(2);
         promoted.execute("INSERT INTO orders VALUES (3001, 'timeline 2')");
         String onTimeline2 = fingerprint(promoted, "orders");
-        String segment = promoted.switchWal();
-        PgCluster.await(Duration.ofMinutes(1), "archiving on timeline 2", () ->
-                promoted.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
+        promoted.switchAndAwaitArchived();
         promoted.stop();
         assertThat(source.repository().resolve("wal_archive/00000002.history.gz")).exists();
 

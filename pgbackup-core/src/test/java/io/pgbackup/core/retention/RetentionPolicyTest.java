@@ -3,11 +3,10 @@ package io.pgbackup.core.retention;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.backup.ManifestCodec;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.storage.Repository;
 import io.pgbackup.core.storage.RepositoryLock;
+import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,14 +51,7 @@ class RetentionPolicyTest {
     private String backup(double daysAgo, int timeline, long startSeg) throws IOException {
         OffsetDateTime end = OffsetDateTime.ofInstant(NOW.minusSeconds((long) (daysAgo * 86400)), ZoneOffset.UTC);
         String id = end.minusMinutes(1).format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"));
-        Path dir = Files.createDirectories(repository.baseDir().resolve(id));
-        Files.write(dir.resolve("base.tar.gz"), new byte[1000]);
-        String start = seg(timeline, startSeg);
-        BackupManifest m = new BackupManifest(1, id, "pgbackup " + id, end.minusMinutes(1), end, 60_000, "test", "18.1",
-                180001, "7000000000000000001", timeline, "0/0", "0/0", start, seg(timeline, startSeg + 1), SEG, "gzip",
-                1000, "fast", List.of(new BackupManifest.BackupFile("base.tar.gz", 1000, "00")));
-        Files.write(dir.resolve(Repository.MANIFEST_FILE), new ManifestCodec().toJson(m));
-        return id;
+        return RepositoryFixtures.backup(repository, id, end, timeline, seg(timeline, startSeg), seg(timeline, startSeg + 1), 1000);
     }
 
     static String seg(int timeline, long segno) {
@@ -286,18 +278,8 @@ class RetentionPolicyTest {
         assertThat(snapshot()).isEqualTo(before);
     }
 
-    /** Every path with size and modification time, so a rewrite shows too. */
     private List<String> snapshot() throws IOException {
-        try (Stream<Path> all = Files.walk(root)) {
-            // The root's own mtime changes when the lock file is first created; everything below must not.
-            return all.filter(p -> !p.equals(root) && !p.equals(repository.lockFile())).map(p -> {
-                try {
-                    return root.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).sorted().toList();
-        }
+        return RepositoryFixtures.snapshot(repository);
     }
 
     private List<String> tree() throws IOException {

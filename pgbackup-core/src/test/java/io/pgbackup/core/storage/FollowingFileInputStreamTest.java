@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,7 +23,7 @@ class FollowingFileInputStreamTest {
         byte[] data = new byte[3 * 1024 * 1024 + 17];
         new Random(7).nextBytes(data);
         int half = data.length / 2;
-        AtomicBoolean finished = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
         CountDownLatch readerWaiting = new CountDownLatch(1);
         CountDownLatch readerCaughtUp = new CountDownLatch(1);
         Thread writer = new Thread(() -> {
@@ -39,12 +38,13 @@ class FollowingFileInputStreamTest {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             } finally {
-                finished.set(true);
+                finished.countDown();
             }
         });
         writer.start();
         ByteArrayOutputStream copy = new ByteArrayOutputStream();
-        try (FollowingFileInputStream in = new FollowingFileInputStream(file, finished::get)) {
+        try (FollowingFileInputStream in = new FollowingFileInputStream(file,
+                wait -> finished.await(wait.toNanos(), TimeUnit.NANOSECONDS))) {
             readerWaiting.countDown(); // the file does not exist yet: the reader has to wait for it
             copy.write(in.readNBytes(half));
             readerCaughtUp.countDown();
@@ -65,7 +65,7 @@ class FollowingFileInputStreamTest {
 
     @Test
     void endsWhenTheWriterEndedWithoutEverCreatingTheFile() throws Exception {
-        try (FollowingFileInputStream in = new FollowingFileInputStream(dir.resolve("never"), () -> true)) {
+        try (FollowingFileInputStream in = new FollowingFileInputStream(dir.resolve("never"), wait -> true)) {
             assertThat(in.read()).isEqualTo(-1);
             assertThat(in.opened()).isFalse();
             assertThat(in.position()).isZero();

@@ -9,11 +9,9 @@ import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.testing.SshServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -34,28 +32,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** pgbackup sync against a real OpenSSH sshd on 127.0.0.1 with real rsync, on a synthetic repository. */
 class RemoteSyncTest {
-    @TempDir
-    static Path sshDir;
-    static SshServer ssh;
+    @RegisterExtension
+    static final SshServer.PerClass ssh = new SshServer.PerClass();
 
     @TempDir
     Path work;
     Path local;
     Path remote;
     Repository repository;
-
-    @BeforeAll
-    static void startSsh() throws IOException {
-        Assumptions.assumeTrue(SshServer.available(), "sshd, ssh, ssh-keygen or rsync is not installed");
-        ssh = SshServer.start(sshDir.resolve("sshd"));
-    }
-
-    @AfterAll
-    static void stopSsh() {
-        if (ssh != null) {
-            ssh.close();
-        }
-    }
 
     @BeforeEach
     void repository() throws IOException {

@@ -1,11 +1,15 @@
 package io.pgbackup.core.testing;
 
 import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.restore.RecoveryTarget;
+import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.TargetAction;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A real cluster archiving into a pgbackup repository through the installed archive_wal.sh, as
@@ -55,12 +59,24 @@ public final class ArchivingCluster implements AutoCloseable {
 
     /** Switches to a new WAL segment and waits until the finished one is archived. */
     public String switchAndAwaitArchived() throws Exception {
-        String segment = cluster.switchWal();
-        PgCluster.await(Duration.ofMinutes(1), "archiving of " + segment, () -> {
-            String last = cluster.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
-            return last.compareTo(segment) >= 0;
-        });
-        return segment;
+        return cluster.switchAndAwaitArchived();
+    }
+
+    /**
+     * Restores {@code backupId} to the end of the archive into {@code dir} and starts the copy
+     * archiving into this repository; returns it once promoted, on the next timeline.
+     */
+    public PgCluster restoreAsNewTimeline(String backupId, Path dir, Path runDir) throws Exception {
+        pgBackup.restorePlanner().execute(pgBackup.restorePlanner().plan(new RestoreRequest(Optional.of(backupId),
+                new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
+        PgCluster promoted = PgCluster.startExisting(dir, runDir, cluster.password(), Map.of("archive_mode", "on"));
+        try {
+            promoted.awaitPromoted(Duration.ofMinutes(2));
+        } catch (Exception | AssertionError e) {
+            promoted.close();
+            throw e;
+        }
+        return promoted;
     }
 
     /** The server's own clock, after everything committed so far. */

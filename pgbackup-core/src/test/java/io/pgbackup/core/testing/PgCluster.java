@@ -230,6 +230,14 @@ public final class PgCluster implements AutoCloseable {
         }
     }
 
+    /** Switches to a new WAL segment and waits until the archiver has archived the finished one. */
+    public String switchAndAwaitArchived() throws Exception {
+        String segment = switchWal();
+        await(Duration.ofMinutes(1), "archiving of " + segment, () ->
+                queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
+        return segment;
+    }
+
     /** Polls until {@code condition} holds or {@code limit} passes; for waiting on the archiver. */
     public static void await(Duration limit, String what, CheckedCondition condition) throws Exception {
         Instant deadline = Instant.now().plus(limit);

@@ -1,5 +1,11 @@
 package io.pgbackup.core.testing;
 
+import io.pgbackup.core.storage.AtomicFiles;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -131,5 +137,53 @@ public final class SshServer implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /**
+     * One sshd shared by a test class, in a private temporary directory:
+     * {@code @RegisterExtension static final SshServer.PerClass ssh = new SshServer.PerClass();}.
+     * The class is skipped, not failed, where sshd, ssh, ssh-keygen or rsync is missing.
+     */
+    public static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+        private Path dir;
+        private SshServer server;
+
+        @Override
+        public void beforeAll(ExtensionContext context) throws IOException {
+            Assumptions.assumeTrue(available(), "sshd, ssh, ssh-keygen or rsync is not installed");
+            dir = PgCluster.privateTempDir("pgbackup-sshd-");
+            server = start(dir.resolve("sshd"));
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) throws IOException {
+            if (server != null) {
+                server.close();
+            }
+            if (dir != null) {
+                AtomicFiles.deleteTree(dir);
+            }
+        }
+
+        /** The running server, e.g. to stop and start it again. */
+        public SshServer server() {
+            return server;
+        }
+
+        public int port() {
+            return server.port();
+        }
+
+        public String host() {
+            return server.host();
+        }
+
+        public String user() {
+            return server.user();
+        }
+
+        public String sshCommand() {
+            return server.sshCommand();
+        }
     }
 }

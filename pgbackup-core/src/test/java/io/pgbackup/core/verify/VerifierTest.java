@@ -7,9 +7,6 @@ import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
-import io.pgbackup.core.restore.RecoveryTarget;
-import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
 import io.pgbackup.core.status.StatusReport;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.testing.ArchivingCluster;
@@ -30,11 +27,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -272,19 +266,11 @@ class VerifierTest {
         source.cluster().stop();
 
         // Restore to the end of the archive and promote: timeline 2, archiving into the same repository.
-        Path first = work.resolve("first");
-        pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
-                new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(first), false)));
-        try (PgCluster promoted = PgCluster.startExisting(first, work.resolve("run-first"), source.cluster().password(),
-                Map.of("archive_mode", "on"))) {
-            promoted.awaitPromoted(Duration.ofMinutes(2));
+        try (PgCluster promoted = source.restoreAsNewTimeline(backup.id(), work.resolve("first"), work.resolve("run-first"))) {
             List<String> onTwo = new java.util.ArrayList<>();
             for (int i = 0; i < 2; i++) {
                 promoted.execute("INSERT INTO orders VALUES (" + (90002 + i) + ", 'timeline 2')");
-                String segment = promoted.switchWal();
-                PgCluster.await(Duration.ofMinutes(1), "archiving on timeline 2", () ->
-                        promoted.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
-                onTwo.add(segment);
+                onTwo.add(promoted.switchAndAwaitArchived());
             }
             assertThat(onTwo).as(() -> "server log:\n" + promoted.log()).allMatch(s -> s.startsWith("00000002"));
 

@@ -1,0 +1,54 @@
+package io.pgbackup.core.testing;
+
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.backup.ManifestCodec;
+import io.pgbackup.core.storage.Repository;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Repositories written by hand, for tests of what reads them (retention, cleanup), without a cluster. */
+public final class RepositoryFixtures {
+    public static final long SEGMENT_SIZE = 16L * 1024 * 1024;
+
+    private RepositoryFixtures() {
+    }
+
+    /**
+     * A complete backup {@code id} that ended at {@code end}, covering WAL {@code startWal} to
+     * {@code stopWal} on {@code timeline}: a {@code base.tar.gz} of {@code bytes} zero bytes and its manifest.
+     */
+    public static String backup(Repository repository, String id, OffsetDateTime end, int timeline, String startWal,
+                                String stopWal, int bytes) throws IOException {
+        Path dir = Files.createDirectories(repository.baseDir().resolve(id));
+        Files.write(dir.resolve("base.tar.gz"), new byte[bytes]);
+        BackupManifest m = new BackupManifest(1, id, "pgbackup " + id, end.minusMinutes(1), end, 60_000, "test", "18.1",
+                180001, "7000000000000000001", timeline, "0/0", "0/0", startWal, stopWal, SEGMENT_SIZE, "gzip",
+                bytes, "fast", List.of(new BackupManifest.BackupFile("base.tar.gz", bytes, "00")));
+        Files.write(dir.resolve(Repository.MANIFEST_FILE), new ManifestCodec().toJson(m));
+        return id;
+    }
+
+    /**
+     * Every path under the repository with its size and modification time, so a rewrite shows too;
+     * equal snapshots mean nothing was written. The root and the lock file are left out: the
+     * root's mtime changes when the lock file is first created.
+     */
+    public static List<String> snapshot(Repository repository) throws IOException {
+        Path root = repository.root();
+        try (Stream<Path> all = Files.walk(root)) {
+            return all.filter(p -> !p.equals(root) && !p.equals(repository.lockFile())).map(p -> {
+                try {
+                    return root.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).sorted().toList();
+        }
+    }
+}
