@@ -71,11 +71,7 @@ class CompressionTest {
     void roundTripsWithDefaults(Compression c) throws IOException {
         for (int size : new int[] {0, 1, 100_000, 5 * 1024 * 1024 + 7}) {
             for (byte[] data : List.of(compressible(size, size), random(size, size + 1))) {
-                ByteArrayOutputStream sink = new ByteArrayOutputStream();
-                try (OutputStream out = c.compress(sink)) {
-                    out.write(data);
-                }
-                assertThat(c.decompress(new ByteArrayInputStream(sink.toByteArray())).readAllBytes())
+                assertThat(c.decompress(new ByteArrayInputStream(compressed(c, data))).readAllBytes())
                         .as("%s, %d bytes", c, size).isEqualTo(data);
             }
         }
@@ -148,12 +144,7 @@ class CompressionTest {
     @ParameterizedTest
     @EnumSource(value = Compression.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void corruptionIsDetected(Compression c) throws IOException {
-        byte[] data = random(400_000, 5);
-        ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        try (OutputStream out = c.compress(sink)) {
-            out.write(data);
-        }
-        byte[] damaged = sink.toByteArray();
+        byte[] damaged = compressed(c, random(400_000, 5));
         // Random data is stored nearly verbatim, so a flipped byte in the middle is content, caught only by the checksum.
         damaged[damaged.length / 2] ^= 0x5a;
         assertThatThrownBy(() -> c.decompress(new ByteArrayInputStream(damaged)).readAllBytes())
@@ -163,14 +154,17 @@ class CompressionTest {
     @ParameterizedTest
     @EnumSource(value = Compression.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void truncationIsDetected(Compression c) throws IOException {
-        byte[] data = compressible(1_000_000, 6);
+        byte[] whole = compressed(c, compressible(1_000_000, 6));
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 5);
+        assertThatThrownBy(() -> c.decompress(new ByteArrayInputStream(cut)).readAllBytes())
+                .isInstanceOf(IOException.class);
+    }
+
+    private static byte[] compressed(Compression c, byte[] data) throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
         try (OutputStream out = c.compress(sink)) {
             out.write(data);
         }
-        byte[] whole = sink.toByteArray();
-        byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 5);
-        assertThatThrownBy(() -> c.decompress(new ByteArrayInputStream(cut)).readAllBytes())
-                .isInstanceOf(IOException.class);
+        return sink.toByteArray();
     }
 }
