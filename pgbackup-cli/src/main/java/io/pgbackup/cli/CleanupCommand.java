@@ -62,7 +62,7 @@ final class CleanupCommand extends BaseCommand {
                     plan.walToDelete().get(0).file(), plan.walToDelete().get(plan.walToDelete().size() - 1).file());
         }
         for (RetentionPlan.Orphan o : plan.orphans()) {
-            out().printf("%s %s (%s, %s)%n", verb, o.path(), o.reason(), Format.bytes(o.bytes()));
+            out().printf("%s %s (%s, %s)%n", verb, o.location(), o.reason(), Format.bytes(o.bytes()));
         }
         plan.notes().forEach(n -> out().println("note: " + n));
         out().printf("%s %s%n", verb.equals("deleted") ? "freed" : "would free", Format.bytes(plan.bytesFreed()));

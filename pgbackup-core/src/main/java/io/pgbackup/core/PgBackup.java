@@ -16,7 +16,9 @@ import io.pgbackup.core.retention.RetentionPolicy;
 import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
+import io.pgbackup.core.storage.LocalStorage;
 import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.sync.InlineSyncBackupManager;
 import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.RsyncRemoteSyncer;
@@ -25,6 +27,8 @@ import io.pgbackup.core.verify.Verifier;
 
 import java.time.Clock;
 import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The front door of the library. One object per repository; its accessors are the commands.
@@ -35,13 +39,29 @@ import java.util.Objects;
  * }</pre>
  *
  * Every side effect goes through the seams in {@link Builder}: a {@link Clock}, a
- * {@link ProcessRunner} and the PostgreSQL binaries, so an embedder or a test can supply its own.
+ * {@link ProcessRunner}, the PostgreSQL binaries and the {@link Storage}; and each of the five
+ * services can be replaced (or decorated), the others then reaching it through its interface.
  */
 public final class PgBackup {
     private final PgBackupContext context;
+    private final BackupManager backups;
+    private final RestorePlanner restorePlanner;
+    private final Verifier verifier;
+    private final RetentionPolicy retentionPolicy;
+    private final RemoteSyncer remoteSyncer;
 
-    private PgBackup(PgBackupContext context) {
+    private PgBackup(Builder b, PgBackupContext context) {
         this.context = context;
+        this.remoteSyncer = b.remoteSyncer != null ? b.remoteSyncer.apply(context) : new RsyncRemoteSyncer(context);
+        BackupManager local = new DefaultBackupManager(context);
+        BackupManager defaultBackups = context.config().remote().isPresent() ? new InlineSyncBackupManager(local, remoteSyncer) : local;
+        this.backups = b.backups != null ? b.backups.apply(defaultBackups) : defaultBackups;
+        DefaultRestorePlanner defaultPlanner = new DefaultRestorePlanner(context, backups);
+        this.restorePlanner = b.restorePlanner != null ? b.restorePlanner.apply(defaultPlanner) : defaultPlanner;
+        DefaultVerifier defaultVerifier = new DefaultVerifier(context, restorePlanner);
+        this.verifier = b.verifier != null ? b.verifier.apply(defaultVerifier) : defaultVerifier;
+        DefaultRetentionPolicy defaultRetention = new DefaultRetentionPolicy(context, backups);
+        this.retentionPolicy = b.retentionPolicy != null ? b.retentionPolicy.apply(defaultRetention) : defaultRetention;
     }
 
     public static PgBackup create(PgBackupConfig config) {
@@ -60,6 +80,7 @@ public final class PgBackup {
         return context;
     }
 
+    /** The repository: its layout and its storage. */
     public Repository repository() {
         return context.repository();
     }
@@ -71,24 +92,23 @@ public final class PgBackup {
 
     /** Backups; with a remote configured, each new backup is also copied there (failure: a warning). */
     public BackupManager backups() {
-        BackupManager local = new DefaultBackupManager(context);
-        return context.config().remote().isPresent() ? new InlineSyncBackupManager(local, remoteSyncer()) : local;
+        return backups;
     }
 
     public RestorePlanner restorePlanner() {
-        return new DefaultRestorePlanner(context);
+        return restorePlanner;
     }
 
     public Verifier verifier() {
-        return new DefaultVerifier(context);
+        return verifier;
     }
 
     public RetentionPolicy retentionPolicy() {
-        return new DefaultRetentionPolicy(context);
+        return retentionPolicy;
     }
 
     public RemoteSyncer remoteSyncer() {
-        return new RsyncRemoteSyncer(context);
+        return remoteSyncer;
     }
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
@@ -96,16 +116,26 @@ public final class PgBackup {
         return new JobScheduler(context);
     }
 
-        public StatusReporter status() {
-        return new DefaultStatusReporter(context);
+    public StatusReporter status() {
+        return new DefaultStatusReporter(context, backups);
     }
 
-    /** Seams for embedders and tests; every one has a production default. */
+    /**
+     * Seams for embedders and tests; every one has a production default. A service replacement is
+     * a function of the default one, so it can decorate it ({@code backups(d -> new Logging(d))})
+     * or ignore it.
+     */
     public static final class Builder {
         private final PgBackupConfig config;
         private Clock clock = Clock.systemDefaultZone();
         private ProcessRunner processRunner = new CommonsExecProcessRunner();
         private PgBinaries binaries;
+        private Storage storage;
+        private Function<BackupManager, BackupManager> backups;
+        private Function<RestorePlanner, RestorePlanner> restorePlanner;
+        private Function<Verifier, Verifier> verifier;
+        private Function<RetentionPolicy, RetentionPolicy> retentionPolicy;
+        private Function<PgBackupContext, RemoteSyncer> remoteSyncer;
 
         private Builder(PgBackupConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -127,18 +157,56 @@ public final class PgBackup {
             return this;
         }
 
+        /** Where the repository's objects live; by default files below {@code PG_BACKUP_DIR}. */
+        public Builder storage(Storage storage) {
+            this.storage = Objects.requireNonNull(storage);
+            return this;
+        }
+
+        public Builder backups(Function<BackupManager, BackupManager> replacement) {
+            this.backups = Objects.requireNonNull(replacement);
+            return this;
+        }
+
+        public Builder restorePlanner(Function<RestorePlanner, RestorePlanner> replacement) {
+            this.restorePlanner = Objects.requireNonNull(replacement);
+            return this;
+        }
+
+        public Builder verifier(Function<Verifier, Verifier> replacement) {
+            this.verifier = Objects.requireNonNull(replacement);
+            return this;
+        }
+
+        public Builder retentionPolicy(Function<RetentionPolicy, RetentionPolicy> replacement) {
+            this.retentionPolicy = Objects.requireNonNull(replacement);
+            return this;
+        }
+
+        /** Replaces the rsync syncer; {@code replacement} receives the default one. */
+        public Builder remoteSyncer(Function<RemoteSyncer, RemoteSyncer> replacement) {
+            Objects.requireNonNull(replacement);
+            this.remoteSyncer = context -> replacement.apply(new RsyncRemoteSyncer(context));
+            return this;
+        }
+
         public PgBackup build() {
             PgBinaries fixed = binaries;
             Lazy<PgBinaries> found = new Lazy<>(() -> fixed != null ? fixed : PgBinaries.discover(config.pgBin()));
-            return new PgBackup(new PgBackupContext(config, clock, processRunner, found, new PgConnector(config)));
+            Storage chosen = storage;
+            Lazy<Repository> repository = new Lazy<>(() -> {
+                java.nio.file.Path root = config.requireBackupDir();
+                return new Repository(root, chosen != null ? chosen : new LocalStorage(root));
+            });
+            return new PgBackup(this, new PgBackupContext(config, clock, processRunner, found, new PgConnector(config), repository));
         }
     }
 
-    private static final class Lazy<T> implements java.util.function.Supplier<T> {
-        private final java.util.function.Supplier<T> source;
+    private static final class Lazy<T> implements Supplier<T> {
+        private final Supplier<T> source;
         private T value;
 
-        Lazy(java.util.function.Supplier<T> source) {
+        Lazy(Supplier<T> source) {
             this.source = source;
         }
 

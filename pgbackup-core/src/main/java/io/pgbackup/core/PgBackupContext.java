@@ -16,18 +16,20 @@ import java.util.function.Supplier;
  * without them) and the JDBC connector. One per {@link PgBackup}; no static state anywhere.
  */
 public record PgBackupContext(PgBackupConfig config, Clock clock, ProcessRunner processRunner,
-                              Supplier<PgBinaries> binariesSupplier, PgConnector connector) {
+                              Supplier<PgBinaries> binariesSupplier, PgConnector connector,
+                              Supplier<Repository> repositorySupplier) {
     public PgBackupContext {
         Objects.requireNonNull(config);
         Objects.requireNonNull(clock);
         Objects.requireNonNull(processRunner);
         Objects.requireNonNull(binariesSupplier);
         Objects.requireNonNull(connector);
+        Objects.requireNonNull(repositorySupplier);
     }
 
     /** The repository at {@code PG_BACKUP_DIR}; fails with a clear line when it is not set. */
     public Repository repository() {
-        return new Repository(config.requireBackupDir());
+        return repositorySupplier.get();
     }
 
     public PgBinaries binaries() {

@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,13 +28,6 @@ import java.util.regex.Pattern;
  * none, and remote sync relies on the user's SSH keys.
  */
 public final class ArchiveScripts {
-    /**
-     * Compressions the scripts can write, by {@link Compression#cliName()}, with the suffix the
-     * script's {@code decompress} recognises for each. Names come from {@link Compression}; this
-     * table only says which of them the shell side knows.
-     */
-    private static final Map<String, String> SCRIPT_SUFFIXES = Map.of(
-            "gzip", ".gz", "zstd", ".zst", "lz4", ".lz4", "none", "");
     private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
     /** Characters that need no quoting in a shell word. */
     private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+,:@=-]+");
@@ -49,11 +44,6 @@ public final class ArchiveScripts {
         this.repository = Objects.requireNonNull(repository, "repository");
         this.compression = Objects.requireNonNull(compression, "compression");
         this.remote = remote.orElse(null);
-        String suffix = SCRIPT_SUFFIXES.get(compression.cliName());
-        if (suffix == null || !suffix.equals(compression.suffix())) {
-            throw new PgBackupException(ErrorCode.INVALID_CONFIG, "compression '" + compression.cliName()
-                    + "' is not supported by the WAL archive script: use one of gzip, zstd, lz4, none");
-        }
         String root = repository.root().toString();
         if (root.chars().anyMatch(Character::isISOControl)) {
             throw new PgBackupException(ErrorCode.INVALID_CONFIG,
@@ -113,6 +103,13 @@ public final class ArchiveScripts {
         String text = resource(template).replace("@@DECOMPRESS@@", resource("decompress.sh").strip());
         Map<String, String> all = new HashMap<>(values);
         all.put("VERSION", PgBackupVersion.get());
+        // The suffix table is Compression's: the scripts read by suffix what Java writes.
+        List<String> suffixes = Arrays.stream(Compression.values()).map(Compression::suffix).filter(x -> !x.isEmpty()).toList();
+        all.put("KNOWN_SUFFIXES", shellQuote(String.join(" ", suffixes)));
+        all.put("KNOWN_SUFFIXES_WORDS", String.join(" ", suffixes));
+        for (Compression c : Compression.values()) {
+            all.put("SUFFIX_" + c.name(), c.suffix());
+        }
         Matcher m = PLACEHOLDER.matcher(text);
         StringBuilder out = new StringBuilder(text.length() + 256);
         while (m.find()) {

@@ -16,17 +16,33 @@ import java.util.Optional;
  * @param stopWalFile        the WAL segment holding {@code stopLsn}
  * @param files              each stored file with its size and SHA-256
  * @param compression        how the tar files are compressed ({@code gzip}, {@code zstd}, ...)
+ * @param tablespaces        tablespaces outside the data directory, each stored as {@code <oid>.tar}; empty in
+ *                           manifests written before pgbackup backed them up
  */
 public record BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
                              OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
                              String postgresVersion, int postgresVersionNum, String systemIdentifier,
                              int timeline, String startLsn, String stopLsn, String startWalFile,
                              String stopWalFile, long walSegmentSize, String compression,
-                             long databaseSizeBytes, String checkpoint, List<BackupFile> files) {
+                             long databaseSizeBytes, String checkpoint, List<BackupFile> files,
+                             List<Tablespace> tablespaces) {
     public static final int FORMAT_VERSION = 1;
 
     public BackupManifest {
         files = List.copyOf(files);
+        tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
+    }
+
+    /** A manifest of a cluster without tablespaces outside its data directory. */
+    public BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
+                          OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
+                          String postgresVersion, int postgresVersionNum, String systemIdentifier,
+                          int timeline, String startLsn, String stopLsn, String startWalFile,
+                          String stopWalFile, long walSegmentSize, String compression,
+                          long databaseSizeBytes, String checkpoint, List<BackupFile> files) {
+        this(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion, postgresVersion,
+                postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile, stopWalFile,
+                walSegmentSize, compression, databaseSizeBytes, checkpoint, files, List.of());
     }
 
     public Duration duration() {
@@ -40,6 +56,10 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
 
     public Optional<BackupFile> file(String name) {
         return files.stream().filter(f -> f.name().equals(name)).findFirst();
+    }
+
+    /** A tablespace: its OID (the {@code pg_tblspc} link's name) and where it was on the server. */
+    public record Tablespace(long oid, String location) {
     }
 
     /** One stored file: its name inside the backup directory, size in bytes and SHA-256 (hex). */

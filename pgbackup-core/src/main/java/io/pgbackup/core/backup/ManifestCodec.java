@@ -6,7 +6,6 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /** Reads and writes {@code pgbackup_manifest.json}. */
 public final class ManifestCodec {
@@ -20,11 +19,12 @@ public final class ManifestCodec {
         }
     }
 
-    public BackupManifest read(Path file) {
+    /** Parses a manifest; {@code location} names it in the error. */
+    public BackupManifest read(byte[] json, String location) {
         try {
-            return mapper.readValue(file.toFile(), BackupManifest.class);
+            return mapper.readValue(json, BackupManifest.class);
         } catch (IOException e) {
-            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, file + " is not a readable pgbackup manifest: "
+            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, location + " is not a readable pgbackup manifest: "
                     + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
         }
     }

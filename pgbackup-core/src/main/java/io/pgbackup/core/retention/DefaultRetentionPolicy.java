@@ -6,19 +6,14 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.archive.WalArchive;
 import io.pgbackup.core.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
-import io.pgbackup.core.backup.DefaultBackupManager;
+import io.pgbackup.core.backup.BackupManager;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.storage.AtomicFiles;
 import io.pgbackup.core.storage.Repository;
-import io.pgbackup.core.storage.RepositoryLock;
+import io.pgbackup.core.storage.Storage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,7 +26,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The production {@link RetentionPolicy}.
@@ -70,9 +64,11 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
     private static final Pattern TEMP_FILE = Pattern.compile("\\..+\\.tmp[.-].*");
 
     private final PgBackupContext context;
+    private final BackupManager backupManager;
 
-    public DefaultRetentionPolicy(PgBackupContext context) {
+    public DefaultRetentionPolicy(PgBackupContext context, BackupManager backupManager) {
         this.context = context;
+        this.backupManager = backupManager;
     }
 
     @Override
@@ -83,7 +79,8 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         Instant now = context.clock().instant();
         RetentionPlan.Rules rules = new RetentionPlan.Rules(config.retainCount(), config.retainDays(), config.retainWalDays());
 
-        List<BackupInfo> newestFirst = new ArrayList<>(new DefaultBackupManager(context).list());
+        Repository.BaseListing base = repository.listBase();
+        List<BackupInfo> newestFirst = new ArrayList<>(backupManager.list());
         newestFirst.sort(Comparator.comparing(BackupInfo::id).reversed());
         List<RetentionPlan.BackupDecision> keep = new ArrayList<>();
         List<RetentionPlan.BackupDecision> delete = new ArrayList<>();
@@ -106,7 +103,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 reason = "not older than " + rules.retainDays() + " days (PG_BACKUP_RETAIN_DAYS)";
             }
             RetentionPlan.BackupDecision d = new RetentionPlan.BackupDecision(b.id(), b.manifest().endTime(), age,
-                    sizeOf(b.directory()), reason);
+                    sizeOf(base.complete().get(b.id())), reason);
             (stays ? keep : delete).add(d);
             if (stays) {
                 kept.add(b);
@@ -117,7 +114,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         List<RetentionPlan.WalFloor> floors = new ArrayList<>();
         List<RetentionPlan.WalFile> walToDelete = new ArrayList<>();
         planWal(repository, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty());
-        List<RetentionPlan.Orphan> orphans = planOrphans(repository, now, notes);
+        List<RetentionPlan.Orphan> orphans = planOrphans(repository, base, now, notes);
 
         long bytes = delete.stream().mapToLong(RetentionPlan.BackupDecision::bytes).sum()
                 + walToDelete.stream().mapToLong(RetentionPlan.WalFile::bytes).sum()
@@ -194,7 +191,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 heldByWalDays++;
                 continue;
             }
-            walToDelete.add(new RetentionPlan.WalFile(entry.path().getFileName().toString(), sizeOf(entry.path()),
+            walToDelete.add(new RetentionPlan.WalFile(entry.key().substring(Repository.WAL_PREFIX.length()), entry.size(),
                     entry.archivedAt()));
         }
         if (heldByWalDays > 0) {
@@ -211,39 +208,47 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 .segmentNumber();
     }
 
-    private static List<RetentionPlan.Orphan> planOrphans(Repository repository, Instant now, List<String> notes) {
+    private static List<RetentionPlan.Orphan> planOrphans(Repository repository, Repository.BaseListing base, Instant now,
+                                                          List<String> notes) {
         List<RetentionPlan.Orphan> orphans = new ArrayList<>();
         try {
-            for (Path dir : repository.deletingDirs()) {
-                orphans.add(new RetentionPlan.Orphan(dir, sizeOf(dir), "left by an interrupted cleanup"));
-            }
-            for (Path dir : repository.stagingDirs()) {
-                Duration age = Duration.between(Files.getLastModifiedTime(dir).toInstant(), now);
-                if (age.compareTo(STAGING_MIN_AGE) > 0) {
-                    orphans.add(new RetentionPlan.Orphan(dir, sizeOf(dir), "left by an interrupted backup ("
-                            + RetentionFormat.age(age) + " old)"));
+            for (Repository.LegacyLeftover left : repository.legacyLeftovers()) {
+                Duration age = Duration.between(left.modified(), now);
+                if (!left.staging()) {
+                    orphans.add(new RetentionPlan.Orphan(left.directory().toString(), List.of(), left.bytes(), "left by an interrupted cleanup"));
+                } else if (age.compareTo(STAGING_MIN_AGE) > 0) {
+                    orphans.add(new RetentionPlan.Orphan(left.directory().toString(), List.of(), left.bytes(),
+                            "left by an interrupted backup (" + RetentionFormat.age(age) + " old)"));
                 } else {
-                    notes.add(dir.getFileName() + " is younger than " + STAGING_MIN_AGE.toHours()
+                    notes.add(left.directory().getFileName() + " is younger than " + STAGING_MIN_AGE.toHours()
                             + " hours and may belong to a running backup; left alone");
                 }
             }
-            Path walDir = repository.walArchiveDir();
-            if (Files.isDirectory(walDir)) {
-                try (Stream<Path> files = Files.list(walDir)) {
-                    for (Path p : files.sorted().toList()) {
-                        if (!Files.isRegularFile(p) || !TEMP_FILE.matcher(p.getFileName().toString()).matches()) {
-                            continue;
-                        }
-                        Duration age = Duration.between(Files.getLastModifiedTime(p).toInstant(), now);
-                        if (age.compareTo(TEMP_MIN_AGE) > 0) {
-                            orphans.add(new RetentionPlan.Orphan(p, Files.size(p), "temporary file of an interrupted archive call ("
-                                    + RetentionFormat.age(age) + " old)"));
-                        }
-                    }
+            for (Map.Entry<String, List<Storage.StoredObject>> e : base.incomplete().entrySet()) {
+                Instant newest = e.getValue().stream().map(Storage.StoredObject::lastModified).max(Comparator.naturalOrder()).orElse(now);
+                Duration age = Duration.between(newest, now);
+                String location = repository.locationOf(Repository.backupKey(e.getKey()));
+                if (age.compareTo(STAGING_MIN_AGE) > 0) {
+                    orphans.add(new RetentionPlan.Orphan(location, e.getValue().stream().map(Storage.StoredObject::key).toList(),
+                            sizeOf(e.getValue()), "incomplete backup (no manifest) left by an interrupted run ("
+                            + RetentionFormat.age(age) + " old)"));
+                } else {
+                    notes.add(location + " is incomplete and younger than " + STAGING_MIN_AGE.toHours()
+                            + " hours: it may be a running backup; left alone");
+                }
+            }
+            for (Storage.StoredObject o : repository.storage().list(Repository.WAL_PREFIX)) {
+                if (!TEMP_FILE.matcher(o.name()).matches()) {
+                    continue;
+                }
+                Duration age = Duration.between(o.lastModified(), now);
+                if (age.compareTo(TEMP_MIN_AGE) > 0) {
+                    orphans.add(new RetentionPlan.Orphan(repository.locationOf(o.key()), List.of(o.key()), o.size(),
+                            "temporary file of an interrupted archive call (" + RetentionFormat.age(age) + " old)"));
                 }
             }
         } catch (IOException e) {
-            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read " + repository.root() + ": " + e.getMessage(), e);
+            throw Repository.ioFailure("cannot read " + repository.location(), e);
         }
         return orphans;
     }
@@ -258,69 +263,61 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         long freed = 0;
         int walDeleted = 0;
         int orphansRemoved = 0;
-        try (RepositoryLock ignored = RepositoryLock.acquire(repository, "cleanup", context.clock())) {
+        try (Storage.Lease ignored = repository.lease("cleanup", context.clock())) {
             // Backups first: an interruption then leaves only WAL nobody needs, never a backup without its WAL.
             for (RetentionPlan.BackupDecision d : plan.delete()) {
-                Path dir = repository.backupPath(d.id());
-                if (!Files.isDirectory(dir)) {
+                List<String> keys = repository.storage().list(Repository.backupKey(d.id()) + "/").stream()
+                        .map(Storage.StoredObject::key).toList();
+                if (!keys.contains(Repository.manifestKey(d.id()))) {
                     skipped.add("backup " + d.id() + " (already gone)");
                     continue;
                 }
-                Path doomed = repository.deletingPath(d.id());
-                AtomicFiles.moveDurably(dir, doomed);
-                AtomicFiles.deleteTree(doomed);
+                repository.deleteBackup(d.id(), keys);
                 log.info("deleted backup {}: {}", d.id(), d.reason());
                 deleted.add(d.id());
                 freed += d.bytes();
             }
-            Path walDir = repository.walArchiveDir();
+            List<String> walKeys = new ArrayList<>();
             for (RetentionPlan.WalFile w : plan.walToDelete()) {
-                if (Files.deleteIfExists(walDir.resolve(w.file()))) {
+                String key = Repository.walKey(w.file());
+                if (repository.storage().stat(key).isPresent()) {
+                    walKeys.add(key);
                     walDeleted++;
                     freed += w.bytes();
                 } else {
-                    skipped.add("wal_archive/" + w.file() + " (already gone)");
+                    skipped.add(key + " (already gone)");
                 }
             }
+            repository.deleteAll(walKeys);
             if (walDeleted > 0) {
-                AtomicFiles.fsyncDirectory(walDir);
                 log.info("deleted {} WAL archive file(s)", walDeleted);
             }
             for (RetentionPlan.Orphan o : plan.orphans()) {
-                if (!Files.exists(o.path())) {
-                    skipped.add(o.path() + " (already gone)");
+                boolean removed;
+                if (o.keys().isEmpty()) {
+                    removed = repository.deleteLegacyLeftover(java.nio.file.Path.of(o.location()));
+                } else {
+                    removed = false;
+                    for (String key : o.keys()) {
+                        removed |= repository.storage().delete(key);
+                    }
+                }
+                if (!removed) {
+                    skipped.add(o.location() + " (already gone)");
                     continue;
                 }
-                AtomicFiles.deleteTree(o.path());
                 orphansRemoved++;
                 freed += o.bytes();
             }
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cleanup stopped: " + e.getMessage()
-                    + " (check permissions on " + repository.root() + "); run cleanup again to finish", e);
+                    + " (check permissions on " + repository.location() + "); run cleanup again to finish", e);
         }
         Duration took = Duration.between(started, context.clock().instant());
         return new RetentionResult(plan, deleted, walDeleted, orphansRemoved, freed, took, skipped);
     }
 
-    private static long sizeOf(Path path) {
-        try {
-            if (Files.isRegularFile(path)) {
-                return Files.size(path);
-            }
-            try (Stream<Path> all = Files.walk(path)) {
-                return all.filter(Files::isRegularFile).mapToLong(p -> {
-                    try {
-                        return Files.size(p);
-                    } catch (NoSuchFileException gone) {
-                        return 0;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }).sum();
-            }
-        } catch (IOException | UncheckedIOException e) {
-            return 0;
-        }
+    private static long sizeOf(List<Storage.StoredObject> objects) {
+        return objects == null ? 0 : objects.stream().mapToLong(Storage.StoredObject::size).sum();
     }
 }

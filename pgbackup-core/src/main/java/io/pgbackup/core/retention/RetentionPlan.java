@@ -1,6 +1,5 @@
 package io.pgbackup.core.retention;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -55,7 +54,13 @@ public record RetentionPlan(Instant now, Rules rules, List<BackupDecision> keep,
     public record WalFile(String file, long bytes, Instant archivedAt) {
     }
 
-    /** A leftover of an interrupted backup, cleanup or archive call. */
-    public record Orphan(Path path, long bytes, String reason) {
+    /**
+     * A leftover of an interrupted backup, cleanup or archive call: where it is, and its objects
+     * (none for a directory an earlier version left, which goes whole).
+     */
+    public record Orphan(String location, List<String> keys, long bytes, String reason) {
+        public Orphan {
+            keys = List.copyOf(keys);
+        }
     }
 }

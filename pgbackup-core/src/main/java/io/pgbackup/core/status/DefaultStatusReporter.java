@@ -5,7 +5,8 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupScan;
-import io.pgbackup.core.backup.DefaultBackupManager;
+import io.pgbackup.core.backup.BackupManager;
+import io.pgbackup.core.archive.WalArchive;
 import io.pgbackup.core.backup.UnreadableBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.ServerInfo;
@@ -23,10 +24,8 @@ import io.pgbackup.core.verify.VerificationRecord;
 import io.pgbackup.core.verify.VerificationRecords;
 
 import java.io.IOException;
-import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,7 +38,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /** The production {@link StatusReporter}: reads the repository, the cluster and the disk, never writes. */
 public final class DefaultStatusReporter implements StatusReporter {
@@ -48,9 +46,11 @@ public final class DefaultStatusReporter implements StatusReporter {
     static final double LOW_DISK_FRACTION = 0.10;
 
     private final PgBackupContext context;
+    private final BackupManager backupManager;
 
-    public DefaultStatusReporter(PgBackupContext context) {
+    public DefaultStatusReporter(PgBackupContext context, BackupManager backupManager) {
         this.context = context;
+        this.backupManager = backupManager;
     }
 
     @Override
@@ -152,45 +152,39 @@ public final class DefaultStatusReporter implements StatusReporter {
     }
 
     private static WalArchiveStatus walArchive(Repository repository, Instant now) {
-        long files = 0;
+        WalArchive archive;
+        try {
+            archive = WalArchive.read(repository);
+        } catch (PgBackupException e) {
+            return new WalArchiveStatus(0, 0, null, null, null);
+        }
         long bytes = 0;
         WalSegmentName newest = null;
-        Path newestPath = null;
-        try (Stream<Path> entries = Files.list(repository.walArchiveDir())) {
-            for (Path p : entries.toList()) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(".")) {
-                    continue; // an archive call's temporary file
-                }
-                files++;
-                bytes += Files.size(p);
-                String stem = Compression.ofSuffix(name).map(c -> name.substring(0, name.length() - c.suffix().length()))
-                        .orElse(name);
-                Optional<WalSegmentName> segment = WalSegmentName.parse(stem, WalSegmentName.DEFAULT_SEGMENT_SIZE);
-                if (segment.isPresent() && (newest == null || segment.get().compareTo(newest) > 0)) {
-                    newest = segment.get();
-                    newestPath = p;
-                }
+        WalArchive.Entry newestEntry = null;
+        for (WalArchive.Entry entry : archive.entries().values()) {
+            bytes += entry.size();
+            Optional<WalSegmentName> segment = WalSegmentName.parse(entry.name(), WalSegmentName.DEFAULT_SEGMENT_SIZE);
+            if (segment.isPresent() && (newest == null || segment.get().compareTo(newest) > 0)) {
+                newest = segment.get();
+                newestEntry = entry;
             }
-            if (newestPath == null) {
-                return new WalArchiveStatus(files, bytes, null, null, null);
-            }
-            Instant modified = Files.getLastModifiedTime(newestPath).toInstant();
-            return new WalArchiveStatus(files, bytes, newest.fileName(),
-                    OffsetDateTime.ofInstant(modified, ZoneId.systemDefault()), Duration.between(modified, now));
-        } catch (IOException e) {
-            return new WalArchiveStatus(files, bytes, null, null, null);
         }
+        if (newestEntry == null) {
+            return new WalArchiveStatus(archive.entries().size(), bytes, null, null, null);
+        }
+        Instant modified = newestEntry.archivedAt();
+        return new WalArchiveStatus(archive.entries().size(), bytes, newest.fileName(),
+                OffsetDateTime.ofInstant(modified, ZoneId.systemDefault()), Duration.between(modified, now));
     }
 
     private BackupsStatus backups(Instant now) {
-        BackupScan scan = new DefaultBackupManager(context).scan();
+        BackupScan scan = backupManager.scan();
         List<BackupInfo> all = scan.backups();
         List<UnreadableBackup> unreadable = scan.unreadable();
         if (all.isEmpty()) {
             return new BackupsStatus(0, 0, null, null, null, null, List.of(), unreadable);
         }
-        VerificationRecords records = new VerificationRecords();
+        VerificationRecords records = new VerificationRecords(context.repository());
         List<BackupVerification> verification = all.stream().map(b -> verification(b, records)).toList();
         BackupInfo newest = all.get(all.size() - 1);
         long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
@@ -199,7 +193,7 @@ public final class DefaultStatusReporter implements StatusReporter {
     }
 
     private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {
-        return records.read(backup.directory()).map(r -> {
+        return records.read(backup.id()).map(r -> {
             VerificationRecord.RestoreTestRecord t = r.lastRestoreTest();
             return new BackupVerification(backup.id(), r.verifiedAt(), r.ok(), t == null ? null : t.at(),
                     t == null ? null : t.ok(), t == null ? null : t.duration(), r.provenAt().orElse(null));
@@ -207,31 +201,7 @@ public final class DefaultStatusReporter implements StatusReporter {
     }
 
     private static DiskStatus disk(Repository repository) {
-        Path root = repository.root();
-        Path existing = root;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        long used = 0;
-        if (Files.isDirectory(root)) {
-            try (Stream<Path> walk = Files.walk(root)) {
-                used = walk.mapToLong(p -> {
-                    try {
-                        BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-                        return a.isRegularFile() ? a.size() : 0;
-                    } catch (IOException e) {
-                        return 0; // removed while walking (a finishing archive call)
-                    }
-                }).sum();
-            } catch (IOException | java.io.UncheckedIOException e) {
-                used = -1;
-            }
-        }
-        try {
-            FileStore store = Files.getFileStore(existing == null ? Path.of("/") : existing);
-            return new DiskStatus(used, store.getUsableSpace(), store.getTotalSpace());
-        } catch (IOException e) {
-            return new DiskStatus(used, -1, -1);
-        }
+        Repository.DiskUsage usage = repository.diskUsage();
+        return new DiskStatus(usage.storedBytes(), usage.freeBytes(), usage.totalBytes());
     }
 }

@@ -201,7 +201,7 @@ public final class LocalStorage implements Storage {
         public void close() throws IOException {
             if (!committed) {
                 channel.close();
-                Files.deleteIfExists(temp);
+                deleteQuietlyPruning(temp);
             }
         }
     }

@@ -4,11 +4,12 @@ import io.pgbackup.core.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.storage.StoredFileCheck;
+import io.pgbackup.core.storage.StoredName;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,13 +32,15 @@ final class BackupFilesChecker {
     /** How many differences a failing check names before summarising the rest. */
     private static final int PROBLEMS_SHOWN = 3;
 
+    private final Repository repository;
     private final BackupInfo backup;
     private final BackupManifest manifest;
     /** WAL segments found in pg_wal.tar: the WAL check counts them as present up to the backup's stop. */
     private final Set<String> segmentsInBackup = new ConcurrentSkipListSet<>();
     private PostgresManifest pgManifest;
 
-    BackupFilesChecker(BackupInfo backup) {
+    BackupFilesChecker(Repository repository, BackupInfo backup) {
+        this.repository = repository;
         this.backup = backup;
         this.manifest = backup.manifest();
     }
@@ -54,17 +57,17 @@ final class BackupFilesChecker {
             return VerifyCheck.passed(PG_MANIFEST, "not in this backup (PostgreSQL before 13): files inside the tars are"
                     + " checked by the compressed streams' checksums only", since(start));
         }
-        Path file = backup.directory().resolve(PG_MANIFEST);
+        String file = backup.fileKey(PG_MANIFEST);
         try {
             String problem = sizeProblem(file, listed.get());
             if (problem == null) {
-                StoredFileReader.Outcome read = StoredFileReader.readFile(file, Compression.NONE, in -> { });
+                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, in -> { });
                 problem = shaProblem(read, listed.get());
             }
             if (problem != null) {
                 return VerifyCheck.failed(PG_MANIFEST, problem, since(start));
             }
-            PostgresManifest parsed = PostgresManifest.read(file);
+            PostgresManifest parsed = PostgresManifest.read(repository.storage().read(file));
             if (!parsed.checksumMatches()) {
                 return VerifyCheck.failed(PG_MANIFEST, "its Manifest-Checksum does not match its content: the manifest was"
                         + " altered after PostgreSQL wrote it", since(start));
@@ -85,9 +88,10 @@ final class BackupFilesChecker {
     VerifyCheck checkStoredFile(BackupManifest.BackupFile listed) {
         Instant start = Instant.now();
         String name = listed.name();
-        Path file = backup.directory().resolve(name);
-        Compression compression = Compression.ofSuffix(name).orElse(Compression.NONE);
-        String stem = name.substring(0, name.length() - compression.suffix().length());
+        String file = backup.fileKey(name);
+        StoredName stored = StoredName.parse(name);
+        Compression compression = stored.compression();
+        String stem = stored.stem();
         try {
             String problem = sizeProblem(file, listed);
             if (problem != null) {
@@ -99,7 +103,7 @@ final class BackupFilesChecker {
             if (stem.equals("pg_wal.tar")) {
                 return checkWalTar(file, listed, compression, start);
             }
-            StoredFileReader.Outcome read = StoredFileReader.readFile(file, compression, in -> { });
+            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, in -> { });
             problem = shaProblem(read, listed);
             return problem == null ? VerifyCheck.passed(name, "size and SHA-256 match, " + describe(compression) + " reads to its end", since(start))
                     : VerifyCheck.failed(name, problem, since(start));
@@ -108,14 +112,14 @@ final class BackupFilesChecker {
         }
     }
 
-    private VerifyCheck checkBaseTar(Path file, BackupManifest.BackupFile listed, Compression compression, Instant start)
+    private VerifyCheck checkBaseTar(String file, BackupManifest.BackupFile listed, Compression compression, Instant start)
             throws IOException {
         Map<String, PostgresManifest.Entry> expected = pgManifest == null ? Map.of() : pgManifest.files();
         List<String> problems = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         byte[] buffer = new byte[BUFFER];
         long[] files = {0};
-        StoredFileReader.Outcome read = StoredFileReader.readTar(file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
             files[0]++;
             seen.add(path);
             PostgresManifest.Entry entry = expected.get(path);
@@ -154,12 +158,12 @@ final class BackupFilesChecker {
                 since(start));
     }
 
-    private VerifyCheck checkWalTar(Path file, BackupManifest.BackupFile listed, Compression compression, Instant start)
+    private VerifyCheck checkWalTar(String file, BackupManifest.BackupFile listed, Compression compression, Instant start)
             throws IOException {
         long segmentSize = manifest.walSegmentSize();
         List<String> problems = new ArrayList<>();
         byte[] buffer = new byte[BUFFER];
-        StoredFileReader.Outcome read = StoredFileReader.readTar(file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
             long actual = drain(content, buffer, null);
             String name = path.substring(path.lastIndexOf('/') + 1);
             if (!path.contains("/") && WalSegmentName.parse(name, segmentSize).isPresent()) {
@@ -223,21 +227,12 @@ final class BackupFilesChecker {
         return total;
     }
 
-    private static String sizeProblem(Path file, BackupManifest.BackupFile listed) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            return "is missing from " + file.getParent();
-        }
-        long size = Files.size(file);
-        return size == listed.size() ? null
-                : "is " + size + " bytes, pgbackup_manifest.json says " + listed.size() + " (truncated or replaced?)";
+    private String sizeProblem(String key, BackupManifest.BackupFile listed) throws IOException {
+        return StoredFileCheck.sizeProblem(repository.storage().stat(key), listed.size(), backup.location());
     }
 
     private static String shaProblem(StoredFileReader.Outcome read, BackupManifest.BackupFile listed) {
-        if (read.storedBytes() != listed.size()) {
-            return "read " + read.storedBytes() + " bytes, pgbackup_manifest.json says " + listed.size();
-        }
-        return read.sha256().equalsIgnoreCase(listed.sha256()) ? null
-                : "SHA-256 is " + read.sha256() + ", pgbackup_manifest.json says " + listed.sha256() + " (the file was altered or damaged)";
+        return StoredFileCheck.contentProblem(read.storedBytes(), read.sha256(), listed.size(), listed.sha256());
     }
 
     private static String unreadable(Compression compression, Exception e) {

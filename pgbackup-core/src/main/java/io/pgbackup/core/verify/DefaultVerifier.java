@@ -7,13 +7,12 @@ import io.pgbackup.core.archive.WalArchive;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.ManifestCodec;
+import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.storage.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -37,9 +36,11 @@ public final class DefaultVerifier implements Verifier {
     static final String MANIFEST_CHECK = Repository.MANIFEST_FILE;
 
     private final PgBackupContext context;
+    private final RestorePlanner restorePlanner;
 
-    public DefaultVerifier(PgBackupContext context) {
+    public DefaultVerifier(PgBackupContext context, RestorePlanner restorePlanner) {
         this.context = context;
+        this.restorePlanner = restorePlanner;
     }
 
     @Override
@@ -77,24 +78,19 @@ public final class DefaultVerifier implements Verifier {
      * manifest no longer parses is verified (and fails) instead of silently skipped.
      */
     private List<String> select(Repository repository, VerifyRequest request) {
-        List<String> ids;
-        try {
-            ids = repository.backupIds();
-        } catch (IOException e) {
-            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read " + repository.baseDir() + ": " + e.getMessage(), e);
-        }
+        List<String> ids = repository.backupIds();
         if (request.backupId().isPresent()) {
             String id = request.backupId().get();
-            repository.backupPath(id); // refuses a malformed id with the expected form
+            Repository.backupKey(id); // refuses a malformed id with the expected form
             if (!ids.contains(id)) {
-                throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "no backup '" + id + "' in " + repository.baseDir()
+                throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "no backup '" + id + "' in " + repository.locationOf("base")
                         + (ids.isEmpty() ? ": there are no backups yet (run 'pgbackup backup')"
                         : ": existing backups are " + String.join(", ", ids)));
             }
             return List.of(id);
         }
         if (ids.isEmpty()) {
-            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "there are no backups in " + repository.baseDir()
+            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "there are no backups in " + repository.locationOf("base")
                     + " to verify: take one with 'pgbackup backup'");
         }
         return request.all() ? ids : List.of(ids.get(ids.size() - 1));
@@ -104,10 +100,10 @@ public final class DefaultVerifier implements Verifier {
                                     ExecutorService pool) {
         Instant start = Instant.now();
         List<VerifyCheck> checks = new ArrayList<>();
-        Path dir = repository.backupPath(id);
+        String manifestLocation = repository.locationOf(Repository.manifestKey(id));
         BackupManifest manifest;
         try {
-            manifest = new ManifestCodec().read(dir.resolve(Repository.MANIFEST_FILE));
+            manifest = readManifest(repository, id, manifestLocation);
             if (!id.equals(manifest.id())) {
                 throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "it describes backup " + manifest.id()
                         + ", not " + id + " (a directory renamed or copied over?)");
@@ -116,13 +112,13 @@ public final class DefaultVerifier implements Verifier {
                     + " stored, PostgreSQL " + manifest.postgresVersion() + ", timeline " + manifest.timeline() + ", WAL "
                     + manifest.startWalFile() + ".." + manifest.stopWalFile(), BackupFilesChecker.since(start)));
         } catch (PgBackupException e) {
-            String why = e.getMessage().replace(dir.resolve(Repository.MANIFEST_FILE) + " ", "");
+            String why = e.getMessage().replace(manifestLocation + " ", "");
             checks.add(VerifyCheck.failed(MANIFEST_CHECK, why, BackupFilesChecker.since(start)));
             return BackupVerdict.of(id, checks, false, BackupFilesChecker.since(start));
         }
-        BackupInfo backup = new BackupInfo(id, dir, manifest);
+        BackupInfo backup = new BackupInfo(id, Repository.backupKey(id), repository.locationOf(Repository.backupKey(id)), manifest);
 
-        BackupFilesChecker files = new BackupFilesChecker(backup);
+        BackupFilesChecker files = new BackupFilesChecker(repository, backup);
         checks.add(files.checkPgManifest());
         // The tars are independent: read them side by side (each also decompresses on a thread of its own).
         List<Future<VerifyCheck>> stored = new ArrayList<>();
@@ -134,11 +130,19 @@ public final class DefaultVerifier implements Verifier {
         }
         checks.add(wal.check(manifest, files.segmentsInBackup()));
         if (request.restoreTest()) {
-            checks.add(new RestoreTester(context).run(backup, request));
+            checks.add(new RestoreTester(context, restorePlanner).run(backup, request));
         }
         BackupVerdict verdict = BackupVerdict.of(id, checks, request.restoreTest(), BackupFilesChecker.since(start));
         verdict.firstFailure().ifPresent(f -> log.debug("backup {} failed verification: {}", id, f));
         return verdict;
+    }
+
+    private static BackupManifest readManifest(Repository repository, String id, String location) {
+        try {
+            return new ManifestCodec().read(repository.storage().read(Repository.manifestKey(id)), location);
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, location + " cannot be read: " + Repository.describe(e), e);
+        }
     }
 
     private static VerifyCheck await(Future<VerifyCheck> future, String name) {
@@ -157,22 +161,28 @@ public final class DefaultVerifier implements Verifier {
      * this run had none. Failing to write is a warning: the verdict itself stands.
      */
     private void record(Repository repository, BackupVerdict verdict, List<String> warnings) {
-        Path dir = repository.backupPath(verdict.backupId());
-        if (!Files.isDirectory(dir)) {
-            warnings.add("backup " + verdict.backupId() + " was removed while it was verified (by cleanup?)");
+        String id = verdict.backupId();
+        try {
+            if (repository.storage().stat(Repository.manifestKey(id)).isEmpty()) {
+                warnings.add("backup " + id + " was removed while it was verified (by cleanup?)");
+                return;
+            }
+        } catch (IOException e) {
+            warnings.add("cannot check backup " + id + " still exists: " + e.getMessage());
             return;
         }
-        VerificationRecords records = new VerificationRecords();
+        VerificationRecords records = new VerificationRecords(repository);
         OffsetDateTime now = OffsetDateTime.now(context.clock());
         VerificationRecord.RestoreTestRecord restoreTest = verdict.restoreTest()
                 .map(c -> new VerificationRecord.RestoreTestRecord(now, c.ok(), c.duration(), c.detail()))
-                .orElseGet(() -> records.read(dir).map(VerificationRecord::lastRestoreTest).orElse(null));
-        VerificationRecord record = new VerificationRecord(VerificationRecord.FORMAT_VERSION, verdict.backupId(), now,
+                .orElseGet(() -> records.read(id).map(VerificationRecord::lastRestoreTest).orElse(null));
+        VerificationRecord record = new VerificationRecord(VerificationRecord.FORMAT_VERSION, id, now,
                 verdict.ok(), verdict.duration(), verdict.checks(), restoreTest);
         try {
-            records.write(dir, record);
+            records.write(id, record);
         } catch (IOException e) {
-            warnings.add("could not record the result in " + dir.resolve(VerificationRecord.FILE_NAME) + ": " + e.getMessage());
+            warnings.add("could not record the result in " + repository.locationOf(Repository.backupFileKey(id, VerificationRecord.FILE_NAME))
+                    + ": " + e.getMessage());
         }
     }
 }

@@ -5,13 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pgbackup.core.archive.WalSegmentName;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -39,12 +36,12 @@ record PostgresManifest(Map<String, Entry> files, List<WalRange> walRanges, bool
     record WalRange(int timeline, long startLsn, long endLsn) {
     }
 
-    static PostgresManifest read(Path file) throws IOException {
+    static PostgresManifest read(byte[] file) throws IOException {
         boolean checksumMatches = checksumMatches(file);
         Map<String, Entry> files = new LinkedHashMap<>();
         List<WalRange> ranges = new ArrayList<>();
         java.util.Set<String> algorithms = new java.util.TreeSet<>();
-        try (JsonParser p = new JsonFactory().createParser(file.toFile())) {
+        try (JsonParser p = new JsonFactory().createParser(file)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
@@ -99,10 +96,10 @@ record PostgresManifest(Map<String, Entry> files, List<WalRange> walRanges, bool
      * Whether {@code Manifest-Checksum} is the SHA-256 of every byte before the line that holds it,
      * as PostgreSQL computes it. Streams the file a line at a time.
      */
-    private static boolean checksumMatches(Path file) throws IOException {
+    private static boolean checksumMatches(byte[] file) throws IOException {
         MessageDigest sha = Digests.sha256();
         String stated = null;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+        try (InputStream in = new java.io.ByteArrayInputStream(file)) {
             ByteArrayOutputStream line = new ByteArrayOutputStream(256);
             int b;
             boolean eof = false;

@@ -7,7 +7,7 @@ import io.pgbackup.core.postgres.LocalCluster;
 import io.pgbackup.core.postgres.PgBinaries;
 import io.pgbackup.core.process.ProcessResult;
 import io.pgbackup.core.process.ProcessSpec;
-import io.pgbackup.core.restore.DefaultRestorePlanner;
+import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
@@ -43,9 +43,11 @@ final class RestoreTester {
     private static final int MAX_SOCKET_DIR = 80;
 
     private final PgBackupContext context;
+    private final RestorePlanner planner;
 
-    RestoreTester(PgBackupContext context) {
+    RestoreTester(PgBackupContext context, RestorePlanner planner) {
         this.context = context;
+        this.planner = planner;
     }
 
     VerifyCheck run(BackupInfo backup, VerifyRequest request) {
@@ -67,7 +69,6 @@ final class RestoreTester {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path data = work.resolve("data");
 
-            DefaultRestorePlanner planner = new DefaultRestorePlanner(context);
             RestorePlan plan = planner.plan(new RestoreRequest(Optional.of(backup.id()), new RecoveryTarget.Immediate(),
                     TargetAction.PROMOTE, Optional.of(data), false));
             RestoreResult restored = planner.execute(plan);

@@ -10,8 +10,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.pgbackup.core.storage.Repository;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
@@ -46,8 +45,8 @@ final class StoredFileReader {
     }
 
     /** Reads a compressed tar; entry paths come without a leading {@code ./}. Corrupt data surfaces as an IOException. */
-    static Outcome readTar(Path file, Compression compression, EntryVisitor visitor) throws IOException {
-        return read(file, compression, true, plain -> {
+    static Outcome readTar(Repository repository, String key, Compression compression, EntryVisitor visitor) throws IOException {
+        return read(repository, key, compression, true, plain -> {
             TarArchiveInputStream tar = new TarArchiveInputStream(plain);
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
@@ -63,14 +62,15 @@ final class StoredFileReader {
     }
 
     /** Reads a compressed file (a WAL segment) to its end. */
-    static Outcome readFile(Path file, Compression compression, ContentVisitor visitor) throws IOException {
-        return read(file, compression, false, visitor::visit);
+    static Outcome readFile(Repository repository, String key, Compression compression, ContentVisitor visitor) throws IOException {
+        return read(repository, key, compression, false, visitor::visit);
     }
 
-    private static Outcome read(Path file, Compression compression, boolean readAhead, ContentVisitor visitor) throws IOException {
-        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(Files.newInputStream(file), RAW_BUFFER));
+    private static Outcome read(Repository repository, String key, Compression compression, boolean readAhead, ContentVisitor visitor)
+            throws IOException {
+        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(repository.storage().open(key), RAW_BUFFER));
              CountingInputStream plain = new CountingInputStream(new DrainAtEnd(compression.decompress(raw), raw));
-             InputStream source = readAhead ? new ReadAheadInputStream(plain, CHUNK, CHUNKS_AHEAD, file.getFileName().toString()) : plain) {
+             InputStream source = readAhead ? new ReadAheadInputStream(plain, CHUNK, CHUNKS_AHEAD, key.substring(key.lastIndexOf('/') + 1)) : plain) {
             visitor.visit(source);
             // Past the tar's end-of-archive blocks: the compressed stream's trailer and checksum come last.
             source.transferTo(OutputStream.nullOutputStream());

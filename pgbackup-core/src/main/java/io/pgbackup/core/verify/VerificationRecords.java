@@ -1,32 +1,35 @@
 package io.pgbackup.core.verify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgbackup.core.storage.Repository;
 import io.pgbackup.core.storage.RepositoryJson;
-import io.pgbackup.core.storage.AtomicFiles;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 
-/** Reads and writes {@link VerificationRecord}s; written atomically (temporary file, fsync, rename). */
+/** Reads and writes {@link VerificationRecord}s, each a complete, durable object beside its backup's manifest. */
 public final class VerificationRecords {
     private final ObjectMapper mapper = RepositoryJson.newMapper();
+    private final Repository repository;
 
-    /** The record in {@code backupDir}, if there is a readable one; an unreadable one counts as none. */
-    public Optional<VerificationRecord> read(Path backupDir) {
-        Path file = backupDir.resolve(VerificationRecord.FILE_NAME);
-        if (!Files.isRegularFile(file)) {
-            return Optional.empty();
-        }
+    public VerificationRecords(Repository repository) {
+        this.repository = repository;
+    }
+
+    /** The record of backup {@code id}, if there is a readable one; an unreadable one counts as none. */
+    public Optional<VerificationRecord> read(String id) {
+        String key = Repository.backupFileKey(id, VerificationRecord.FILE_NAME);
         try {
-            return Optional.of(mapper.readValue(file.toFile(), VerificationRecord.class));
+            if (repository.storage().stat(key).isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(mapper.readValue(repository.storage().read(key), VerificationRecord.class));
         } catch (IOException e) {
             return Optional.empty();
         }
     }
 
-    public void write(Path backupDir, VerificationRecord record) throws IOException {
-        AtomicFiles.write(backupDir.resolve(VerificationRecord.FILE_NAME), mapper.writeValueAsBytes(record));
+    public void write(String id, VerificationRecord record) throws IOException {
+        repository.put(Repository.backupFileKey(id, VerificationRecord.FILE_NAME), mapper.writeValueAsBytes(record));
     }
 }

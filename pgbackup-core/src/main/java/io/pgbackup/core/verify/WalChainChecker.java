@@ -48,10 +48,6 @@ final class WalChainChecker {
         this.pool = pool;
     }
 
-    /** One step of the chain: {@code timeline} holds segments from {@code firstSegment} on. */
-    private record Step(int timeline, long firstSegment) {
-    }
-
     VerifyCheck check(BackupManifest m, Set<String> segmentsInBackup) {
         Instant start = Instant.now();
         long segmentSize = m.walSegmentSize();
@@ -61,7 +57,7 @@ final class WalChainChecker {
             return VerifyCheck.failed(CHECK_NAME, "pgbackup_manifest.json names no valid start and stop WAL file ("
                     + m.startWalFile() + ", " + m.stopWalFile() + ")", BackupFilesChecker.since(start));
         }
-        List<Step> chain;
+        WalArchive.TimelinePath chain;
         try {
             chain = chain(m);
         } catch (PgBackupException e) {
@@ -72,26 +68,19 @@ final class WalChainChecker {
             return VerifyCheck.failed(CHECK_NAME, branchProblem, BackupFilesChecker.since(start));
         }
 
-        long last = stop.get().segmentNumber();
-        for (Step step : chain) {
-            for (WalSegmentName s : archive.segments(step.timeline(), segmentSize)) {
-                if (timelineOf(s.segmentNumber(), chain) == step.timeline()) {
-                    last = Math.max(last, s.segmentNumber());
-                }
-            }
-        }
+        long last = chain.newestArchived(archive, stop.get().segmentNumber());
 
         // One slot per segment in order, so the first missing or damaged file is the one named first.
         List<Future<Optional<String>>> slots = new ArrayList<>();
         int onlyInBackup = 0;
         int archived = 0;
         for (long segno = first.get().segmentNumber(); segno <= last; segno++) {
-            String name = new WalSegmentName(timelineOf(segno, chain), segno, segmentSize).fileName();
+            String name = chain.segment(segno).fileName();
             Optional<WalArchive.Entry> entry = archive.find(name);
             if (entry.isPresent()) {
                 archived++;
                 WalArchive.Entry e = entry.get();
-                slots.add(pool.submit(() -> checked.computeIfAbsent(e.path().getFileName().toString(),
+                slots.add(pool.submit(() -> checked.computeIfAbsent(e.key(),
                         k -> checkSegment(e, segmentSize, m.systemIdentifier()))));
             } else if (segno <= stop.get().segmentNumber() && segmentsInBackup.contains(name)) {
                 onlyInBackup++;
@@ -112,9 +101,9 @@ final class WalChainChecker {
                 ordered.add("cannot be checked: " + BackupFilesChecker.message(e.getCause()));
             }
         }
-        String range = first.get().fileName() + ".." + new WalSegmentName(timelineOf(last, chain), last, segmentSize).fileName();
-        String timelines = chain.size() == 1 ? "timeline " + m.timeline()
-                : "timelines " + String.join("→", chain.stream().map(s -> String.valueOf(s.timeline())).toList());
+        String range = first.get().fileName() + ".." + chain.segment(last).fileName();
+        String timelines = chain.steps().size() == 1 ? "timeline " + m.timeline()
+                : "timelines " + String.join("→", chain.timelines().stream().map(String::valueOf).toList());
         if (!ordered.isEmpty()) {
             String shown = String.join("; ", ordered.subList(0, Math.min(PROBLEMS_SHOWN, ordered.size())));
             return VerifyCheck.failed(CHECK_NAME, shown + (ordered.size() > PROBLEMS_SHOWN ? " (and " + (ordered.size() - PROBLEMS_SHOWN)
@@ -125,36 +114,23 @@ final class WalChainChecker {
     }
 
     /** The backup's timeline, then each descendant up to the latest, with the segment where each begins. */
-    private List<Step> chain(BackupManifest m) {
-        long segmentSize = m.walSegmentSize();
-        int latest = archive.latestTimelineFrom(m.timeline());
-        List<Step> chain = new ArrayList<>(List.of(new Step(m.timeline(), Long.MIN_VALUE)));
-        if (latest == m.timeline()) {
-            return chain;
-        }
-        // history(latest) lists every ancestor, oldest first, with the LSN where its child branched off.
-        List<WalArchive.TimelineSwitch> history = archive.history(latest);
-        for (int i = 0; i < history.size(); i++) {
-            int child = i + 1 < history.size() ? history.get(i + 1).parentTimeline() : latest;
-            if (history.get(i).parentTimeline() >= m.timeline()) {
-                // Each history file on the way must itself be readable: recovery reads them all.
-                archive.history(child);
-                chain.add(new Step(child, Long.divideUnsigned(history.get(i).switchLsn(), segmentSize)));
-            }
-        }
-        return chain;
+    private WalArchive.TimelinePath chain(BackupManifest m) {
+        WalArchive.TimelinePath path = archive.pathFrom(m.timeline(), m.walSegmentSize());
+        // Each history file on the way must itself be readable: recovery reads them all.
+        path.timelines().stream().skip(1).forEach(archive::history);
+        return path;
     }
 
     /** A child that branched off before the backup was consistent cannot be followed from it. */
-    private String branchProblem(BackupManifest m, List<Step> chain, long segmentSize) {
-        if (chain.size() < 2) {
+    private String branchProblem(BackupManifest m, WalArchive.TimelinePath chain, long segmentSize) {
+        if (chain.steps().size() < 2) {
             return null;
         }
-        int latest = chain.get(chain.size() - 1).timeline();
+        int latest = chain.timelines().get(chain.steps().size() - 1);
         for (WalArchive.TimelineSwitch s : archive.history(latest)) {
             if (s.parentTimeline() == m.timeline()
                     && Long.compareUnsigned(s.switchLsn(), WalSegmentName.parseLsn(m.stopLsn())) < 0) {
-                return "timeline " + chain.get(1).timeline() + " branched off timeline " + m.timeline() + " at "
+                return "timeline " + chain.timelines().get(1) + " branched off timeline " + m.timeline() + " at "
                         + WalSegmentName.formatLsn(s.switchLsn()) + ", before this backup became consistent ("
                         + m.stopLsn() + "): recovery to the latest timeline cannot start from this backup";
             }
@@ -162,27 +138,17 @@ final class WalChainChecker {
         return null;
     }
 
-    private static int timelineOf(long segno, List<Step> chain) {
-        int tli = chain.get(0).timeline();
-        for (Step s : chain) {
-            if (segno >= s.firstSegment()) {
-                tli = s.timeline();
-            }
-        }
-        return tli;
-    }
-
-    private static String previous(long segno, List<Step> chain, long segmentSize) {
-        return new WalSegmentName(timelineOf(segno - 1, chain), segno - 1, segmentSize).fileName();
+    private static String previous(long segno, WalArchive.TimelinePath chain, long segmentSize) {
+        return chain.segment(segno - 1).fileName();
     }
 
     /** Decompresses one archived segment to its end; empty when intact, else one line naming the file. */
-    private static Optional<String> checkSegment(WalArchive.Entry entry, long segmentSize, String systemIdentifier) {
-        String file = entry.path().getFileName().toString();
+    private Optional<String> checkSegment(WalArchive.Entry entry, long segmentSize, String systemIdentifier) {
+        String file = entry.key().substring(entry.key().lastIndexOf('/') + 1);
         byte[] header = new byte[40];
         int[] headerBytes = {0};
         try {
-            StoredFileReader.Outcome read = StoredFileReader.readFile(entry.path(), entry.compression(), in -> {
+            StoredFileReader.Outcome read = StoredFileReader.readFile(archive.repository(), entry.key(), entry.compression(), in -> {
                 headerBytes[0] = in.readNBytes(header, 0, header.length);
                 in.transferTo(java.io.OutputStream.nullOutputStream());
             });

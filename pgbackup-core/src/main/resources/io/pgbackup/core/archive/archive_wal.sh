@@ -35,7 +35,7 @@ ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
 # Every suffix a file may have been archived with: a retry after the compression was changed must
 # find the earlier copy rather than archive the same WAL file twice.
-KNOWN_SUFFIXES='.gz .zst .lz4'
+KNOWN_SUFFIXES=@@KNOWN_SUFFIXES@@
 
 name=-
 size=-

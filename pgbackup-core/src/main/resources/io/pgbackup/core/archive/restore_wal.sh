@@ -23,10 +23,10 @@ ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 
 @@DECOMPRESS@@
 
-# 'pgbackup restore' decompresses the segments replay will need into PGDATA/pgbackup_prefetch
+# 'pgbackup restore' decompresses the segments replay will need into PGDATA/pg_wal/pgbackup_prefetch
 # beforehand, several at a time; recovery_end_command calls this with --end-of-recovery to drop
 # what the target did not need. PostgreSQL runs both commands in PGDATA.
-PREFETCH_DIR=$PWD/pgbackup_prefetch
+PREFETCH_DIR=$PWD/pg_wal/pgbackup_prefetch
 if [ "${1:-}" = --end-of-recovery ]; then
     rm -rf -- "$PREFETCH_DIR"
     exit 0
@@ -60,7 +60,7 @@ fi
 
 # Segments, .history, .backup and .partial files are all stored as NAME plus a compression suffix.
 found=
-for s in .gz .zst .lz4 ''; do
+for s in @@KNOWN_SUFFIXES_WORDS@@ ''; do
     if [ -f "$ARCHIVE_DIR/$name$s" ]; then
         found=$ARCHIVE_DIR/$name$s
         break

@@ -71,7 +71,7 @@ class RestoreWalScriptTest {
     @Test
     void takesAPrefetchedSegmentFromPgdataAndDropsTheRestAtTheEndOfRecovery() throws Exception {
         Path data = pgWal.getParent();
-        Path prefetch = Files.createDirectories(data.resolve("pgbackup_prefetch"));
+        Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
         byte[] prefetched = content(1000, 3);
         Files.write(prefetch.resolve(SEGMENT), prefetched);
         Files.write(prefetch.resolve("000000010000000000000008"), content(1000, 4));
@@ -95,7 +95,7 @@ class RestoreWalScriptTest {
     @Test
     void prefetchedSegmentsFromBeforeARestartOfTheMachineAreNotTrusted() throws Exception {
         Path data = pgWal.getParent();
-        Path prefetch = Files.createDirectories(data.resolve("pgbackup_prefetch"));
+        Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
         Files.write(prefetch.resolve(SEGMENT), content(1000, 6));
         byte[] archived = content(1000, 7);
         store(repository.walArchiveDir().resolve(SEGMENT + ".gz"), archived);

@@ -5,7 +5,6 @@ import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.storage.Repository;
-import io.pgbackup.core.storage.RepositoryLock;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,16 +55,16 @@ class BackupManagerTest {
 
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());
 
-        assertThat(backup.directory()).isEqualTo(repo.resolve("base").resolve(backup.id()));
+        assertThat(Path.of(backup.location())).isEqualTo(repo.resolve("base").resolve(backup.id()));
         assertThat(backup.id()).matches("\\d{8}_\\d{6}");
-        try (Stream<Path> files = Files.list(backup.directory())) {
+        try (Stream<Path> files = Files.list(Path.of(backup.location()))) {
             assertThat(files.map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder("base.tar.gz", "pg_wal.tar.gz", "backup_manifest", "pgbackup_manifest.json");
         }
         // The whole cluster's data: owner-only whatever the umask, like pg_basebackup's own files.
         for (String stored : List.of("base.tar.gz", "pg_wal.tar.gz", "backup_manifest", "pgbackup_manifest.json")) {
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(backup.directory().resolve(stored)))).as(stored).isEqualTo("rw-------");
+                    Files.getPosixFilePermissions(Path.of(backup.location()).resolve(stored)))).as(stored).isEqualTo("rw-------");
         }
         BackupManifest m = backup.manifest();
         assertThat(m.systemIdentifier()).isEqualTo(cluster.queryString("SELECT system_identifier::text FROM pg_control_system()"));
@@ -77,11 +76,11 @@ class BackupManagerTest {
         assertThat(m.databaseSizeBytes()).isPositive();
         assertThat(m.endTime()).isAfterOrEqualTo(m.startTime());
         for (BackupManifest.BackupFile f : m.files()) {
-            BackupManifest.BackupFile actual = DefaultBackupManager.describe(backup.directory().resolve(f.name()));
+            BackupManifest.BackupFile actual = io.pgbackup.core.testing.RepositoryFixtures.describe(Path.of(backup.location()).resolve(f.name()));
             assertThat(actual).as(f.name()).isEqualTo(f);
         }
         // Plain tar reads what we wrote: the files are ordinary .tar.gz.
-        String listing = PgCluster.run(List.of("tar", "-tzf", backup.directory().resolve("base.tar.gz").toString()),
+        String listing = PgCluster.run(List.of("tar", "-tzf", Path.of(backup.location()).resolve("base.tar.gz").toString()),
                 Duration.ofMinutes(1));
         assertThat(listing).contains("PG_VERSION", "global/pg_control", "backup_label");
 
@@ -175,7 +174,7 @@ class BackupManagerTest {
     void aSecondBackupWhileTheLockIsHeldIsRefused() throws Exception {
         Path repo = work.resolve("repo");
         PgBackup pg = pgBackup(cluster.config(repo));
-        try (RepositoryLock held = RepositoryLock.acquire(pg.repository(), "backup", java.time.Clock.systemUTC())) {
+        try (var held = pg.repository().lease("backup", java.time.Clock.systemUTC())) {
             assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
                     .isInstanceOf(PgBackupException.class)
                     .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(ErrorCode.LOCKED))
@@ -189,7 +188,7 @@ class BackupManagerTest {
     void leftoverStagingFromAKilledBackupIsNeverListedAndIsRemovedByTheNextBackup() throws Exception {
         Path repo = work.resolve("repo");
         PgBackup pg = pgBackup(cluster.config(repo));
-        Path stale = pg.repository().createStagingDir("20200101_000000");
+        Path stale = Files.createDirectories(pg.repository().baseDir().resolve(".staging-20200101_000000-1"));
         Files.writeString(stale.resolve("base.tar"), "partial");
         assertThat(pg.backups().list()).isEmpty();
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());

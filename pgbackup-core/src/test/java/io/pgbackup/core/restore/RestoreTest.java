@@ -82,14 +82,17 @@ class RestoreTest {
         // The archived segments replay needs wait decompressed in PGDATA; recovery_end_command drops the rest.
         List<String> needed = plan.wal().stream().filter(RestorePlan.WalNeed::present).map(RestorePlan.WalNeed::segment).toList();
         assertThat(needed).isNotEmpty();
-        try (var prefetched = Files.list(target.resolve("pgbackup_prefetch"))) {
+        try (var prefetched = Files.list(target.resolve("pg_wal/pgbackup_prefetch"))) {
             assertThat(prefetched.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")))
                     .containsExactlyInAnyOrderElementsOf(needed);
         }
-        assertThat(Files.readString(target.resolve("pgbackup_prefetch/.trusted")).strip())
+        assertThat(Files.readString(target.resolve("pg_wal/pgbackup_prefetch/.trusted")).strip())
                 .isEqualTo("boot " + Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
+        // PostgreSQL's own check accepts what restore wrote: the prefetched WAL is under pg_wal/, which it leaves to replay.
+        PgCluster.run(List.of(PgCluster.binaries().tool("pg_verifybackup").toString(), "--no-parse-wal", "--manifest-path",
+                Path.of(backup.location()).resolve("backup_manifest").toString(), target.toString()), Duration.ofMinutes(2));
         PgCluster copy = startRestored(target);
-        assertThat(target.resolve("pgbackup_prefetch")).doesNotExist();
+        assertThat(target.resolve("pg_wal/pgbackup_prefetch")).doesNotExist();
 
         assertThat(fingerprint(copy, "orders")).isEqualTo(atT);
         assertThat(Files.readString(target.resolve("postgresql.auto.conf")))
@@ -192,7 +195,7 @@ class RestoreTest {
     @Test
     void aDamagedBackupIsRefusedBeforeAnythingIsWritten() throws Exception {
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());
-        flipByte(backup.directory().resolve("base.tar.gz"), 1000);
+        flipByte(Path.of(backup.location()).resolve("base.tar.gz"), 1000);
         Path target = work.resolve("target");
         assertRefused(() -> plan(Optional.of(backup.id()), new RecoveryTarget.Immediate(), target),
                 ErrorCode.VERIFICATION_FAILED, "base.tar.gz");

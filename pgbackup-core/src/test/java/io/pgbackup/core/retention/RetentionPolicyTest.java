@@ -5,7 +5,6 @@ import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.storage.Repository;
-import io.pgbackup.core.storage.RepositoryLock;
 import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,7 +208,7 @@ class RetentionPolicyTest {
         Path youngTemp = wal("." + seg(1, 12) + ".gz.tmp.4343", 10.0 / 24 / 60);
 
         RetentionPlan plan = pg(3, 7, 14).retentionPolicy().plan();
-        assertThat(plan.orphans()).extracting(RetentionPlan.Orphan::path)
+        assertThat(plan.orphans()).extracting(o -> Path.of(o.location()))
                 .containsExactlyInAnyOrder(oldStaging, deleting, oldTemp, atomicTemp);
         assertThat(plan.notes()).anyMatch(n -> n.contains(youngStaging.getFileName().toString()) && n.contains("left alone"));
 
@@ -256,7 +255,7 @@ class RetentionPolicyTest {
     @Test
     void aBackupBeingDeletedIsNeverListed() throws Exception {
         String id = backup(1, 1, 10);
-        Files.move(repository.backupPath(id), repository.deletingPath(id));
+        Files.move(repository.baseDir().resolve(id), repository.baseDir().resolve(".deleting-" + id));
         assertThat(pg(3, 7, 14).backups().list()).isEmpty();
     }
 
@@ -269,7 +268,7 @@ class RetentionPolicyTest {
         RetentionPlan plan = pg.retentionPolicy().plan();
         List<String> before = snapshot();
         java.time.Clock heldSince = java.time.Clock.fixed(java.time.Instant.parse("2026-03-01T02:00:00Z"), java.time.ZoneOffset.UTC);
-        try (RepositoryLock held = RepositoryLock.acquire(repository, "backup", heldSince)) {
+        try (var held = repository.lease("backup", heldSince)) {
             assertThatThrownBy(() -> pg.retentionPolicy().execute(plan))
                     .isInstanceOfSatisfying(PgBackupException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LOCKED))
                     .hasMessageContaining("another pgbackup command holds the lock")
@@ -284,7 +283,7 @@ class RetentionPolicyTest {
 
     private List<String> tree() throws IOException {
         try (Stream<Path> all = Files.walk(root)) {
-            return all.filter(p -> !p.equals(root) && !p.equals(repository.lockFile()))
+            return all.filter(p -> !p.equals(root) && !p.equals(repository.root().resolve(".pgbackup.lock")))
                     .map(p -> root.relativize(p).toString()).sorted().toList();
         }
     }

@@ -110,7 +110,7 @@ class RemoteSyncTest {
         Files.createDirectories(repository.baseDir().resolve(".staging-20990101_000000-1")).resolve("base.tar").toFile().createNewFile();
         Files.createDirectories(repository.baseDir().resolve(".deleting-20000101_000000"));
         Files.writeString(repository.walArchiveDir().resolve(".000000010000000000000006.zst.tmp.99"), "partial");
-        Files.writeString(repository.lockFile(), "backup, pid 1");
+        Files.writeString(repository.root().resolve(".pgbackup.lock"), "backup, pid 1");
 
         SyncResult first = pg().remoteSyncer().sync(false);
 
@@ -158,7 +158,7 @@ class RemoteSyncTest {
         wal(1, 3);
         pg().remoteSyncer().sync(false);
         Files.delete(repository.walArchiveDir().resolve("000000010000000000000001.zst"));
-        io.pgbackup.core.storage.AtomicFiles.deleteTree(repository.backupPath(id));
+        io.pgbackup.core.storage.AtomicFiles.deleteTree(repository.baseDir().resolve(id));
         pg().remoteSyncer().sync(false);
         assertThat(remote.resolve("wal_archive/000000010000000000000001.zst")).exists();
         assertThat(new Repository(remote).backupIds()).containsExactly(id);

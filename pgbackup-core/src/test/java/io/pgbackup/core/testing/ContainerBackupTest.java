@@ -47,7 +47,7 @@ class ContainerBackupTest {
 
         BackupInfo backup = PgBackup.create(config).backups().backup(BackupOptions.defaults());
 
-        assertThat(Files.size(backup.directory().resolve("base.tar.gz"))).isPositive();
+        assertThat(Files.size(Path.of(backup.location()).resolve("base.tar.gz"))).isPositive();
         assertThat(backup.manifest().systemIdentifier()).isNotBlank();
     }
 

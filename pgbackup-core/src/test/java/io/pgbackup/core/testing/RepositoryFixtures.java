@@ -42,7 +42,7 @@ public final class RepositoryFixtures {
     public static List<String> snapshot(Repository repository) throws IOException {
         Path root = repository.root();
         try (Stream<Path> all = Files.walk(root)) {
-            return all.filter(p -> !p.equals(root) && !p.equals(repository.lockFile())).map(p -> {
+            return all.filter(p -> !p.equals(root) && !p.equals(repository.root().resolve(".pgbackup.lock"))).map(p -> {
                 try {
                     return root.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis();
                 } catch (IOException e) {
@@ -50,5 +50,14 @@ public final class RepositoryFixtures {
                 }
             }).sorted().toList();
         }
+    }
+
+    /** A stored file's name, size and SHA-256, as pgbackup_manifest.json lists it. */
+    public static io.pgbackup.core.backup.BackupManifest.BackupFile describe(Path file) throws IOException {
+        java.security.MessageDigest sha = io.pgbackup.core.storage.StoredFileCheck.sha256();
+        byte[] content = Files.readAllBytes(file);
+        sha.update(content);
+        return new io.pgbackup.core.backup.BackupManifest.BackupFile(file.getFileName().toString(), content.length,
+                io.pgbackup.core.storage.StoredFileCheck.hex(sha));
     }
 }

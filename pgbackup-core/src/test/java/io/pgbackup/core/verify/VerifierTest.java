@@ -84,7 +84,7 @@ class VerifierTest {
         assertThat(check(verdict, "wal archive").detail()).contains("continuous").contains(later.get(1));
         assertThat(verdict.firstFailure()).isEmpty();
 
-        VerificationRecord record = new VerificationRecords().read(backup.directory()).orElseThrow();
+        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
         assertThat(record.ok()).isTrue();
         assertThat(record.lastRestoreTest()).isNull();
     }
@@ -92,7 +92,7 @@ class VerifierTest {
     @Test
     void aFlippedByteInBaseTarIsNamed() throws Exception {
         BackupInfo backup = backupWithLaterWal(new java.util.ArrayList<>());
-        Path base = backup.directory().resolve("base.tar.gz");
+        Path base = Path.of(backup.location()).resolve("base.tar.gz");
         flipByte(base, Files.size(base) / 2);
 
         BackupVerdict verdict = pg.verifier().verify(VerifyRequest.of(backup.id())).backups().get(0);
@@ -101,7 +101,7 @@ class VerifierTest {
         assertThat(verdict.firstFailure()).get().asString().startsWith("base.tar.gz: ");
         assertThat(check(verdict, "pg_wal.tar.gz").ok()).isTrue();
         assertThat(check(verdict, "wal archive").ok()).isTrue();
-        assertThat(new VerificationRecords().read(backup.directory()).orElseThrow().ok()).isFalse();
+        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().ok()).isFalse();
     }
 
     @Test
@@ -152,7 +152,7 @@ class VerifierTest {
         source.switchAndAwaitArchived();
         BackupInfo newer = pg.backups().backup(BackupOptions.defaults());
         source.switchAndAwaitArchived();
-        Path base = older.directory().resolve("base.tar.gz");
+        Path base = Path.of(older.location()).resolve("base.tar.gz");
         flipByte(base, Files.size(base) / 3);
 
         List<String> seen = new java.util.ArrayList<>();
@@ -169,7 +169,7 @@ class VerifierTest {
         BackupInfo older = pg.backups().backup(BackupOptions.defaults());
         source.switchAndAwaitArchived();
         BackupInfo newer = pg.backups().backup(BackupOptions.defaults());
-        Files.writeString(newer.directory().resolve("pgbackup_manifest.json"), "{\"id\": \"" + newer.id() + "\", \"files\": [");
+        Files.writeString(Path.of(newer.location()).resolve("pgbackup_manifest.json"), "{\"id\": \"" + newer.id() + "\", \"files\": [");
 
         assertThat(pg.backups().list()).extracting(BackupInfo::id).containsExactly(older.id());
         assertThat(pg.backups().latest()).hasValueSatisfying(b -> assertThat(b.id()).isEqualTo(older.id()));
@@ -218,11 +218,11 @@ class VerifierTest {
         // The restored copy archived nothing into the repository: no new timeline appeared.
         assertThat(source.repository().resolve("wal_archive/00000002.history.gz")).doesNotExist();
 
-        VerificationRecord record = new VerificationRecords().read(backup.directory()).orElseThrow();
+        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
         assertThat(record.provenAt()).isPresent();
         // A later verify without a restore test keeps the proof.
         pg.verifier().verify(VerifyRequest.newest());
-        assertThat(new VerificationRecords().read(backup.directory()).orElseThrow().provenAt()).isPresent();
+        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().provenAt()).isPresent();
 
         StatusReport.BackupVerification v = pg.status().report().backups().newestVerification().orElseThrow();
         assertThat(v.backupId()).isEqualTo(backup.id());
@@ -246,11 +246,11 @@ class VerifierTest {
         try (Stream<Path> left = Files.list(scratch)) {
             assertThat(left).as("the copy is removed even on failure").isEmpty();
         }
-        assertThat(new VerificationRecords().read(backup.directory()).orElseThrow().lastRestoreTest().ok()).isFalse();
+        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().lastRestoreTest().ok()).isFalse();
         assertThat(pg.status().report().reasons()).anyMatch(r -> r.contains("restore test of newest backup"));
 
         // A flipped byte: the restore refuses before extracting, naming the file.
-        Path base = backup.directory().resolve("base.tar.gz");
+        Path base = Path.of(backup.location()).resolve("base.tar.gz");
         flipByte(base, Files.size(base) / 2);
         VerifyCheck flipped = pg.verifier().verify(VerifyRequest.of(backup.id()).withRestoreTest(true)
                 .withRestoreTestDir(scratch)).backups().get(0).restoreTest().orElseThrow();
@@ -305,8 +305,8 @@ class VerifierTest {
      * SHA-256 in pgbackup_manifest.json, so that only PostgreSQL's backup_manifest knows.
      */
     static void rewriteBaseTar(BackupInfo backup, String path, String content) throws IOException {
-        Path base = backup.directory().resolve("base.tar.gz");
-        Path rewritten = backup.directory().resolve("base.tar.gz.new");
+        Path base = Path.of(backup.location()).resolve("base.tar.gz");
+        Path rewritten = Path.of(backup.location()).resolve("base.tar.gz.new");
         try (InputStream in = Compression.GZIP.decompress(Files.newInputStream(base));
              TarArchiveInputStream tarIn = new TarArchiveInputStream(in);
              OutputStream out = Compression.GZIP.compress(Files.newOutputStream(rewritten));
@@ -329,7 +329,7 @@ class VerifierTest {
         }
         Files.move(rewritten, base, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         ObjectMapper mapper = new ObjectMapper();
-        Path manifest = backup.directory().resolve("pgbackup_manifest.json");
+        Path manifest = Path.of(backup.location()).resolve("pgbackup_manifest.json");
         ObjectNode root = (ObjectNode) mapper.readTree(manifest.toFile());
         for (var file : root.withArray("files")) {
             if (file.path("name").asText().equals("base.tar.gz")) {
