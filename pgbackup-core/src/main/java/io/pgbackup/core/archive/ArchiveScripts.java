@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * none, and remote sync relies on the user's SSH keys.
  */
 public final class ArchiveScripts {
-    private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z_]+)@@");
+    private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z0-9_]+)@@");
     /** Characters that need no quoting in a shell word. */
     private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+,:@=-]+");
 
@@ -132,5 +132,25 @@ public final class ArchiveScripts {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SCRIPT_MODE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+
+    /**
+     * Writes {@code text} to {@code target} unless it already holds exactly that with the right
+     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL may call the
+     * script at any moment, so a new version replaces the old one atomically, already executable.
+     */
+    public static ScriptInstall install(java.nio.file.Path target, String text) throws IOException {
+        byte[] content = text.getBytes(StandardCharsets.UTF_8);
+        boolean exists = java.nio.file.Files.isRegularFile(target);
+        if (exists && java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), content)
+                && java.nio.file.Files.getPosixFilePermissions(target).equals(SCRIPT_MODE)) {
+            return new ScriptInstall(target, ScriptInstall.State.UNCHANGED);
+        }
+        java.nio.file.Files.createDirectories(target.getParent());
+        io.pgbackup.core.storage.AtomicFiles.write(target, content, SCRIPT_MODE);
+        return new ScriptInstall(target, exists ? ScriptInstall.State.UPDATED : ScriptInstall.State.INSTALLED);
     }
 }

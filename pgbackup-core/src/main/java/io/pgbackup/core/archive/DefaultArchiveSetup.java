@@ -23,7 +23,6 @@ import java.util.function.Function;
 
 /** The production {@link ArchiveSetup}. */
 public final class DefaultArchiveSetup implements ArchiveSetup {
-    private static final Set<PosixFilePermission> SCRIPT_MODE = PosixFilePermissions.fromString("rwx------");
     /** Two WAL senders: pg_basebackup streams WAL on a second connection beside the backup's own. */
     private static final int MIN_WAL_SENDERS = 2;
 
@@ -54,8 +53,8 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         try {
             created = repository.createLayout();
             installs = List.of(
-                    install(repository.archiveScript(), scripts.archiveScript()),
-                    install(repository.restoreScript(), scripts.restoreScript()));
+                    ArchiveScripts.install(repository.archiveScript(), scripts.archiveScript()),
+                    ArchiveScripts.install(repository.restoreScript(), scripts.restoreScript()));
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot set up " + repository + ": " + e
                     + ". Check that the directory is writable by this user and the disk is not full", e);
@@ -85,23 +84,6 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
 
     private ArchiveScripts scripts(Repository repository) {
         return new ArchiveScripts(repository, context.config().compression(), context.config().remote());
-    }
-
-    /**
-     * Writes {@code text} to {@code target} unless it already holds exactly that with the right
-     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL's archiver may
-     * call the script at any moment, so a new version replaces the old one atomically, already
-     * executable.
-     */
-    private static ScriptInstall install(Path target, String text) throws IOException {
-        byte[] content = text.getBytes(StandardCharsets.UTF_8);
-        boolean exists = Files.isRegularFile(target);
-        if (exists && Arrays.equals(Files.readAllBytes(target), content)
-                && Files.getPosixFilePermissions(target).equals(SCRIPT_MODE)) {
-            return new ScriptInstall(target, ScriptInstall.State.UNCHANGED);
-        }
-        AtomicFiles.write(target, content, SCRIPT_MODE);
-        return new ScriptInstall(target, exists ? ScriptInstall.State.UPDATED : ScriptInstall.State.INSTALLED);
     }
 
     private ServerInfo readServer() {

@@ -38,6 +38,7 @@ final class BackupEngine {
         StoringSink sink = new StoringSink(repository, run.id(), run.compression());
         try {
             BackupSource.Taken taken = source.take(run, sink);
+            refuseTablespaces(taken);
             BackupRun.ServerFacts server = run.server();
             OffsetDateTime end = OffsetDateTime.now(clock);
             long segmentSize = server.info().walSegmentSize();
@@ -53,14 +54,34 @@ final class BackupEngine {
             repository.put(Repository.manifestKey(run.id()), codec.toJson(manifest));
             log.info("backup {} complete: {} bytes stored", run.id(), manifest.storedBytes());
             return new BackupInfo(run.id(), Repository.backupKey(run.id()), repository.locationOf(Repository.backupKey(run.id())), manifest);
+        } catch (java.io.UncheckedIOException e) {
+            removeQuietly(sink);
+            throw failedWriting(run, e.getCause());
         } catch (IOException e) {
             removeQuietly(sink);
-            throw new PgBackupException(ErrorCode.IO_FAILED, "backup failed while writing "
-                    + repository.locationOf(Repository.backupKey(run.id())) + ": " + cause(e)
-                    + "; nothing was kept. Free space or fix permissions, then run backup again", e);
+            throw failedWriting(run, e);
         } catch (RuntimeException e) {
             removeQuietly(sink);
             throw e;
+        }
+    }
+
+    private PgBackupException failedWriting(BackupRun run, IOException e) {
+        return new PgBackupException(ErrorCode.IO_FAILED, "backup failed while writing "
+                + repository.locationOf(Repository.backupKey(run.id())) + ": " + cause(e)
+                + "; nothing was kept. Free space or fix permissions, then run backup again", e);
+    }
+
+    /**
+     * Restore does not put tablespaces back yet, so a backup holding them would look complete and
+     * restore without those tables: it is refused instead of kept.
+     */
+    private static void refuseTablespaces(BackupSource.Taken taken) {
+        if (!taken.tablespaces().isEmpty()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "backup refused: the cluster has tablespaces outside PGDATA ("
+                    + taken.tablespaces().stream().map(t -> t.location()).collect(java.util.stream.Collectors.joining(", "))
+                    + "), which pgbackup does not restore yet; nothing was kept."
+                    + " Move them into the default tablespace (ALTER TABLE ... SET TABLESPACE pg_default)");
         }
     }
 

@@ -59,7 +59,7 @@ public final class DefaultBackupManager implements BackupManager {
             });
             OffsetDateTime start = OffsetDateTime.now(context.clock());
             BackupRun run = new BackupRun(freeId(repository, start.toLocalDateTime()), start, compression, options, server);
-            BackupEngine engine = new BackupEngine(repository, new PgBaseBackupSource(context, repository.baseDir()), context.clock());
+            BackupEngine engine = new BackupEngine(repository, new ReplicationSource(context.config()), context.clock());
             AtomicBoolean finished = new AtomicBoolean();
             // Ctrl-C or SIGTERM: what was stored goes (the manifest is never written, so it is never listed either way).
             Thread cleanup = new Thread(() -> {

@@ -94,15 +94,8 @@ final class RestoreExecutor {
     /** Installs restore_wal.sh, or replaces one from an older version (prefetch needs the current one). */
     private void ensureRestoreScript(Repository repository) {
         ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
-        byte[] wanted = scripts.restoreScript().getBytes(StandardCharsets.UTF_8);
         try {
-            if (Files.isExecutable(repository.restoreScript())
-                    && java.util.Arrays.equals(Files.readAllBytes(repository.restoreScript()), wanted)) {
-                return;
-            }
-            Files.createDirectories(repository.scriptsDir());
-            AtomicFiles.write(repository.restoreScript(), wanted,
-                    PosixFilePermissions.fromString("rwx------"));
+            ArchiveScripts.install(repository.restoreScript(), scripts.restoreScript());
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot install " + repository.restoreScript() + ": " + e.getMessage(), e);
         }

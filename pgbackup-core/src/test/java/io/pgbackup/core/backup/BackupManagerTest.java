@@ -141,14 +141,15 @@ class BackupManagerTest {
     }
 
     @Test
-    void pgBasebackupFailureAfterConnectingRemovesTheStagingDirectory(@TempDir Path otherDir) throws Exception {
+    void aServerRefusingReplicationFailsInOneLineAndKeepsNothing(@TempDir Path otherDir) throws Exception {
         // A real server that accepts SQL but refuses replication connections.
         try (PgCluster noSenders = PgCluster.create(otherDir, Map.of("max_wal_senders", "0", "wal_level", "minimal"))) {
             Path repo = work.resolve("repo");
             PgBackup pg = pgBackup(noSenders.config(repo));
             assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
                     .isInstanceOf(PgBackupException.class)
-                    .hasMessageStartingWith("backup failed: pg_basebackup")
+                    .hasMessageStartingWith("backup failed: ")
+                    .hasMessageContaining("max_wal_senders")
                     .hasMessageEndingWith("nothing was kept");
             assertThat(entries(repo.resolve("base"))).isEmpty();
             assertThat(pg.backups().list()).isEmpty();
