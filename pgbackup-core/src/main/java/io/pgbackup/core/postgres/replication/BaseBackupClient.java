@@ -117,9 +117,10 @@ public final class BaseBackupClient {
             if (walThread != null) {
                 joinWalThread(walThread, walStreamer(), true);
             }
-            if (isCancelled()) {
-                IOException c = new InterruptedIOException("the base backup was cancelled");
-                c.addSuppressed(e);
+            if (isCancelled() || Thread.currentThread().isInterrupted()) {
+                IOException c = new InterruptedIOException("the base backup was "
+                        + (isCancelled() ? "cancelled" : "interrupted"));
+                c.initCause(e);
                 throw c;
             }
             // a WAL failure aborts the main connection: its error is the cause, the main one a symptom
