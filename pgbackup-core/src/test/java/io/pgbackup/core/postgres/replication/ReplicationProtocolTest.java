@@ -2,7 +2,11 @@ package io.pgbackup.core.postgres.replication;
 
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,5 +75,32 @@ class ReplicationProtocolTest {
         assertThat(s.toString()).doesNotContain("s3cret").contains("(set)");
         assertThat(s.address()).isEqualTo("/run/postgresql/.s.PGSQL.5432");
         assertThat(new ScramSha256("s3cret").toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void aServerThatAcceptsButNeverAnswersFailsWithinTheConnectTimeout() throws Exception {
+        // the kernel completes the TCP handshake from the backlog; nobody ever answers the startup packet
+        try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            ReplicationSettings settings = new ReplicationSettings("127.0.0.1", silent.getLocalPort(), "u",
+                    Optional.empty(), Duration.ofMillis(500));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> new BaseBackupClient(settings)
+                    .run(new BaseBackupRequest("x", true, Optional.empty()), new FileSink(java.nio.file.Path.of("unused"))))
+                    .isInstanceOf(SocketTimeoutException.class).hasMessageContaining("did not complete the connection startup");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void nobodyListeningSaysWhere() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        ReplicationSettings settings = new ReplicationSettings("127.0.0.1", port, "u", Optional.empty());
+        assertThatThrownBy(() -> new BaseBackupClient(settings)
+                .run(new BaseBackupRequest("x", true, Optional.empty()), new FileSink(java.nio.file.Path.of("unused"))))
+                .hasMessageStartingWith("could not connect to server at 127.0.0.1 (127.0.0.1), port " + port + ": ")
+                .hasMessageContaining("refused");
     }
 }
