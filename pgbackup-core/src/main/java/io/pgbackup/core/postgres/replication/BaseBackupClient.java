@@ -117,9 +117,10 @@ public final class BaseBackupClient {
             if (walThread != null) {
                 joinWalThread(walThread, walStreamer(), true);
             }
-            if (isCancelled()) {
-                IOException c = new InterruptedIOException("the base backup was cancelled");
-                c.addSuppressed(e);
+            if (isCancelled() || Thread.currentThread().isInterrupted()) {
+                IOException c = new InterruptedIOException("the base backup was "
+                        + (isCancelled() ? "cancelled" : "interrupted"));
+                c.initCause(e);
                 throw c;
             }
             // a WAL failure aborts the main connection: its error is the cause, the main one a symptom
@@ -409,8 +410,10 @@ public final class BaseBackupClient {
     }
 
     /**
-     * Waits for the WAL thread. On failure ({@code abort}) it is stopped first; an interrupt of
-     * the caller is kept for later so that no thread is left behind.
+     * Waits for the WAL thread. After a successful BASE_BACKUP it may still be catching up with
+     * a slow sink, so that wait has no limit ({@link #cancel()} or an interrupt ends it); on
+     * failure ({@code abort}) the thread is stopped first and waited for a bounded time. An
+     * interrupt of the caller is kept for later so that no thread is left behind.
      */
     private static void joinWalThread(Thread t, WalStreamer streamer, boolean abort) throws IOException {
         if (abort && streamer != null) {
@@ -422,13 +425,14 @@ public final class BaseBackupClient {
         try {
             while (t.isAlive()) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
+                if ((abort || interrupted) && left <= 0) {
                     break;
                 }
                 try {
-                    t.join(left);
+                    t.join(abort || interrupted ? Math.max(1, left) : 0);
                 } catch (InterruptedException e) {
                     interrupted = true;
+                    deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAL_THREAD_JOIN_MILLIS);
                     if (streamer != null) {
                         streamer.abort();
                     }
@@ -442,10 +446,6 @@ public final class BaseBackupClient {
         }
         if (interrupted && !abort) {
             throw new InterruptedIOException("interrupted while waiting for the WAL stream to end");
-        }
-        if (t.isAlive() && !abort) {
-            throw new IOException("the WAL thread did not end within " + WAL_THREAD_JOIN_MILLIS / 1000
-                    + " s of the backup's end");
         }
     }
 

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -48,6 +49,8 @@ final class PgWireConnection implements Closeable {
     private byte[] body = new byte[8192];
     private final Map<String, String> parameters = new HashMap<>();
     private int backendPid;
+    private long startupDeadline;
+    private Duration startupTimeout;
     private volatile boolean aborted;
     private volatile boolean wakeRequested;
 
@@ -80,9 +83,14 @@ final class PgWireConnection implements Closeable {
 
     /** Connects, starts a physical replication session and authenticates. */
     static PgWireConnection open(ReplicationSettings settings) throws IOException {
-        PgWireConnection connection = connect(settings);
+        long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+        PgWireConnection connection = connect(settings, deadline);
         try {
+            // the connect timeout covers the whole startup: a server that accepts but never answers fails too
+            connection.startupDeadline = deadline;
+            connection.startupTimeout = settings.connectTimeout();
             connection.startup(settings);
+            connection.startupDeadline = 0;
             return connection;
         } catch (IOException | RuntimeException e) {
             connection.close();
@@ -90,8 +98,7 @@ final class PgWireConnection implements Closeable {
         }
     }
 
-    private static PgWireConnection connect(ReplicationSettings settings) throws IOException {
-        long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+    private static PgWireConnection connect(ReplicationSettings settings, long deadline) throws IOException {
         if (settings.unixSocket()) {
             SocketAddress target = UnixDomainSocketAddress.of(Path.of(settings.host(), ".s.PGSQL." + settings.port()));
             return connectTo(SocketChannel.open(StandardProtocolFamily.UNIX), target, settings, deadline);
@@ -434,11 +441,20 @@ final class PgWireConnection implements Closeable {
 
     /** Reads the next message, waiting as long as it takes. */
     Message read() throws IOException {
-        Message m = read(-1);
-        while (m == null) {
-            m = read(-1);
+        while (true) {
+            long timeout = -1;
+            if (startupDeadline != 0) {
+                timeout = Math.max(1, (startupDeadline - System.nanoTime()) / 1_000_000);
+            }
+            Message m = read(timeout);
+            if (m != null) {
+                return m;
+            }
+            if (startupDeadline != 0 && System.nanoTime() - startupDeadline >= 0) {
+                throw new SocketTimeoutException("server at " + address + " did not complete the connection startup"
+                        + " within " + startupTimeout.toSeconds() + " s");
+            }
         }
-        return m;
     }
 
     /**

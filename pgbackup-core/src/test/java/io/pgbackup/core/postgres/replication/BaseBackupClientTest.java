@@ -210,6 +210,48 @@ class BaseBackupClientTest {
         assertNoLeftovers();
     }
 
+    @Test
+    void aFailingWalStreamFailsTheBackupWithItsOwnError() throws Exception {
+        FileSink sink = new FileSink(work.resolve("backup")) {
+            @Override
+            public OutputStream walArchive() {
+                return new OutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        throw new IOException("WAL disk full (test)");
+                    }
+                };
+            }
+        };
+
+        assertThatThrownBy(() -> new BaseBackupClient(tcp(cluster))
+                .run(new BaseBackupRequest("wal fails", true, Optional.empty()), sink))
+                .isInstanceOf(IOException.class).hasMessage("WAL disk full (test)");
+
+        assertNoLeftovers();
+    }
+
+    @Test
+    void anInterruptEndsTheBackupAndKeepsTheInterruptStatus() throws Exception {
+        FileSink sink = new FileSink(work.resolve("backup")) {
+            @Override
+            public OutputStream archive(ArchiveStart a) throws IOException {
+                Thread.currentThread().interrupt(); // as Future.cancel(true) would, mid-backup
+                return super.archive(a);
+            }
+        };
+        try {
+            assertThatThrownBy(() -> new BaseBackupClient(tcp(cluster))
+                    .run(new BaseBackupRequest("interrupted", true, Optional.empty()), sink))
+                    .isInstanceOf(InterruptedIOException.class).hasMessageContaining("interrupted");
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+
+        assertNoLeftovers();
+    }
+
     private static void assertNoLeftovers() throws Exception {
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("pgbackup-wal-stream"));
         // the temporary slot goes with its walsender, which ends a moment after the socket closes
