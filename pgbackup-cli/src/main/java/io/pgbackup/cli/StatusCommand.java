@@ -25,7 +25,7 @@ final class StatusCommand extends BaseCommand {
         out().println();
         out().println("Configuration");
         row("user", c.user());
-        row("password", c.password() == null ? "(not set: .pgpass or trust)" : c.password());
+        row("password", c.password() == null ? "(not set: .pgpass, peer or trust)" : c.password());
         row("database", c.database());
         row("server", PgBackupConfig.describeServer(c.host(), c.port()));
         row("backup dir", c.backupDir());
