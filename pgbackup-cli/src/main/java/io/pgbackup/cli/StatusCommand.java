@@ -1,5 +1,6 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.status.StatusReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,9 +25,9 @@ final class StatusCommand extends BaseCommand {
         out().println();
         out().println("Configuration");
         row("user", c.user());
-        row("password", c.password() == null ? "(not set: .pgpass or trust)" : c.password());
+        row("password", c.password() == null ? "(not set: .pgpass, peer or trust)" : c.password());
         row("database", c.database());
-        row("server", c.host() + ":" + c.port());
+        row("server", PgBackupConfig.describeServer(c.host(), c.port()));
         row("backup dir", c.backupDir());
         row("PGDATA", c.pgData());
         row("retention", c.retainCount() + " backups minimum, " + c.retainDays() + " days; WAL " + c.retainWalDays() + " days");

@@ -69,7 +69,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         try {
             ServerInfo info = readServer();
             cluster = new ClusterCheck(true, info.version(), "PostgreSQL " + info.version() + " at "
-                    + config.host() + ":" + config.port());
+                    + config.serverDescription());
             checks = wanted.stream().map(w -> w.check(info.setting(w.name()))).toList();
         } catch (PgBackupException e) {
             // Not fatal: init's files are in place, and the printed lines say what to set.
@@ -91,7 +91,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
             return ServerInfo.read(connection);
         } catch (SQLException e) {
             throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot read the settings of PostgreSQL at "
-                    + context.config().host() + ":" + context.config().port() + ": " + firstLine(e.getMessage()), e);
+                    + context.config().serverDescription() + ": " + firstLine(e.getMessage()), e);
         }
     }
 

@@ -57,8 +57,11 @@ public final class PgBackupConfig {
         this.user = blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
         this.database = blankToNull(b.database);
-        this.host = b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host;
+        this.host = checkHost(b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host.strip());
         this.port = checkPort(PG_PORT, b.port);
+        if (isSocketDirectory(host)) {
+            checkSocketPathLength(Path.of(host), port);
+        }
         this.backupDir = b.backupDir == null ? null : checkAbsolute(PG_BACKUP_DIR, b.backupDir);
         this.pgData = b.pgData == null ? null : checkAbsolute(PGDATA, b.pgData);
         this.retainDays = checkNonNegative(PG_BACKUP_RETAIN_DAYS, b.retainDays);
@@ -169,8 +172,41 @@ public final class PgBackupConfig {
         return require(database, PG_DB_NAME, "the database to connect to");
     }
 
+    /** PG_HOST as given: a host name or address, or (beginning with {@code /}) a Unix-domain socket directory. */
     public String host() {
         return host;
+    }
+
+    /**
+     * The Unix-domain socket directory when PG_HOST begins with {@code /}, as libpq, psql and
+     * pg_basebackup read it; the server's socket in it is {@link #socketPath()}.
+     */
+    public Optional<Path> socketDirectory() {
+        return isSocketDirectory(host) ? Optional.of(Path.of(host)) : Optional.empty();
+    }
+
+    /** The server's socket file, {@code <dir>/.s.PGSQL.<port>}, when PG_HOST is a socket directory. */
+    public Optional<Path> socketPath() {
+        return socketDirectory().map(dir -> socketFile(dir, port));
+    }
+
+    /** Where the server is, for messages: {@code 127.0.0.1:5432} or {@code socket /var/run/postgresql port 5432}. */
+    public String serverDescription() {
+        return describeServer(host, port);
+    }
+
+    /** As {@link #serverDescription()}, for a host and port reported elsewhere (e.g. a status summary). */
+    public static String describeServer(String host, int port) {
+        if (host != null && isSocketDirectory(host)) {
+            return "socket " + host + " port " + port;
+        }
+        String h = host != null && host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return h + ":" + port;
+    }
+
+    /** Whether {@code host} names a Unix-domain socket directory (begins with {@code /}), as in libpq. */
+    public static boolean isSocketDirectory(String host) {
+        return host.startsWith("/");
     }
 
     public int port() {
@@ -278,6 +314,32 @@ public final class PgBackupConfig {
                     + Path.of(path.toString()).toAbsolutePath().normalize());
         }
         return path.normalize();
+    }
+
+    /** Linux's sun_path holds 108 bytes including the terminating NUL. */
+    private static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    private static Path socketFile(Path dir, int port) {
+        return dir.resolve(".s.PGSQL." + port);
+    }
+
+    private static String checkHost(String host) {
+        if (host.chars().anyMatch(Character::isISOControl)) {
+            throw invalid(PG_HOST + " contains a control character (newline, tab): set it to a host name, an address"
+                    + " or a socket directory such as /var/run/postgresql");
+        }
+        // A socket directory as libpq takes it; normalized so messages and the socket path agree.
+        return isSocketDirectory(host) ? Path.of(host).normalize().toString() : host;
+    }
+
+    private static void checkSocketPathLength(Path dir, int port) {
+        String socket = socketFile(dir, port).toString();
+        int bytes = socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SOCKET_PATH_BYTES) {
+            throw invalid(PG_HOST + "='" + dir + "' is too long for a socket directory: " + socket + " is " + bytes
+                    + " bytes, a Unix socket path holds at most " + MAX_SOCKET_PATH_BYTES
+                    + "; use a shorter directory in unix_socket_directories and PG_HOST");
+        }
     }
 
     private static int checkPort(String variable, int port) {

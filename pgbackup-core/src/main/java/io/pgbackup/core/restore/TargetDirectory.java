@@ -39,8 +39,8 @@ final class TargetDirectory {
         }
         boolean isPgData = context.config().pgData().map(p -> p.equals(dir)).orElse(false);
         if (isPgData && serverAnswers()) {
-            throw new PgBackupException(ErrorCode.REFUSED, "the server at " + context.config().host() + ":"
-                    + context.config().port() + " is running and " + dir + " is PGDATA: stop PostgreSQL before restoring into it");
+            throw new PgBackupException(ErrorCode.REFUSED, "the server at "
+                    + context.config().serverDescription() + " is running and " + dir + " is PGDATA: stop PostgreSQL before restoring into it");
         }
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || isEmptyDir(dir)) {
             if (Files.exists(dir) && !Files.isDirectory(dir)) {

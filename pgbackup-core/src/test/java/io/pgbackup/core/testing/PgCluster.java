@@ -2,6 +2,7 @@ package io.pgbackup.core.testing;
 
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.PgBinaries;
+import org.newsclub.net.unix.AFUNIXSocketFactory;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -31,6 +32,11 @@ import java.util.concurrent.TimeUnit;
  * listening on a free port on 127.0.0.1 with its socket in its own directory. The superuser has a
  * random password and TCP connections must use it (scram-sha-256), as in production.
  *
+ * <p>{@link #createSocketOnly} makes the other common setup: TCP off ({@code listen_addresses = ''})
+ * and {@code pg_hba.conf} admitting only {@code local ... peer}, with the superuser named after
+ * the OS user (as Debian's {@code postgres}), so pgbackup reaches it through the socket directory
+ * in PG_HOST and no password.
+ *
  * <p>initdb and postgres refuse to run as root; when Maven runs as root the build forks the test
  * JVM as an unprivileged user (see the parent POM), so this class never needs root tricks.
  */
@@ -45,14 +51,22 @@ public final class PgCluster implements AutoCloseable {
     private final Path logFile;
     private final int port;
     private final String password;
+    private final String superuser;
+    private final boolean socketOnly;
     private boolean running;
 
     private PgCluster(Path dataDir, Path socketDir, int port, String password) {
+        this(dataDir, socketDir, port, password, SUPERUSER, false);
+    }
+
+    private PgCluster(Path dataDir, Path socketDir, int port, String password, String superuser, boolean socketOnly) {
         this.dataDir = dataDir;
         this.socketDir = socketDir;
         this.logFile = socketDir.resolve("postgres.log");
         this.port = port;
         this.password = password;
+        this.superuser = superuser;
+        this.socketOnly = socketOnly;
     }
 
     /** PostgreSQL's programs on this machine, found once per JVM. */
@@ -97,6 +111,56 @@ public final class PgCluster implements AutoCloseable {
     }
 
     /**
+     * Creates and starts a cluster reachable only through its Unix-domain socket in
+     * {@code workDir/run}: {@code listen_addresses = ''}, and a {@code pg_hba.conf} of
+     * {@code local all all peer} and {@code local replication all peer} (replication connections
+     * match no {@code all} line). The superuser is named after the OS user running the tests, so
+     * peer authentication admits it without a password; {@link #password()} is null.
+     */
+    public static PgCluster createSocketOnly(Path workDir, Map<String, String> extraSettings) throws IOException {
+        refuseRoot();
+        Path dataDir = workDir.resolve("data");
+        Path socketDir = Files.createDirectories(workDir.resolve("run"));
+        String osUser = System.getProperty("user.name");
+        run(List.of(binaries().tool("initdb").toString(), "-D", dataDir.toString(), "-U", osUser,
+                "--auth-local=peer", "--auth-host=reject", "-E", "UTF8", "--locale=C", "--data-checksums", "--no-sync"),
+                Duration.ofMinutes(2));
+        Files.writeString(dataDir.resolve("pg_hba.conf"), "# pgbackup test fixture: the socket only, peer authentication\n"
+                + "local all all peer\nlocal replication all peer\n", StandardCharsets.UTF_8);
+        PgCluster cluster = new PgCluster(dataDir, socketDir, freePort(), null, osUser, true);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("listen_addresses", "''");
+        settings.put("port", String.valueOf(cluster.port));
+        settings.put("unix_socket_directories", "'" + socketDir + "'");
+        settings.put("wal_level", "replica");
+        settings.put("max_wal_senders", "10");
+        settings.put("fsync", "off");
+        settings.put("shared_buffers", "32MB");
+        settings.put("max_connections", "30");
+        extraSettings.forEach(settings::put);
+        cluster.appendSettings(settings);
+        cluster.start();
+        return cluster;
+    }
+
+    /**
+     * Starts a restored copy of a {@link #createSocketOnly} cluster (its pg_hba.conf and
+     * {@code listen_addresses = ''} came along) on a fresh port with its socket in {@code runDir}.
+     */
+    public static PgCluster startExistingSocketOnly(Path dataDir, Path runDir, Map<String, String> settings)
+            throws IOException {
+        refuseRoot();
+        Files.createDirectories(runDir);
+        PgCluster cluster = new PgCluster(dataDir, runDir, freePort(), null, System.getProperty("user.name"), true);
+        Map<String, String> all = new LinkedHashMap<>(settings);
+        all.put("port", String.valueOf(cluster.port));
+        all.put("unix_socket_directories", "'" + runDir + "'");
+        cluster.appendSettings(all);
+        cluster.start();
+        return cluster;
+    }
+
+    /**
      * Wraps an existing data directory (a restored copy) and starts it on a fresh port, with its
      * socket in {@code runDir}. {@code password} is the superuser's from the original cluster.
      */
@@ -138,24 +202,42 @@ public final class PgCluster implements AutoCloseable {
         return port;
     }
 
+    /** The superuser's password; null for a {@link #createSocketOnly} cluster (peer authentication). */
     public String password() {
         return password;
     }
 
+    /** The superuser's name: {@link #SUPERUSER}, or the OS user for a {@link #createSocketOnly} cluster. */
+    public String superuser() {
+        return superuser;
+    }
+
+    /** Whether this cluster has TCP off and is reached through its socket directory with peer authentication. */
+    public boolean isSocketOnly() {
+        return socketOnly;
+    }
+
+    /** PG_HOST for this cluster: 127.0.0.1, or the socket directory of a socket-only cluster. */
+    public String host() {
+        return socketOnly ? socketDir.toString() : "127.0.0.1";
+    }
+
     /** A configuration pointing pgbackup at this cluster and {@code backupDir}. */
     public PgBackupConfig config(Path backupDir) {
-        return PgBackupConfig.builder().user(SUPERUSER).password(password).database(DATABASE)
-                .host("127.0.0.1").port(port).backupDir(backupDir).pgData(dataDir)
+        return PgBackupConfig.builder().user(superuser).password(password).database(DATABASE)
+                .host(host()).port(port).backupDir(backupDir).pgData(dataDir)
                 .pgBin(binaries().binDir()).build();
     }
 
     /** The spec's environment variables for this cluster and {@code backupDir}, for driving the CLI. */
     public Map<String, String> environment(Path backupDir) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("PG_USER_NAME", SUPERUSER);
-        env.put("PG_PASSWORD", password);
+        env.put("PG_USER_NAME", superuser);
+        if (password != null) {
+            env.put("PG_PASSWORD", password);
+        }
         env.put("PG_DB_NAME", DATABASE);
-        env.put("PG_HOST", "127.0.0.1");
+        env.put("PG_HOST", host());
         env.put("PG_PORT", String.valueOf(port));
         env.put("PG_BACKUP_DIR", backupDir.toString());
         env.put("PGDATA", dataDir.toString());
@@ -195,7 +277,13 @@ public final class PgCluster implements AutoCloseable {
 
     public Connection connect() throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", SUPERUSER);
+        p.setProperty("user", superuser);
+        if (socketOnly) {
+            p.setProperty("socketFactory", AFUNIXSocketFactory.FactoryArg.class.getName());
+            p.setProperty("socketFactoryArg", socketDir.resolve(".s.PGSQL." + port).toString());
+            p.setProperty("sslmode", "disable");
+            return DriverManager.getConnection("jdbc:postgresql://localhost:" + port + "/" + DATABASE, p);
+        }
         p.setProperty("password", password);
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE, p);
     }
