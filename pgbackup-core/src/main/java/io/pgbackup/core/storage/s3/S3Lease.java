@@ -53,16 +53,14 @@ final class S3Lease implements Lease {
     private final LeaseRecord granted;
     private final Duration ttl;
     private final ScheduledExecutorService renewer;
-    private volatile String etag;
     private volatile boolean lost;
     private boolean closed;
 
-    private S3Lease(S3Storage storage, String fullKey, LeaseRecord granted, String etag, Duration ttl) {
+    private S3Lease(S3Storage storage, String fullKey, LeaseRecord granted, Duration ttl) {
         this.storage = storage;
         this.fullKey = fullKey;
         this.owner = granted.owner();
         this.granted = granted;
-        this.etag = etag;
         this.ttl = ttl;
         this.renewer = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread t = new Thread(task, "pgbackup-s3-lease");
@@ -92,7 +90,7 @@ final class S3Lease implements Lease {
             }
             Optional<Current> after = read(storage, fullKey);
             if (after.isPresent() && owner.equals(after.get().lease().owner())) {
-                return new S3Lease(storage, fullKey, mine, after.get().etag(), ttl);
+                return new S3Lease(storage, fullKey, mine, ttl);
             }
             if (after.isPresent()) {
                 // Only on a server ignoring the conditions: the other writer came last and holds it.
@@ -166,7 +164,7 @@ final class S3Lease implements Lease {
                 return;
             }
             LeaseRecord renewed = record(storage, granted.holder(), owner, ttl);
-            etag = put(storage, fullKey, renewed, current.get().etag());
+            put(storage, fullKey, renewed, current.get().etag());
         } catch (FileAlreadyExistsException e) {
             lose("another process");
         } catch (IOException | RuntimeException e) {
