@@ -1,0 +1,148 @@
+package io.pgbackup.core.testing;
+
+import io.pgbackup.core.storage.s3.S3Settings;
+import io.pgbackup.core.storage.s3.S3Storage;
+
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStore;
+import org.jclouds.blobstore.BlobStoreContext;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+
+/**
+ * A real S3 server over HTTP for tests: s3proxy on 127.0.0.1 on a free port, its objects in a
+ * directory (s3proxy's filesystem-nio2 backend), one bucket, and fixed test-only credentials
+ * (AWS signature v4, as the SDK signs). {@link #stop()} and {@link #start()} take it down and
+ * bring it back on the same port with the same objects, for failure tests.
+ *
+ * <pre>
+ * try (S3Server server = S3Server.start(tempDir)) {
+ *     S3Storage storage = server.storage("repo");
+ * }
+ * </pre>
+ */
+public final class S3Server implements AutoCloseable {
+    public static final String BUCKET = "pgbackup-test";
+    public static final String REGION = "us-east-1";
+    // Test-only credentials, known to this fixture's server and nothing else.
+    private static final String ACCESS_KEY = "pgbackup-test-access-key";
+    private static final String SECRET_KEY = "pgbackup-test-secret-key";
+
+    private final BlobStoreContext context;
+    private final int port;
+    private S3Proxy proxy;
+
+    private S3Server(Path dir, int port) {
+        Properties properties = new Properties();
+        properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+        this.context = ContextBuilder.newBuilder("filesystem-nio2")
+                .credentials("unused", "unused")
+                .overrides(properties)
+                .buildView(BlobStoreContext.class);
+        this.port = port;
+        context.getBlobStore().createContainerInLocation(null, BUCKET);
+    }
+
+    /** Starts a server keeping its objects under {@code dir} (a test's temporary directory). */
+    public static S3Server start(Path dir) throws Exception {
+        S3Server server = new S3Server(dir, freePort());
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** (Re)starts the server on its port; waits until it answers. */
+    public synchronized void start() throws Exception {
+        if (proxy != null) {
+            return;
+        }
+        S3Proxy started = S3Proxy.builder()
+                .blobStore(context.getBlobStore())
+                .endpoint(endpoint())
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+                // The SDK always sends x-amz-checksum-crc32 where the API requires a checksum
+                // (DeleteObjects), beside Content-MD5; s3proxy 3.0.0 refuses headers it does not know.
+                .ignoreUnknownHeaders(true)
+                .build();
+        started.start();
+        PgCluster.await(Duration.ofSeconds(30), "s3proxy to start on " + endpoint(),
+                () -> started.getState().equals("STARTED"));
+        proxy = started;
+    }
+
+    /** Stops the server: connections are refused until {@link #start()}. Objects stay. */
+    public synchronized void stop() throws Exception {
+        if (proxy != null) {
+            proxy.stop();
+            proxy = null;
+        }
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** The credentials this server accepts. */
+    public AwsCredentialsProvider credentials() {
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
+    }
+
+    /** Credentials this server refuses: a known access key with the wrong secret. */
+    public AwsCredentialsProvider wrongCredentials() {
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "not-the-secret"));
+    }
+
+    /** Settings for a repository under {@code prefix} in this server's bucket. */
+    public S3Settings settings(String prefix) {
+        return S3Settings.compatible(endpoint(), BUCKET, prefix, REGION);
+    }
+
+    /** A storage on this server, with its credentials; the caller closes it. */
+    public S3Storage storage(String prefix) {
+        return new S3Storage(settings(prefix), credentials());
+    }
+
+    /** The server's backend, to plant objects S3Storage would never write (hostile keys). */
+    public BlobStore blobStore() {
+        return context.getBlobStore();
+    }
+
+    /**
+     * Keys of the multipart uploads started and neither completed nor aborted, as the server's
+     * backend holds them (s3proxy answers ListMultipartUploads with 501 Not Implemented).
+     */
+    public java.util.List<String> pendingUploads() {
+        return context.getBlobStore().listMultipartUploads(BUCKET).stream()
+                .map(org.jclouds.blobstore.domain.MultipartUpload::blobName).sorted().toList();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            stop();
+        } finally {
+            context.close();
+        }
+    }
+}
