@@ -2,7 +2,7 @@ package io.pgbackup.cli;
 
 import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.postgres.PgBinaries;
-import io.pgbackup.core.process.CommonsExecProcessRunner;
+import io.pgbackup.core.internal.process.CommonsExecProcessRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

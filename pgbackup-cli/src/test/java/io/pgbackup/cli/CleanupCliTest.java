@@ -2,8 +2,8 @@ package io.pgbackup.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgbackup.core.archive.WalSegmentName;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.archive.WalSegmentName;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

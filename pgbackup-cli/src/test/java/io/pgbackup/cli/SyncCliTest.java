@@ -2,7 +2,7 @@ package io.pgbackup.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.testing.SshServer;
 import org.junit.jupiter.api.Test;

@@ -1,28 +1,30 @@
 package io.pgbackup.core;
 
+import io.pgbackup.core.internal.PgBackupContext;
+
 import io.pgbackup.core.archive.ArchiveSetup;
-import io.pgbackup.core.archive.DefaultArchiveSetup;
+import io.pgbackup.core.internal.archive.DefaultArchiveSetup;
 import io.pgbackup.core.backup.BackupManager;
-import io.pgbackup.core.backup.DefaultBackupManager;
+import io.pgbackup.core.internal.backup.DefaultBackupManager;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.postgres.PgBinaries;
-import io.pgbackup.core.postgres.PgConnector;
-import io.pgbackup.core.process.CommonsExecProcessRunner;
+import io.pgbackup.core.internal.postgres.PgConnector;
+import io.pgbackup.core.internal.process.CommonsExecProcessRunner;
 import io.pgbackup.core.process.ProcessRunner;
-import io.pgbackup.core.restore.DefaultRestorePlanner;
+import io.pgbackup.core.internal.restore.DefaultRestorePlanner;
 import io.pgbackup.core.restore.RestorePlanner;
-import io.pgbackup.core.retention.DefaultRetentionPolicy;
+import io.pgbackup.core.internal.retention.DefaultRetentionPolicy;
 import io.pgbackup.core.retention.RetentionPolicy;
 import io.pgbackup.core.schedule.JobScheduler;
-import io.pgbackup.core.status.DefaultStatusReporter;
+import io.pgbackup.core.internal.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.LocalStorage;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.sync.InlineSyncBackupManager;
+import io.pgbackup.core.internal.sync.InlineSyncBackupManager;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.RsyncRemoteSyncer;
-import io.pgbackup.core.verify.DefaultVerifier;
+import io.pgbackup.core.internal.sync.RsyncRemoteSyncer;
+import io.pgbackup.core.internal.verify.DefaultVerifier;
 import io.pgbackup.core.verify.Verifier;
 
 import java.time.Clock;

@@ -6,7 +6,7 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.postgres.LocalCluster;
+import io.pgbackup.core.internal.postgres.LocalCluster;
 import io.pgbackup.core.postgres.PgBinaries;
 import io.pgbackup.core.process.ProcessRunner;
 import io.pgbackup.core.restore.RecoveryTarget;
@@ -14,7 +14,7 @@ import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RestoreResult;
 import io.pgbackup.core.restore.TargetAction;
-import io.pgbackup.core.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.pgbackup.core.restore;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.archive.WalSegmentName;
+import io.pgbackup.core.internal.archive.WalSegmentName;
 
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;

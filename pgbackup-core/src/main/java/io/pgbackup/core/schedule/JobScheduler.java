@@ -1,14 +1,14 @@
 package io.pgbackup.core.schedule;
 
 import io.pgbackup.core.ErrorCode;
-import io.pgbackup.core.PgBackupContext;
+import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.archive.ArchiveScripts;
+import io.pgbackup.core.internal.archive.ArchiveScripts;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.process.ProcessResult;
 import io.pgbackup.core.process.ProcessSpec;
-import io.pgbackup.core.storage.AtomicFiles;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.Repository;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

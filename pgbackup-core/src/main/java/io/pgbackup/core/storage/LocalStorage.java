@@ -1,5 +1,7 @@
 package io.pgbackup.core.storage;
 
+import io.pgbackup.core.internal.storage.AtomicFiles;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.pgbackup.core.verify;
 
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -15,7 +16,10 @@ public record BackupVerdict(String backupId, boolean ok, List<VerifyCheck> check
         checks = List.copyOf(checks);
     }
 
-    static BackupVerdict of(String backupId, List<VerifyCheck> checks, boolean restoreTested, Duration duration) {
+    /** The name of the check {@code --restore-test} adds. */
+    public static final String RESTORE_TEST_CHECK = "restore test";
+
+    public static BackupVerdict of(String backupId, List<VerifyCheck> checks, boolean restoreTested, Duration duration) {
         return new BackupVerdict(backupId, checks.stream().allMatch(VerifyCheck::ok), checks, restoreTested, duration);
     }
 
@@ -26,6 +30,6 @@ public record BackupVerdict(String backupId, boolean ok, List<VerifyCheck> check
 
     /** The restore test's check, when one ran. */
     public Optional<VerifyCheck> restoreTest() {
-        return checks.stream().filter(c -> c.name().equals(RestoreTester.CHECK_NAME)).findFirst();
+        return checks.stream().filter(c -> c.name().equals(RESTORE_TEST_CHECK)).findFirst();
     }
 }

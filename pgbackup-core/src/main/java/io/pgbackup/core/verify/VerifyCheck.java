@@ -8,11 +8,11 @@ import java.time.Duration;
  * and what is wrong with it), and how long it took.
  */
 public record VerifyCheck(String name, boolean ok, String detail, Duration duration) {
-    static VerifyCheck passed(String name, String detail, Duration duration) {
+    public static VerifyCheck passed(String name, String detail, Duration duration) {
         return new VerifyCheck(name, true, detail, duration);
     }
 
-    static VerifyCheck failed(String name, String detail, Duration duration) {
+    public static VerifyCheck failed(String name, String detail, Duration duration) {
         return new VerifyCheck(name, false, detail, duration);
     }
 }

@@ -1,7 +1,7 @@
 package io.pgbackup.core.archive;
 
 import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,7 @@
 package io.pgbackup.core.postgres;
 
+import io.pgbackup.core.internal.postgres.PgConnector;
+
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;

@@ -1,7 +1,7 @@
 package io.pgbackup.core.retention;
 
 import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.archive.WalSegmentName;
+import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.restore.RecoveryTarget;

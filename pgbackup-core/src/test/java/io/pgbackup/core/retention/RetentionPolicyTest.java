@@ -4,7 +4,7 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,7 +54,7 @@ class RetentionPolicyTest {
     }
 
     static String seg(int timeline, long segno) {
-        return new io.pgbackup.core.archive.WalSegmentName(timeline, segno, SEG).fileName();
+        return new io.pgbackup.core.internal.archive.WalSegmentName(timeline, segno, SEG).fileName();
     }
 
     private Path wal(String file, double daysAgo) throws IOException {

@@ -2,7 +2,7 @@ package io.pgbackup.core.schedule;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -13,16 +13,16 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real command-line compressors against files the library wrote, and builds test data. */
-final class ExternalTools {
+public final class ExternalTools {
     private ExternalTools() {
     }
 
     /** Skips the calling test unless {@code program} is on the PATH: interoperability needs the real tool. */
-    static void assumeInstalled(String program) {
+    public static void assumeInstalled(String program) {
         Assumptions.assumeTrue(onPath(program), program + " is not installed (apt-get install " + program + ")");
     }
 
-    static boolean onPath(String program) {
+    public static boolean onPath(String program) {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
         for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
@@ -33,7 +33,7 @@ final class ExternalTools {
     }
 
     /** Runs {@code command} with stdin from {@code stdin} (or nothing) and stdout into {@code stdout}; returns the exit code. */
-    static int run(List<String> command, Path stdin, Path stdout) throws IOException, InterruptedException {
+    public static int run(List<String> command, Path stdin, Path stdout) throws IOException, InterruptedException {
         Path stderr = Files.createTempFile(stdout.getParent(), "stderr", ".txt");
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command))
                 .redirectOutput(stdout.toFile())
@@ -51,7 +51,7 @@ final class ExternalTools {
     }
 
     /** Bytes that compress like database pages: repeated row layouts with changing numbers. */
-    static byte[] compressible(int size, long seed) {
+    public static byte[] compressible(int size, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] data = new byte[size];
         StringBuilder row = new StringBuilder();
@@ -68,7 +68,7 @@ final class ExternalTools {
         return data;
     }
 
-    static byte[] random(int size, long seed) {
+    public static byte[] random(int size, long seed) {
         byte[] data = new byte[size];
         new SplittableRandom(seed).nextBytes(data);
         return data;

@@ -4,7 +4,7 @@ import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.testing.SshServer;
 import org.junit.jupiter.api.Assumptions;

@@ -1,8 +1,8 @@
 package io.pgbackup.core.testing;
 
 import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.backup.ManifestCodec;
-import io.pgbackup.core.storage.Repository;
+import io.pgbackup.core.internal.backup.ManifestCodec;
+import io.pgbackup.core.internal.storage.Repository;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,10 +54,10 @@ public final class RepositoryFixtures {
 
     /** A stored file's name, size and SHA-256, as pgbackup_manifest.json lists it. */
     public static io.pgbackup.core.backup.BackupManifest.BackupFile describe(Path file) throws IOException {
-        java.security.MessageDigest sha = io.pgbackup.core.storage.StoredFileCheck.sha256();
+        java.security.MessageDigest sha = io.pgbackup.core.internal.storage.StoredFileCheck.sha256();
         byte[] content = Files.readAllBytes(file);
         sha.update(content);
         return new io.pgbackup.core.backup.BackupManifest.BackupFile(file.getFileName().toString(), content.length,
-                io.pgbackup.core.storage.StoredFileCheck.hex(sha));
+                io.pgbackup.core.internal.storage.StoredFileCheck.hex(sha));
     }
 }

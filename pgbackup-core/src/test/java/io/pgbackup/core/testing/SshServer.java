@@ -1,6 +1,6 @@
 package io.pgbackup.core.testing;
 
-import io.pgbackup.core.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.AtomicFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

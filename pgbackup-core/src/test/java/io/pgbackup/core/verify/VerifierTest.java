@@ -1,5 +1,9 @@
 package io.pgbackup.core.verify;
 
+import io.pgbackup.core.internal.verify.VerificationRecord;
+
+import io.pgbackup.core.internal.verify.VerificationRecords;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgbackup.core.ErrorCode;
@@ -84,7 +88,7 @@ class VerifierTest {
         assertThat(check(verdict, "wal archive").detail()).contains("continuous").contains(later.get(1));
         assertThat(verdict.firstFailure()).isEmpty();
 
-        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
+        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.internal.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
         assertThat(record.ok()).isTrue();
         assertThat(record.lastRestoreTest()).isNull();
     }
@@ -101,7 +105,7 @@ class VerifierTest {
         assertThat(verdict.firstFailure()).get().asString().startsWith("base.tar.gz: ");
         assertThat(check(verdict, "pg_wal.tar.gz").ok()).isTrue();
         assertThat(check(verdict, "wal archive").ok()).isTrue();
-        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().ok()).isFalse();
+        assertThat(new VerificationRecords(new io.pgbackup.core.internal.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().ok()).isFalse();
     }
 
     @Test
@@ -218,11 +222,11 @@ class VerifierTest {
         // The restored copy archived nothing into the repository: no new timeline appeared.
         assertThat(source.repository().resolve("wal_archive/00000002.history.gz")).doesNotExist();
 
-        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
+        VerificationRecord record = new VerificationRecords(new io.pgbackup.core.internal.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow();
         assertThat(record.provenAt()).isPresent();
         // A later verify without a restore test keeps the proof.
         pg.verifier().verify(VerifyRequest.newest());
-        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().provenAt()).isPresent();
+        assertThat(new VerificationRecords(new io.pgbackup.core.internal.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().provenAt()).isPresent();
 
         StatusReport.BackupVerification v = pg.status().report().backups().newestVerification().orElseThrow();
         assertThat(v.backupId()).isEqualTo(backup.id());
@@ -246,7 +250,7 @@ class VerifierTest {
         try (Stream<Path> left = Files.list(scratch)) {
             assertThat(left).as("the copy is removed even on failure").isEmpty();
         }
-        assertThat(new VerificationRecords(new io.pgbackup.core.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().lastRestoreTest().ok()).isFalse();
+        assertThat(new VerificationRecords(new io.pgbackup.core.internal.storage.Repository(Path.of(backup.location()).getParent().getParent())).read(backup.id()).orElseThrow().lastRestoreTest().ok()).isFalse();
         assertThat(pg.status().report().reasons()).anyMatch(r -> r.contains("restore test of newest backup"));
 
         // A flipped byte: the restore refuses before extracting, naming the file.

@@ -1,6 +1,6 @@
 package io.pgbackup.core.storage.s3;
 
-import io.pgbackup.core.storage.RepositoryJson;
+import io.pgbackup.core.internal.storage.RepositoryJson;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 

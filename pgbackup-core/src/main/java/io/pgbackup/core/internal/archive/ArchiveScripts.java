@@ -1,0 +1,158 @@
+package io.pgbackup.core.internal.archive;
+
+import io.pgbackup.core.archive.ScriptInstall;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.PgBackupVersion;
+import io.pgbackup.core.config.RemoteConfig;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.Repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The text of {@code scripts/archive_wal.sh} and {@code scripts/restore_wal.sh}, and the
+ * {@code archive_command}/{@code restore_command} values that call them. The shell templates are
+ * resources next to this class; every value put into them is a single-quoted shell literal, so any
+ * path (spaces, quotes, {@code $}) is safe. No credential ever goes into a script: archiving needs
+ * none, and remote sync relies on the user's SSH keys.
+ */
+public final class ArchiveScripts {
+    private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z0-9_]+)@@");
+    /** Characters that need no quoting in a shell word. */
+    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+,:@=-]+");
+
+    private final Repository repository;
+    private final Compression compression;
+    private final RemoteConfig remote;
+
+    /**
+     * @throws PgBackupException {@link ErrorCode#INVALID_CONFIG} when the compression has no shell
+     *         counterpart or the backup directory's name cannot go into a configuration line
+     */
+    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
+        this.repository = Objects.requireNonNull(repository, "repository");
+        this.compression = Objects.requireNonNull(compression, "compression");
+        this.remote = remote.orElse(null);
+        String root = repository.root().toString();
+        if (root.chars().anyMatch(Character::isISOControl)) {
+            throw new PgBackupException(ErrorCode.INVALID_CONFIG,
+                    "PG_BACKUP_DIR contains a control character (newline, tab): choose a plain directory name");
+        }
+    }
+
+    /** The {@code archive_command} value (unquoted, as PostgreSQL shows it): {@code <dir>/scripts/archive_wal.sh %p %f}. */
+    public String archiveCommand() {
+        return commandWord(repository.archiveScript().toString()) + " %p %f";
+    }
+
+    /** The {@code restore_command} value: {@code <dir>/scripts/restore_wal.sh %f %p}. */
+    public String restoreCommand() {
+        return commandWord(repository.restoreScript().toString()) + " %f %p";
+    }
+
+    /** The {@code recovery_end_command} value: drops what restore prefetched and replay did not need. */
+    public String recoveryEndCommand() {
+        return commandWord(repository.restoreScript().toString()) + " --end-of-recovery";
+    }
+
+    public String archiveScript() {
+        String remoteHost = remote == null ? "" : remote.host();
+        return render("archive_wal.sh", Map.of(
+                "BACKUP_DIR", shellQuote(repository.root().toString()),
+                "COMPRESSION", shellQuote(compression.cliName()),
+                "SUFFIX", shellQuote(compression.suffix()),
+                "REMOTE_HOST", shellQuote(remoteHost),
+                "REMOTE_USER", shellQuote(remote == null ? "" : remote.user()),
+                "REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir()),
+                "REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port())),
+                "REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand())));
+    }
+
+    public String restoreScript() {
+        return render("restore_wal.sh", Map.of("BACKUP_DIR", shellQuote(repository.root().toString())));
+    }
+
+    /** {@code value} as one single-quoted POSIX shell word. */
+    public static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * A program path as a word of PostgreSQL's command line: run by {@code /bin/sh}, after
+     * PostgreSQL replaced {@code %p}, {@code %f} and {@code %%}. Plain paths stay as they are (the
+     * spec's form); others are double-quoted, which keeps the configuration line readable.
+     */
+    private static String commandWord(String path) {
+        String word = SHELL_SAFE.matcher(path).matches() ? path
+                : "\"" + path.replaceAll("([\"$`\\\\])", "\\\\$1") + "\"";
+        return word.replace("%", "%%");
+    }
+
+    private String render(String template, Map<String, String> values) {
+        String text = resource(template).replace("@@DECOMPRESS@@", resource("decompress.sh").strip());
+        Map<String, String> all = new HashMap<>(values);
+        all.put("VERSION", PgBackupVersion.get());
+        // The suffix table is Compression's: the scripts read by suffix what Java writes.
+        List<String> suffixes = Arrays.stream(Compression.values()).map(Compression::suffix).filter(x -> !x.isEmpty()).toList();
+        all.put("KNOWN_SUFFIXES", shellQuote(String.join(" ", suffixes)));
+        all.put("KNOWN_SUFFIXES_WORDS", String.join(" ", suffixes));
+        for (Compression c : Compression.values()) {
+            all.put("SUFFIX_" + c.name(), c.suffix());
+        }
+        Matcher m = PLACEHOLDER.matcher(text);
+        StringBuilder out = new StringBuilder(text.length() + 256);
+        while (m.find()) {
+            String value = all.get(m.group(1));
+            if (value == null) {
+                throw new IllegalStateException(template + " has an unknown placeholder " + m.group());
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = ArchiveScripts.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name + " next to " + ArchiveScripts.class.getName());
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SCRIPT_MODE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+
+    /**
+     * Writes {@code text} to {@code target} unless it already holds exactly that with the right
+     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL may call the
+     * script at any moment, so a new version replaces the old one atomically, already executable.
+     */
+    public static ScriptInstall install(java.nio.file.Path target, String text) throws IOException {
+        byte[] content = text.getBytes(StandardCharsets.UTF_8);
+        boolean exists = java.nio.file.Files.isRegularFile(target);
+        if (exists && java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), content)
+                && java.nio.file.Files.getPosixFilePermissions(target).equals(SCRIPT_MODE)) {
+            return new ScriptInstall(target, ScriptInstall.State.UNCHANGED);
+        }
+        java.nio.file.Files.createDirectories(target.getParent());
+        io.pgbackup.core.internal.storage.AtomicFiles.write(target, content, SCRIPT_MODE);
+        return new ScriptInstall(target, exists ? ScriptInstall.State.UPDATED : ScriptInstall.State.INSTALLED);
+    }
+}

@@ -1,0 +1,120 @@
+package io.pgbackup.core.internal.backup;
+
+import io.pgbackup.core.backup.BackupManifest;
+
+import io.pgbackup.core.backup.BackupInfo;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.PgBackupVersion;
+import io.pgbackup.core.internal.archive.WalSegmentName;
+import io.pgbackup.core.internal.storage.Repository;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/**
+ * Takes one backup: the source streams the server's tars into {@code base/<id>/} through a
+ * {@link StoringSink}, and {@code pgbackup_manifest.json} is written last, which is what makes the
+ * backup complete. On any failure every object the run wrote is removed; one it could not remove
+ * stays incomplete (no manifest), is never listed, and is removed by the next backup or cleanup.
+ */
+final class BackupEngine {
+    private static final Logger log = LoggerFactory.getLogger(BackupEngine.class);
+
+    private final Repository repository;
+    private final BackupSource source;
+    private final Clock clock;
+    private final ManifestCodec codec = new ManifestCodec();
+
+    BackupEngine(Repository repository, BackupSource source, Clock clock) {
+        this.repository = repository;
+        this.source = source;
+        this.clock = clock;
+    }
+
+    BackupInfo run(BackupRun run) {
+        StoringSink sink = new StoringSink(repository, run.id(), run.compression());
+        try {
+            BackupSource.Taken taken = source.take(run, sink);
+            refuseTablespaces(taken);
+            BackupRun.ServerFacts server = run.server();
+            OffsetDateTime end = OffsetDateTime.now(clock);
+            long segmentSize = server.info().walSegmentSize();
+            BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, run.id(), run.label(),
+                    run.start(), end, Duration.between(run.start(), end).toMillis(), PgBackupVersion.get(),
+                    server.info().version(), server.info().versionNum(), server.info().systemIdentifier(),
+                    taken.timeline(), WalSegmentName.formatLsn(taken.startLsn()), WalSegmentName.formatLsn(taken.stopLsn()),
+                    WalSegmentName.ofLsn(taken.timeline(), taken.startLsn(), segmentSize).fileName(),
+                    WalSegmentName.ofLsn(taken.timeline(), taken.stopLsn(), segmentSize).fileName(),
+                    segmentSize, run.compression().cliName(), server.databaseSize(),
+                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), taken.tablespaces());
+            requireFiles(manifest);
+            repository.put(Repository.manifestKey(run.id()), codec.toJson(manifest));
+            log.info("backup {} complete: {} bytes stored", run.id(), manifest.storedBytes());
+            return new BackupInfo(run.id(), Repository.backupKey(run.id()), repository.locationOf(Repository.backupKey(run.id())), manifest);
+        } catch (java.io.UncheckedIOException e) {
+            removeQuietly(sink);
+            throw failedWriting(run, e.getCause());
+        } catch (IOException e) {
+            removeQuietly(sink);
+            throw failedWriting(run, e);
+        } catch (RuntimeException e) {
+            removeQuietly(sink);
+            throw e;
+        }
+    }
+
+    private PgBackupException failedWriting(BackupRun run, IOException e) {
+        return new PgBackupException(ErrorCode.IO_FAILED, "backup failed while writing "
+                + repository.locationOf(Repository.backupKey(run.id())) + ": " + cause(e)
+                + "; nothing was kept. Free space or fix permissions, then run backup again", e);
+    }
+
+    /**
+     * Restore does not put tablespaces back yet, so a backup holding them would look complete and
+     * restore without those tables: it is refused instead of kept.
+     */
+    private static void refuseTablespaces(BackupSource.Taken taken) {
+        if (!taken.tablespaces().isEmpty()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "backup refused: the cluster has tablespaces outside PGDATA ("
+                    + taken.tablespaces().stream().map(t -> t.location()).collect(java.util.stream.Collectors.joining(", "))
+                    + "), which pgbackup does not restore yet; nothing was kept."
+                    + " Move them into the default tablespace (ALTER TABLE ... SET TABLESPACE pg_default)");
+        }
+    }
+
+    private static void requireFiles(BackupManifest manifest) {
+        for (String stem : List.of("base.tar", "pg_wal.tar")) {
+            if (manifest.files().stream().noneMatch(f -> f.name().startsWith(stem))) {
+                throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: the server sent no "
+                        + stem + "; nothing was kept");
+            }
+        }
+    }
+
+    /** Why a write failed, in words: a full disk says where and how much is left. */
+    String cause(IOException e) {
+        String message = Repository.describe(e);
+        if (message.contains("No space left") || message.contains("no space left")) {
+            return "no space left on device (" + repository.location()
+                    + repository.usableSpace().stream().mapToObj(free -> ", " + (free >> 20) + " MiB free").findFirst().orElse("")
+                    + ")";
+        }
+        return message;
+    }
+
+    private void removeQuietly(StoringSink sink) {
+        sink.abort();
+        try {
+            repository.deleteAll(sink.keysWritten());
+        } catch (IOException | RuntimeException e) {
+            log.warn("could not remove the objects of the failed backup: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.pgbackup.core.internal.backup;
+
+import io.pgbackup.core.backup.BackupOptions;
+
+import io.pgbackup.core.internal.postgres.ServerInfo;
+import io.pgbackup.core.storage.Compression;
+
+import java.time.OffsetDateTime;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * One backup being taken: its id, when it started, how it is compressed, what was asked, and the
+ * server's identity, read beside the transfer (a foreign cluster stops it).
+ */
+record BackupRun(String id, OffsetDateTime start, Compression compression, BackupOptions options,
+                 CompletableFuture<ServerFacts> serverCheck) {
+
+    /** The server as read over SQL: identity, version, the databases' total size. */
+    record ServerFacts(ServerInfo info, long databaseSize) {
+    }
+
+    /** Waits for the server check; its refusal or connection failure is thrown as it was. */
+    ServerFacts server() {
+        try {
+            return serverCheck.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    String label() {
+        return "pgbackup " + id;
+    }
+}

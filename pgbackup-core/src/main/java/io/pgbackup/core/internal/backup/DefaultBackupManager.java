@@ -1,0 +1,163 @@
+package io.pgbackup.core.internal.backup;
+
+import io.pgbackup.core.backup.BackupScan;
+
+import io.pgbackup.core.backup.BackupManager;
+
+import io.pgbackup.core.backup.BackupInfo;
+
+import io.pgbackup.core.backup.BackupOptions;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.internal.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.internal.postgres.ServerInfo;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.storage.Storage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@link BackupManager} over the repository: backups are taken by the {@link BackupEngine} under
+ * the repository's lease, and read back through the {@link BackupCatalog}.
+ */
+public final class DefaultBackupManager implements BackupManager {
+    private static final Logger log = LoggerFactory.getLogger(DefaultBackupManager.class);
+    private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
+
+    private final PgBackupContext context;
+    private final BackupCatalog catalog;
+
+    public DefaultBackupManager(PgBackupContext context) {
+        this.context = context;
+        this.catalog = new BackupCatalog(context.repository());
+    }
+
+    @Override
+    public BackupInfo backup(BackupOptions options) {
+        Repository repository = context.repository();
+        repository.requireInitialized();
+        Compression compression = options.compression().orElse(context.config().compression());
+        try (Storage.Lease ignored = repository.lease("backup", context.clock())) {
+            removeIncomplete(repository);
+            // The server's identity is read over JDBC while the transfer already runs; a foreign
+            // cluster stops it and what was stored goes.
+            CompletableFuture<BackupRun.ServerFacts> server = CompletableFuture.supplyAsync(() -> {
+                BackupRun.ServerFacts facts = readServer();
+                catalog.refuseForeignCluster(facts.info().systemIdentifier());
+                return facts;
+            }, task -> {
+                Thread thread = new Thread(task, "pgbackup-server-check");
+                thread.setDaemon(true);
+                thread.start();
+            });
+            OffsetDateTime start = OffsetDateTime.now(context.clock());
+            BackupRun run = new BackupRun(freeId(repository, start.toLocalDateTime()), start, compression, options, server);
+            BackupEngine engine = new BackupEngine(repository, new ReplicationSource(context.config()), context.clock());
+            AtomicBoolean finished = new AtomicBoolean();
+            // Ctrl-C or SIGTERM: what was stored goes (the manifest is never written, so it is never listed either way).
+            Thread cleanup = new Thread(() -> {
+                if (!finished.get()) {
+                    deleteQuietly(repository, run.id());
+                }
+            }, "pgbackup-backup-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                return engine.run(run);
+            } finally {
+                finished.set(true);
+                removeHook(cleanup);
+            }
+        }
+    }
+
+    @Override
+    public List<BackupInfo> list() {
+        return catalog.list();
+    }
+
+    @Override
+    public BackupScan scan() {
+        return catalog.scan();
+    }
+
+    @Override
+    public BackupInfo get(String id) {
+        return catalog.get(id);
+    }
+
+    private BackupRun.ServerFacts readServer() {
+        try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
+            ServerInfo info = ServerInfo.read(connection);
+            try (ResultSet rs = st.executeQuery("SELECT sum(pg_database_size(oid))::bigint FROM pg_database")) {
+                rs.next();
+                return new BackupRun.ServerFacts(info, rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot read the server's identity: " + e.getMessage(), e);
+        }
+    }
+
+    /** Ids are the start time to the second; a second backup within the same second takes the next free one. */
+    private static String freeId(Repository repository, LocalDateTime start) {
+        LocalDateTime candidate = start;
+        while (repository.isIdTaken(ID_FORMAT.format(candidate))) {
+            candidate = candidate.plusSeconds(1);
+        }
+        return ID_FORMAT.format(candidate);
+    }
+
+    /** With the lease held no backup runs, so an incomplete one, or an old staging directory, is a crashed run's leftover. */
+    private static void removeIncomplete(Repository repository) {
+        Repository.BaseListing base = repository.listBase();
+        for (Map.Entry<String, List<Storage.StoredObject>> e : base.incomplete().entrySet()) {
+            log.warn("removing the incomplete backup {} left by an interrupted run", e.getKey());
+            deleteAll(repository, e.getValue());
+        }
+        base.leftovers().forEach((entry, objects) -> {
+            if (Repository.BaseListing.isStaging(entry)) {
+                log.warn("removing base/{} left by an interrupted backup", entry);
+                deleteAll(repository, objects);
+            }
+        });
+    }
+
+    private static void deleteAll(Repository repository, List<Storage.StoredObject> objects) {
+        try {
+            repository.deleteAll(objects.stream().map(Storage.StoredObject::key).toList());
+        } catch (IOException e) {
+            throw Repository.ioFailure("cannot clean up interrupted backups in " + repository.locationOf("base"), e);
+        }
+    }
+
+    private static void deleteQuietly(Repository repository, String id) {
+        try {
+            List<String> keys = repository.storage().list(Repository.backupKey(id) + "/").stream().map(Storage.StoredObject::key).toList();
+            repository.deleteAll(keys);
+        } catch (IOException | RuntimeException e) {
+            log.warn("could not remove backup {}: {}", id, e.getMessage());
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is already exiting; the hook runs and finds the backup finished
+        }
+    }
+}

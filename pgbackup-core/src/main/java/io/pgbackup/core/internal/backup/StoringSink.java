@@ -1,0 +1,145 @@
+package io.pgbackup.core.internal.backup;
+
+import io.pgbackup.core.backup.BackupManifest;
+
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.storage.StoredFileCheck;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Stores what a {@link BackupSource} streams as the objects of {@code base/<id>/}, each compressed
+ * on the way (unless the server already did), hashed as stored, and committed only when its stream
+ * is closed whole. Streams may be written from several threads at once.
+ */
+final class StoringSink implements ArchiveSink {
+    static final String PG_MANIFEST = "backup_manifest";
+
+    private final Repository repository;
+    private final String id;
+    private final Compression compression;
+    private final List<BackupManifest.BackupFile> stored = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> written = Collections.synchronizedList(new ArrayList<>());
+    private final List<Repository.EncodedWriter> open = Collections.synchronizedList(new ArrayList<>());
+
+    StoringSink(Repository repository, String id, Compression compression) {
+        this.repository = repository;
+        this.id = id;
+        this.compression = compression;
+    }
+
+    @Override
+    public OutputStream archive(String name) throws IOException {
+        // A tar the server compressed (base.tar.zst) is stored as it came.
+        boolean serverCompressed = Compression.ofSuffix(name).isPresent();
+        return store(serverCompressed ? name : name + compression.suffix(), serverCompressed ? Compression.NONE : compression);
+    }
+
+    @Override
+    public OutputStream manifest() throws IOException {
+        return store(PG_MANIFEST, Compression.NONE);
+    }
+
+    /** Discards every object not yet complete (a failed source may leave streams unclosed). */
+    void abort() {
+        synchronized (open) {
+            for (Repository.EncodedWriter writer : open) {
+                try {
+                    writer.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // the temporary object goes with the next cleanup
+                }
+            }
+            open.clear();
+        }
+    }
+
+    /** Keys of every object this sink began, committed or not: what a failed backup removes. */
+    List<String> keysWritten() {
+        return List.copyOf(written);
+    }
+
+    /** The stored files, in a stable order (base.tar first, as the manifest always listed it). */
+    List<BackupManifest.BackupFile> files() {
+        List<BackupManifest.BackupFile> files = new ArrayList<>(stored);
+        files.sort(Comparator.comparing((BackupManifest.BackupFile f) -> order(f.name())).thenComparing(BackupManifest.BackupFile::name));
+        return files;
+    }
+
+    private static int order(String name) {
+        if (name.startsWith("base.tar")) {
+            return 0;
+        }
+        if (name.startsWith("pg_wal.tar")) {
+            return 2;
+        }
+        return name.equals(PG_MANIFEST) ? 3 : 1;
+    }
+
+    private OutputStream store(String fileName, Compression encoding) throws IOException {
+        String key = Repository.backupFileKey(id, fileName);
+        written.add(key);
+        MessageDigest sha = StoredFileCheck.sha256();
+        Counting counted = new Counting();
+        Repository.EncodedWriter writer = repository.createEncoded(key, encoding, raw -> counted.wrap(new DigestOutputStream(raw, sha)));
+        open.add(writer);
+        return new FilterOutputStream(writer.stream()) {
+            private boolean closed;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                try {
+                    writer.commit();
+                    stored.add(new BackupManifest.BackupFile(fileName, counted.count, StoredFileCheck.hex(sha)));
+                } finally {
+                    writer.close();
+                    open.remove(writer);
+                }
+            }
+        };
+    }
+
+    /** Counts the stored (encoded) bytes. */
+    private static final class Counting {
+        long count;
+
+        OutputStream wrap(OutputStream out) {
+            return new FilterOutputStream(out) {
+                @Override
+                public void write(int b) throws IOException {
+                    out.write(b);
+                    count++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    count += len;
+                }
+
+                @Override
+                public void close() throws IOException {
+                    out.flush();
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package io.pgbackup.core.internal.restore;
+
+import io.pgbackup.core.restore.RecoveryTarget;
+
+import io.pgbackup.core.restore.TargetAction;
+
+import io.pgbackup.core.restore.RestoreResult;
+
+import io.pgbackup.core.restore.RestorePlan;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.internal.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.internal.archive.ArchiveScripts;
+import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.BackgroundFsync;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.ReadAheadInputStream;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.storage.Storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Carries out a {@link RestorePlan}: moves PGDATA aside if planned, extracts both tars (entries
+ * escaping the target refused), prefetches the WAL replay needs, fsyncs it all, writes the recovery
+ * settings, and creates {@code recovery.signal} last, so an interrupted restore never looks complete.
+ */
+final class RestoreExecutor {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RestoreExecutor.class);
+    /** Settings a previous recovery may have left in postgresql.auto.conf; ours replace them. */
+    private static final List<String> RECOVERY_SETTINGS = List.of("restore_command", "recovery_target",
+            "recovery_target_time", "recovery_target_lsn", "recovery_target_xid", "recovery_target_name",
+            "recovery_target_action", "recovery_target_timeline", "recovery_target_inclusive", "recovery_end_command");
+    /**
+     * Where restore puts decompressed WAL for restore_wal.sh to take: inside pg_wal/, where WAL
+     * belongs and which pg_verifybackup does not compare with the backup's manifest.
+     */
+    static final String PREFETCH_DIR = "pg_wal/pgbackup_prefetch";
+    /** At most this many segments (2 GiB at 16 MiB) are prefetched; the rest come through the script. */
+    static final int PREFETCH_LIMIT = 128;
+
+    private final PgBackupContext context;
+    private final TargetDirectory targets;
+
+    RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
+        this.context = context;
+        this.targets = targets;
+    }
+
+    RestoreResult execute(RestorePlan plan) {
+        log.debug("restoring {} into {}", plan.backup().id(), plan.targetDir());
+        Repository repository = context.repository();
+        Instant start = Instant.now();
+        try (Storage.Lease ignored = repository.lease("restore", context.clock())) {
+            // The world may have moved since the plan was made (a server started): check again.
+            targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
+            ensureRestoreScript(repository);
+            prepareTarget(plan);
+            long bytes;
+            try {
+                try (BackgroundFsync fsync = new BackgroundFsync()) {
+                    bytes = extract(repository, plan, fsync);
+                    log.debug("extracted {} bytes and prefetched WAL", bytes);
+                    // Durable before recovery.signal; PostgreSQL's start-up sync then has nothing left to flush.
+                    fsync.finish();
+                    log.debug("synced");
+                }
+                writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
+                AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
+            } catch (IOException | PgBackupException e) {
+                String why = e instanceof PgBackupException p ? p.getMessage() : e.getMessage();
+                throw new PgBackupException(e instanceof SafeTarExtractor.UnsafeEntryException ? ErrorCode.VERIFICATION_FAILED
+                        : ErrorCode.IO_FAILED, "restore failed: " + why + ". " + plan.targetDir()
+                        + " holds a partial restore without recovery.signal: remove it and run restore again"
+                        + plan.moveAsideTo().map(p -> "; the previous PGDATA is safe in " + p).orElse(""), e);
+            }
+            Duration took = Duration.between(start, Instant.now());
+            return new RestoreResult(plan, took, bytes, nextSteps(plan));
+        }
+    }
+
+    /** Installs restore_wal.sh, or replaces one from an older version (prefetch needs the current one). */
+    private void ensureRestoreScript(Repository repository) {
+        ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
+        try {
+            ArchiveScripts.install(repository.restoreScript(), scripts.restoreScript());
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot install " + repository.restoreScript() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void prepareTarget(RestorePlan plan) {
+        Path dir = plan.targetDir();
+        try {
+            if (plan.moveAsideTo().isPresent()) {
+                var owner = Files.getOwner(dir);
+                Files.move(dir, plan.moveAsideTo().get(), StandardCopyOption.ATOMIC_MOVE);
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.setOwner(dir, owner);
+            } else {
+                Files.createDirectories(dir.getParent());
+                if (!Files.exists(dir)) {
+                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                }
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot prepare " + dir + ": " + e.getMessage()
+                    + plan.moveAsideTo().filter(Files::exists).map(p -> "; the previous PGDATA is safe in " + p).orElse(""), e);
+        }
+    }
+
+    /**
+     * base.tar on one thread; pg_wal.tar, then the WAL prefetch, on another: the WAL tar is small,
+     * so the prefetch runs while base.tar is still being extracted. Each is decompressed on a
+     * thread of its own ahead of the one writing files.
+     */
+    private static long extract(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
+        BackupManifest m = plan.backup().manifest();
+        Path dir = plan.targetDir();
+        Files.createDirectories(dir.resolve("pg_wal"));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Long> base = pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync));
+            Future<Long> wal = pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync)
+                    + prefetchWal(repository, plan, fsync));
+            return base.get() + wal.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Decompresses the archived segments replay will need into {@link #PREFETCH_DIR}, so PostgreSQL
+     * finds each one ready instead of waiting for one decompression (and process start) per segment.
+     * Each file is written under a temporary name and renamed, so the script only sees whole files.
+     */
+    private static long prefetchWal(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
+        List<String> segments = plan.wal().stream().filter(RestorePlan.WalNeed::present)
+                .map(RestorePlan.WalNeed::segment).limit(PREFETCH_LIMIT).toList();
+        if (segments.isEmpty()) {
+            return 0;
+        }
+        Path dir = Files.createDirectories(plan.targetDir().resolve(PREFETCH_DIR));
+        WalArchive archive = WalArchive.read(repository);
+        // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
+        // page-cache data); where there is no boot id, each file is flushed instead.
+        Optional<String> boot = bootId();
+        long bytes = 0;
+        for (String segment : segments) {
+            Optional<WalArchive.Entry> entry = archive.find(segment);
+            if (entry.isPresent()) {
+                bytes += decompressTo(archive, entry.get(), dir);
+                if (boot.isEmpty()) {
+                    fsync.submit(dir.resolve(segment));
+                }
+            }
+        }
+        AtomicFiles.write(dir.resolve(".trusted"), (boot.map(b -> "boot " + b).orElse("fsynced") + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+        return bytes;
+    }
+
+    private static Optional<String> bootId() {
+        try {
+            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+            return id.isEmpty() ? Optional.empty() : Optional.of(id);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static long decompressTo(WalArchive archive, WalArchive.Entry entry, Path dir) throws IOException {
+        Path tmp = dir.resolve(entry.name() + ".tmp");
+        long n;
+        try (InputStream in = archive.open(entry)) {
+            n = Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("cannot decompress " + entry.key() + ": " + e.getMessage(), e);
+        }
+        Files.move(tmp, dir.resolve(entry.name()), StandardCopyOption.ATOMIC_MOVE);
+        return n;
+    }
+
+    private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync)
+            throws IOException {
+        try (InputStream ahead = new ReadAheadInputStream(repository.openDecoded(backup.fileKey(fileName)), 1 << 20, 4, fileName)) {
+            return new SafeTarExtractor(into, fsync::submit).extract(ahead, fileName);
+        }
+    }
+
+    /** The stored name of a tar, whatever its compression: base.tar.gz, base.tar.zst, base.tar. */
+    static String fileOf(BackupManifest m, String stem) {
+        return m.files().stream().map(BackupManifest.BackupFile::name)
+                .filter(n -> n.equals(stem) || (n.startsWith(stem + ".") && Compression.ofSuffix(n).isPresent()))
+                .findFirst().orElseThrow(() -> new PgBackupException(ErrorCode.VERIFICATION_FAILED,
+                        "backup " + m.id() + " has no " + stem + " in its manifest"));
+    }
+
+    private static void writeRecoverySettings(Path dir, Map<String, String> settings) throws IOException {
+        Path auto = dir.resolve("postgresql.auto.conf");
+        List<String> kept = Files.exists(auto) ? Files.readAllLines(auto, StandardCharsets.UTF_8) : List.of();
+        StringBuilder text = new StringBuilder();
+        for (String line : kept) {
+            String key = line.split("=", 2)[0].trim();
+            if (!RECOVERY_SETTINGS.contains(key)) {
+                text.append(line).append('\n');
+            }
+        }
+        text.append("# recovery settings written by pgbackup restore\n");
+        settings.forEach((k, v) -> text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        AtomicFiles.write(auto, text.toString().getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private static List<String> nextSteps(RestorePlan plan) {
+        Path dir = plan.targetDir();
+        List<String> steps = new ArrayList<>();
+        steps.add("start PostgreSQL on it: pg_ctl -D " + dir + " -l " + dir.resolve("recovery.log") + " start"
+                + " (or systemctl start postgresql when it is the service's PGDATA)");
+        steps.add("watch recovery: tail -f " + dir.resolve("recovery.log") + " (or " + dir.resolve("log") + "/);"
+                + " recovery.signal disappears when it completes");
+        if (plan.action() == TargetAction.PAUSE && !(plan.target() instanceof RecoveryTarget.EndOfWal)) {
+            steps.add("at the target, recovery pauses: check the data, then SELECT pg_wal_replay_resume() to promote");
+        } else {
+            steps.add("then check: psql -c 'SELECT pg_is_in_recovery()' answers f once promoted");
+        }
+        plan.moveAsideTo().ifPresent(p -> steps.add("the previous PGDATA is in " + p + "; remove it once you are satisfied"));
+        return steps;
+    }
+
+}

@@ -1,0 +1,105 @@
+package io.pgbackup.core.internal.restore;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.internal.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.process.ProcessResult;
+import io.pgbackup.core.process.ProcessSpec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/** Whether a directory may be restored into: not in use, empty, or the stopped cluster's PGDATA to move aside. */
+final class TargetDirectory {
+    private static final DateTimeFormatter ASIDE_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
+
+    private final PgBackupContext context;
+
+    TargetDirectory(PgBackupContext context) {
+        this.context = context;
+    }
+
+    /**
+     * Refuses a target that is in use or not empty; for the stopped cluster's own PGDATA with
+     * {@code moveAside}, returns where it will be renamed to.
+     */
+    Optional<Path> check(Path dir, boolean moveAside) {
+        Optional<Long> pid = livePostmaster(dir);
+        if (pid.isPresent()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "PostgreSQL is running in " + dir + " (pid " + pid.get()
+                    + "): stop it first (pg_ctl -D " + dir + " stop, or systemctl stop postgresql)");
+        }
+        boolean isPgData = context.config().pgData().map(p -> p.equals(dir)).orElse(false);
+        if (isPgData && serverAnswers()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "the server at "
+                    + context.config().serverDescription() + " is running and " + dir + " is PGDATA: stop PostgreSQL before restoring into it");
+        }
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || isEmptyDir(dir)) {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new PgBackupException(ErrorCode.REFUSED, dir + " is a file, not a directory: give another --target-dir");
+            }
+            return Optional.empty();
+        }
+        if (isPgData && moveAside) {
+            LocalDateTime now = LocalDateTime.now(context.clock());
+            Path aside = dir.resolveSibling(dir.getFileName() + ".pre-restore-" + ASIDE_SUFFIX.format(now));
+            if (Files.exists(aside)) {
+                throw new PgBackupException(ErrorCode.REFUSED, aside + " already exists: wait a second and run restore again");
+            }
+            return Optional.of(aside);
+        }
+        if (isPgData) {
+            throw new PgBackupException(ErrorCode.REFUSED, dir + " is the cluster's PGDATA and not empty: with PostgreSQL"
+                    + " stopped, add --move-aside to rename it to " + dir.getFileName() + ".pre-restore-<time> first,"
+                    + " or restore into an empty --target-dir");
+        }
+        throw new PgBackupException(ErrorCode.REFUSED, dir + " is not empty: restore into an empty or new directory"
+                + " (--target-dir), or move its contents away first");
+    }
+
+    private static Optional<Long> livePostmaster(Path dir) {
+        Path pidFile = dir.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return Optional.empty();
+        }
+        try {
+            String first = Files.readAllLines(pidFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").trim();
+            long pid = Long.parseLong(first);
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> pid);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean serverAnswers() {
+        try {
+            if (!context.binaries().has("pg_isready")) {
+                return false;
+            }
+            ProcessResult r = context.processRunner().run(ProcessSpec.of(context.binaries().tool("pg_isready").toString(),
+                    "-q", "-h", context.config().host(), "-p", String.valueOf(context.config().port()), "-t", "3")
+                    .withTimeout(Duration.ofSeconds(10)));
+            // 0: accepting connections; 1: rejecting (starting up or shutting down) — both mean it runs.
+            return r.exitCode() == 0 || r.exitCode() == 1;
+        } catch (IOException | PgBackupException e) {
+            return false;
+        }
+    }
+
+    private static boolean isEmptyDir(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+}

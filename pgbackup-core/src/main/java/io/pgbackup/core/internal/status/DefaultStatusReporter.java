@@ -1,0 +1,211 @@
+package io.pgbackup.core.internal.status;
+
+import io.pgbackup.core.status.StatusReport;
+
+import io.pgbackup.core.status.StatusReporter;
+
+import io.pgbackup.core.internal.PgBackupContext;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.internal.archive.WalSegmentName;
+import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupScan;
+import io.pgbackup.core.backup.BackupManager;
+import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.backup.UnreadableBackup;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.postgres.ServerInfo;
+import io.pgbackup.core.status.StatusReport.Archiver;
+import io.pgbackup.core.status.StatusReport.BackupVerification;
+import io.pgbackup.core.status.StatusReport.BackupsStatus;
+import io.pgbackup.core.status.StatusReport.ClusterStatus;
+import io.pgbackup.core.status.StatusReport.ConfigSummary;
+import io.pgbackup.core.status.StatusReport.DiskStatus;
+import io.pgbackup.core.status.StatusReport.Verdict;
+import io.pgbackup.core.status.StatusReport.WalArchiveStatus;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.verify.VerificationRecord;
+import io.pgbackup.core.internal.verify.VerificationRecords;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The production {@link StatusReporter}: reads the repository, the cluster and the disk, never writes. */
+public final class DefaultStatusReporter implements StatusReporter {
+    /** A daily schedule that has missed more than a day is worth a warning. */
+    static final Duration STALE_BACKUP = Duration.ofHours(26);
+    static final double LOW_DISK_FRACTION = 0.10;
+
+    private final PgBackupContext context;
+    private final BackupManager backupManager;
+
+    public DefaultStatusReporter(PgBackupContext context, BackupManager backupManager) {
+        this.context = context;
+        this.backupManager = backupManager;
+    }
+
+    @Override
+    public StatusReport report() {
+        PgBackupConfig config = context.config();
+        Repository repository = context.repository();
+        Instant now = context.clock().instant();
+        List<String> fail = new ArrayList<>();
+        List<String> warn = new ArrayList<>();
+
+        ClusterStatus cluster = cluster(repository);
+        if (!cluster.reachable()) {
+            warn.add("cannot check the cluster's archiving: " + cluster.error());
+        } else {
+            Map<String, String> s = cluster.settings();
+            if (!"on".equals(s.get("archive_mode")) && !"always".equals(s.get("archive_mode"))) {
+                fail.add("archive_mode is " + s.get("archive_mode") + ": set archive_mode = on and restart PostgreSQL (see 'pgbackup init')");
+            }
+            if (!"replica".equals(s.get("wal_level")) && !"logical".equals(s.get("wal_level"))) {
+                fail.add("wal_level is " + s.get("wal_level") + ": set wal_level = replica and restart PostgreSQL");
+            }
+            if (!cluster.usesInstalledScript()) {
+                fail.add("archive_command does not run " + repository.archiveScript() + " (see 'pgbackup init')");
+            }
+            if (cluster.archiver() != null && cluster.archiver().failingNow()) {
+                fail.add("archiving is failing: last failure " + cluster.archiver().lastFailedWal() + " at "
+                        + cluster.archiver().lastFailedTime() + " (see " + repository.walArchiveLog() + ")");
+            }
+        }
+
+        WalArchiveStatus wal = null;
+        BackupsStatus backups = null;
+        if (!repository.isInitialized()) {
+            fail.add(repository.root() + " is not initialized: run 'pgbackup init'");
+        } else {
+            wal = walArchive(repository, now);
+            backups = backups(now);
+            if (backups.count() == 0) {
+                fail.add("no backups yet: run 'pgbackup backup'");
+            } else if (backups.newestAge().compareTo(STALE_BACKUP) > 0) {
+                warn.add("newest backup " + backups.newestId() + " is " + backups.newestAge().toHours() + " h old");
+            }
+            for (UnreadableBackup u : backups.unreadable()) {
+                warn.add("backup " + u.id() + " cannot be used: " + u.reason() + "; list, restore and cleanup skip it"
+                        + " ('pgbackup verify " + u.id() + "' says the same; move the directory away once it is understood)");
+            }
+            backups.newestVerification().ifPresent(v -> {
+                // Never verified is not a problem in itself; a verify or restore test that failed is.
+                if (Boolean.FALSE.equals(v.lastRestoreTestOk())) {
+                    warn.add("the last restore test of newest backup " + v.backupId() + " failed (" + v.lastRestoreTest()
+                            + "): run 'pgbackup verify --restore-test' for the reason");
+                } else if (Boolean.FALSE.equals(v.lastVerifyOk())) {
+                    warn.add("newest backup " + v.backupId() + " failed verification at " + v.lastVerified()
+                            + ": run 'pgbackup verify' for the reason");
+                }
+            });
+        }
+        DiskStatus disk = disk(repository);
+        if (disk.totalBytes() > 0 && disk.freeBytes() < disk.totalBytes() * LOW_DISK_FRACTION) {
+            warn.add("less than 10% free space left on the filesystem of " + repository.root());
+        }
+
+        List<String> reasons = new ArrayList<>(fail);
+        reasons.addAll(warn);
+        Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
+        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk);
+    }
+
+    private static ConfigSummary summary(PgBackupConfig c) {
+        return new ConfigSummary(c.user().orElse(null), c.hasPassword() ? "****" : null, c.database().orElse(null),
+                c.host(), c.port(), c.backupDir().map(Path::toString).orElse(null),
+                c.pgData().map(Path::toString).orElse(null), c.retainDays(), c.retainCount(), c.retainWalDays(),
+                c.remote().map(r -> r.rsyncTarget() + " (port " + r.port() + ")").orElse(null),
+                c.compression().cliName());
+    }
+
+    private ClusterStatus cluster(Repository repository) {
+        try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
+            ServerInfo info = ServerInfo.read(connection);
+            Archiver archiver;
+            try (ResultSet rs = st.executeQuery("SELECT archived_count, last_archived_wal, last_archived_time,"
+                    + " failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver")) {
+                rs.next();
+                archiver = new Archiver(rs.getLong(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
+                        rs.getLong(4), rs.getString(5), rs.getObject(6, OffsetDateTime.class));
+            }
+            Map<String, String> settings = new java.util.LinkedHashMap<>();
+            for (String name : ServerInfo.ARCHIVING_SETTINGS) {
+                settings.put(name, info.setting(name));
+            }
+            boolean usesScript = info.setting("archive_command").contains(repository.archiveScript().toString());
+            return new ClusterStatus(true, null, info.version(), info.systemIdentifier(), info.timeline(), settings,
+                    usesScript, archiver);
+        } catch (PgBackupException e) {
+            return new ClusterStatus(false, e.getMessage(), null, null, 0, Map.of(), false, null);
+        } catch (SQLException e) {
+            return new ClusterStatus(false, "query failed: " + e.getMessage(), null, null, 0, Map.of(), false, null);
+        }
+    }
+
+    private static WalArchiveStatus walArchive(Repository repository, Instant now) {
+        WalArchive archive;
+        try {
+            archive = WalArchive.read(repository);
+        } catch (PgBackupException e) {
+            return new WalArchiveStatus(0, 0, null, null, null);
+        }
+        long bytes = 0;
+        WalSegmentName newest = null;
+        WalArchive.Entry newestEntry = null;
+        for (WalArchive.Entry entry : archive.entries().values()) {
+            bytes += entry.size();
+            Optional<WalSegmentName> segment = WalSegmentName.parse(entry.name(), WalSegmentName.DEFAULT_SEGMENT_SIZE);
+            if (segment.isPresent() && (newest == null || segment.get().compareTo(newest) > 0)) {
+                newest = segment.get();
+                newestEntry = entry;
+            }
+        }
+        if (newestEntry == null) {
+            return new WalArchiveStatus(archive.entries().size(), bytes, null, null, null);
+        }
+        Instant modified = newestEntry.archivedAt();
+        return new WalArchiveStatus(archive.entries().size(), bytes, newest.fileName(),
+                OffsetDateTime.ofInstant(modified, ZoneId.systemDefault()), Duration.between(modified, now));
+    }
+
+    private BackupsStatus backups(Instant now) {
+        BackupScan scan = backupManager.scan();
+        List<BackupInfo> all = scan.backups();
+        List<UnreadableBackup> unreadable = scan.unreadable();
+        if (all.isEmpty()) {
+            return new BackupsStatus(0, 0, null, null, null, null, List.of(), unreadable);
+        }
+        VerificationRecords records = new VerificationRecords(context.repository());
+        List<BackupVerification> verification = all.stream().map(b -> verification(b, records)).toList();
+        BackupInfo newest = all.get(all.size() - 1);
+        long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
+        return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
+                all.get(0).id(), verification, unreadable);
+    }
+
+    private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {
+        return records.read(backup.id()).map(r -> {
+            VerificationRecord.RestoreTestRecord t = r.lastRestoreTest();
+            return new BackupVerification(backup.id(), r.verifiedAt(), r.ok(), t == null ? null : t.at(),
+                    t == null ? null : t.ok(), t == null ? null : t.duration(), r.provenAt().orElse(null));
+        }).orElse(new BackupVerification(backup.id(), null, null, null, null, null, null));
+    }
+
+    private static DiskStatus disk(Repository repository) {
+        Repository.DiskUsage usage = repository.diskUsage();
+        return new DiskStatus(usage.storedBytes(), usage.freeBytes(), usage.totalBytes());
+    }
+}

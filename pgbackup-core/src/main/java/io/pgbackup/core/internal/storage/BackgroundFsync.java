@@ -1,0 +1,73 @@
+package io.pgbackup.core.internal.storage;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * fsyncs files on a thread of its own while the caller goes on writing the next ones, then their
+ * directories in {@link #finish()}. A restore extracts with the CPU busy decompressing; flushing
+ * each file as soon as it is complete lets the disk work at the same time, and PostgreSQL's own
+ * sync of the data directory at start-up then finds nothing left to write.
+ */
+public final class BackgroundFsync implements AutoCloseable {
+    private final ExecutorService pool;
+    private final List<Future<?>> pending = new ArrayList<>();
+    private final Set<Path> directories = new LinkedHashSet<>();
+
+    public BackgroundFsync() {
+        pool = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "pgbackup-fsync");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Queues {@code file} (complete and closed) to be flushed; its directory is flushed by {@link #finish()}. */
+    public synchronized void submit(Path file) {
+        directories.add(file.toAbsolutePath().getParent());
+        pending.add(pool.submit(() -> {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            return null;
+        }));
+    }
+
+    /** Waits for every queued file, then flushes their directories; the first failure is thrown. */
+    public void finish() throws IOException {
+        List<Future<?>> all;
+        List<Path> dirs;
+        synchronized (this) {
+            all = new ArrayList<>(pending);
+            dirs = new ArrayList<>(directories);
+        }
+        try {
+            for (Future<?> f : all) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while syncing files", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        for (Path dir : dirs) {
+            AtomicFiles.fsyncDirectory(dir);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}
