@@ -172,6 +172,10 @@ public final class DefaultBackupManager implements BackupManager {
         // A refusal or connection failure found by the check explains more than pg_basebackup's last line.
         ServerFacts server = join(serverCheck);
         if (!result.succeeded()) {
+            // Its last line is "removing data directory": the refusal comes before it.
+            if (result.stderr().contains("incompatible server version")) {
+                clientTooOld(server.info());
+            }
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: "
                     + explain(result.lastErrorLine()));
         }
@@ -493,6 +497,22 @@ public final class DefaultBackupManager implements BackupManager {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** pg_basebackup refuses servers newer than itself: one line naming both versions and the fix. */
+    private void clientTooOld(ServerInfo server) {
+        try {
+            ProcessResult r = context.processRunner().run(ProcessSpec.of(
+                    context.binaries().tool("pg_basebackup").toString(), "--version").withTimeout(Duration.ofSeconds(30)));
+            Matcher m = Pattern.compile("\\(PostgreSQL\\) (\\d+)").matcher(r.stdout());
+            if (m.find() && Integer.parseInt(m.group(1)) < server.majorVersion()) {
+                throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "pg_basebackup " + m.group(1)
+                        + " cannot back up PostgreSQL " + server.majorVersion() + ": install PostgreSQL "
+                        + server.majorVersion() + "'s client programs and set PG_BIN to their directory");
+            }
+        } catch (IOException e) {
+            log.debug("pg_basebackup --version could not run: {}", e.getMessage());
         }
     }
 
