@@ -58,6 +58,8 @@ public final class PgVersions {
             "pg_checksums", "pg_rewind", "pg_upgrade");
     private static final String MIXED_BIN = "pgbackup-bin";
     private static final String VERSION_MARKER = ".zonky-version";
+    /** Bumped when what {@link #extract} lays out changes, so older extractions are redone. */
+    private static final String LAYOUT = "layout 2";
 
     private static final Map<Integer, PgBinaries> extracted = new HashMap<>();
     private static Integer localMajor;
@@ -125,7 +127,7 @@ public final class PgVersions {
         try (FileChannel lockFile = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockFile.lock()) {
             Path marker = dist.resolve(VERSION_MARKER);
-            if (Files.isRegularFile(marker) && Files.readString(marker).strip().equals(jar.getValue())) {
+            if (Files.isRegularFile(marker) && Files.readString(marker).strip().equals(jar.getValue() + " " + LAYOUT)) {
                 return dist;
             }
             try (Stream<Path> stale = Files.list(root)) {
@@ -138,7 +140,7 @@ public final class PgVersions {
             try {
                 untarXz(jar.getKey(), tmp);
                 linkPrograms(tmp);
-                Files.writeString(tmp.resolve(VERSION_MARKER), jar.getValue() + "\n", StandardCharsets.UTF_8);
+                Files.writeString(tmp.resolve(VERSION_MARKER), jar.getValue() + " " + LAYOUT + "\n", StandardCharsets.UTF_8);
                 if (Files.exists(dist)) {
                     deleteTree(dist); // an older version's extraction
                 }
