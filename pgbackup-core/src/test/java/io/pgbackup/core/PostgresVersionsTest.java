@@ -120,6 +120,22 @@ class PostgresVersionsTest {
         }
     }
 
+    /** zonky's PostgreSQL 15 is built without zstd and refuses server-zstd: pgbackup compresses on its side instead. */
+    @Test
+    void zstdForAServerBuiltWithoutItIsCompressedByPgbackup() throws Exception {
+        try (PgCluster cluster = PgCluster.create(work.resolve("pg"), PgVersions.bundled(15), Map.of())) {
+            assertThat(cluster.queryString("SELECT enumvals::text FROM pg_settings WHERE name = 'wal_compression'"))
+                    .doesNotContain("zstd");
+            PgBackup pg = PgBackup.create(cluster.config(work.resolve("repo")));
+            pg.archiveSetup().init();
+            BackupInfo backup = pg.backups().backup(BackupOptions.defaults().withCompression(Compression.ZSTD));
+            assertThat(backup.manifest().file("base.tar.zst")).isPresent();
+            BackupVerdict verdict = pg.verifier().verify(VerifyRequest.of(backup.id())).backups().get(0);
+            assertThat(check(verdict, "base.tar.zst").ok()).as(verdict.toString()).isTrue();
+            assertThat(check(verdict, "backup_manifest").ok()).as(verdict.toString()).isTrue();
+        }
+    }
+
     private static VerifyCheck check(BackupVerdict verdict, String name) {
         return verdict.checks().stream().filter(c -> c.name().equals(name)).findFirst()
                 .orElseGet(() -> fail("no check " + name + " in " + verdict.checks()));

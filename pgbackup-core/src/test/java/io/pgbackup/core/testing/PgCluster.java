@@ -80,7 +80,8 @@ public final class PgCluster implements AutoCloseable {
         return create(workDir, PgVersions.binaries(major), extraSettings);
     }
 
-    private static PgCluster create(Path workDir, PgBinaries programs, Map<String, String> extraSettings) throws IOException {
+    /** As {@link #create(Path, Map)}, with {@code programs}' server, e.g. {@link PgVersions#bundled(int)}. */
+    public static PgCluster create(Path workDir, PgBinaries programs, Map<String, String> extraSettings) throws IOException {
         refuseRoot();
         Path dataDir = workDir.resolve("data");
         Path socketDir = Files.createDirectories(workDir.resolve("run"));

@@ -80,9 +80,11 @@ public final class PgVersions {
      * version's server programs beside the machine's client programs.
      */
     public static synchronized PgBinaries binaries(int major) {
-        if (major == localMajor()) {
-            return PgCluster.binaries();
-        }
+        return major == localMajor() ? PgCluster.binaries() : bundled(major);
+    }
+
+    /** Always the jar's server programs (zonky's builds lack zstd and lz4, unlike Debian's), the machine's client programs. */
+    public static synchronized PgBinaries bundled(int major) {
         PgBinaries found = extracted.get(major);
         if (found == null) {
             try {
