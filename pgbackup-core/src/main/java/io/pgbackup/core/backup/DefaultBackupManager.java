@@ -133,8 +133,9 @@ public final class DefaultBackupManager implements BackupManager {
         env.put("PGAPPNAME", "pgbackup");
         env.put("PGCONNECT_TIMEOUT", "10");
         env.put("PGDATABASE", config.database().orElse("postgres"));
-        // PostgreSQL 15+ compresses zstd on the server with worker threads: nothing to recompress here.
-        boolean serverZstd = compression == Compression.ZSTD && join(serverCheck).info().versionNum() >= 150000;
+        // PostgreSQL 15+ (built with zstd) compresses on the server with worker threads: nothing to recompress here.
+        boolean serverZstd = compression == Compression.ZSTD && join(serverCheck).info().versionNum() >= 150000
+                && join(serverCheck).zstd();
         if (serverZstd) {
             command.add("--compress=server-zstd:level=" + Compression.ZSTD.defaultLevel()
                     + ",workers=" + Compression.defaultThreads());
@@ -172,12 +173,11 @@ public final class DefaultBackupManager implements BackupManager {
         // A refusal or connection failure found by the check explains more than pg_basebackup's last line.
         ServerFacts server = join(serverCheck);
         if (!result.succeeded()) {
-            // Its last line is "removing data directory": the refusal comes before it.
             if (result.stderr().contains("incompatible server version")) {
                 clientTooOld(server.info());
             }
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: "
-                    + explain(result.lastErrorLine()));
+                    + explain(reason(result.stderr())));
         }
         refuseTablespaces(raw);
         try {
@@ -264,7 +264,7 @@ public final class DefaultBackupManager implements BackupManager {
                         : ": existing backups are " + all.stream().map(BackupInfo::id).collect(Collectors.joining(", ")))));
     }
 
-    private record ServerFacts(ServerInfo info, long databaseSize) {
+    private record ServerFacts(ServerInfo info, long databaseSize, boolean zstd) {
     }
 
     private record WalRange(int timeline, long start, long stop) {
@@ -273,9 +273,13 @@ public final class DefaultBackupManager implements BackupManager {
     private ServerFacts readServer() {
         try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
             ServerInfo info = ServerInfo.read(connection);
+            // A server built without zstd refuses server-zstd; wal_compression lists zstd only where it was built in.
             try (ResultSet rs = st.executeQuery("SELECT sum(pg_database_size(oid))::bigint FROM pg_database")) {
                 rs.next();
-                return new ServerFacts(info, rs.getLong(1));
+                long size = rs.getLong(1);
+                try (ResultSet z = st.executeQuery("SELECT 'zstd' = ANY(enumvals) FROM pg_settings WHERE name = 'wal_compression'")) {
+                    return new ServerFacts(info, size, z.next() && z.getBoolean(1));
+                }
             }
         } catch (SQLException e) {
             throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot read the server's identity: "
@@ -517,6 +521,12 @@ public final class DefaultBackupManager implements BackupManager {
         } catch (IOException e) {
             log.debug("pg_basebackup --version could not run: {}", e.getMessage());
         }
+    }
+
+    /** pg_basebackup's reason: its last line but its clean-up note ("removing data directory ..."), which follows the reason. */
+    private static String reason(String stderr) {
+        List<String> lines = stderr.lines().filter(l -> !l.isBlank() && !l.contains(": removing ")).toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1).strip();
     }
 
     /** pg_basebackup's own last line, with a hint for the usual causes. */
