@@ -27,8 +27,16 @@ public final class ArchivingCluster implements AutoCloseable {
     }
 
     public static ArchivingCluster create(Path work) throws Exception {
+        return archiving(work, PgCluster.create(work.resolve("pg")));
+    }
+
+    /** As {@link #create(Path)}, a cluster of PostgreSQL {@code major} (see {@link PgVersions}). */
+    public static ArchivingCluster create(Path work, int major) throws Exception {
+        return archiving(work, PgCluster.create(work.resolve("pg"), major, Map.of()));
+    }
+
+    private static ArchivingCluster archiving(Path work, PgCluster cluster) throws Exception {
         Path repo = work.resolve("repo");
-        PgCluster cluster = PgCluster.create(work.resolve("pg"));
         PgBackup pg = PgBackup.create(cluster.config(repo));
         pg.archiveSetup().init();
         cluster.appendSettings(Map.of("archive_mode", "on",
@@ -69,7 +77,8 @@ public final class ArchivingCluster implements AutoCloseable {
     public PgCluster restoreAsNewTimeline(String backupId, Path dir, Path runDir) throws Exception {
         pgBackup.restorePlanner().execute(pgBackup.restorePlanner().plan(new RestoreRequest(Optional.of(backupId),
                 new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
-        PgCluster promoted = PgCluster.startExisting(dir, runDir, cluster.password(), Map.of("archive_mode", "on"));
+        PgCluster promoted = PgCluster.startExisting(cluster.programs(), dir, runDir, cluster.password(),
+                Map.of("archive_mode", "on"));
         try {
             promoted.awaitPromoted(Duration.ofMinutes(2));
         } catch (Exception | AssertionError e) {

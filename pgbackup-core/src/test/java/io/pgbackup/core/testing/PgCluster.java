@@ -46,6 +46,7 @@ public final class PgCluster implements AutoCloseable {
 
     private static PgBinaries binaries;
 
+    private final PgBinaries programs;
     private final Path dataDir;
     private final Path socketDir;
     private final Path logFile;
@@ -55,11 +56,13 @@ public final class PgCluster implements AutoCloseable {
     private final boolean socketOnly;
     private boolean running;
 
-    private PgCluster(Path dataDir, Path socketDir, int port, String password) {
-        this(dataDir, socketDir, port, password, SUPERUSER, false);
+    private PgCluster(PgBinaries programs, Path dataDir, Path socketDir, int port, String password) {
+        this(programs, dataDir, socketDir, port, password, SUPERUSER, false);
     }
 
-    private PgCluster(Path dataDir, Path socketDir, int port, String password, String superuser, boolean socketOnly) {
+    private PgCluster(PgBinaries programs, Path dataDir, Path socketDir, int port, String password, String superuser,
+                      boolean socketOnly) {
+        this.programs = programs;
         this.dataDir = dataDir;
         this.socketDir = socketDir;
         this.logFile = socketDir.resolve("postgres.log");
@@ -80,17 +83,31 @@ public final class PgCluster implements AutoCloseable {
 
     /** Creates and starts a new cluster in {@code workDir/data} with archiving-ready defaults plus {@code extraSettings}. */
     public static PgCluster create(Path workDir, Map<String, String> extraSettings) throws IOException {
+        return create(workDir, binaries(), extraSettings);
+    }
+
+    /**
+     * As {@link #create(Path, Map)}, a cluster of PostgreSQL {@code major}: its server programs,
+     * the machine's client programs (see {@link PgVersions}); its {@link #config} and
+     * {@link #environment} point PG_BIN at that mix.
+     */
+    public static PgCluster create(Path workDir, int major, Map<String, String> extraSettings) throws IOException {
+        return create(workDir, PgVersions.binaries(major), extraSettings);
+    }
+
+    /** As {@link #create(Path, Map)}, with {@code programs}' server, e.g. {@link PgVersions#bundled(int)}. */
+    public static PgCluster create(Path workDir, PgBinaries programs, Map<String, String> extraSettings) throws IOException {
         refuseRoot();
         Path dataDir = workDir.resolve("data");
         Path socketDir = Files.createDirectories(workDir.resolve("run"));
         String password = "pw-" + UUID.randomUUID();
         Path pwFile = workDir.resolve("pwfile");
         Files.writeString(pwFile, password + "\n");
-        run(List.of(binaries().tool("initdb").toString(), "-D", dataDir.toString(), "-U", SUPERUSER,
+        run(List.of(programs.tool("initdb").toString(), "-D", dataDir.toString(), "-U", SUPERUSER,
                 "--pwfile=" + pwFile, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8",
                 "--locale=C", "--data-checksums", "--no-sync"), Duration.ofMinutes(2));
         Files.delete(pwFile);
-        PgCluster cluster = new PgCluster(dataDir, socketDir, freePort(), password);
+        PgCluster cluster = new PgCluster(programs, dataDir, socketDir, freePort(), password);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("listen_addresses", "'127.0.0.1'");
         settings.put("port", String.valueOf(cluster.port));
@@ -127,7 +144,7 @@ public final class PgCluster implements AutoCloseable {
                 Duration.ofMinutes(2));
         Files.writeString(dataDir.resolve("pg_hba.conf"), "# pgbackup test fixture: the socket only, peer authentication\n"
                 + "local all all peer\nlocal replication all peer\n", StandardCharsets.UTF_8);
-        PgCluster cluster = new PgCluster(dataDir, socketDir, freePort(), null, osUser, true);
+        PgCluster cluster = new PgCluster(binaries(), dataDir, socketDir, freePort(), null, osUser, true);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("listen_addresses", "''");
         settings.put("port", String.valueOf(cluster.port));
@@ -151,7 +168,7 @@ public final class PgCluster implements AutoCloseable {
             throws IOException {
         refuseRoot();
         Files.createDirectories(runDir);
-        PgCluster cluster = new PgCluster(dataDir, runDir, freePort(), null, System.getProperty("user.name"), true);
+        PgCluster cluster = new PgCluster(binaries(), dataDir, runDir, freePort(), null, System.getProperty("user.name"), true);
         Map<String, String> all = new LinkedHashMap<>(settings);
         all.put("port", String.valueOf(cluster.port));
         all.put("unix_socket_directories", "'" + runDir + "'");
@@ -175,15 +192,26 @@ public final class PgCluster implements AutoCloseable {
      */
     public static PgCluster startExisting(Path dataDir, Path runDir, String password, Map<String, String> settings)
             throws IOException {
+        return startExisting(binaries(), dataDir, runDir, password, settings);
+    }
+
+    /** As {@link #startExisting(Path, Path, String, Map)}, with {@code programs}' server (the original cluster's version). */
+    public static PgCluster startExisting(PgBinaries programs, Path dataDir, Path runDir, String password,
+                                          Map<String, String> settings) throws IOException {
         refuseRoot();
         Files.createDirectories(runDir);
-        PgCluster cluster = new PgCluster(dataDir, runDir, freePort(), password);
+        PgCluster cluster = new PgCluster(programs, dataDir, runDir, freePort(), password);
         Map<String, String> all = new LinkedHashMap<>(settings);
         all.put("port", String.valueOf(cluster.port));
         all.put("unix_socket_directories", "'" + runDir + "'");
         cluster.appendSettings(all);
         cluster.start();
         return cluster;
+    }
+
+    /** This cluster's programs: its version's server, the machine's client programs. */
+    public PgBinaries programs() {
+        return programs;
     }
 
     public Path dataDir() {
@@ -226,7 +254,7 @@ public final class PgCluster implements AutoCloseable {
     public PgBackupConfig config(Path backupDir) {
         return PgBackupConfig.builder().user(superuser).password(password).database(DATABASE)
                 .host(host()).port(port).backupDir(backupDir).pgData(dataDir)
-                .pgBin(binaries().binDir()).build();
+                .pgBin(programs.binDir()).build();
     }
 
     /** The spec's environment variables for this cluster and {@code backupDir}, for driving the CLI. */
@@ -241,7 +269,7 @@ public final class PgCluster implements AutoCloseable {
         env.put("PG_PORT", String.valueOf(port));
         env.put("PG_BACKUP_DIR", backupDir.toString());
         env.put("PGDATA", dataDir.toString());
-        env.put("PG_BIN", binaries().binDir().toString());
+        env.put("PG_BIN", programs.binDir().toString());
         return env;
     }
 
@@ -253,14 +281,14 @@ public final class PgCluster implements AutoCloseable {
     }
 
     public synchronized void start() throws IOException {
-        run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", logFile.toString(),
+        run(List.of(programs.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", logFile.toString(),
                 "-w", "-t", "120", "start"), Duration.ofMinutes(3));
         running = true;
     }
 
     public synchronized void stop() throws IOException {
         if (running) {
-            run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w",
+            run(List.of(programs.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w",
                     "-t", "120", "stop"), Duration.ofMinutes(3));
             running = false;
         }
@@ -362,7 +390,7 @@ public final class PgCluster implements AutoCloseable {
             return;
         }
         try {
-            run(List.of(binaries().tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w",
+            run(List.of(programs.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w",
                     "-t", "60", "stop"), Duration.ofMinutes(2));
         } catch (IOException e) {
             // best effort: the test's temp directory removal follows

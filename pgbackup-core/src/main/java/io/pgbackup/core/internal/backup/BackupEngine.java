@@ -55,6 +55,10 @@ final class BackupEngine {
                     segmentSize, run.compression().cliName(), server.databaseSize(),
                     run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), taken.tablespaces());
             requireFiles(manifest);
+            if (manifest.file(StoringSink.PG_MANIFEST).isEmpty()) {
+                log.info("PostgreSQL {} writes no backup_manifest (it came in 13): verify checks this backup by its own checksums",
+                        server.info().version());
+            }
             repository.put(Repository.manifestKey(run.id()), codec.toJson(manifest));
             log.info("backup {} complete: {} bytes stored", run.id(), manifest.storedBytes());
             return new BackupInfo(run.id(), Repository.backupKey(run.id()), repository.locationOf(Repository.backupKey(run.id())), manifest);

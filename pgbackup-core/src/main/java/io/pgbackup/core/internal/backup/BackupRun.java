@@ -16,8 +16,11 @@ import java.util.concurrent.CompletionException;
 record BackupRun(String id, OffsetDateTime start, Compression compression, BackupOptions options,
                  CompletableFuture<ServerFacts> serverCheck) {
 
-    /** The server as read over SQL: identity, version, the databases' total size. */
-    record ServerFacts(ServerInfo info, long databaseSize) {
+    /**
+     * The server as read over SQL: identity, version, the databases' total size, and whether it was
+     * built with zstd (server-side zstd needs it; some builds, such as zonky's, lack it).
+     */
+    record ServerFacts(ServerInfo info, long databaseSize, boolean zstd) {
     }
 
     /** Waits for the server check; its refusal or connection failure is thrown as it was. */

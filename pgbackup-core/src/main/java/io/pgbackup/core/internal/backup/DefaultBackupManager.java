@@ -103,9 +103,16 @@ public final class DefaultBackupManager implements BackupManager {
     private BackupRun.ServerFacts readServer() {
         try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
             ServerInfo info = ServerInfo.read(connection);
+            long size;
             try (ResultSet rs = st.executeQuery("SELECT sum(pg_database_size(oid))::bigint FROM pg_database")) {
                 rs.next();
-                return new BackupRun.ServerFacts(info, rs.getLong(1));
+                size = rs.getLong(1);
+            }
+            // wal_compression offers zstd exactly where the server was built with it.
+            try (ResultSet rs = st.executeQuery("SELECT coalesce(bool_or('zstd' = ANY(enumvals)), false) FROM pg_settings"
+                    + " WHERE name = 'wal_compression'")) {
+                rs.next();
+                return new BackupRun.ServerFacts(info, size, rs.getBoolean(1));
             }
         } catch (SQLException e) {
             throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot read the server's identity: " + e.getMessage(), e);
