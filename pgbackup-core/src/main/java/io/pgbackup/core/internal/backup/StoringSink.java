@@ -5,6 +5,7 @@ import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
+import io.pgbackup.core.internal.storage.StoredName;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -40,7 +41,7 @@ final class StoringSink implements ArchiveSink {
     @Override
     public OutputStream archive(String name) throws IOException {
         // A tar the server compressed (base.tar.zst) is stored as it came.
-        boolean serverCompressed = Compression.ofSuffix(name).isPresent();
+        boolean serverCompressed = StoredName.parse(name).compression() != Compression.NONE;
         return store(serverCompressed ? name : name + compression.suffix(), serverCompressed ? Compression.NONE : compression);
     }
 

@@ -20,6 +20,7 @@ import io.pgbackup.core.internal.storage.BackgroundFsync;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.internal.storage.ReadAheadInputStream;
 import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.storage.StoredName;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;
@@ -221,7 +222,7 @@ final class RestoreExecutor {
     /** The stored name of a tar, whatever its compression: base.tar.gz, base.tar.zst, base.tar. */
     static String fileOf(BackupManifest m, String stem) {
         return m.files().stream().map(BackupManifest.BackupFile::name)
-                .filter(n -> n.equals(stem) || (n.startsWith(stem + ".") && Compression.ofSuffix(n).isPresent()))
+                .filter(n -> StoredName.parse(n).stem().equals(stem))
                 .findFirst().orElseThrow(() -> new PgBackupException(ErrorCode.VERIFICATION_FAILED,
                         "backup " + m.id() + " has no " + stem + " in its manifest"));
     }

@@ -14,7 +14,7 @@ final class Digests {
     }
 
     static MessageDigest sha256() {
-        return messageDigest("SHA-256");
+        return io.pgbackup.core.internal.storage.StoredFileCheck.sha256();
     }
 
     private static MessageDigest messageDigest(String name) {
