@@ -55,4 +55,10 @@ final class Format {
     static String rate(double bytesPerSecond) {
         return bytes((long) bytesPerSecond) + "/s";
     }
+
+    /** "16384 at /srv/ts1 (16384.tar.gz), ...": each tablespace's OID, original location and stored archive. */
+    static String tablespaces(java.util.List<io.pgbackup.core.backup.BackupManifest.Tablespace> tablespaces) {
+        return tablespaces.stream().map(t -> t.oid() + " at " + t.location() + (t.file() == null ? "" : " (" + t.file() + ")"))
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
 }

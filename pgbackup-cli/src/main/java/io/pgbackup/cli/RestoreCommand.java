@@ -41,8 +41,13 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new.")
     Path targetDir;
 
-    @Option(names = "--move-aside", description = "When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first.")
+    @Option(names = "--move-aside", description = {"When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first,",
+            "and each non-empty tablespace directory likewise."})
     boolean moveAside;
+
+    @Option(names = "--tablespace-mapping", paramLabel = "OLD=NEW", description = {"Restore the tablespace that was in directory OLD into NEW"
+            + " (repeatable; absolute paths, a '=' in a path as \\=).", "Default: each tablespace back where it was."})
+    java.util.List<String> tablespaceMapping = new java.util.ArrayList<>();
 
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
@@ -54,7 +59,7 @@ final class RestoreCommand extends BaseCommand {
     protected int execute() {
         RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
                 RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
-                Optional.ofNullable(targetDir), moveAside);
+                Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping));
         PgBackup pg = pgBackup();
         RestorePlan plan = pg.restorePlanner().plan(request);
         if (dryRun) {
@@ -86,6 +91,9 @@ final class RestoreCommand extends BaseCommand {
         out().println("  target:   " + plan.target().describe()
                 + (plan.recoverySettings().containsKey("recovery_target_action") ? ", then " + plan.action().setting() : ", then promote"));
         plan.moveAsideTo().ifPresent(p -> out().println("  first:    rename " + plan.targetDir() + " to " + p));
+        plan.tablespaces().forEach(t -> out().println("  tablespace " + t.oid() + ": " + t.location()
+                + (t.relocated() ? " (was " + t.originalLocation() + ")" : " (where it was)")
+                + t.moveAsideTo().map(p -> ", first renaming the existing one to " + p).orElse("")));
         long missing = plan.wal().stream().filter(w -> !w.present()).count();
         out().println("  WAL:      " + plan.backup().manifest().startWalFile() + ".." + plan.backup().manifest().stopWalFile()
                 + " from the backup" + (plan.wal().isEmpty() ? "" : ", then " + plan.wal().size() + " archived segments "

@@ -70,6 +70,10 @@ final class StatusCommand extends BaseCommand {
             java.time.OffsetDateTime now = java.time.OffsetDateTime.now();
             for (StatusReport.BackupVerification v : r.backups().verification()) {
                 row(v.backupId(), proof(v, now));
+                var tablespaces = r.backups().tablespaces().get(v.backupId());
+                if (tablespaces != null) {
+                    row("", "tablespaces: " + Format.tablespaces(tablespaces));
+                }
             }
         }
         if (r.backups() != null) {

@@ -16,8 +16,8 @@ import java.util.Optional;
  * @param stopWalFile        the WAL segment holding {@code stopLsn}
  * @param files              each stored file with its size and SHA-256
  * @param compression        how the tar files are compressed ({@code gzip}, {@code zstd}, ...)
- * @param tablespaces        tablespaces outside the data directory, each stored as {@code <oid>.tar}; empty in
- *                           manifests written before pgbackup backed them up
+ * @param tablespaces        tablespaces outside the data directory, each stored as {@code <oid>.tar} (plus the
+ *                           compression suffix); empty in manifests written before pgbackup backed them up
  */
 public record BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
                              OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
@@ -58,8 +58,24 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
         return files.stream().filter(f -> f.name().equals(name)).findFirst();
     }
 
-    /** A tablespace: its OID (the {@code pg_tblspc} link's name) and where it was on the server. */
-    public record Tablespace(long oid, String location) {
+    /**
+     * A tablespace: its OID (the {@code pg_tblspc} link's name), where it was on the server, and the
+     * stored archive of its directory ({@code <oid>.tar.gz}, ...; null until the backup stored it).
+     */
+    public record Tablespace(long oid, String location, String file) {
+        public Tablespace(long oid, String location) {
+            this(oid, location, null);
+        }
+
+        /** The stored archive: as recorded, else the one named after the OID. */
+        public String fileIn(BackupManifest manifest) {
+            if (file != null) {
+                return file;
+            }
+            String stem = oid + ".tar";
+            return manifest.files().stream().map(BackupFile::name)
+                    .filter(n -> n.equals(stem) || n.startsWith(stem + ".")).findFirst().orElse(stem);
+        }
     }
 
     /** One stored file: its name inside the backup directory, size in bytes and SHA-256 (hex). */

@@ -1,22 +1,42 @@
 package io.pgbackup.core.restore;
 
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * What the user asked for.
  *
- * @param backupId   empty: the newest backup that ends before the target
- * @param targetDir  empty: the configured PGDATA
- * @param moveAside  rename a stopped cluster's non-empty PGDATA aside first, instead of refusing
+ * @param backupId          empty: the newest backup that ends before the target
+ * @param targetDir         empty: the configured PGDATA
+ * @param moveAside         rename a stopped cluster's non-empty PGDATA (and its non-empty tablespace
+ *                          directories) aside first, instead of refusing
+ * @param tablespaceMapping a tablespace's original location to where it is restored instead (as
+ *                          pg_basebackup's {@code --tablespace-mapping OLD=NEW}); the others go back where they were
  */
 public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
-                             Optional<Path> targetDir, boolean moveAside) {
+                             Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping) {
     public RestoreRequest {
         backupId = backupId == null ? Optional.empty() : backupId;
         targetDir = targetDir == null ? Optional.empty() : targetDir.map(p -> p.toAbsolutePath().normalize());
         target = target == null ? new RecoveryTarget.EndOfWal() : target;
         action = action == null ? TargetAction.PROMOTE : action;
+        Map<Path, Path> mapping = new LinkedHashMap<>();
+        if (tablespaceMapping != null) {
+            tablespaceMapping.forEach((from, to) -> mapping.put(absolute(from, "OLD"), absolute(to, "NEW")));
+        }
+        tablespaceMapping = Collections.unmodifiableMap(mapping);
+    }
+
+    /** Every tablespace back at its original location. */
+    public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
+                          Optional<Path> targetDir, boolean moveAside) {
+        this(backupId, target, action, targetDir, moveAside, Map.of());
     }
 
     public static RestoreRequest latest() {
@@ -26,5 +46,48 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
     /** Builds a target from command-line text (at most one of them non-null), in the machine's time zone. */
     public static RecoveryTarget target(String time, String lsn, String xid, String name, String immediate) {
         return RecoveryTarget.fromOptions(time, lsn, xid, name, immediate, java.time.ZoneId.systemDefault());
+    }
+
+    /**
+     * Parses pg_basebackup's {@code OLD=NEW} (a literal {@code =} in a path written {@code \=}), both
+     * absolute; a repeated OLD is refused.
+     */
+    public static Map<Path, Path> parseTablespaceMapping(Iterable<String> options) {
+        Map<Path, Path> mapping = new LinkedHashMap<>();
+        for (String option : options == null ? java.util.List.<String>of() : options) {
+            int split = -1;
+            for (int i = 0; i < option.length(); i++) {
+                if (option.charAt(i) == '\\' && i + 1 < option.length() && option.charAt(i + 1) == '=') {
+                    i++;
+                } else if (option.charAt(i) == '=') {
+                    if (split >= 0) {
+                        throw usage("--tablespace-mapping " + option + " has more than one '=': write a '=' inside a path as \\=");
+                    }
+                    split = i;
+                }
+            }
+            if (split <= 0 || split == option.length() - 1) {
+                throw usage("--tablespace-mapping " + option + " is not OLD=NEW: give the tablespace's original"
+                        + " directory, '=', and where to restore it, e.g. /srv/ts1=/srv/restored/ts1");
+            }
+            String from = option.substring(0, split).replace("\\=", "=");
+            String to = option.substring(split + 1).replace("\\=", "=");
+            Path old = absolute(Path.of(from), "OLD");
+            if (mapping.put(old, absolute(Path.of(to), "NEW")) != null) {
+                throw usage("--tablespace-mapping maps " + old + " twice: give each tablespace one NEW directory");
+            }
+        }
+        return mapping;
+    }
+
+    private static Path absolute(Path path, String which) {
+        if (path == null || !path.isAbsolute()) {
+            throw usage("--tablespace-mapping " + which + " directory " + path + " is not absolute: give a full path such as /srv/ts1");
+        }
+        return path.normalize();
+    }
+
+    private static PgBackupException usage(String message) {
+        return new PgBackupException(ErrorCode.INVALID_ARGUMENT, message);
     }
 }

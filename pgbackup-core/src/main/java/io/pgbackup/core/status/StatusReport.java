@@ -1,5 +1,6 @@
 package io.pgbackup.core.status;
 
+import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.UnreadableBackup;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -51,13 +52,20 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
     /**
      * @param verification one entry per backup, oldest first: what {@code verify} last found and
      *                     when a restore test last proved the backup restores
+     * @param tablespaces  by backup id, the tablespaces outside PGDATA each backup holds (backups without any left out)
      */
     public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
                                 String oldestId, List<BackupVerification> verification,
-                                List<UnreadableBackup> unreadable) {
+                                List<UnreadableBackup> unreadable, Map<String, List<BackupManifest.Tablespace>> tablespaces) {
         public BackupsStatus {
             verification = verification == null ? List.of() : List.copyOf(verification);
             unreadable = unreadable == null ? List.of() : List.copyOf(unreadable);
+            tablespaces = tablespaces == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tablespaces));
+        }
+
+        public BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
+                             String oldestId, List<BackupVerification> verification, List<UnreadableBackup> unreadable) {
+            this(count, bytes, newestId, newestEnd, newestAge, oldestId, verification, unreadable, Map.of());
         }
 
         /** The newest backup's entry, if there is a backup. */

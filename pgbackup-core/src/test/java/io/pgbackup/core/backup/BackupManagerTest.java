@@ -124,19 +124,24 @@ class BackupManagerTest {
     }
 
     @Test
-    void aTablespaceOutsidePgdataIsRefusedRatherThanSilentlyLeftOut(@TempDir Path otherDir) throws Exception {
+    void aTablespaceOutsidePgdataIsBackedUpAsItsOwnArchiveAndRecordedInTheManifest(@TempDir Path otherDir) throws Exception {
         try (PgCluster withTablespace = PgCluster.create(otherDir.resolve("cluster"))) {
             Path location = Files.createDirectories(otherDir.resolve("tablespace"));
             withTablespace.execute("CREATE TABLESPACE outside LOCATION '" + location + "'",
                     "CREATE TABLE far (x int) TABLESPACE outside", "INSERT INTO far VALUES (1)");
+            long oid = withTablespace.queryLong("SELECT oid FROM pg_tablespace WHERE spcname = 'outside'");
             Path repo = work.resolve("repo");
             PgBackup pg = pgBackup(withTablespace.config(repo));
-            assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
-                    .isInstanceOf(PgBackupException.class)
-                    .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(ErrorCode.REFUSED))
-                    .hasMessageContaining("tablespaces outside PGDATA")
-                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
-            assertThat(entries(repo.resolve("base"))).isEmpty();
+
+            BackupInfo backup = pg.backups().backup(BackupOptions.defaults());
+
+            assertThat(backup.manifest().tablespaces())
+                    .containsExactly(new BackupManifest.Tablespace(oid, location.toString(), oid + ".tar.gz"));
+            assertThat(backup.manifest().file(oid + ".tar.gz")).isPresent();
+            assertThat(Path.of(backup.location()).resolve(oid + ".tar.gz")).isRegularFile();
+            // read back from pgbackup_manifest.json, as list, status and restore see it
+            assertThat(pg.backups().list()).singleElement()
+                    .satisfies(b -> assertThat(b.manifest().tablespaces()).isEqualTo(backup.manifest().tablespaces()));
         }
     }
 

@@ -9,6 +9,7 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.PgBackupVersion;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.storage.StoredName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +43,6 @@ final class BackupEngine {
         StoringSink sink = new StoringSink(repository, run.id(), run.compression());
         try {
             BackupSource.Taken taken = source.take(run, sink);
-            refuseTablespaces(taken);
             BackupRun.ServerFacts server = run.server();
             OffsetDateTime end = OffsetDateTime.now(clock);
             long segmentSize = server.info().walSegmentSize();
@@ -53,7 +53,7 @@ final class BackupEngine {
                     WalSegmentName.ofLsn(taken.timeline(), taken.startLsn(), segmentSize).fileName(),
                     WalSegmentName.ofLsn(taken.timeline(), taken.stopLsn(), segmentSize).fileName(),
                     segmentSize, run.compression().cliName(), server.databaseSize(),
-                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), taken.tablespaces());
+                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), withFiles(taken.tablespaces(), sink.files()));
             requireFiles(manifest);
             if (manifest.file(StoringSink.PG_MANIFEST).isEmpty()) {
                 log.info("PostgreSQL {} writes no backup_manifest (it came in 13): verify checks this backup by its own checksums",
@@ -80,17 +80,14 @@ final class BackupEngine {
                 + "; nothing was kept. Free space or fix permissions, then run backup again", e);
     }
 
-    /**
-     * Restore does not put tablespaces back yet, so a backup holding them would look complete and
-     * restore without those tables: it is refused instead of kept.
-     */
-    private static void refuseTablespaces(BackupSource.Taken taken) {
-        if (!taken.tablespaces().isEmpty()) {
-            throw new PgBackupException(ErrorCode.REFUSED, "backup refused: the cluster has tablespaces outside PGDATA ("
-                    + taken.tablespaces().stream().map(t -> t.location()).collect(java.util.stream.Collectors.joining(", "))
-                    + "), which pgbackup does not restore yet; nothing was kept."
-                    + " Move them into the default tablespace (ALTER TABLE ... SET TABLESPACE pg_default)");
-        }
+    /** Each tablespace with the stored archive of its directory; one the server did not send fails the backup. */
+    private static List<BackupManifest.Tablespace> withFiles(List<BackupManifest.Tablespace> tablespaces,
+                                                             List<BackupManifest.BackupFile> files) {
+        return tablespaces.stream().map(t -> new BackupManifest.Tablespace(t.oid(), t.location(), files.stream()
+                .map(BackupManifest.BackupFile::name).filter(n -> StoredName.parse(n).stem().equals(t.oid() + ".tar"))
+                .findFirst().orElseThrow(() -> new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "backup failed: the server"
+                        + " sent no archive of tablespace " + t.oid() + " (" + t.location() + "); nothing was kept"))))
+                .toList();
     }
 
     private static void requireFiles(BackupManifest manifest) {

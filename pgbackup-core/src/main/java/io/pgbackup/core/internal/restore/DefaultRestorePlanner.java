@@ -61,6 +61,9 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());
         Optional<Path> aside = targets.check(targetDir, request.moveAside());
+        boolean inPlace = context.config().pgData().map(targetDir::equals).orElse(false);
+        List<RestorePlan.TablespaceTarget> tablespaces = Tablespaces.plan(backup.manifest(), targetDir,
+                request.tablespaceMapping(), request.moveAside(), inPlace, targets);
         checkBackupFiles(repository, backup);
         log.debug("backup files checked");
 
@@ -85,13 +88,14 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         BackupManifest m = backup.manifest();
         files.add(targetDir + "/ from " + RestoreExecutor.fileOf(m, "base.tar"));
         files.add(targetDir.resolve("pg_wal") + "/ from " + RestoreExecutor.fileOf(m, "pg_wal.tar"));
+        files.addAll(Tablespaces.describe(targetDir, tablespaces));
         long prefetched = wal.stream().filter(RestorePlan.WalNeed::present).limit(RestoreExecutor.PREFETCH_LIMIT).count();
         if (prefetched > 0) {
             files.add(targetDir.resolve(RestoreExecutor.PREFETCH_DIR) + "/ (" + prefetched + " WAL segments decompressed ahead of replay)");
         }
         files.add(targetDir.resolve("postgresql.auto.conf") + " (recovery settings)");
         files.add(targetDir.resolve("recovery.signal").toString());
-        return new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings, warnings);
+        return new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings, warnings, tablespaces);
     }
 
 

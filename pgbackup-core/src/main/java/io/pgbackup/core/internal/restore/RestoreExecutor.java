@@ -77,11 +77,13 @@ final class RestoreExecutor {
             targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
             ensureRestoreScript(repository);
             prepareTarget(plan);
+            Tablespaces.prepare(plan);
             long bytes;
             try {
                 try (BackgroundFsync fsync = new BackgroundFsync()) {
                     bytes = extract(repository, plan, fsync);
                     log.debug("extracted {} bytes and prefetched WAL", bytes);
+                    Tablespaces.link(plan.targetDir(), plan.tablespaces());
                     // Durable before recovery.signal; PostgreSQL's start-up sync then has nothing left to flush.
                     fsync.finish();
                     log.debug("synced");
@@ -92,7 +94,10 @@ final class RestoreExecutor {
                 String why = e instanceof PgBackupException p ? p.getMessage() : e.getMessage();
                 throw new PgBackupException(e instanceof SafeTarExtractor.UnsafeEntryException ? ErrorCode.VERIFICATION_FAILED
                         : ErrorCode.IO_FAILED, "restore failed: " + why + ". " + plan.targetDir()
-                        + " holds a partial restore without recovery.signal: remove it and run restore again"
+                        + " holds a partial restore without recovery.signal: remove it"
+                        + (plan.tablespaces().isEmpty() ? "" : " and the tablespace directories " + plan.tablespaces().stream()
+                        .map(t -> t.location().toString()).collect(java.util.stream.Collectors.joining(", ")))
+                        + " and run restore again"
                         + plan.moveAsideTo().map(p -> "; the previous PGDATA is safe in " + p).orElse(""), e);
             }
             Duration took = Duration.between(start, Instant.now());
@@ -133,19 +138,28 @@ final class RestoreExecutor {
 
     /**
      * base.tar on one thread; pg_wal.tar, then the WAL prefetch, on another: the WAL tar is small,
-     * so the prefetch runs while base.tar is still being extracted. Each is decompressed on a
-     * thread of its own ahead of the one writing files.
+     * so the prefetch runs while base.tar is still being extracted; each tablespace's tar into its
+     * own directory, on at most two more threads. Each is decompressed on a thread of its own ahead
+     * of the one writing files.
      */
     private static long extract(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
-        ExecutorService pool = Executors.newFixedThreadPool(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2 + Math.min(2, plan.tablespaces().size()));
         try {
-            Future<Long> base = pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync));
-            Future<Long> wal = pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync)
-                    + prefetchWal(repository, plan, fsync));
-            return base.get() + wal.get();
+            List<Future<Long>> tasks = new ArrayList<>();
+            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync)));
+            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync)
+                    + prefetchWal(repository, plan, fsync)));
+            for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
+                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync)));
+            }
+            long bytes = 0;
+            for (Future<Long> task : tasks) {
+                bytes += task.get();
+            }
+            return bytes;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
@@ -255,6 +269,8 @@ final class RestoreExecutor {
             steps.add("then check: psql -c 'SELECT pg_is_in_recovery()' answers f once promoted");
         }
         plan.moveAsideTo().ifPresent(p -> steps.add("the previous PGDATA is in " + p + "; remove it once you are satisfied"));
+        plan.tablespaces().forEach(t -> t.moveAsideTo().ifPresent(p -> steps.add("the previous content of tablespace directory "
+                + t.location() + " is in " + p + "; remove it once you are satisfied")));
         return steps;
     }
 

@@ -56,7 +56,7 @@ final class SafeTarExtractor {
                     Path pointsTo = (link.isAbsolute() ? link : target.getParent().resolve(link)).normalize();
                     if (!pointsTo.startsWith(root)) {
                         throw refuse(archiveName, entry.getName(), "is a link to " + entry.getLinkName()
-                                + " outside the restore (tablespaces outside PGDATA are not supported)");
+                                + " outside the restore (tablespaces come as archives of their own, never as links)");
                     }
                     createParent(target, entry.getName(), archiveName);
                     Files.createSymbolicLink(target, link);

@@ -49,12 +49,7 @@ final class TargetDirectory {
             return Optional.empty();
         }
         if (isPgData && moveAside) {
-            LocalDateTime now = LocalDateTime.now(context.clock());
-            Path aside = dir.resolveSibling(dir.getFileName() + ".pre-restore-" + ASIDE_SUFFIX.format(now));
-            if (Files.exists(aside)) {
-                throw new PgBackupException(ErrorCode.REFUSED, aside + " already exists: wait a second and run restore again");
-            }
-            return Optional.of(aside);
+            return Optional.of(asideOf(dir));
         }
         if (isPgData) {
             throw new PgBackupException(ErrorCode.REFUSED, dir + " is the cluster's PGDATA and not empty: with PostgreSQL"
@@ -63,6 +58,36 @@ final class TargetDirectory {
         }
         throw new PgBackupException(ErrorCode.REFUSED, dir + " is not empty: restore into an empty or new directory"
                 + " (--target-dir), or move its contents away first");
+    }
+
+    /**
+     * Refuses a non-empty tablespace directory, unless {@code moveAside} (only granted for an
+     * in-place restore, whose cluster was found stopped): then returns where it will be renamed to.
+     */
+    Optional<Path> checkTablespace(Path dir, boolean moveAside, boolean inPlace) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || isEmptyDir(dir)) {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new PgBackupException(ErrorCode.REFUSED, "tablespace directory " + dir + " is a file, not a directory:"
+                        + " restore the tablespace elsewhere with --tablespace-mapping OLD=NEW");
+            }
+            return Optional.empty();
+        }
+        if (moveAside && inPlace) {
+            return Optional.of(asideOf(dir));
+        }
+        throw new PgBackupException(ErrorCode.REFUSED, "tablespace directory " + dir + " is not empty: restore the"
+                + " tablespace elsewhere with --tablespace-mapping " + dir + "=NEW"
+                + (inPlace ? ", or add --move-aside to rename it to " + dir.getFileName() + ".pre-restore-<time> first"
+                : ", or move its contents away first"));
+    }
+
+    private Path asideOf(Path dir) {
+        LocalDateTime now = LocalDateTime.now(context.clock());
+        Path aside = dir.resolveSibling(dir.getFileName() + ".pre-restore-" + ASIDE_SUFFIX.format(now));
+        if (Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
+            throw new PgBackupException(ErrorCode.REFUSED, aside + " already exists: wait a second and run restore again");
+        }
+        return aside;
     }
 
     private static Optional<Long> livePostmaster(Path dir) {

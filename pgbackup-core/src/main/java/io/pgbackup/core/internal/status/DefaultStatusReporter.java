@@ -192,8 +192,10 @@ public final class DefaultStatusReporter implements StatusReporter {
         List<BackupVerification> verification = all.stream().map(b -> verification(b, records)).toList();
         BackupInfo newest = all.get(all.size() - 1);
         long bytes = all.stream().mapToLong(BackupInfo::storedBytes).sum();
+        java.util.Map<String, List<io.pgbackup.core.backup.BackupManifest.Tablespace>> tablespaces = new java.util.LinkedHashMap<>();
+        all.stream().filter(b -> !b.manifest().tablespaces().isEmpty()).forEach(b -> tablespaces.put(b.id(), b.manifest().tablespaces()));
         return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
-                all.get(0).id(), verification, unreadable);
+                all.get(0).id(), verification, unreadable, tablespaces);
     }
 
     private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {

@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentSkipListSet;
 /**
  * The files of one backup directory against its two manifests: every stored file's size and
  * SHA-256 against {@code pgbackup_manifest.json}; every file inside {@code base.tar*} against
- * PostgreSQL's {@code backup_manifest} (size and checksum); {@code pg_wal.tar*} against the
+ * PostgreSQL's {@code backup_manifest} (size and checksum), and likewise each tablespace's
+ * {@code <oid>.tar*} against the manifest's {@code pg_tblspc/<oid>/} entries; {@code pg_wal.tar*} against the
  * manifest's WAL ranges. One check per stored file, named after it.
  */
 final class BackupFilesChecker {
@@ -100,7 +101,11 @@ final class BackupFilesChecker {
                 return VerifyCheck.failed(name, problem, since(start));
             }
             if (stem.equals("base.tar")) {
-                return checkBaseTar(file, listed, compression, start);
+                return checkTar(file, listed, compression, start, "");
+            }
+            var tablespace = manifest.tablespaces().stream().filter(t -> stem.equals(t.oid() + ".tar")).findFirst();
+            if (tablespace.isPresent()) {
+                return checkTar(file, listed, compression, start, tablespacePrefix(tablespace.get()));
             }
             if (stem.equals("pg_wal.tar")) {
                 return checkWalTar(file, listed, compression, start);
@@ -114,14 +119,35 @@ final class BackupFilesChecker {
         }
     }
 
-    private VerifyCheck checkBaseTar(String file, BackupManifest.BackupFile listed, Compression compression, Instant start)
-            throws IOException {
-        Map<String, PostgresManifest.Entry> expected = pgManifest == null ? Map.of() : pgManifest.files();
+    /** backup_manifest names a tablespace's files {@code pg_tblspc/<oid>/PG_<major>_<catversion>/...}. */
+    private static String tablespacePrefix(BackupManifest.Tablespace t) {
+        return "pg_tblspc/" + t.oid() + "/";
+    }
+
+    /**
+     * A tar against the part of backup_manifest it holds: a tablespace's ({@code prefix}
+     * {@code pg_tblspc/<oid>/}, which its tar's paths lack), or for base.tar ({@code prefix} empty)
+     * everything but the stored tablespaces'.
+     */
+    private VerifyCheck checkTar(String file, BackupManifest.BackupFile listed, Compression compression, Instant start,
+                                 String prefix) throws IOException {
+        Map<String, PostgresManifest.Entry> expected = new java.util.HashMap<>();
+        if (pgManifest != null) {
+            List<String> elsewhere = manifest.tablespaces().stream()
+                    .filter(t -> manifest.file(t.fileIn(manifest)).isPresent()).map(BackupFilesChecker::tablespacePrefix).toList();
+            pgManifest.files().forEach((path, entry) -> {
+                boolean inThisTar = prefix.isEmpty() ? elsewhere.stream().noneMatch(path::startsWith) : path.startsWith(prefix);
+                if (inThisTar) {
+                    expected.put(path, entry);
+                }
+            });
+        }
         List<String> problems = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         byte[] buffer = new byte[BUFFER];
         long[] files = {0};
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (tarPath, size, content) -> {
+            String path = prefix + tarPath;
             files[0]++;
             seen.add(path);
             PostgresManifest.Entry entry = expected.get(path);

@@ -75,8 +75,13 @@ final class RestoreTester {
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path data = work.resolve("data");
 
+            // Every tablespace into the private directory too: the originals may be in use and are never touched.
+            Map<Path, Path> tablespaces = new LinkedHashMap<>();
+            for (var t : backup.manifest().tablespaces()) {
+                tablespaces.put(Path.of(t.location()), work.resolve("tablespace-" + t.oid()));
+            }
             RestorePlan plan = planner.plan(new RestoreRequest(Optional.of(backup.id()), new RecoveryTarget.Immediate(),
-                    TargetAction.PROMOTE, Optional.of(data), false));
+                    TargetAction.PROMOTE, Optional.of(data), false, tablespaces));
             RestoreResult restored = planner.execute(plan);
             int port = LocalCluster.freePort();
             writeTestSettings(data, socketDir, port);
