@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class BaseBackupClient {
     static final int MIN_VERSION = 120000;
+    static final int NEXT_UNKNOWN_VERSION = 190000;
     private static final int NEW_PROTOCOL_VERSION = 150000;
     private static final int MANIFEST_VERSION = 130000;
     private static final long WAL_THREAD_JOIN_MILLIS = 30_000;
@@ -144,12 +145,25 @@ public final class BaseBackupClient {
     private record TablespaceRow(long oid, String location, long estimatedBytes) {
     }
 
-    private ServerFacts serverFacts(PgWireConnection main, BaseBackupRequest request) throws IOException {
-        int version = Integer.parseInt(showSetting(main, "server_version_num"));
+    /**
+     * 12 to 18, the majors whose BASE_BACKUP this client speaks and the tests run: a newer server
+     * may change the protocol, and a backup that only looks right is worse than a refusal.
+     */
+    static void requireSupported(int version, String address) throws IOException {
         if (version < MIN_VERSION) {
             throw new IOException("PostgreSQL " + majorName(version) + " is older than " + majorName(MIN_VERSION)
-                    + ", which pgbackup needs (server at " + main.address() + ")");
+                    + ", which pgbackup needs (server at " + address + ")");
         }
+        if (version >= NEXT_UNKNOWN_VERSION) {
+            throw new IOException("PostgreSQL " + majorName(version) + " is newer than this pgbackup knows (12 to "
+                    + majorName(NEXT_UNKNOWN_VERSION - 10000) + "; server at " + address
+                    + "): use a pgbackup release that supports it");
+        }
+    }
+
+    private ServerFacts serverFacts(PgWireConnection main, BaseBackupRequest request) throws IOException {
+        int version = Integer.parseInt(showSetting(main, "server_version_num"));
+        requireSupported(version, main.address());
         if (request.serverCompression().isPresent() && version < NEW_PROTOCOL_VERSION) {
             throw new IOException("server-side compression needs PostgreSQL " + majorName(NEW_PROTOCOL_VERSION)
                     + " or newer; the server at " + main.address() + " runs PostgreSQL " + majorName(version));

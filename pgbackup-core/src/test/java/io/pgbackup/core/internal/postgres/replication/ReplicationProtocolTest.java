@@ -15,6 +15,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The pieces that need no server: command grammar per version, WAL positions and names, tar headers. */
 class ReplicationProtocolTest {
     @Test
+    void serversOutside12To18AreRefusedInOneLineNamingTheVersion() throws Exception {
+        BaseBackupClient.requireSupported(120000, "h:1");
+        BaseBackupClient.requireSupported(180001, "h:1");
+        assertThatThrownBy(() -> BaseBackupClient.requireSupported(110022, "db:5432"))
+                .hasMessage("PostgreSQL 11 is older than 12, which pgbackup needs (server at db:5432)");
+        assertThatThrownBy(() -> BaseBackupClient.requireSupported(190000, "db:5432"))
+                .hasMessage("PostgreSQL 19 is newer than this pgbackup knows (12 to 18; server at db:5432):"
+                        + " use a pgbackup release that supports it");
+    }
+
+    @Test
     void baseBackupUsesTheOptionListFrom15AndTheKeywordsBefore() {
         BaseBackupRequest plain = new BaseBackupRequest("it's nightly", true, Optional.empty());
         assertThat(BaseBackupClient.baseBackupCommand(plain, 150004)).isEqualTo("BASE_BACKUP (LABEL 'it''s nightly',"
