@@ -60,9 +60,19 @@ class StandbyBackupTest {
                 "archive_command", "'" + repo.archiveSetup().archiveCommand().replace("'", "''") + "'");
     }
 
-    private BackupInfo backupOnIdlePrimary(PgBackup standby) {
-        return assertTimeoutPreemptively(BACKUP_LIMIT, () -> standby.backups().backup(BackupOptions.defaults()),
+    /**
+     * Backs up the standby once it has replayed all the primary wrote, and checks the backup ends
+     * within that WAL: it needed no later record (no pg_switch_wal, no write on the primary).
+     */
+    private BackupInfo backupOnIdlePrimary(PgBackup pg, PgCluster primary, PgCluster standby) throws Exception {
+        standby.awaitReplayed(primary, Duration.ofMinutes(1));
+        String primaryLsn = primary.queryString("SELECT pg_current_wal_lsn()");
+        BackupInfo backup = assertTimeoutPreemptively(BACKUP_LIMIT, () -> pg.backups().backup(BackupOptions.defaults()),
                 "a backup from a standby waited for a write on the primary");
+        assertThat(primary.queryString("SELECT '" + backup.manifest().stopLsn() + "'::pg_lsn <= '" + primaryLsn + "'::pg_lsn"))
+                .as("stop %s within the primary's WAL before the backup (%s)", backup.manifest().stopLsn(), primaryLsn)
+                .isEqualTo("t");
+        return backup;
     }
 
     private static OffsetDateTime serverNow(PgCluster cluster) throws Exception {
@@ -93,7 +103,7 @@ class StandbyBackupTest {
         PgCluster standby = closing(PgCluster.createStandby(primary, work.resolve("standby"), archivingInto(setup, "always")));
         PgBackup pg = PgBackup.create(standby.config(repo));
 
-        BackupInfo backup = backupOnIdlePrimary(pg);
+        BackupInfo backup = backupOnIdlePrimary(pg, primary, standby);
         assertThat(backup.manifest().fromStandby()).isTrue();
         assertThat(backup.manifest().timeline()).isEqualTo(1);
         assertThat(backup.manifest().systemIdentifier()).isEqualTo(primary.queryString(
@@ -136,7 +146,7 @@ class StandbyBackupTest {
         PgCluster standby = closing(PgCluster.createStandby(primary, work.resolve("standby"), Map.of()));
         PgBackup pg = PgBackup.create(standby.config(source.repository()));
 
-        BackupInfo backup = backupOnIdlePrimary(pg);
+        BackupInfo backup = backupOnIdlePrimary(pg, primary, standby);
         assertThat(backup.manifest().fromStandby()).isTrue();
 
         StatusReport status = pg.status().report();
