@@ -87,6 +87,8 @@ class StandbyBackupTest {
         Path dir = work.resolve("restored");
         pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
                 new RecoveryTarget.Time(time), TargetAction.PROMOTE, Optional.of(dir), false)));
+        // The standby's standby.signal came along in base.tar; left there, the copy would stay a standby.
+        assertThat(dir.resolve("standby.signal")).doesNotExist();
         PgCluster copy = closing(PgCluster.startExisting(dir, work.resolve("restored-run"), password));
         copy.awaitPromoted(Duration.ofMinutes(2));
         return copy;
@@ -165,5 +167,51 @@ class StandbyBackupTest {
         assertThat(pg.verifier().verify(VerifyRequest.of(backup.id())).ok()).isTrue();
         PgCluster copy = restoreTo(pg, backup, t, primary.password());
         assertThat(fingerprint(copy, "orders")).isEqualTo(atT);
+    }
+
+    @Test
+    void primaryAndStandbyArchiveIntoOneRepositoryAndAPromotedStandbyContinues() throws Exception {
+        ArchivingCluster source = closing(ArchivingCluster.withOrders(work.resolve("p"), 1000));
+        PgCluster primary = source.cluster();
+        PgCluster standby = closing(PgCluster.createStandby(primary, work.resolve("standby"),
+                archivingInto(source.pgBackup(), "always")));
+        PgBackup pg = PgBackup.create(standby.config(source.repository()));
+        BackupInfo backup = backupOnIdlePrimary(pg, primary, standby);
+
+        for (int i = 0; i < 2; i++) {
+            primary.execute("INSERT INTO orders SELECT g, 'more' FROM generate_series(" + (2000 + i * 100) + ", "
+                    + (2099 + i * 100) + ") g");
+            String segment = source.switchAndAwaitArchived();
+            PgCluster.await(Duration.ofMinutes(1), "the standby to archive " + segment, () -> standby.queryString(
+                    "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
+        }
+        // Both archived the same segments: the second copy of each was identical, so neither failed.
+        String archiveLog = java.nio.file.Files.readString(source.repository().resolve("logs/wal_archive.log"));
+        assertThat(primary.queryLong("SELECT failed_count FROM pg_stat_archiver")).as(archiveLog).isZero();
+        assertThat(standby.queryLong("SELECT failed_count FROM pg_stat_archiver")).as(archiveLog).isZero();
+
+        // The primary is lost: the promoted standby archives on timeline 2 into the same repository.
+        primary.stop();
+        standby.execute("SELECT pg_promote()");
+        standby.awaitPromoted(Duration.ofMinutes(1));
+        standby.execute("INSERT INTO orders VALUES (9001, 'after promotion')");
+        String fingerprintAfter = fingerprint(standby, "orders");
+        String segment = standby.switchAndAwaitArchived();
+        assertThat(segment).startsWith("00000002");
+        assertThat(pg.status().report().cluster().standby()).isNull();
+
+        assertThat(pg.verifier().verify(VerifyRequest.of(backup.id())).ok()).isTrue();
+        standby.stop();
+        Path dir = work.resolve("restored");
+        pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
+                new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
+        PgCluster copy = closing(PgCluster.startExisting(dir, work.resolve("restored-run"), primary.password()));
+        try {
+            copy.awaitPromoted(Duration.ofMinutes(2));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + copy.log() + "\n" + java.nio.file.Files.readString(
+                    source.repository().resolve("logs/wal_archive.log")), e);
+        }
+        assertThat(fingerprint(copy, "orders")).isEqualTo(fingerprintAfter);
     }
 }
