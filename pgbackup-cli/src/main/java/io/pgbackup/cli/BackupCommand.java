@@ -42,10 +42,11 @@ final class BackupCommand extends BaseCommand {
         if (json) {
             printJson(backup);
         } else {
-            out().printf("backup %s complete: %s stored (database %s) in %s, %s, WAL %s..%s%n", backup.id(),
+            out().printf("backup %s complete: %s stored (database %s) in %s, %s, WAL %s..%s%s%n", backup.id(),
                     Format.bytes(backup.storedBytes()), Format.bytes(backup.manifest().databaseSizeBytes()),
                     Format.duration(backup.manifest().duration()), Format.rate(backup.throughputBytesPerSecond()),
-                    backup.manifest().startWalFile(), backup.manifest().stopWalFile());
+                    backup.manifest().startWalFile(), backup.manifest().stopWalFile(),
+                    backup.manifest().fromStandby() ? ", from a standby on timeline " + backup.manifest().timeline() : "");
             backup.warnings().forEach(w -> err().println("pgbackup: warning: " + w));
         }
         return 0;

@@ -30,7 +30,7 @@ final class ListCommand extends BaseCommand {
             BackupManifest m = b.manifest();
             out().printf("%-15s  %7s  %10s  %9s  %-49s  %s%n", b.id(), Format.age(b.age(now)),
                     Format.bytes(b.storedBytes()), Format.duration(m.duration()),
-                    m.startWalFile() + ".." + m.stopWalFile(), m.postgresVersion());
+                    m.startWalFile() + ".." + m.stopWalFile(), m.postgresVersion() + (m.fromStandby() ? " (standby)" : ""));
             if (!m.tablespaces().isEmpty()) {
                 out().println("  tablespaces: " + Format.tablespaces(m.tablespaces()));
             }

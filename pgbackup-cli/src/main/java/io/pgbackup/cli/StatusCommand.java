@@ -45,9 +45,21 @@ final class StatusCommand extends BaseCommand {
                 row(e.getKey(), e.getValue().isEmpty() ? "(empty)" : e.getValue());
             }
             row("uses our script", cl.usesInstalledScript() ? "yes" : "no");
+            StatusReport.Standby sb = cl.standby();
+            if (sb != null) {
+                row("role", "standby" + (sb.primary() == null ? "" : " of " + sb.primary()) + ", WAL receiver " + sb.walReceiver());
+                row("received", sb.receiveLsn() == null ? "(nothing streamed yet)" : sb.receiveLsn());
+                row("replayed", sb.replayLsn() + " (" + Format.bytes(sb.replayLagBytes()) + " received, not yet applied)");
+                row("replay delay", sb.replayDelay() == null ? "(no commit replayed yet)"
+                        : Format.age(sb.replayDelay()) + " since the last replayed commit (" + sb.lastReplayedCommit()
+                        + "; grows while the primary is idle too)");
+                row("archiving", sb.archiving());
+            }
             StatusReport.Archiver a = cl.archiver();
-            row("archived", a.archivedCount() + (a.lastArchivedWal() == null ? "" : ", last " + a.lastArchivedWal() + " at " + a.lastArchivedTime()));
-            row("failed", a.failedCount() + (a.lastFailedWal() == null ? "" : ", last " + a.lastFailedWal() + " at " + a.lastFailedTime()));
+            if (a != null) {
+                row("archived", a.archivedCount() + (a.lastArchivedWal() == null ? "" : ", last " + a.lastArchivedWal() + " at " + a.lastArchivedTime()));
+                row("failed", a.failedCount() + (a.lastFailedWal() == null ? "" : ", last " + a.lastFailedWal() + " at " + a.lastFailedTime()));
+            }
         }
 
         out().println();

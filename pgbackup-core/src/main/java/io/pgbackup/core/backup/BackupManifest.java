@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param compression        how the tar files are compressed ({@code gzip}, {@code zstd}, ...)
  * @param tablespaces        tablespaces outside the data directory, each stored as {@code <oid>.tar} (plus the
  *                           compression suffix); empty in manifests written before pgbackup backed them up
+ * @param fromStandby        taken from a streaming standby (in recovery); {@code timeline} is then the
+ *                           primary's timeline the standby was replaying. False in older manifests
  */
 public record BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
                              OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
@@ -25,12 +27,25 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
                              int timeline, String startLsn, String stopLsn, String startWalFile,
                              String stopWalFile, long walSegmentSize, String compression,
                              long databaseSizeBytes, String checkpoint, List<BackupFile> files,
-                             List<Tablespace> tablespaces) {
+                             List<Tablespace> tablespaces, boolean fromStandby) {
     public static final int FORMAT_VERSION = 1;
 
     public BackupManifest {
         files = List.copyOf(files);
         tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
+    }
+
+    /** A manifest of a backup taken from a primary. */
+    public BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
+                          OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
+                          String postgresVersion, int postgresVersionNum, String systemIdentifier,
+                          int timeline, String startLsn, String stopLsn, String startWalFile,
+                          String stopWalFile, long walSegmentSize, String compression,
+                          long databaseSizeBytes, String checkpoint, List<BackupFile> files,
+                          List<Tablespace> tablespaces) {
+        this(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion, postgresVersion,
+                postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile, stopWalFile,
+                walSegmentSize, compression, databaseSizeBytes, checkpoint, files, tablespaces, false);
     }
 
     /** A manifest of a cluster without tablespaces outside its data directory. */

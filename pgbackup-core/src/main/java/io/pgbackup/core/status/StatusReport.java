@@ -30,10 +30,36 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
      * @param reachable     false when no connection could be made; {@code error} says why
      * @param settings      wal_level, archive_mode, archive_command, archive_timeout, max_wal_senders
      * @param usesInstalledScript whether archive_command runs this repository's scripts/archive_wal.sh
+     * @param archiver      pg_stat_archiver; null when unreachable or on a standby that does not archive
+     * @param standby       replication and archiving of a standby; null for a primary
      */
     public record ClusterStatus(boolean reachable, String error, String version, String systemIdentifier,
                                 int timeline, Map<String, String> settings, boolean usesInstalledScript,
-                                Archiver archiver) {
+                                Archiver archiver, Standby standby) {
+        /** A primary's (or an unreachable server's) status. */
+        public ClusterStatus(boolean reachable, String error, String version, String systemIdentifier,
+                             int timeline, Map<String, String> settings, boolean usesInstalledScript,
+                             Archiver archiver) {
+            this(reachable, error, version, systemIdentifier, timeline, settings, usesInstalledScript, archiver, null);
+        }
+    }
+
+    /**
+     * The server is a streaming standby (in recovery).
+     *
+     * @param walReceiver        pg_stat_wal_receiver's status ({@code streaming}, ...), or {@code not running}
+     * @param primary            where the WAL receiver streams from ({@code host:port}); null when not connected
+     * @param receiveLsn         pg_last_wal_receive_lsn(): WAL received and flushed here (null before any streamed)
+     * @param replayLsn          pg_last_wal_replay_lsn(): WAL applied here
+     * @param replayLagBytes     received but not yet applied, in bytes
+     * @param lastReplayedCommit pg_last_xact_replay_timestamp(): the primary's time of the last replayed commit
+     * @param replayDelay        now() minus that: also grows while the primary writes nothing; null before a commit replayed
+     * @param archivesHere       archive_mode = always: this standby archives the WAL it receives
+     * @param archiving          one line: who archives WAL into the repository
+     */
+    public record Standby(String walReceiver, String primary, String receiveLsn, String replayLsn, long replayLagBytes,
+                          OffsetDateTime lastReplayedCommit, Duration replayDelay, boolean archivesHere,
+                          String archiving) {
     }
 
     /** pg_stat_archiver: what PostgreSQL itself says about archive_command. */

@@ -195,6 +195,22 @@ class ArchiveWalScriptTest {
     }
 
     @Test
+    void anotherArchiversTemporaryFileIsLeftAloneAndOnlyAnIdleOneRemoved() throws Exception {
+        // A primary and its standby (archive_mode = always) archive the same segment at once.
+        Path busy = Files.write(repository.walArchiveDir().resolve("." + SEGMENT + ".gz.tmp.4242"), new byte[10]);
+        Path idle = Files.write(repository.walArchiveDir().resolve("." + SEGMENT + ".gz.tmp.4343"), new byte[10]);
+        Files.setLastModifiedTime(idle, FileTime.from(java.time.Instant.now().minus(Duration.ofMinutes(30))));
+        Path source = walFile(SEGMENT, 1 << 20, 12);
+
+        Sh.Result result = archive(source, SEGMENT);
+
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(busy).exists();
+        assertThat(idle).doesNotExist();
+        assertThat(gunzip(repository.walArchiveDir().resolve(SEGMENT + ".gz"))).isEqualTo(Files.readAllBytes(source));
+    }
+
+    @Test
     void storesThePlainFileWhenCompressionIsNone() throws Exception {
         init(PgBackupConfig.builder().backupDir(backupDir).compression(Compression.NONE).build());
         Path source = walFile(SEGMENT, 70_000, 11);

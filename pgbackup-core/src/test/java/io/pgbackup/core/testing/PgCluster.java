@@ -209,6 +209,59 @@ public final class PgCluster implements AutoCloseable {
         return cluster;
     }
 
+    /**
+     * Creates a streaming standby of {@code primary} in {@code workDir/data}: a copy taken with
+     * {@code pg_basebackup -X stream} (the primary's postgresql.conf comes along), then
+     * {@code standby.signal} and a {@code primary_conninfo} over TCP with the superuser's password,
+     * a fresh port and its own socket directory, {@code extraSettings} last (e.g.
+     * {@code archive_mode = always}). Returns once the standby streams from the primary.
+     */
+    public static PgCluster createStandby(PgCluster primary, Path workDir, Map<String, String> extraSettings)
+            throws Exception {
+        refuseRoot();
+        if (primary.socketOnly) {
+            throw new IllegalArgumentException("createStandby needs a primary reachable over TCP (not createSocketOnly)");
+        }
+        Path dataDir = workDir.resolve("data");
+        Path socketDir = Files.createDirectories(workDir.resolve("run"));
+        ProcessBuilder pb = new ProcessBuilder(primary.programs.tool("pg_basebackup").toString(), "-D", dataDir.toString(),
+                "-h", "127.0.0.1", "-p", String.valueOf(primary.port), "-U", primary.superuser, "-X", "stream",
+                "-c", "fast", "--no-sync").redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", primary.password);
+        runBuilt(pb, Duration.ofMinutes(3));
+        PgCluster standby = new PgCluster(primary.programs, dataDir, socketDir, freePort(), primary.password);
+        Files.writeString(dataDir.resolve("standby.signal"), "");
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("port", String.valueOf(standby.port));
+        settings.put("unix_socket_directories", "'" + socketDir + "'");
+        settings.put("hot_standby", "on");
+        settings.put("primary_conninfo", "'host=127.0.0.1 port=" + primary.port + " user=" + primary.superuser
+                + " password=" + primary.password + " application_name=pgbackup_test_standby'");
+        extraSettings.forEach(settings::put);
+        standby.appendSettings(settings);
+        standby.start();
+        standby.awaitStreaming(Duration.ofMinutes(2));
+        return standby;
+    }
+
+    /** Waits until this standby's WAL receiver streams from its primary. */
+    public void awaitStreaming(Duration limit) throws Exception {
+        await(limit, "the standby in " + dataDir + " to stream from its primary (log: " + logFile + ")", () -> {
+            try {
+                return "streaming".equals(queryString("SELECT status FROM pg_stat_wal_receiver"));
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+    }
+
+    /** Waits until this standby has replayed everything {@code primary} has written so far. */
+    public void awaitReplayed(PgCluster primary, Duration limit) throws Exception {
+        String target = primary.queryString("SELECT pg_current_wal_lsn()");
+        await(limit, "the standby to replay up to " + target, () ->
+                "t".equals(queryString("SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn")));
+    }
+
     /** This cluster's programs: its version's server, the machine's client programs. */
     public PgBinaries programs() {
         return programs;
@@ -405,7 +458,11 @@ public final class PgCluster implements AutoCloseable {
 
     /** Runs a program to completion, failing with its output when it fails. */
     public static String run(List<String> command, Duration limit) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
+        return runBuilt(new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true), limit);
+    }
+
+    private static String runBuilt(ProcessBuilder pb, Duration limit) throws IOException {
+        List<String> command = pb.command();
         Path out = Files.createTempFile("pgcluster-", ".out");
         pb.redirectOutput(out.toFile());
         Process process = pb.start();

@@ -69,23 +69,23 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot set up " + repository + ": " + e
                     + ". Check that the directory is writable by this user and the disk is not full", e);
         }
-        List<Wanted> wanted = wantedSettings(scripts.archiveCommand());
-        List<String> confLines = wanted.stream().map(w -> w.name() + " = " + w.confValue()).toList();
-        List<String> alterSystem = wanted.stream()
-                .map(w -> "ALTER SYSTEM SET " + w.name() + " = " + w.sqlValue() + ";").toList();
-
+        ServerInfo info = null;
         ClusterCheck cluster;
-        List<SettingCheck> checks;
         try {
-            ServerInfo info = readServer();
-            cluster = new ClusterCheck(true, info.version(), "PostgreSQL " + info.version() + " at "
-                    + config.serverDescription());
-            checks = wanted.stream().map(w -> w.check(info.setting(w.name()))).toList();
+            info = readServer();
+            cluster = new ClusterCheck(true, info.version(), "PostgreSQL " + info.version()
+                    + (info.inRecovery() ? " (a standby)" : "") + " at " + config.serverDescription()
+                    + (info.inRecovery() ? STANDBY_NOTE : ""));
         } catch (PgBackupException e) {
             // Not fatal: init's files are in place, and the printed lines say what to set.
             cluster = new ClusterCheck(false, "", e.getMessage());
-            checks = List.of();
         }
+        List<Wanted> wanted = wantedSettings(scripts.archiveCommand(), info != null && info.inRecovery());
+        List<String> confLines = wanted.stream().map(w -> w.name() + " = " + w.confValue()).toList();
+        List<String> alterSystem = wanted.stream()
+                .map(w -> "ALTER SYSTEM SET " + w.name() + " = " + w.sqlValue() + ";").toList();
+        ServerInfo read = info;
+        List<SettingCheck> checks = read == null ? List.of() : wanted.stream().map(w -> w.check(read.setting(w.name()))).toList();
         String remoteTarget = config.remote().map(r -> r.rsyncTarget() + "/wal_archive/").orElse("");
         int remotePort = config.remote().map(r -> r.port()).orElse(0);
         return new InitResult(repository.root(), created, installs, scripts.archiveCommand(),
@@ -109,19 +109,34 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         return message == null ? "unknown error" : message.strip().split("\\R", 2)[0];
     }
 
-    /** The settings of the spec's "Configure PostgreSQL" step, in its order, and how to judge each. */
-    private static List<Wanted> wantedSettings(String archiveCommand) {
-        return List.of(
+    /** What init says about a standby besides its settings. */
+    static final String STANDBY_NOTE = "; a standby archives only with archive_mode = always (else the primary must"
+            + " archive into this repository), and archive_timeout works only on the primary: set it there";
+
+    /**
+     * The settings of the spec's "Configure PostgreSQL" step, in its order, and how to judge each.
+     * A standby archives only with {@code archive_mode = always}, and ignores archive_timeout
+     * (only the primary can end a segment early), so it is not asked for there.
+     */
+    private static List<Wanted> wantedSettings(String archiveCommand, boolean standby) {
+        Wanted archiveMode = standby
+                ? new Wanted("archive_mode", "always", "always", "'always'", true, actual -> switch (actual) {
+                    case "always" -> SettingCheck.Status.OK;
+                    case "", "off" -> SettingCheck.Status.MISSING;
+                    default -> SettingCheck.Status.DIFFERENT;
+                })
+                : new Wanted("archive_mode", "on", "on", "'on'", true, actual -> switch (actual) {
+                    case "on", "always" -> SettingCheck.Status.OK;
+                    case "", "off" -> SettingCheck.Status.MISSING;
+                    default -> SettingCheck.Status.DIFFERENT;
+                });
+        List<Wanted> all = new java.util.ArrayList<>(List.of(
                 new Wanted("wal_level", "replica", "replica", "'replica'", true, actual -> switch (actual) {
                     case "replica", "logical" -> SettingCheck.Status.OK;
                     case "", "minimal" -> SettingCheck.Status.MISSING;
                     default -> SettingCheck.Status.DIFFERENT;
                 }),
-                new Wanted("archive_mode", "on", "on", "'on'", true, actual -> switch (actual) {
-                    case "on", "always" -> SettingCheck.Status.OK;
-                    case "", "off" -> SettingCheck.Status.MISSING;
-                    default -> SettingCheck.Status.DIFFERENT;
-                }),
+                archiveMode,
                 new Wanted("archive_command", archiveCommand, confQuote(archiveCommand), sqlQuote(archiveCommand),
                         false, actual -> {
                             // PostgreSQL shows "(disabled)" while archive_mode is off, whatever the command.
@@ -149,7 +164,11 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
                         return SettingCheck.Status.MISSING;
                     }
                     return senders >= MIN_WAL_SENDERS ? SettingCheck.Status.OK : SettingCheck.Status.DIFFERENT;
-                }));
+                })));
+        if (standby) {
+            all.removeIf(w -> w.name().equals("archive_timeout"));
+        }
+        return all;
     }
 
     /** A postgresql.conf string: quotes doubled, and backslashes too, since the file reads them as escapes. */

@@ -53,14 +53,16 @@ final class BackupEngine {
                     WalSegmentName.ofLsn(taken.timeline(), taken.startLsn(), segmentSize).fileName(),
                     WalSegmentName.ofLsn(taken.timeline(), taken.stopLsn(), segmentSize).fileName(),
                     segmentSize, run.compression().cliName(), server.databaseSize(),
-                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), withFiles(taken.tablespaces(), sink.files()));
+                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), withFiles(taken.tablespaces(), sink.files()),
+                    taken.fromStandby());
             requireFiles(manifest);
             if (manifest.file(StoringSink.PG_MANIFEST).isEmpty()) {
                 log.info("PostgreSQL {} writes no backup_manifest (it came in 13): verify checks this backup by its own checksums",
                         server.info().version());
             }
             repository.put(Repository.manifestKey(run.id()), codec.toJson(manifest));
-            log.info("backup {} complete: {} bytes stored", run.id(), manifest.storedBytes());
+            log.info("backup {} complete: {} bytes stored{}", run.id(), manifest.storedBytes(),
+                    manifest.fromStandby() ? " (from a standby, timeline " + manifest.timeline() + ")" : "");
             return new BackupInfo(run.id(), Repository.backupKey(run.id()), repository.locationOf(Repository.backupKey(run.id())), manifest);
         } catch (java.io.UncheckedIOException e) {
             removeQuietly(sink);

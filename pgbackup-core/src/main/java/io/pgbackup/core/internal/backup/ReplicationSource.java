@@ -83,7 +83,8 @@ final class ReplicationSource implements BackupSource {
         }
         List<BackupManifest.Tablespace> tablespaces = result.tablespaces().stream()
                 .map(t -> new BackupManifest.Tablespace(t.oid(), t.location())).toList();
-        return new Taken(result.startTimeline(), result.startLsn().value(), result.endLsn().value(), tablespaces);
+        return new Taken(result.startTimeline(), result.startLsn().value(), result.endLsn().value(), tablespaces,
+                result.inRecovery());
     }
 
     /** The server's words, with a hint for the usual causes. */

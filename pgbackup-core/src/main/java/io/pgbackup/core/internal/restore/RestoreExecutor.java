@@ -89,6 +89,7 @@ final class RestoreExecutor {
                     log.debug("synced");
                 }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
+                dropStandbySignal(plan.targetDir());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
             } catch (IOException | PgBackupException e) {
                 String why = e instanceof PgBackupException p ? p.getMessage() : e.getMessage();
@@ -102,6 +103,18 @@ final class RestoreExecutor {
             }
             Duration took = Duration.between(start, Instant.now());
             return new RestoreResult(plan, took, bytes, nextSteps(plan));
+        }
+    }
+
+    /**
+     * A standby's backup carries its {@code standby.signal}, which would win over recovery.signal:
+     * the copy would follow {@code primary_conninfo} as a standby and never end recovery at the
+     * target. Without it, recovery.signal alone makes a point-in-time recovery that ignores
+     * primary_conninfo.
+     */
+    private static void dropStandbySignal(java.nio.file.Path targetDir) throws IOException {
+        if (java.nio.file.Files.deleteIfExists(targetDir.resolve("standby.signal"))) {
+            log.info("removed standby.signal of the standby the backup was taken from: the copy recovers, then promotes");
         }
     }
 

@@ -70,14 +70,21 @@ public final class DefaultStatusReporter implements StatusReporter {
             warn.add("cannot check the cluster's archiving: " + cluster.error());
         } else {
             Map<String, String> s = cluster.settings();
-            if (!"on".equals(s.get("archive_mode")) && !"always".equals(s.get("archive_mode"))) {
+            StatusReport.Standby standby = cluster.standby();
+            // A standby that does not archive leaves it to the primary, which this connection cannot see.
+            boolean archivesHere = standby == null || standby.archivesHere();
+            if (archivesHere && !"on".equals(s.get("archive_mode")) && !"always".equals(s.get("archive_mode"))) {
                 fail.add("archive_mode is " + s.get("archive_mode") + ": set archive_mode = on and restart PostgreSQL (see 'pgbackup init')");
             }
             if (!"replica".equals(s.get("wal_level")) && !"logical".equals(s.get("wal_level"))) {
                 fail.add("wal_level is " + s.get("wal_level") + ": set wal_level = replica and restart PostgreSQL");
             }
-            if (!cluster.usesInstalledScript()) {
+            if (archivesHere && !cluster.usesInstalledScript()) {
                 fail.add("archive_command does not run " + repository.archiveScript() + " (see 'pgbackup init')");
+            }
+            if (standby != null && !"streaming".equals(standby.walReceiver())) {
+                warn.add("the standby's WAL receiver is " + standby.walReceiver() + ", not streaming: check primary_conninfo"
+                        + " and the primary (the standby's log says why); its backups fall behind the primary");
             }
             if (cluster.archiver() != null && cluster.archiver().failingNow()) {
                 fail.add("archiving is failing: last failure " + cluster.archiver().lastFailedWal() + " at "
@@ -134,12 +141,15 @@ public final class DefaultStatusReporter implements StatusReporter {
     private ClusterStatus cluster(Repository repository) {
         try (Connection connection = context.connector().open(); Statement st = connection.createStatement()) {
             ServerInfo info = ServerInfo.read(connection);
-            Archiver archiver;
-            try (ResultSet rs = st.executeQuery("SELECT archived_count, last_archived_wal, last_archived_time,"
-                    + " failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver")) {
-                rs.next();
-                archiver = new Archiver(rs.getLong(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
-                        rs.getLong(4), rs.getString(5), rs.getObject(6, OffsetDateTime.class));
+            StatusReport.Standby standby = info.inRecovery() ? standby(st, info, repository) : null;
+            Archiver archiver = null;
+            if (standby == null || standby.archivesHere()) {
+                try (ResultSet rs = st.executeQuery("SELECT archived_count, last_archived_wal, last_archived_time,"
+                        + " failed_count, last_failed_wal, last_failed_time FROM pg_stat_archiver")) {
+                    rs.next();
+                    archiver = new Archiver(rs.getLong(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class),
+                            rs.getLong(4), rs.getString(5), rs.getObject(6, OffsetDateTime.class));
+                }
             }
             Map<String, String> settings = new java.util.LinkedHashMap<>();
             for (String name : ServerInfo.ARCHIVING_SETTINGS) {
@@ -147,11 +157,39 @@ public final class DefaultStatusReporter implements StatusReporter {
             }
             boolean usesScript = info.setting("archive_command").contains(repository.archiveScript().toString());
             return new ClusterStatus(true, null, info.version(), info.systemIdentifier(), info.timeline(), settings,
-                    usesScript, archiver);
+                    usesScript, archiver, standby);
         } catch (PgBackupException e) {
             return new ClusterStatus(false, e.getMessage(), null, null, 0, Map.of(), false, null);
         } catch (SQLException e) {
             return new ClusterStatus(false, "query failed: " + e.getMessage(), null, null, 0, Map.of(), false, null);
+        }
+    }
+
+    /** Replication of a server in recovery, and who archives: it, with archive_mode = always, or its primary. */
+    private static StatusReport.Standby standby(Statement st, ServerInfo info, Repository repository) throws SQLException {
+        String receiver = "not running";
+        String primary = null;
+        try (ResultSet rs = st.executeQuery("SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver")) {
+            if (rs.next()) {
+                receiver = rs.getString(1);
+                primary = rs.getString(2) == null ? null : rs.getString(2) + ":" + rs.getInt(3);
+            }
+        }
+        try (ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+                + " greatest(coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)::bigint,"
+                + " pg_last_xact_replay_timestamp(),"
+                + " (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint")) {
+            rs.next();
+            long delayMillis = rs.getLong(5);
+            Duration delay = rs.wasNull() ? null : Duration.ofMillis(Math.max(0, delayMillis));
+            boolean archivesHere = "always".equals(info.setting("archive_mode"));
+            String archiving = archivesHere
+                    ? "this standby archives the WAL it receives (archive_mode = always)"
+                    : "this standby does not archive (archive_mode = " + info.setting("archive_mode")
+                    + " archives only once promoted): the primary must archive into " + repository.root()
+                    + "; run 'pgbackup status' against the primary to check it";
+            return new StatusReport.Standby(receiver, primary, rs.getString(1), rs.getString(2), rs.getLong(3),
+                    rs.getObject(4, OffsetDateTime.class), delay, archivesHere, archiving);
         }
     }
 

@@ -153,11 +153,9 @@ fi
 
 final=$ARCHIVE_DIR/$name$SUFFIX
 # Hidden temporary name in the same directory, so the rename below is atomic. A temporary file
-# left by an attempt that was killed outright is removed here; PostgreSQL's single archiver
-# never runs two attempts for one file at once.
-for leftover in "$ARCHIVE_DIR/.$name$SUFFIX.tmp."*; do
-    [ -e "$leftover" ] && rm -f "$leftover"
-done
+# left by an attempt that was killed outright is removed here, once idle for 10 minutes: a
+# primary and its standby (archive_mode = always) may be writing the same segment right now.
+find "$ARCHIVE_DIR" -maxdepth 1 -name ".$name$SUFFIX.tmp.*" -mmin +10 -exec rm -f {} + 2>/dev/null
 tmp=$ARCHIVE_DIR/.$name$SUFFIX.tmp.$$
 trap 'rm -f "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
@@ -172,7 +170,18 @@ if ! sync "$tmp"; then
     log ERROR failed "fsync of $tmp failed"
     exit 1
 fi
-if ! mv -f "$tmp" "$final"; then
+# A hard link never replaces a file: when another archiver (primary and standby) stored this
+# segment meanwhile, its copy is compared as above. Filesystems without hard links get a rename.
+if ln "$tmp" "$final" 2>/dev/null; then
+    rm -f "$tmp"
+elif [ -e "$final" ]; then
+    if same_content "$final" "$src"; then
+        log INFO already-archived "identical $name$SUFFIX stored meanwhile by another archiver, kept"
+        exit 0
+    fi
+    log ERROR conflict "$name$SUFFIX was stored meanwhile with different content; left untouched"
+    exit 1
+elif ! mv -f "$tmp" "$final"; then
     log ERROR failed "rename of $tmp to $final failed"
     exit 1
 fi
