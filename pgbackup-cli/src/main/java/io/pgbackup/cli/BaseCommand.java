@@ -34,7 +34,19 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     protected PgBackup pgBackup() {
-        return PgBackup.create(config());
+        PgBackup pg = PgBackup.builder(config()).repositorySource(repositorySource())
+                .launcher(Launcher.find().orElse(java.util.List.of())).build();
+        if (repositorySource() == PgBackup.RepositorySource.AUTO && pg.config().s3().isPresent()
+                && pg.repository().storage() == pg.context().bucket().orElse(null)) {
+            err().println("pgbackup: " + pg.config().requireBackupDir() + " holds no initialized repository: reading "
+                    + pg.repository().location());
+        }
+        return pg;
+    }
+
+    /** Which repository this command reads: local unless the command has {@code --repo}. */
+    protected PgBackup.RepositorySource repositorySource() {
+        return PgBackup.RepositorySource.LOCAL;
     }
 
     protected PrintStream out() {

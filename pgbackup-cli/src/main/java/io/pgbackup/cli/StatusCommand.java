@@ -9,6 +9,14 @@ import java.util.Map;
 
 @Command(name = "status", description = "Show configuration, the cluster's archiving, the WAL archive, backups and disk space.")
 final class StatusCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 

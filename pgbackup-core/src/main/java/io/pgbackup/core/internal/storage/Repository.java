@@ -352,12 +352,15 @@ public final class Repository {
         }
     }
 
-    /** Whether {@code init} has created the layout. */
+    /**
+     * Whether {@code init} has created the layout. A repository in object storage (a bucket) needs
+     * no layout: reading it works on a machine where {@code init} never ran.
+     */
     public boolean isInitialized() {
         if (storage instanceof LocalStorage) {
             return Files.isDirectory(baseDir()) && Files.isDirectory(walArchiveDir());
         }
-        return Files.isDirectory(scriptsDir());
+        return true;
     }
 
     /**
