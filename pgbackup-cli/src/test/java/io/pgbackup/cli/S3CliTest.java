@@ -160,4 +160,64 @@ class S3CliTest {
             assertThat(down.stderr().strip()).startsWith("pgbackup: ").doesNotContain("\n").doesNotContain("Exception");
         }
     }
+
+    @Test
+    void aServerStoppedMidUploadOrWrongCredentialsFailWithOneLineLeaveNothingIncompleteAndTheNextRunCompletes() throws Exception {
+        try (S3Server s3 = S3Server.start(Files.createDirectories(work.resolve("s3")));
+             S3Storage bucket = s3.storage(PREFIX);
+             PgCluster pg = PgCluster.create(work.resolve("pg"))) {
+            Path repo = work.resolve("repo");
+            // Archiving without the bucket: uncompressed 16 MiB segments, multipart uploads for sync to cut short.
+            Map<String, String> local = new HashMap<>(pg.environment(repo));
+            local.put("PG_BACKUP_COMPRESS", "none");
+            assertThat(CliProcess.run(local, "init").exitCode()).isZero();
+            pg.appendSettings(Map.of("archive_mode", "on",
+                    "archive_command", "'" + repo.resolve("scripts/archive_wal.sh") + " %p %f'"));
+            pg.restart();
+            for (int i = 0; i < 12; i++) {
+                pg.switchAndAwaitArchived();
+            }
+            Map<String, String> env = env(pg, repo, s3);
+
+            // Wrong credentials: one line, exit 1; a backup still succeeds, with a warning.
+            Map<String, String> wrong = new HashMap<>(env);
+            wrong.put("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+            CliProcess.Result denied = CliProcess.run(wrong, "sync", "--to", "s3");
+            assertThat(denied.exitCode()).as(denied.all()).isEqualTo(1);
+            assertThat(denied.stderr().strip()).startsWith("pgbackup: sync to s3://").contains("access denied")
+                    .doesNotContain("\n").doesNotContain("Exception").doesNotContain("not-the-secret");
+            CliProcess.Result backup = CliProcess.run(wrong, "backup", "--json");
+            assertThat(backup.exitCode()).as(backup.all()).isZero();
+            String id = new ObjectMapper().readTree(backup.stdout()).path("id").asText();
+            assertThat(backup.stdout()).contains("copy failed").doesNotContain("not-the-secret");
+            assertThat(bucket.list("")).isEmpty();
+
+            // The server stops in the middle of the copy.
+            List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", CliProcess.jar().toString(), "sync", "--to", "s3"));
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().keySet().removeIf(k -> k.startsWith("PG") || k.startsWith("AWS"));
+            pb.environment().putAll(env);
+            Path err = work.resolve("sync.err");
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
+            Process sync = pb.start();
+            PgCluster.await(Duration.ofMinutes(1), "the first segments in the bucket",
+                    () -> bucket.list(Repository.WAL_PREFIX).size() >= 2 || !sync.isAlive());
+            s3.stop();
+            assertThat(sync.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(sync.exitValue()).as(Files.readString(err)).isEqualTo(1);
+            assertThat(Files.readString(err).strip()).startsWith("pgbackup: sync to s3://").doesNotContain("\n")
+                    .doesNotContain("Exception");
+            s3.start();
+            // Whatever is visible is whole: each object has its full size; the backup has no manifest unless complete.
+            for (var o : bucket.list("")) {
+                assertThat(o.size()).as(o.key()).isEqualTo(Files.size(repo.resolve(o.key())));
+            }
+            CliProcess.Result again = CliProcess.run(env, "sync");
+            assertThat(again.exitCode()).as(again.all()).isZero();
+            CliProcess.Result nothingLeft = CliProcess.run(env, "sync", "--dry-run");
+            assertThat(nothingLeft.stdout()).as(nothingLeft.all()).contains("dry run: 0 file(s)");
+            assertThat(bucket.stat(Repository.manifestKey(id))).isPresent();
+        }
+    }
 }
