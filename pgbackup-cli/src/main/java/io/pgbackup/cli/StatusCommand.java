@@ -84,6 +84,23 @@ final class StatusCommand extends BaseCommand {
             r.backups().unreadable().forEach(u -> row(u.id(), "UNREADABLE, skipped: " + u.reason()));
         }
 
+        if (r.bucket() != null) {
+            StatusReport.BucketStatus b = r.bucket();
+            out().println();
+            out().println("S3 bucket" + (b.isRepository() ? " (the repository read here)" : " (offsite copy)"));
+            row("location", b.location());
+            row("reachable", b.reachable() ? "yes" : "no: " + b.error());
+            if (b.reachable()) {
+                row("writable", Boolean.TRUE.equals(b.writable()) ? "yes" : "no: " + b.error());
+                row("newest WAL", (b.newestWal() == null ? "none" : b.newestWal())
+                        + (b.isRepository() ? "" : " (here " + (b.localNewestWal() == null ? "none" : b.localNewestWal())
+                        + (b.walMissing() > 0 ? ", " + b.walMissing() + " file(s) not copied yet" : ", all copied") + ")"));
+                row("newest backup", (b.newestBackup() == null ? "none" : b.newestBackup())
+                        + (b.isRepository() ? "" : " (here " + (b.localNewestBackup() == null ? "none" : b.localNewestBackup())
+                        + (b.backupsMissing() > 0 ? ", " + b.backupsMissing() + " not copied yet" : ", all copied") + ")"));
+            }
+        }
+
         out().println();
         out().println("Disk");
         row("repository", r.disk().repositoryBytes() < 0 ? "unknown" : Format.bytes(r.disk().repositoryBytes()));

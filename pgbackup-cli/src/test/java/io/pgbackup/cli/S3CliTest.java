@@ -191,6 +191,14 @@ class S3CliTest {
             String id = new ObjectMapper().readTree(backup.stdout()).path("id").asText();
             assertThat(backup.stdout()).contains("copy failed").doesNotContain("not-the-secret");
             assertThat(bucket.list("")).isEmpty();
+            CliProcess.Result deniedStatus = CliProcess.run(wrong, "status");
+            assertThat(deniedStatus.stdout()).contains("reachable        no: access denied").doesNotContain("not-the-secret");
+            CliProcess.Result behind = CliProcess.run(env, "status", "--json");
+            JsonNode lag = new ObjectMapper().readTree(behind.stdout());
+            assertThat(lag.path("bucket").path("writable").asBoolean()).isTrue();
+            assertThat(lag.path("bucket").path("backupsMissing").asLong()).isEqualTo(1);
+            assertThat(lag.path("bucket").path("localNewestBackup").asText()).isEqualTo(id);
+            assertThat(lag.path("reasons").toString()).contains("1 backup(s) here are not in s3://");
 
             // The server stops in the middle of the copy.
             List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -218,6 +226,9 @@ class S3CliTest {
             CliProcess.Result nothingLeft = CliProcess.run(env, "sync", "--dry-run");
             assertThat(nothingLeft.stdout()).as(nothingLeft.all()).contains("dry run: 0 file(s)");
             assertThat(bucket.stat(Repository.manifestKey(id))).isPresent();
+            CliProcess.Result caughtUp = CliProcess.run(env, "status");
+            assertThat(caughtUp.stdout()).contains("S3 bucket (offsite copy)").contains("reachable        yes")
+                    .contains("writable         yes").contains(id + " (here " + id + ", all copied)").doesNotContain("not in s3://");
         }
     }
 }
