@@ -40,8 +40,15 @@ abstract class BaseCommand implements Callable<Integer> {
                 && pg.repository().storage() == pg.context().bucket().orElse(null)) {
             err().println("pgbackup: " + pg.config().requireBackupDir() + " holds no initialized repository: reading "
                     + pg.repository().location());
+        } else if (repositorySource() == PgBackup.RepositorySource.S3 && announceRepository()) {
+            err().println("pgbackup: repository " + pg.repository().location());
         }
         return pg;
+    }
+
+    /** Whether a command reading the bucket says so on stderr (not wal-fetch: restore_command output stays clean). */
+    protected boolean announceRepository() {
+        return true;
     }
 
     /** Which repository this command reads: local unless the command has {@code --repo}. */

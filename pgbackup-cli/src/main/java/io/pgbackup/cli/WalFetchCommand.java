@@ -26,6 +26,11 @@ final class WalFetchCommand extends BaseCommand {
     }
 
     @Override
+    protected boolean announceRepository() {
+        return false;
+    }
+
+    @Override
     protected int execute() {
         try {
             return pgBackup().fetchWal(name, dest.toAbsolutePath()) ? 0 : 1;

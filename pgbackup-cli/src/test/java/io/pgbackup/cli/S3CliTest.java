@@ -229,6 +229,10 @@ class S3CliTest {
             CliProcess.Result caughtUp = CliProcess.run(env, "status");
             assertThat(caughtUp.stdout()).contains("S3 bucket (offsite copy)").contains("reachable        yes")
                     .contains("writable         yes").contains(id + " (here " + id + ", all copied)").doesNotContain("not in s3://");
+            // Retention in the bucket: the same plan and invariant, the bucket as the repository.
+            CliProcess.Result cleanup = CliProcess.run(env, "cleanup", "--repo", "s3", "--dry-run");
+            assertThat(cleanup.exitCode()).as(cleanup.all()).isZero();
+            assertThat(cleanup.all()).contains("s3://" + S3Server.BUCKET + "/" + PREFIX);
         }
     }
 }

@@ -260,6 +260,10 @@ public final class Repository {
             local.deleteAll(keys);
             return;
         }
+        if (storage instanceof io.pgbackup.core.storage.s3.S3Storage s3) {
+            s3.deleteAll(keys); // 1,000 keys per request
+            return;
+        }
         for (String key : keys) {
             storage.delete(key);
         }
