@@ -34,7 +34,26 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     protected PgBackup pgBackup() {
-        return PgBackup.create(config());
+        PgBackup pg = PgBackup.builder(config()).repositorySource(repositorySource())
+                .launcher(Launcher.find().orElse(java.util.List.of())).build();
+        if (repositorySource() == PgBackup.RepositorySource.AUTO && pg.config().s3().isPresent()
+                && pg.repository().storage() == pg.context().bucket().orElse(null)) {
+            err().println("pgbackup: " + pg.config().requireBackupDir() + " holds no initialized repository: reading "
+                    + pg.repository().location());
+        } else if (repositorySource() == PgBackup.RepositorySource.S3 && announceRepository()) {
+            err().println("pgbackup: repository " + pg.repository().location());
+        }
+        return pg;
+    }
+
+    /** Whether a command reading the bucket says so on stderr (not wal-fetch: restore_command output stays clean). */
+    protected boolean announceRepository() {
+        return true;
+    }
+
+    /** Which repository this command reads: local unless the command has {@code --repo}. */
+    protected PgBackup.RepositorySource repositorySource() {
+        return PgBackup.RepositorySource.LOCAL;
     }
 
     protected PrintStream out() {

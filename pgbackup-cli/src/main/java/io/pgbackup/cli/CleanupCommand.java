@@ -10,6 +10,14 @@ import picocli.CommandLine.Option;
         "Apply the retention policy: keep the newest PG_BACKUP_RETAIN_COUNT backups, delete older ones past",
         "PG_BACKUP_RETAIN_DAYS, and delete WAL no kept backup needs once older than PG_BACKUP_RETAIN_WAL_DAYS."})
 final class CleanupCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 

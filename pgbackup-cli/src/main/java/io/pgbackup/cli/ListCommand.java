@@ -10,18 +10,27 @@ import java.util.List;
 
 @Command(name = "list", description = "List the backups in the repository, newest last.")
 final class ListCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Option(names = "--json", description = "Print the backups as a JSON array.")
     boolean json;
 
     @Override
     protected int execute() {
-        List<BackupInfo> backups = pgBackup().backups().list();
+        io.pgbackup.core.PgBackup pg = pgBackup();
+        List<BackupInfo> backups = pg.backups().list();
         if (json) {
             printJson(backups);
             return 0;
         }
         if (backups.isEmpty()) {
-            out().println("no backups yet in " + config().requireBackupDir() + " (run 'pgbackup backup')");
+            out().println("no backups yet in " + pg.repository().location() + " (run 'pgbackup backup')");
             return 0;
         }
         Instant now = Instant.now();

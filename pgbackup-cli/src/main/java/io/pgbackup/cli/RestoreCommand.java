@@ -16,6 +16,14 @@ import java.util.Optional;
         "Restore a backup, to the end of the archived WAL or to a point in time.",
         "PostgreSQL must be stopped. With no ID: the newest backup that ends before the target."})
 final class RestoreCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "Backup id (see 'pgbackup list').")
     String id;
 

@@ -104,19 +104,7 @@ final class ScheduleCommand extends BaseCommand {
         if (launcher != null) {
             return List.of(launcher.toAbsolutePath().normalize().toString());
         }
-        try {
-            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
-            Path script = jar.getParent() == null || jar.getParent().getParent() == null ? null
-                    : jar.getParent().getParent().getParent().resolve("bin").resolve("pgbackup");
-            if (script != null && Files.isExecutable(script)) {
-                return List.of(script.normalize().toString());
-            }
-            List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar"));
-            java.add(jar.toString());
-            return java;
-        } catch (Exception e) {
-            throw usage("cannot tell where pgbackup is installed: pass --launcher /path/to/bin/pgbackup");
-        }
+        return Launcher.find().orElseThrow(() -> usage("cannot tell where pgbackup is installed: pass --launcher /path/to/bin/pgbackup"));
     }
 
     private static LocalTime time(String option, String value) {

@@ -9,6 +9,14 @@ import java.util.Map;
 
 @Command(name = "status", description = "Show configuration, the cluster's archiving, the WAL archive, backups and disk space.")
 final class StatusCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
@@ -90,6 +98,23 @@ final class StatusCommand extends BaseCommand {
         }
         if (r.backups() != null) {
             r.backups().unreadable().forEach(u -> row(u.id(), "UNREADABLE, skipped: " + u.reason()));
+        }
+
+        if (r.bucket() != null) {
+            StatusReport.BucketStatus b = r.bucket();
+            out().println();
+            out().println("S3 bucket" + (b.isRepository() ? " (the repository read here)" : " (offsite copy)"));
+            row("location", b.location());
+            row("reachable", b.reachable() ? "yes" : "no: " + b.error());
+            if (b.reachable()) {
+                row("writable", Boolean.TRUE.equals(b.writable()) ? "yes" : "no: " + b.error());
+                row("newest WAL", (b.newestWal() == null ? "none" : b.newestWal())
+                        + (b.isRepository() ? "" : " (here " + (b.localNewestWal() == null ? "none" : b.localNewestWal())
+                        + (b.walMissing() > 0 ? ", " + b.walMissing() + " file(s) not copied yet" : ", all copied") + ")"));
+                row("newest backup", (b.newestBackup() == null ? "none" : b.newestBackup())
+                        + (b.isRepository() ? "" : " (here " + (b.localNewestBackup() == null ? "none" : b.localNewestBackup())
+                        + (b.backupsMissing() > 0 ? ", " + b.backupsMissing() + " not copied yet" : ", all copied") + ")"));
+            }
         }
 
         out().println();

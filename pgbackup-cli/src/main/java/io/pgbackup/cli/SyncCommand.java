@@ -1,22 +1,38 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.SyncResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "sync", description = {
-        "Copy the WAL archive and base backups to PG_BACKUP_REMOTE_HOST with rsync over SSH.",
-        "Only adds and updates: nothing is ever deleted on the remote, so it keeps history cleanup removed here."})
+        "Copy the WAL archive and base backups offsite: to the S3 bucket (PG_BACKUP_S3_BUCKET) and/or to",
+        "PG_BACKUP_REMOTE_HOST with rsync over SSH. WAL first, each backup's manifest last.",
+        "Only adds: nothing is ever deleted there by sync, so it keeps history cleanup removed here."})
 final class SyncCommand extends BaseCommand {
-    @Option(names = "--dry-run", description = "List what would be copied (rsync -n) and change nothing.")
+    @Option(names = "--dry-run", description = "List what would be copied and change nothing.")
     boolean dryRun;
 
     @Option(names = "--json", description = "Print the summary as JSON.")
     boolean json;
 
+    @Option(names = "--wal-only", description = "Only the WAL archive (what archive_wal.sh starts in the background).")
+    boolean walOnly;
+
+    @Option(names = "--to", paramLabel = "s3|remote", description = "Only this target (default: every configured one).")
+    String to;
+
     @Override
     protected int execute() {
-        SyncResult result = pgBackup().remoteSyncer().sync(dryRun);
+        PgBackup pg = pgBackup();
+        RemoteSyncer syncer = to == null ? pg.remoteSyncer() : switch (to) {
+            case "s3" -> pg.s3Syncer();
+            case "remote", "rsync" -> pg.rsyncSyncer();
+            default -> throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
+                    "--to '" + to + "' is not s3 or remote");
+        };
+        SyncResult result = walOnly ? syncer.syncWal(dryRun) : syncer.sync(dryRun);
         if (json) {
             printJson(result);
             return 0;

@@ -16,6 +16,14 @@ import java.util.Optional;
         "each compressed stream read to its end, and the archived WAL continuous from the backup on.",
         "With no ID: the newest backup. Exit code 1 when any backup fails."})
 final class VerifyCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    RepoOption repo;
+
+    @Override
+    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
+        return repo.source();
+    }
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "Backup id (see 'pgbackup list').")
     String id;
 

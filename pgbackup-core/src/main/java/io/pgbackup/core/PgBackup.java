@@ -19,6 +19,9 @@ import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.internal.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.storage.s3.S3Storage;
+import io.pgbackup.core.internal.sync.OffsiteSyncer;
+import io.pgbackup.core.internal.sync.S3Syncer;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.internal.sync.InlineSyncBackupManager;
@@ -51,12 +54,25 @@ public final class PgBackup {
     private final Verifier verifier;
     private final RetentionPolicy retentionPolicy;
     private final RemoteSyncer remoteSyncer;
+    private final RemoteSyncer rsyncSyncer;
+    private final RemoteSyncer s3Syncer;
 
     private PgBackup(Builder b, PgBackupContext context) {
         this.context = context;
-        this.remoteSyncer = b.remoteSyncer != null ? b.remoteSyncer.apply(context) : new RsyncRemoteSyncer(context);
+        this.rsyncSyncer = b.remoteSyncer != null ? b.remoteSyncer.apply(context) : new RsyncRemoteSyncer(context);
+        this.s3Syncer = new S3Syncer(context);
+        java.util.List<RemoteSyncer> offsite = new java.util.ArrayList<>();
+        boolean s3 = context.config().s3().isPresent() || b.bucket != null;
+        if (s3) {
+            offsite.add(s3Syncer);
+        }
+        if (context.config().remote().isPresent() || b.remoteSyncer != null) {
+            offsite.add(rsyncSyncer);
+        }
+        this.remoteSyncer = new OffsiteSyncer(offsite, rsyncSyncer);
         BackupManager local = new DefaultBackupManager(context);
-        BackupManager defaultBackups = context.config().remote().isPresent() ? new InlineSyncBackupManager(local, remoteSyncer) : local;
+        BackupManager defaultBackups = context.config().remote().isPresent() || s3
+                ? new InlineSyncBackupManager(local, remoteSyncer) : local;
         this.backups = b.backups != null ? b.backups.apply(defaultBackups) : defaultBackups;
         DefaultRestorePlanner defaultPlanner = new DefaultRestorePlanner(context, backups);
         this.restorePlanner = b.restorePlanner != null ? b.restorePlanner.apply(defaultPlanner) : defaultPlanner;
@@ -109,8 +125,27 @@ public final class PgBackup {
         return retentionPolicy;
     }
 
+    /** {@code sync}: every configured offsite copy (the S3 bucket, then the rsync remote). */
     public RemoteSyncer remoteSyncer() {
         return remoteSyncer;
+    }
+
+    /** The offsite copy in the S3 bucket alone ({@code sync --to s3}). */
+    public RemoteSyncer s3Syncer() {
+        return s3Syncer;
+    }
+
+    /** The rsync copy alone ({@code sync --to remote}). */
+    public RemoteSyncer rsyncSyncer() {
+        return rsyncSyncer;
+    }
+
+    /**
+     * {@code wal-fetch}: one archived WAL file decompressed to {@code dest}, as restore_command
+     * needs it; false when the repository does not hold it.
+     */
+    public boolean fetchWal(String name, java.nio.file.Path dest) {
+        return new io.pgbackup.core.internal.archive.WalFetcher(context.repository()).fetch(name, dest);
     }
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
@@ -120,6 +155,16 @@ public final class PgBackup {
 
     public StatusReporter status() {
         return new DefaultStatusReporter(context, backups);
+    }
+
+    /** Where a command reads and writes the repository's objects. */
+    public enum RepositorySource {
+        /** The directory {@code PG_BACKUP_DIR} (the default). */
+        LOCAL,
+        /** The S3 bucket of {@code PG_BACKUP_S3_*}: recovery on a machine without the local repository. */
+        S3,
+        /** The local repository when it is initialized, else the bucket when one is configured. */
+        AUTO
     }
 
     /**
@@ -133,6 +178,9 @@ public final class PgBackup {
         private ProcessRunner processRunner = new CommonsExecProcessRunner();
         private PgBinaries binaries;
         private Storage storage;
+        private Storage bucket;
+        private RepositorySource source = RepositorySource.LOCAL;
+        private java.util.List<String> launcher = java.util.List.of();
         private Function<BackupManager, BackupManager> backups;
         private Function<RestorePlanner, RestorePlanner> restorePlanner;
         private Function<Verifier, Verifier> verifier;
@@ -162,6 +210,31 @@ public final class PgBackup {
         /** Where the repository's objects live; by default files below {@code PG_BACKUP_DIR}. */
         public Builder storage(Storage storage) {
             this.storage = Objects.requireNonNull(storage);
+            return this;
+        }
+
+        /**
+         * The offsite bucket; by default an {@code S3Storage} for {@code PG_BACKUP_S3_*}, with
+         * credentials from the AWS SDK's default chain.
+         */
+        public Builder bucket(Storage bucket) {
+            this.bucket = Objects.requireNonNull(bucket);
+            return this;
+        }
+
+        /** Which repository the commands use when no {@link #storage(Storage)} is given; default {@link RepositorySource#LOCAL}. */
+        public Builder repositorySource(RepositorySource source) {
+            this.source = Objects.requireNonNull(source);
+            return this;
+        }
+
+        /**
+         * The command that runs pgbackup ({@code /opt/pgbackup/bin/pgbackup}, or {@code java -jar ...}):
+         * the archive script starts {@code sync --wal-only} with it, and restore_wal.sh fetches WAL
+         * from the bucket with it. Empty (embedded): {@code pgbackup} on the scripts' PATH.
+         */
+        public Builder launcher(java.util.List<String> launcher) {
+            this.launcher = java.util.List.copyOf(launcher);
             return this;
         }
 
@@ -196,11 +269,32 @@ public final class PgBackup {
             PgBinaries fixed = binaries;
             Lazy<PgBinaries> found = new Lazy<>(() -> fixed != null ? fixed : PgBinaries.discover(config.pgBin()));
             Storage chosen = storage;
+            Storage givenBucket = bucket;
+            RepositorySource from = source;
+            Lazy<java.util.Optional<Storage>> theBucket = new Lazy<>(() -> givenBucket != null ? java.util.Optional.of(givenBucket)
+                    : config.s3().map(S3Storage::new));
             Lazy<Repository> repository = new Lazy<>(() -> {
                 java.nio.file.Path root = config.requireBackupDir();
-                return new Repository(root, chosen != null ? chosen : new LocalStorage(root));
+                if (chosen != null) {
+                    return new Repository(root, chosen);
+                }
+                Repository local = new Repository(root, new LocalStorage(root));
+                boolean fromBucket = switch (from) {
+                    case LOCAL -> false;
+                    case S3 -> {
+                        if (theBucket.get().isEmpty()) {
+                            throw new PgBackupException(ErrorCode.INVALID_CONFIG, "--repo s3 needs "
+                                    + PgBackupConfig.PG_BACKUP_S3_BUCKET + ": set it (and PG_BACKUP_S3_ENDPOINT, PG_BACKUP_S3_PREFIX"
+                                    + " as the machine that wrote the bucket had them)");
+                        }
+                        yield true;
+                    }
+                    case AUTO -> theBucket.get().isPresent() && !local.isInitialized();
+                };
+                return fromBucket ? new Repository(root, theBucket.get().get()) : local;
             });
-            return new PgBackup(this, new PgBackupContext(config, clock, processRunner, found, new PgConnector(config), repository));
+            return new PgBackup(this, new PgBackupContext(config, clock, processRunner, found, new PgConnector(config), repository,
+                    theBucket, launcher));
         }
     }
 

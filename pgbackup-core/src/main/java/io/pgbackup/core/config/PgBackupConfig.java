@@ -3,6 +3,7 @@ package io.pgbackup.core.config;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.s3.S3Settings;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -38,6 +39,14 @@ public final class PgBackupConfig {
     public static final String PG_BACKUP_SSH_COMMAND = "PG_BACKUP_SSH_COMMAND";
     public static final String PG_BACKUP_COMPRESS = "PG_BACKUP_COMPRESS";
     public static final String PG_BIN = "PG_BIN";
+    /** Optional: an S3 bucket for the offsite copy, and the repository to recover from when the local one is gone. */
+    public static final String PG_BACKUP_S3_BUCKET = "PG_BACKUP_S3_BUCKET";
+    public static final String PG_BACKUP_S3_PREFIX = "PG_BACKUP_S3_PREFIX";
+    public static final String PG_BACKUP_S3_REGION = "PG_BACKUP_S3_REGION";
+    public static final String PG_BACKUP_S3_ENDPOINT = "PG_BACKUP_S3_ENDPOINT";
+    public static final String PG_BACKUP_S3_PATH_STYLE = "PG_BACKUP_S3_PATH_STYLE";
+    /** The region when {@link #PG_BACKUP_S3_REGION} is not set (S3-compatible servers accept it). */
+    public static final String DEFAULT_S3_REGION = "us-east-1";
 
     private final String user;
     private final String password;
@@ -52,6 +61,7 @@ public final class PgBackupConfig {
     private final RemoteConfig remote;
     private final Compression compression;
     private final Path pgBin;
+    private final S3Settings s3;
 
     private PgBackupConfig(Builder b) {
         this.user = blankToNull(b.user);
@@ -69,6 +79,7 @@ public final class PgBackupConfig {
         this.retainWalDays = checkNonNegative(PG_BACKUP_RETAIN_WAL_DAYS, b.retainWalDays);
         this.compression = Objects.requireNonNull(b.compression, "compression");
         this.pgBin = b.pgBin == null ? null : checkAbsolute(PG_BIN, b.pgBin);
+        this.s3 = b.s3;
         if (b.remoteHost == null || b.remoteHost.isBlank()) {
             this.remote = null;
         } else {
@@ -114,6 +125,7 @@ public final class PgBackupConfig {
         if (compress != null && !compress.isBlank()) {
             b.compression(Compression.parse(PG_BACKUP_COMPRESS, compress));
         }
+        b.s3 = S3Config.fromEnvironment(env);
         return b.build();
     }
 
@@ -136,6 +148,7 @@ public final class PgBackupConfig {
         b.retainWalDays = retainWalDays;
         b.compression = compression;
         b.pgBin = pgBin;
+        b.s3 = s3;
         if (remote != null) {
             b.remoteHost = remote.host();
             b.remoteUser = remote.user();
@@ -254,6 +267,15 @@ public final class PgBackupConfig {
     }
 
     /**
+     * The S3 bucket ({@code PG_BACKUP_S3_*}): where {@code backup}, {@code sync} and the archive
+     * script copy the repository, and what {@code list}, {@code verify} and {@code restore} read
+     * when the local repository is gone. No credentials: those come from the AWS SDK's default chain.
+     */
+    public Optional<S3Settings> s3() {
+        return Optional.ofNullable(s3);
+    }
+
+    /**
      * The variables a libpq child (pg_basebackup, psql) needs: the password travels here, in
      * {@code PGPASSWORD}, never on the command line. Without a configured password the child falls
      * back to the user's own {@code .pgpass}.
@@ -268,7 +290,8 @@ public final class PgBackupConfig {
                 + ", database=" + database + ", host=" + host + ", port=" + port
                 + ", backupDir=" + backupDir + ", pgData=" + pgData + ", retainDays=" + retainDays
                 + ", retainCount=" + retainCount + ", retainWalDays=" + retainWalDays
-                + ", remote=" + remote + ", compression=" + compression + "}";
+                + ", remote=" + remote + ", compression=" + compression
+                + ", s3=" + (s3 == null ? null : s3.location()) + "}";
     }
 
     private static String require(String value, String variable, String what) {
@@ -375,6 +398,7 @@ public final class PgBackupConfig {
         private String sshCommand;
         private Compression compression = Compression.DEFAULT;
         private Path pgBin;
+        private S3Settings s3;
 
         private Builder() {
         }
@@ -451,6 +475,12 @@ public final class PgBackupConfig {
 
         public Builder pgBin(Path pgBin) {
             this.pgBin = pgBin;
+            return this;
+        }
+
+        /** The S3 bucket for the offsite copy and for recovery from it; null for none. */
+        public Builder s3(S3Settings s3) {
+            this.s3 = s3;
             return this;
         }
 

@@ -13,9 +13,32 @@ import java.util.Map;
  * with the reasons behind it.
  */
 public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
-                           WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk) {
+                           WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket) {
     public StatusReport {
         reasons = List.copyOf(reasons);
+    }
+
+    /** Without a bucket section (no S3 bucket configured). */
+    public StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
+                        WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk) {
+        this(verdict, reasons, config, cluster, walArchive, backups, disk, null);
+    }
+
+    /**
+     * The S3 bucket ({@code PG_BACKUP_S3_*}); null when none is configured.
+     *
+     * @param location           {@code s3://bucket/prefix}
+     * @param reachable          whether it could be listed; {@code error} says why not
+     * @param writable           whether a probe object could be written and deleted (null: not tried)
+     * @param isRepository       the commands read the bucket itself (no local repository here): no lag to show
+     * @param newestWal          the newest archived segment in the bucket; {@code localNewestWal} here
+     * @param newestBackup       the newest complete backup in the bucket; {@code localNewestBackup} here
+     * @param walMissing         archived files here that the bucket lacks (-1 unknown)
+     * @param backupsMissing     complete backups here whose manifest the bucket lacks (-1 unknown)
+     */
+    public record BucketStatus(String location, boolean reachable, String error, Boolean writable, boolean isRepository,
+                               String newestWal, String localNewestWal, String newestBackup, String localNewestBackup,
+                               long walMissing, long backupsMissing) {
     }
 
     /** OK: recoverable now. WARN: recoverable, but something needs a look. FAIL: point-in-time recovery is at risk. */

@@ -3,9 +3,9 @@ package io.pgbackup.core.sync;
 import io.pgbackup.core.backup.BackupInfo;
 
 /**
- * Copies the repository offsite with rsync over SSH ({@code PG_BACKUP_REMOTE_*}). Copies only ever
- * add or update files on the remote: nothing is deleted there, so the offsite copy keeps history
- * that local retention has removed.
+ * Copies the repository offsite: to an S3 bucket ({@code PG_BACKUP_S3_*}) and/or with rsync over
+ * SSH ({@code PG_BACKUP_REMOTE_*}). Copies only ever add or update files there: nothing is
+ * deleted by a sync, so the offsite copy keeps history that local retention has removed.
  */
 public interface RemoteSyncer {
     /**
@@ -18,6 +18,14 @@ public interface RemoteSyncer {
      *         {@code EXTERNAL_TOOL_FAILED} naming the host and the cause when the copy fails
      */
     SyncResult sync(boolean dryRun);
+
+    /**
+     * Only the WAL archive ({@code sync --wal-only}, which the archive script starts in the
+     * background). Implementations that cannot copy it alone copy everything.
+     */
+    default SyncResult syncWal(boolean dryRun) {
+        return sync(dryRun);
+    }
 
     /** Copies one backup directory (its manifest last): the inline sync after {@code backup}. */
     SyncResult syncBackup(BackupInfo backup);

@@ -198,6 +198,12 @@ public final class PgCluster implements AutoCloseable {
     /** As {@link #startExisting(Path, Path, String, Map)}, with {@code programs}' server (the original cluster's version). */
     public static PgCluster startExisting(PgBinaries programs, Path dataDir, Path runDir, String password,
                                           Map<String, String> settings) throws IOException {
+        return startExisting(programs, dataDir, runDir, password, settings, Map.of());
+    }
+
+    /** As {@link #startExisting(PgBinaries, Path, Path, String, Map)}, the server started with {@code env} added to its environment. */
+    public static PgCluster startExisting(PgBinaries programs, Path dataDir, Path runDir, String password,
+                                          Map<String, String> settings, Map<String, String> env) throws IOException {
         refuseRoot();
         Files.createDirectories(runDir);
         PgCluster cluster = new PgCluster(programs, dataDir, runDir, freePort(), password);
@@ -205,6 +211,7 @@ public final class PgCluster implements AutoCloseable {
         all.put("port", String.valueOf(cluster.port));
         all.put("unix_socket_directories", "'" + runDir + "'");
         cluster.appendSettings(all);
+        cluster.addServerEnvironment(env);
         cluster.start();
         return cluster;
     }
@@ -333,9 +340,17 @@ public final class PgCluster implements AutoCloseable {
                 java.nio.file.StandardOpenOption.APPEND);
     }
 
+    /** Variables the server (and so its archive_command) gets on its next start, beside the test's own. */
+    private final Map<String, String> serverEnvironment = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Adds {@code env} to the server's environment from its next start (e.g. S3 credentials for archive_wal.sh's sync). */
+    public void addServerEnvironment(Map<String, String> env) {
+        serverEnvironment.putAll(env);
+    }
+
     public synchronized void start() throws IOException {
         run(List.of(programs.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", logFile.toString(),
-                "-w", "-t", "120", "start"), Duration.ofMinutes(3));
+                "-w", "-t", "120", "start"), Duration.ofMinutes(3), serverEnvironment);
         running = true;
     }
 
@@ -458,7 +473,14 @@ public final class PgCluster implements AutoCloseable {
 
     /** Runs a program to completion, failing with its output when it fails. */
     public static String run(List<String> command, Duration limit) throws IOException {
-        return runBuilt(new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true), limit);
+        return run(command, limit, Map.of());
+    }
+
+    /** As {@link #run(List, Duration)}, with {@code env} added to the inherited environment. */
+    public static String run(List<String> command, Duration limit, Map<String, String> env) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return runBuilt(pb, limit);
     }
 
     private static String runBuilt(ProcessBuilder pb, Duration limit) throws IOException {

@@ -7,6 +7,7 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.PgBackupVersion;
 import io.pgbackup.core.config.RemoteConfig;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.storage.s3.S3Settings;
 import io.pgbackup.core.internal.storage.Repository;
 
 import java.io.IOException;
@@ -37,12 +38,27 @@ public final class ArchiveScripts {
     private final Repository repository;
     private final Compression compression;
     private final RemoteConfig remote;
+    private final S3Settings s3;
+    private final List<String> launcher;
+
+    /** The scripts for the repository and settings of {@code context}: compression, remote, bucket, launcher. */
+    public static ArchiveScripts of(io.pgbackup.core.internal.PgBackupContext context, Repository repository) {
+        return new ArchiveScripts(repository, context.config().compression(), context.config().remote(),
+                context.config().s3(), context.launcher());
+    }
+
+    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
+        this(repository, compression, remote, Optional.empty(), List.of());
+    }
 
     /**
      * @throws PgBackupException {@link ErrorCode#INVALID_CONFIG} when the compression has no shell
      *         counterpart or the backup directory's name cannot go into a configuration line
      */
-    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
+    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote,
+                          Optional<S3Settings> s3, List<String> launcher) {
+        this.s3 = s3.orElse(null);
+        this.launcher = List.copyOf(launcher);
         this.repository = Objects.requireNonNull(repository, "repository");
         this.compression = Objects.requireNonNull(compression, "compression");
         this.remote = remote.orElse(null);
@@ -70,19 +86,41 @@ public final class ArchiveScripts {
 
     public String archiveScript() {
         String remoteHost = remote == null ? "" : remote.host();
-        return render("archive_wal.sh", Map.of(
-                "BACKUP_DIR", shellQuote(repository.root().toString()),
-                "COMPRESSION", shellQuote(compression.cliName()),
-                "SUFFIX", shellQuote(compression.suffix()),
-                "REMOTE_HOST", shellQuote(remoteHost),
-                "REMOTE_USER", shellQuote(remote == null ? "" : remote.user()),
-                "REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir()),
-                "REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port())),
-                "REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand())));
+        return render("archive_wal.sh", Map.ofEntries(Map.entry("S3_SETTINGS", s3Settings()),
+                Map.entry("PGBACKUP", launcherWords()),
+                Map.entry("BACKUP_DIR", shellQuote(repository.root().toString())),
+                Map.entry("COMPRESSION", shellQuote(compression.cliName())),
+                Map.entry("SUFFIX", shellQuote(compression.suffix())),
+                Map.entry("REMOTE_HOST", shellQuote(remoteHost)),
+                Map.entry("REMOTE_USER", shellQuote(remote == null ? "" : remote.user())),
+                Map.entry("REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir())),
+                Map.entry("REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port()))),
+                Map.entry("REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand()))));
     }
 
     public String restoreScript() {
-        return render("restore_wal.sh", Map.of("BACKUP_DIR", shellQuote(repository.root().toString())));
+        return render("restore_wal.sh", Map.of("BACKUP_DIR", shellQuote(repository.root().toString()),
+                "S3_SETTINGS", s3Settings(), "PGBACKUP", launcherWords()));
+    }
+
+    /**
+     * The bucket's settings as shell assignments, exported to the pgbackup the scripts start (never
+     * credentials: those come from the SDK's chain in PostgreSQL's environment). Empty bucket: none.
+     */
+    private String s3Settings() {
+        StringBuilder out = new StringBuilder();
+        out.append("S3_BUCKET=").append(shellQuote(s3 == null ? "" : s3.bucket())).append('\n');
+        out.append("S3_PREFIX=").append(shellQuote(s3 == null ? "" : s3.prefix())).append('\n');
+        out.append("S3_REGION=").append(shellQuote(s3 == null ? "" : s3.region())).append('\n');
+        out.append("S3_ENDPOINT=").append(shellQuote(s3 == null ? "" : s3.endpoint().map(Object::toString).orElse(""))).append('\n');
+        out.append("S3_PATH_STYLE=").append(shellQuote(s3 == null ? "" : String.valueOf(s3.pathStyle())));
+        return out.toString();
+    }
+
+    /** The pgbackup command as shell words: the launcher, else {@code pgbackup} from PATH. */
+    private String launcherWords() {
+        List<String> words = launcher.isEmpty() ? List.of("pgbackup") : launcher;
+        return String.join(" ", words.stream().map(ArchiveScripts::shellQuote).toList());
     }
 
     /** {@code value} as one single-quoted POSIX shell word. */

@@ -93,7 +93,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
     }
 
     private ArchiveScripts scripts(Repository repository) {
-        return new ArchiveScripts(repository, context.config().compression(), context.config().remote());
+        return ArchiveScripts.of(context, repository);
     }
 
     private ServerInfo readServer() {

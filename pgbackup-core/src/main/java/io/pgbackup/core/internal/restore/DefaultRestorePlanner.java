@@ -45,6 +45,8 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     private final PgBackupContext context;
     private final BackupManager backupManager;
     private final TargetDirectory targets;
+    /** The WAL archive each plan was made from, so executing it does not list the archive again. */
+    private final Map<RestorePlan, WalArchive> listings = new java.util.WeakHashMap<>();
 
     public DefaultRestorePlanner(PgBackupContext context, BackupManager backupManager) {
         this.context = context;
@@ -68,9 +70,10 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
-        List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), WalArchive.read(repository), warnings);
+        WalArchive archive = WalArchive.read(repository);
+        List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, warnings);
 
-        ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
+        ArchiveScripts scripts = ArchiveScripts.of(context, repository);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("restore_command", scripts.restoreCommand());
         settings.putAll(request.target().settings());
@@ -89,19 +92,28 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         files.add(targetDir + "/ from " + RestoreExecutor.fileOf(m, "base.tar"));
         files.add(targetDir.resolve("pg_wal") + "/ from " + RestoreExecutor.fileOf(m, "pg_wal.tar"));
         files.addAll(Tablespaces.describe(targetDir, tablespaces));
-        long prefetched = wal.stream().filter(RestorePlan.WalNeed::present).limit(RestoreExecutor.PREFETCH_LIMIT).count();
+        long prefetched = wal.stream().filter(RestorePlan.WalNeed::present).limit(RestoreExecutor.prefetchLimit(repository)).count();
         if (prefetched > 0) {
             files.add(targetDir.resolve(RestoreExecutor.PREFETCH_DIR) + "/ (" + prefetched + " WAL segments decompressed ahead of replay)");
         }
         files.add(targetDir.resolve("postgresql.auto.conf") + " (recovery settings)");
         files.add(targetDir.resolve("recovery.signal").toString());
-        return new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings, warnings, tablespaces);
+        RestorePlan plan = new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings,
+                warnings, tablespaces);
+        synchronized (listings) {
+            listings.put(plan, archive);
+        }
+        return plan;
     }
 
 
     @Override
     public RestoreResult execute(RestorePlan plan) {
-        return new RestoreExecutor(context, targets).execute(plan);
+        WalArchive archive;
+        synchronized (listings) {
+            archive = listings.remove(plan);
+        }
+        return new RestoreExecutor(context, targets, archive).execute(plan);
     }
 
     private BackupInfo chooseBackup(RestoreRequest request, List<BackupInfo> backups) {

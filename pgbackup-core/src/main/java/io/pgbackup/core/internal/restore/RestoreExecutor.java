@@ -62,10 +62,26 @@ final class RestoreExecutor {
 
     private final PgBackupContext context;
     private final TargetDirectory targets;
+    /** The archive listing the plan was made from, when known: the WAL archive is listed once per restore. */
+    private final WalArchive planned;
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
+        this(context, targets, null);
+    }
+
+    RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned) {
         this.context = context;
         this.targets = targets;
+        this.planned = planned;
+    }
+
+    /**
+     * How many segments restore decompresses ahead of replay: from a bucket, every one the plan
+     * names (restore_wal.sh would otherwise start a JVM per segment to fetch it); else
+     * {@link #PREFETCH_LIMIT}.
+     */
+    static int prefetchLimit(Repository repository) {
+        return repository.storage() instanceof io.pgbackup.core.storage.LocalStorage ? PREFETCH_LIMIT : Integer.MAX_VALUE;
     }
 
     RestoreResult execute(RestorePlan plan) {
@@ -120,7 +136,7 @@ final class RestoreExecutor {
 
     /** Installs restore_wal.sh, or replaces one from an older version (prefetch needs the current one). */
     private void ensureRestoreScript(Repository repository) {
-        ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote());
+        ArchiveScripts scripts = ArchiveScripts.of(context, repository);
         try {
             ArchiveScripts.install(repository.restoreScript(), scripts.restoreScript());
         } catch (IOException e) {
@@ -155,7 +171,7 @@ final class RestoreExecutor {
      * own directory, on at most two more threads. Each is decompressed on a thread of its own ahead
      * of the one writing files.
      */
-    private static long extract(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
+    private long extract(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
@@ -191,26 +207,45 @@ final class RestoreExecutor {
      * finds each one ready instead of waiting for one decompression (and process start) per segment.
      * Each file is written under a temporary name and renamed, so the script only sees whole files.
      */
-    private static long prefetchWal(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
+    private long prefetchWal(Repository repository, RestorePlan plan, BackgroundFsync fsync) throws IOException {
         List<String> segments = plan.wal().stream().filter(RestorePlan.WalNeed::present)
-                .map(RestorePlan.WalNeed::segment).limit(PREFETCH_LIMIT).toList();
+                .map(RestorePlan.WalNeed::segment).limit(prefetchLimit(repository)).toList();
         if (segments.isEmpty()) {
             return 0;
         }
         Path dir = Files.createDirectories(plan.targetDir().resolve(PREFETCH_DIR));
-        WalArchive archive = WalArchive.read(repository);
+        WalArchive archive = planned != null ? planned : WalArchive.read(repository);
         // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
         // page-cache data); where there is no boot id, each file is flushed instead.
         Optional<String> boot = bootId();
+        // From a bucket, a few downloads side by side hide each request's latency.
+        int parallel = prefetchLimit(repository) == PREFETCH_LIMIT ? 1 : 4;
+        ExecutorService pool = Executors.newFixedThreadPool(parallel);
         long bytes = 0;
-        for (String segment : segments) {
-            Optional<WalArchive.Entry> entry = archive.find(segment);
-            if (entry.isPresent()) {
-                bytes += decompressTo(archive, entry.get(), dir);
-                if (boot.isEmpty()) {
-                    fsync.submit(dir.resolve(segment));
+        try {
+            List<Future<Long>> done = new ArrayList<>();
+            for (String segment : segments) {
+                Optional<WalArchive.Entry> entry = archive.find(segment);
+                if (entry.isPresent()) {
+                    done.add(pool.submit(() -> {
+                        long n = decompressTo(archive, entry.get(), dir);
+                        if (boot.isEmpty()) {
+                            fsync.submit(dir.resolve(segment));
+                        }
+                        return n;
+                    }));
                 }
             }
+            for (Future<Long> f : done) {
+                bytes += f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
         AtomicFiles.write(dir.resolve(".trusted"), (boot.map(b -> "boot " + b).orElse("fsynced") + "\n")
                 .getBytes(StandardCharsets.UTF_8));

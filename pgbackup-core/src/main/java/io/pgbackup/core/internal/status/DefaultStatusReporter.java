@@ -94,10 +94,12 @@ public final class DefaultStatusReporter implements StatusReporter {
 
         WalArchiveStatus wal = null;
         BackupsStatus backups = null;
+        WalArchive archive = null;
         if (!repository.isInitialized()) {
             fail.add(repository.root() + " is not initialized: run 'pgbackup init'");
         } else {
-            wal = walArchive(repository, now);
+            archive = readArchive(repository);
+            wal = walArchive(archive, now);
             backups = backups(now);
             if (backups.count() == 0) {
                 fail.add("no backups yet: run 'pgbackup backup'");
@@ -124,10 +126,58 @@ public final class DefaultStatusReporter implements StatusReporter {
             warn.add("less than 10% free space left on the filesystem of " + repository.root());
         }
 
+        StatusReport.BucketStatus bucket = bucket(repository, archive, backups, now, warn);
+
         List<String> reasons = new ArrayList<>(fail);
         reasons.addAll(warn);
         Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
-        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk);
+        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket);
+    }
+
+    /** WAL archived here this long ago and still not in the bucket means the background copy is not working. */
+    static final Duration BUCKET_WAL_GRACE = Duration.ofMinutes(10);
+
+    /** The bucket's section and its reasons (WARN: recovery from here still works), or null without a bucket. */
+    private StatusReport.BucketStatus bucket(Repository repository, WalArchive archive, BackupsStatus backups, Instant now,
+                                             List<String> warn) {
+        java.util.Optional<io.pgbackup.core.storage.Storage> configured = context.bucket();
+        if (configured.isEmpty()) {
+            return null;
+        }
+        io.pgbackup.core.storage.Storage bucket = configured.get();
+        boolean isRepository = repository.storage() == bucket;
+        List<String> localIds = backups == null ? List.of()
+                : backups.verification().stream().map(StatusReport.BackupVerification::backupId).toList();
+        StatusReport.BucketStatus b = BucketProbe.probe(bucket, isRepository || archive == null ? null : archive, localIds);
+        if (!b.reachable()) {
+            warn.add("the S3 bucket " + b.location() + " cannot be read: " + b.error());
+            return b;
+        }
+        if (Boolean.FALSE.equals(b.writable())) {
+            warn.add("the S3 bucket " + b.location() + " cannot be written: " + b.error());
+        }
+        if (!b.isRepository() && b.backupsMissing() > 0) {
+            warn.add(b.backupsMissing() + " backup(s) here are not in " + b.location() + " (newest here " + b.localNewestBackup()
+                    + ", newest there " + (b.newestBackup() == null ? "none" : b.newestBackup()) + "): run 'pgbackup sync'");
+        }
+        if (!b.isRepository() && archive != null && b.walMissing() > 0) {
+            boolean stale = archive.entries().values().stream().anyMatch(e -> e.archivedAt().isBefore(now.minus(BUCKET_WAL_GRACE))
+                    && b.localNewestWal() != null && (b.newestWal() == null || b.newestWal().compareTo(e.name()) < 0));
+            if (stale) {
+                warn.add(b.walMissing() + " archived WAL file(s) are not in " + b.location() + " (newest there "
+                        + (b.newestWal() == null ? "none" : b.newestWal()) + ", here " + b.localNewestWal()
+                        + "): see the s3-sync lines of " + repository.walArchiveLog() + ", or run 'pgbackup sync'");
+            }
+        }
+        return b;
+    }
+
+    private static WalArchive readArchive(Repository repository) {
+        try {
+            return WalArchive.read(repository);
+        } catch (PgBackupException e) {
+            return null;
+        }
     }
 
     private static ConfigSummary summary(PgBackupConfig c) {
@@ -193,11 +243,8 @@ public final class DefaultStatusReporter implements StatusReporter {
         }
     }
 
-    private static WalArchiveStatus walArchive(Repository repository, Instant now) {
-        WalArchive archive;
-        try {
-            archive = WalArchive.read(repository);
-        } catch (PgBackupException e) {
+    private static WalArchiveStatus walArchive(WalArchive archive, Instant now) {
+        if (archive == null) {
             return new WalArchiveStatus(0, 0, null, null, null);
         }
         long bytes = 0;

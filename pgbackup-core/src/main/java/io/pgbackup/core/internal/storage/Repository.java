@@ -260,6 +260,10 @@ public final class Repository {
             local.deleteAll(keys);
             return;
         }
+        if (storage instanceof io.pgbackup.core.storage.s3.S3Storage s3) {
+            s3.deleteAll(keys); // 1,000 keys per request
+            return;
+        }
         for (String key : keys) {
             storage.delete(key);
         }
@@ -352,12 +356,15 @@ public final class Repository {
         }
     }
 
-    /** Whether {@code init} has created the layout. */
+    /**
+     * Whether {@code init} has created the layout. A repository in object storage (a bucket) needs
+     * no layout: reading it works on a machine where {@code init} never ran.
+     */
     public boolean isInitialized() {
         if (storage instanceof LocalStorage) {
             return Files.isDirectory(baseDir()) && Files.isDirectory(walArchiveDir());
         }
-        return Files.isDirectory(scriptsDir());
+        return true;
     }
 
     /**

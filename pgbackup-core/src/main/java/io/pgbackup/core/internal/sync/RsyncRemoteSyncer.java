@@ -77,6 +77,21 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
     }
 
     @Override
+    public SyncResult syncWal(boolean dryRun) {
+        RemoteConfig remote = requireRemote();
+        Repository repository = context.repository();
+        repository.requireInitialized();
+        Instant started = context.clock().instant();
+        if (!dryRun) {
+            ensureRemoteDir(remote);
+        }
+        List<String> files = new ArrayList<>();
+        long bytes = rsync(remote, repository, List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*"),
+                dryRun, files);
+        return new SyncResult(remote.rsyncTarget(), dryRun, files, bytes, Duration.between(started, context.clock().instant()));
+    }
+
+    @Override
     public SyncResult syncBackup(BackupInfo backup) {
         RemoteConfig remote = requireRemote();
         Repository repository = context.repository();
@@ -95,7 +110,8 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         return context.config().remote().orElseThrow(() -> new PgBackupException(ErrorCode.INVALID_CONFIG,
                 PgBackupConfig.PG_BACKUP_REMOTE_HOST + " is not set: set it to the backup host (and optionally "
                         + PgBackupConfig.PG_BACKUP_REMOTE_USER + ", " + PgBackupConfig.PG_BACKUP_REMOTE_DIR + ", "
-                        + PgBackupConfig.PG_BACKUP_REMOTE_PORT + ") to enable remote sync"));
+                        + PgBackupConfig.PG_BACKUP_REMOTE_PORT + ") to enable remote sync, or "
+                        + PgBackupConfig.PG_BACKUP_S3_BUCKET + " for a copy in S3"));
     }
 
     /** {@code mkdir -p REMOTE_DIR} (owner-only), which also proves the connection and the key. */

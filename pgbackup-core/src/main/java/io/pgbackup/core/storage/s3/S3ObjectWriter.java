@@ -264,8 +264,9 @@ final class S3ObjectWriter implements ObjectWriter {
         try {
             storage.call(fullKey, () -> s3.abortMultipartUpload(r -> r.bucket(bucket).key(fullKey).uploadId(uploadId)));
         } catch (IOException e) {
-            // cleanupIncompleteUploads (or a bucket lifecycle rule) removes what this leaves.
-            log.warn("could not abort the upload of {}: {}; 'cleanupIncompleteUploads' removes it later",
+            // cleanupIncompleteUploads (or a bucket lifecycle rule) removes what this leaves. Not a
+            // warning: the failure that made the writer abort is already reported, in one line.
+            log.info("could not abort the upload of {}: {}; 'cleanupIncompleteUploads' removes it later",
                     storage.url(fullKey), e.getMessage());
         }
     }

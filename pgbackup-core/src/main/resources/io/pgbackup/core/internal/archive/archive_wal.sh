@@ -31,8 +31,19 @@ REMOTE_SSH=@@REMOTE_SSH@@
 # Upper bound for one background rsync, so a hanging remote cannot pile up processes forever.
 REMOTE_TIMEOUT=300
 
+# The S3 bucket (PG_BACKUP_S3_* at init time; S3_BUCKET empty: none). Never credentials: the
+# pgbackup started below finds them through the AWS SDK's chain (PostgreSQL's environment,
+# ~/.aws of its user, an instance role).
+@@S3_SETTINGS@@
+# Upper bound for one background 'pgbackup sync --wal-only --to s3'.
+S3_TIMEOUT=600
+
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
+# One background S3 sync at a time (flock); a segment archived while it runs leaves the pending
+# mark, which makes the running one go round again instead of starting a JVM per segment.
+S3_LOCK=$BACKUP_DIR/logs/.s3-sync.lock
+S3_PENDING=$BACKUP_DIR/logs/.s3-sync.pending
 # Every suffix a file may have been archived with: a retry after the compression was changed must
 # find the earlier copy rather than archive the same WAL file twice.
 KNOWN_SUFFIXES=@@KNOWN_SUFFIXES@@
@@ -106,6 +117,44 @@ remote_sync() {
         log WARNING remote-sync-failed "rsync to $target exited $rc: $out"
     fi
 }
+
+# s3_sync: runs 'pgbackup sync --wal-only --to s3' while the pending mark is set, holding the lock;
+# started detached after each archived file. A failure is a WARNING in the log, never an archive
+# failure: the next archived file, or 'pgbackup sync', copies what was missed.
+s3_sync() {
+    export PG_BACKUP_DIR="$BACKUP_DIR" PG_BACKUP_S3_BUCKET="$S3_BUCKET" PG_BACKUP_S3_PREFIX="$S3_PREFIX" \
+        PG_BACKUP_S3_REGION="$S3_REGION" PG_BACKUP_S3_ENDPOINT="$S3_ENDPOINT" PG_BACKUP_S3_PATH_STYLE="$S3_PATH_STYLE"
+    if command -v flock >/dev/null 2>&1; then have_flock=1; exec 9>>"$S3_LOCK" || return 0; else have_flock=; fi
+    while :; do
+        if [ -n "$have_flock" ]; then flock -n 9 || return 0; fi
+        rounds=0
+        while [ -e "$S3_PENDING" ] && [ "$rounds" -lt 50 ]; do
+            rounds=$((rounds + 1))
+            rm -f "$S3_PENDING"
+            set -- @@PGBACKUP@@ sync --wal-only --to s3
+            if command -v timeout >/dev/null 2>&1; then
+                set -- timeout "$S3_TIMEOUT" "$@"
+            fi
+            out=$("$@" 2>&1 </dev/null)
+            rc=$?
+            out=$(printf '%s' "$out" | tr '\r\n' '  ' | tr -s ' ' | cut -c1-300)
+            if [ "$rc" -ne 0 ]; then
+                log WARNING s3-sync-failed "pgbackup sync --wal-only to s3://$S3_BUCKET exited $rc: $out"
+            else
+                log INFO s3-synced "$out"
+            fi
+        done
+        [ -n "$have_flock" ] || return 0
+        flock -u 9
+        # A file archived between the last round and the unlock found the lock taken: go round for it.
+        [ -e "$S3_PENDING" ] || return 0
+    done
+}
+
+if [ "${1:-}" = --s3-sync ] && [ $# -eq 1 ]; then
+    s3_sync
+    exit 0
+fi
 
 if [ "${1:-}" = --remote-sync ] && [ $# -eq 3 ]; then
     name=$3
@@ -196,5 +245,10 @@ if [ -n "$REMOTE_HOST" ]; then
     # neither PostgreSQL's archiver nor its shutdown waits for, or kills, the copy.
     if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
     $detach nohup "$0" --remote-sync "$final" "$name" </dev/null >/dev/null 2>&1 &
+fi
+if [ -n "$S3_BUCKET" ]; then
+    { : >"$S3_PENDING"; } 2>/dev/null
+    if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+    $detach nohup "$0" --s3-sync </dev/null >/dev/null 2>&1 &
 fi
 exit 0

@@ -20,6 +20,9 @@ PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
 
 BACKUP_DIR=@@BACKUP_DIR@@
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
+# The S3 bucket (S3_BUCKET empty: none): a file neither prefetched nor in ARCHIVE_DIR is fetched
+# from it with 'pgbackup wal-fetch'. Credentials come from the AWS SDK's chain, never from here.
+@@S3_SETTINGS@@
 
 @@DECOMPRESS@@
 
@@ -66,7 +69,28 @@ for s in @@KNOWN_SUFFIXES_WORDS@@ ''; do
         break
     fi
 done
-[ -n "$found" ] || exit 1
+if [ -z "$found" ]; then
+    [ -n "$S3_BUCKET" ] || exit 1
+    export PG_BACKUP_DIR="$BACKUP_DIR" PG_BACKUP_S3_BUCKET="$S3_BUCKET" PG_BACKUP_S3_PREFIX="$S3_PREFIX" \
+        PG_BACKUP_S3_REGION="$S3_REGION" PG_BACKUP_S3_ENDPOINT="$S3_ENDPOINT" PG_BACKUP_S3_PATH_STYLE="$S3_PATH_STYLE"
+    # wal-fetch: 0 fetched to %p (through a temporary file), 1 not in the bucket, other: cannot fetch.
+    @@PGBACKUP@@ wal-fetch --repo s3 "$name" "$dest" </dev/null
+    rc=$?
+    case $rc in
+        0|1) exit "$rc" ;;
+    esac
+    # The bucket cannot be read. With a local archive this is the end of it, as far as this machine
+    # knows: say so and let recovery go on. Without one (recovery from the bucket alone), stop
+    # recovery rather than promote without WAL that may well exist.
+    for f in "$ARCHIVE_DIR"/*; do
+        if [ -e "$f" ]; then
+            echo "restore_wal.sh: $name: s3://$S3_BUCKET cannot be read (wal-fetch exited $rc); taking the local archive's end" >&2
+            exit 1
+        fi
+    done
+    echo "restore_wal.sh: $name: s3://$S3_BUCKET cannot be read (wal-fetch exited $rc)" >&2
+    exit 126
+fi
 
 # Through a temporary file next to %p, so PostgreSQL never reads a partly written file.
 tmp=$dest.pgbackup-tmp.$$

@@ -1,0 +1,31 @@
+package io.pgbackup.cli;
+
+import io.pgbackup.core.PgBackup;
+import picocli.CommandLine.Option;
+
+/** {@code --repo auto|local|s3}: which repository a reading command uses. */
+final class RepoOption {
+    @Option(names = "--repo", paramLabel = "auto|local|s3", defaultValue = "auto", converter = Converter.class,
+            description = {"Where to read the repository: local (PG_BACKUP_DIR), s3 (the bucket of PG_BACKUP_S3_*),",
+                    "or auto (default): local when PG_BACKUP_DIR holds an initialized repository, else the bucket if one is configured."})
+    PgBackup.RepositorySource source = PgBackup.RepositorySource.AUTO;
+
+    @Option(names = "--from-s3", description = "The same as --repo s3: recover from the bucket alone.")
+    boolean fromS3;
+
+    PgBackup.RepositorySource source() {
+        return fromS3 ? PgBackup.RepositorySource.S3 : source;
+    }
+
+    static final class Converter implements picocli.CommandLine.ITypeConverter<PgBackup.RepositorySource> {
+        @Override
+        public PgBackup.RepositorySource convert(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "auto" -> PgBackup.RepositorySource.AUTO;
+                case "local" -> PgBackup.RepositorySource.LOCAL;
+                case "s3" -> PgBackup.RepositorySource.S3;
+                default -> throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not auto, local or s3");
+            };
+        }
+    }
+}
