@@ -37,11 +37,11 @@ abstract class BaseCommand implements Callable<Integer> {
         PgBackup pg = PgBackup.builder(config()).repositorySource(repositorySource())
                 .launcher(Launcher.find().orElse(java.util.List.of())).build();
         if (repositorySource() == PgBackup.RepositorySource.AUTO && pg.config().s3().isPresent()
-                && pg.repository().storage() == pg.context().bucket().orElse(null)) {
+                && pg.readsBucket()) {
             err().println("pgbackup: " + pg.config().requireBackupDir() + " holds no initialized repository: reading "
-                    + pg.repository().location());
+                    + pg.repositoryLocation());
         } else if (repositorySource() == PgBackup.RepositorySource.S3 && announceRepository()) {
-            err().println("pgbackup: repository " + pg.repository().location());
+            err().println("pgbackup: repository " + pg.repositoryLocation());
         }
         return pg;
     }

@@ -30,7 +30,7 @@ final class ListCommand extends BaseCommand {
             return 0;
         }
         if (backups.isEmpty()) {
-            out().println("no backups yet in " + pg.repository().location() + " (run 'pgbackup backup')");
+            out().println("no backups yet in " + pg.repositoryLocation() + " (run 'pgbackup backup')");
             return 0;
         }
         Instant now = Instant.now();

@@ -49,6 +49,7 @@ import java.util.function.Supplier;
  */
 public final class PgBackup {
     private final PgBackupContext context;
+    private final String crontabProgram;
     private final BackupManager backups;
     private final RestorePlanner restorePlanner;
     private final Verifier verifier;
@@ -59,6 +60,7 @@ public final class PgBackup {
 
     private PgBackup(Builder b, PgBackupContext context) {
         this.context = context;
+        this.crontabProgram = b.crontabProgram;
         this.rsyncSyncer = b.remoteSyncer != null ? b.remoteSyncer.apply(context) : new RsyncRemoteSyncer(context);
         this.s3Syncer = new S3Syncer(context);
         java.util.List<RemoteSyncer> offsite = new java.util.ArrayList<>();
@@ -94,13 +96,24 @@ public final class PgBackup {
         return context.config();
     }
 
-    public PgBackupContext context() {
+    /** The library's own seams, for its services; not part of the API. */
+    PgBackupContext context() {
         return context;
     }
 
-    /** The repository: its layout and its storage. */
-    public Repository repository() {
+    /** The repository's layout and storage, for the library's own services; not part of the API. */
+    Repository repository() {
         return context.repository();
+    }
+
+    /** Where the repository's objects are, for messages: a directory or an {@code s3://} URL. */
+    public String repositoryLocation() {
+        return context.repository().location();
+    }
+
+    /** Whether this instance reads and writes the configured bucket as its repository (recovery from the bucket). */
+    public boolean readsBucket() {
+        return context.bucket().map(b -> b == context.repository().storage()).orElse(false);
     }
 
     /** {@code init}: the repository layout, the archive and restore scripts, the cluster's settings. */
@@ -150,7 +163,7 @@ public final class PgBackup {
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
     public JobScheduler scheduler() {
-        return new JobScheduler(context);
+        return new JobScheduler(context, crontabProgram);
     }
 
     public StatusReporter status() {
@@ -178,6 +191,7 @@ public final class PgBackup {
         private ProcessRunner processRunner = new CommonsExecProcessRunner();
         private PgBinaries binaries;
         private Storage storage;
+        private String crontabProgram = "crontab";
         private Storage bucket;
         private RepositorySource source = RepositorySource.LOCAL;
         private java.util.List<String> launcher = java.util.List.of();
@@ -208,6 +222,12 @@ public final class PgBackup {
         }
 
         /** Where the repository's objects live; by default files below {@code PG_BACKUP_DIR}. */
+        /** The {@code crontab} program {@code schedule --install} runs (a path, or a name looked up on PATH). */
+        public Builder crontabProgram(String program) {
+            this.crontabProgram = Objects.requireNonNull(program);
+            return this;
+        }
+
         public Builder storage(Storage storage) {
             this.storage = Objects.requireNonNull(storage);
             return this;

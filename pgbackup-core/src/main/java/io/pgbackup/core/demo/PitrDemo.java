@@ -103,11 +103,11 @@ public final class PitrDemo {
                 settings.put("listen_addresses", "'127.0.0.1'");
                 settings.put("wal_level", "replica");
                 settings.put("archive_mode", "on");
-                settings.put("archive_command", "'" + pg.repository().archiveScript() + " %p %f'");
+                settings.put("archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'");
                 settings.put("max_wal_senders", "5");
                 created.configure(settings);
                 created.start(Duration.ofMinutes(2));
-                return new Outcome<>(null, "archive_command = '" + pg.repository().archiveScript() + " %p %f'");
+                return new Outcome<>(null, "archive_command = '" + pg.archiveSetup().archiveCommand() + "'");
             });
             timer.step("write rows", () -> {
                 created.psql("postgres", "CREATE TABLE demo_orders (id int PRIMARY KEY, item text NOT NULL);"

@@ -180,7 +180,7 @@ class BackupManagerTest {
     void aSecondBackupWhileTheLockIsHeldIsRefused() throws Exception {
         Path repo = work.resolve("repo");
         PgBackup pg = pgBackup(cluster.config(repo));
-        try (var held = pg.repository().lease("backup", java.time.Clock.systemUTC())) {
+        try (var held = new io.pgbackup.core.internal.storage.Repository(repo).lease("backup", java.time.Clock.systemUTC())) {
             assertThatThrownBy(() -> pg.backups().backup(BackupOptions.defaults()))
                     .isInstanceOf(PgBackupException.class)
                     .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(ErrorCode.LOCKED))
@@ -194,7 +194,7 @@ class BackupManagerTest {
     void leftoverStagingFromAKilledBackupIsNeverListedAndIsRemovedByTheNextBackup() throws Exception {
         Path repo = work.resolve("repo");
         PgBackup pg = pgBackup(cluster.config(repo));
-        Path stale = Files.createDirectories(pg.repository().baseDir().resolve(".staging-20200101_000000-1"));
+        Path stale = Files.createDirectories(repo.resolve("base/.staging-20200101_000000-1"));
         Files.writeString(stale.resolve("base.tar"), "partial");
         assertThat(pg.backups().list()).isEmpty();
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());

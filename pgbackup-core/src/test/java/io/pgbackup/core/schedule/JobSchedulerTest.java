@@ -35,6 +35,10 @@ class JobSchedulerTest {
     PgBackup pg;
     Map<String, String> env;
 
+    private PgBackup pgWithCrontab(String program) {
+        return PgBackup.builder(PgBackupConfig.builder().backupDir(repo).build()).crontabProgram(program).build();
+    }
+
     @BeforeEach
     void setUp() throws Exception {
         repo = work.resolve("repo");
@@ -141,7 +145,7 @@ class JobSchedulerTest {
     @Test
     void installMergesIntoTheCrontabOnceKeepingOtherLines() throws Exception {
         Path fake = fakeCrontab(Files.createDirectories(work.resolve("cron")));
-        JobScheduler scheduler = new JobScheduler(pg.context(), fake.toString());
+        JobScheduler scheduler = pgWithCrontab(fake.toString()).scheduler();
         Schedule s = scheduler.plan(request(ScheduleFormat.CRON, false));
 
         InstallResult first = scheduler.install(s);
