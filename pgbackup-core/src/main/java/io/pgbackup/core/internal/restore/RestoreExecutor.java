@@ -147,18 +147,7 @@ final class RestoreExecutor {
     private static void prepareTarget(RestorePlan plan) {
         Path dir = plan.targetDir();
         try {
-            if (plan.moveAsideTo().isPresent()) {
-                var owner = Files.getOwner(dir);
-                Files.move(dir, plan.moveAsideTo().get(), StandardCopyOption.ATOMIC_MOVE);
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                Files.setOwner(dir, owner);
-            } else {
-                Files.createDirectories(dir.getParent());
-                if (!Files.exists(dir)) {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                }
-            }
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            TargetDirectory.prepare(dir, plan.moveAsideTo());
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot prepare " + dir + ": " + e.getMessage()
                     + plan.moveAsideTo().filter(Files::exists).map(p -> "; the previous PGDATA is safe in " + p).orElse(""), e);

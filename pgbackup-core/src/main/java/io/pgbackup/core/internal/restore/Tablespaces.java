@@ -102,21 +102,10 @@ final class Tablespaces {
         for (TablespaceTarget t : plan.tablespaces()) {
             Path dir = t.location();
             try {
-                if (t.moveAsideTo().isPresent()) {
-                    var owner = Files.getOwner(dir);
-                    Files.move(dir, t.moveAsideTo().get(), StandardCopyOption.ATOMIC_MOVE);
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                    Files.setOwner(dir, owner);
-                    if (plan.moveAsideTo().isPresent()) {
-                        repoint(plan.moveAsideTo().get().resolve("pg_tblspc"), dir, t.moveAsideTo().get());
-                    }
-                } else {
-                    Files.createDirectories(dir.getParent());
-                    if (!Files.exists(dir)) {
-                        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                    }
+                TargetDirectory.prepare(dir, t.moveAsideTo());
+                if (t.moveAsideTo().isPresent() && plan.moveAsideTo().isPresent()) {
+                    repoint(plan.moveAsideTo().get().resolve("pg_tblspc"), dir, t.moveAsideTo().get());
                 }
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             } catch (IOException e) {
                 throw new PgBackupException(ErrorCode.IO_FAILED, "cannot prepare tablespace directory " + dir + ": " + e.getMessage()
                         + t.moveAsideTo().filter(Files::exists).map(p -> "; its previous content is safe in " + p).orElse(""), e);

@@ -127,4 +127,25 @@ final class TargetDirectory {
         }
     }
 
+
+    /**
+     * Makes {@code dir} an empty owner-only directory to restore into: renamed aside first when
+     * {@code asideTo} is given (one rename, nothing deleted; the new one keeps the old owner), else
+     * created where missing.
+     */
+    static void prepare(Path dir, Optional<Path> asideTo) throws IOException {
+        var ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+        if (asideTo.isPresent()) {
+            var owner = Files.getOwner(dir);
+            Files.move(dir, asideTo.get(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+            Files.setOwner(dir, owner);
+        } else {
+            Files.createDirectories(dir.getParent());
+            if (!Files.exists(dir)) {
+                Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+            }
+        }
+        Files.setPosixFilePermissions(dir, ownerOnly);
+    }
 }

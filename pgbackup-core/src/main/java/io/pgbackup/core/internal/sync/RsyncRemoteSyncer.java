@@ -52,8 +52,25 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         this.context = context;
     }
 
+    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*");
+
     @Override
     public SyncResult sync(boolean dryRun) {
+        // WAL first, then backup data, manifests last: a backup looks complete on the remote only once it is.
+        return copy(dryRun, List.of(WAL_FILTERS,
+                List.of("--exclude=" + Repository.MANIFEST_FILE, "--include=/base/", "--include=/base/*/",
+                        "--include=/base/*/**", "--exclude=*"),
+                List.of("--include=/base/", "--include=/base/*/", "--include=/base/*/" + Repository.MANIFEST_FILE,
+                        "--exclude=*")));
+    }
+
+    @Override
+    public SyncResult syncWal(boolean dryRun) {
+        return copy(dryRun, List.of(WAL_FILTERS));
+    }
+
+    /** One rsync per filter set, in order. */
+    private SyncResult copy(boolean dryRun, List<List<String>> filterSets) {
         RemoteConfig remote = requireRemote();
         Repository repository = context.repository();
         repository.requireInitialized();
@@ -63,32 +80,12 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         }
         List<String> files = new ArrayList<>();
         long bytes = 0;
-        for (List<String> filters : List.of(
-                List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*"),
-                List.of("--exclude=" + Repository.MANIFEST_FILE, "--include=/base/", "--include=/base/*/",
-                        "--include=/base/*/**", "--exclude=*"),
-                List.of("--include=/base/", "--include=/base/*/", "--include=/base/*/" + Repository.MANIFEST_FILE,
-                        "--exclude=*"))) {
+        for (List<String> filters : filterSets) {
             bytes += rsync(remote, repository, filters, dryRun, files);
         }
         Duration took = Duration.between(started, context.clock().instant());
         log.info("sync to {}: {} file(s), {} bytes{}", remote.rsyncTarget(), files.size(), bytes, dryRun ? " (dry run)" : "");
         return new SyncResult(remote.rsyncTarget(), dryRun, files, bytes, took);
-    }
-
-    @Override
-    public SyncResult syncWal(boolean dryRun) {
-        RemoteConfig remote = requireRemote();
-        Repository repository = context.repository();
-        repository.requireInitialized();
-        Instant started = context.clock().instant();
-        if (!dryRun) {
-            ensureRemoteDir(remote);
-        }
-        List<String> files = new ArrayList<>();
-        long bytes = rsync(remote, repository, List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*"),
-                dryRun, files);
-        return new SyncResult(remote.rsyncTarget(), dryRun, files, bytes, Duration.between(started, context.clock().instant()));
     }
 
     @Override
