@@ -108,19 +108,7 @@ public final class PgCluster implements AutoCloseable {
                 "--locale=C", "--data-checksums", "--no-sync"), Duration.ofMinutes(2));
         Files.delete(pwFile);
         PgCluster cluster = new PgCluster(programs, dataDir, socketDir, freePort(), password);
-        Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("listen_addresses", "'127.0.0.1'");
-        settings.put("port", String.valueOf(cluster.port));
-        settings.put("unix_socket_directories", "'" + socketDir + "'");
-        settings.put("wal_level", "replica");
-        settings.put("max_wal_senders", "10");
-        settings.put("fsync", "off");
-        settings.put("shared_buffers", "32MB");
-        settings.put("max_connections", "30");
-        extraSettings.forEach(settings::put);
-        cluster.appendSettings(settings);
-        cluster.start();
-        return cluster;
+        return cluster.startNew("'127.0.0.1'", extraSettings);
     }
 
     public static PgCluster create(Path workDir) throws IOException {
@@ -145,9 +133,14 @@ public final class PgCluster implements AutoCloseable {
         Files.writeString(dataDir.resolve("pg_hba.conf"), "# pgbackup test fixture: the socket only, peer authentication\n"
                 + "local all all peer\nlocal replication all peer\n", StandardCharsets.UTF_8);
         PgCluster cluster = new PgCluster(binaries(), dataDir, socketDir, freePort(), null, osUser, true);
+        return cluster.startNew("''", extraSettings);
+    }
+
+    /** The settings every new test cluster starts with (archiving-ready, fast, small), then {@code extraSettings}. */
+    private PgCluster startNew(String listenAddresses, Map<String, String> extraSettings) throws IOException {
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("listen_addresses", "''");
-        settings.put("port", String.valueOf(cluster.port));
+        settings.put("listen_addresses", listenAddresses);
+        settings.put("port", String.valueOf(port));
         settings.put("unix_socket_directories", "'" + socketDir + "'");
         settings.put("wal_level", "replica");
         settings.put("max_wal_senders", "10");
@@ -155,9 +148,9 @@ public final class PgCluster implements AutoCloseable {
         settings.put("shared_buffers", "32MB");
         settings.put("max_connections", "30");
         extraSettings.forEach(settings::put);
-        cluster.appendSettings(settings);
-        cluster.start();
-        return cluster;
+        appendSettings(settings);
+        start();
+        return this;
     }
 
     /**
