@@ -15,12 +15,18 @@ public final class ArchiverMain {
     }
 
     public static void main(String[] args) {
-        if (args.length != 3 || !args[0].equals("archiver") || !args[1].equals("--pgdata")) {
-            System.err.println("usage: ArchiverMain archiver --pgdata DIR");
-            System.exit(2);
+        if (args.length == 3 && args[0].equals("archiver") && args[1].equals("--pgdata")) {
+            PgBackup.create(PgBackupConfig.fromEnvironment()).archiver().run(Path.of(args[2]));
+            System.exit(0);
         }
-        PgBackup.create(PgBackupConfig.fromEnvironment()).archiver().run(Path.of(args[2]));
-        System.exit(0);
+        // restore_wal.sh's fetch-ahead: wal-fetch --repo R --ahead N --segment-size B --into DIR NAME
+        if (args.length == 10 && args[0].equals("wal-fetch") && args[3].equals("--ahead")) {
+            PgBackup.create(PgBackupConfig.fromEnvironment()).prefetchWal(args[9], Long.parseLong(args[6]),
+                    Integer.parseInt(args[4]), Path.of(args[8]));
+            System.exit(0);
+        }
+        System.err.println("usage: ArchiverMain archiver --pgdata DIR | wal-fetch --repo R --ahead N --segment-size B --into DIR NAME");
+        System.exit(2);
     }
 
     /** The command that runs this main with the current test classpath. */
