@@ -371,6 +371,10 @@ public final class AsyncArchiver implements WalArchiver {
             if (copied.size() == batch.size()) {
                 offsiteError = "";
             }
+            if (!copied.isEmpty()) {
+                archiveLog.line("INFO", "-", offsiteBucket.isPresent() ? "s3-synced" : "remote-synced",
+                        copied.size() + " file(s) to " + offsiteBucket.map(Storage::location).orElse("the rsync remote"));
+            }
             return copied;
         }
 
