@@ -120,7 +120,7 @@ public final class ArchivingCluster implements AutoCloseable {
 
     /** Stops the archiver, if one runs for this repository (it would outlive the test otherwise). */
     public void stopArchiver() {
-        Path pidFile = repository.resolve("spool/archiver/archiver.pid");
+        Path pidFile = io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, cluster.dataDir());
         try {
             if (java.nio.file.Files.exists(pidFile)) {
                 long pid = Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).strip());

@@ -58,7 +58,7 @@ public final class AsyncArchiver implements WalArchiver {
     private final Storage target;
     private final Optional<Storage> offsiteBucket;
     private final Optional<RemoteSyncer> rsync;
-    private final ArchiveSpool spool;
+    private final Path backupDir;
     private final ObjectMapper json = RepositoryJson.newMapper();
 
     /**
@@ -72,12 +72,16 @@ public final class AsyncArchiver implements WalArchiver {
         this.target = target;
         this.offsiteBucket = offsiteBucket;
         this.rsync = rsync;
-        this.spool = new ArchiveSpool(context.config().requireBackupDir());
+        this.backupDir = context.config().requireBackupDir();
     }
 
     @Override
     public Optional<ArchiverState> state() {
-        return spool.readState().flatMap(bytes -> {
+        // The configured cluster's archiver, else the one that reported last.
+        Optional<ArchiveSpool> spool = context.config().pgData().map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
+                .filter(s -> Files.exists(s.stateFile()))
+                .or(() -> ArchiveSpool.all(backupDir).stream().findFirst());
+        return spool.flatMap(ArchiveSpool::readState).flatMap(bytes -> {
             try {
                 ArchiverState s = json.readValue(bytes, ArchiverState.class);
                 boolean alive = s.running() && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
@@ -93,6 +97,8 @@ public final class AsyncArchiver implements WalArchiver {
 
     @Override
     public ArchiverRun run(Path pgData) {
+        Path cluster = pgData.toAbsolutePath().normalize();
+        ArchiveSpool spool = new ArchiveSpool(backupDir, cluster);
         try {
             spool.create();
             try (FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -100,7 +106,7 @@ public final class AsyncArchiver implements WalArchiver {
                 if (lock == null) {
                     return new ArchiverRun(true, 0, 0, "");
                 }
-                return new Run(pgData.toAbsolutePath().normalize()).loop();
+                return new Run(cluster, spool).loop();
             }
         } catch (IOException e) {
             throw Repository.ioFailure("archiver cannot use " + spool.dir(), e);
@@ -135,8 +141,11 @@ public final class AsyncArchiver implements WalArchiver {
         private boolean stateChanged;
         private Optional<String> refusal = Optional.empty();
 
-        Run(Path pgData) {
+        private final ArchiveSpool spool;
+
+        Run(Path pgData, ArchiveSpool spool) {
             this.pgData = pgData;
+            this.spool = spool;
             this.statusDir = pgData.resolve("pg_wal").resolve("archive_status");
             this.workers = Executors.newFixedThreadPool(settings.workers(), daemon("pgbackup-archiver"));
             this.archiveLog = new ArchiveLog(context.config().requireBackupDir().resolve("logs").resolve("wal_archive.log"));
@@ -155,8 +164,21 @@ public final class AsyncArchiver implements WalArchiver {
             try {
                 while (true) {
                     drainOutcomes();
-                    if (!Files.isDirectory(statusDir) && inFlight.isEmpty()) {
+                    if (inFlight.isEmpty() && !Files.isDirectory(statusDir)) {
                         archiveLog.line("WARNING", "-", "stopped", statusDir + " is gone: the cluster was removed");
+                        break;
+                    }
+                    // A stopped cluster asks for nothing more; after its restart the next archive_command starts an archiver.
+                    if (inFlight.isEmpty() && (offsiteRound == null || offsiteRound.isDone())
+                            && !Files.exists(pgData.resolve("postmaster.pid"))) {
+                        if (!offsiteQueue.isEmpty()) {
+                            archiveLog.line("WARNING", "-", "offsite-pending", offsiteQueue.size()
+                                    + " archived file(s) not copied offsite yet; 'pgbackup sync' copies them");
+                        }
+                        break;
+                    }
+                    if (!Files.isDirectory(spool.ackDir())) {
+                        archiveLog.line("WARNING", "-", "stopped", spool.dir() + " is gone: the repository was removed");
                         break;
                     }
                     List<String> ready = readyFiles();
@@ -303,7 +325,7 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                 }
             } catch (NoSuchFileException e) {
-                spool.create();
+                // The loop notices and stops: never recreate a spool someone removed.
             }
         }
 
@@ -392,9 +414,9 @@ public final class AsyncArchiver implements WalArchiver {
 
         private void writeState(boolean finished) {
             Instant now = Instant.now();
-            // Every second, and soon after each acknowledgement (at most five times a second).
+            // Every 5 s, and soon after each acknowledgement (at most five times a second).
             long sinceLast = Duration.between(lastStateWrite, now).toMillis();
-            if (!finished && sinceLast < (stateChanged ? 200 : 1000)) {
+            if (!finished && sinceLast < (stateChanged ? 200 : 5000)) {
                 return;
             }
             lastStateWrite = now;
@@ -452,7 +474,6 @@ public final class AsyncArchiver implements WalArchiver {
                     + " " + level + " " + name + " " + result + " archiver" + (detail.isEmpty() ? "" : " " + detail) + "\n";
             try {
                 if (out == null) {
-                    Files.createDirectories(file.getParent());
                     out = Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                             StandardOpenOption.APPEND);
                 }

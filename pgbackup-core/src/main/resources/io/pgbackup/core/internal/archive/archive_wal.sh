@@ -45,7 +45,15 @@ ARCHIVER=@@ARCHIVER@@
 ACK_TIMEOUT=@@ACK_TIMEOUT@@
 # The archiver's settings, exported to the archiver started below.
 @@ARCHIVER_SETTINGS@@
-SPOOL_DIR=$BACKUP_DIR/spool/archiver
+# This cluster's spool: PGDATA's path components joined by '_' (builtins only; PostgreSQL runs us in PGDATA).
+spool_key=
+rest=${PWD#/}
+while [ -n "$rest" ]; do
+    part=${rest%%/*}
+    [ -n "$part" ] && spool_key=$spool_key${spool_key:+_}$part
+    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+done
+SPOOL_DIR=$BACKUP_DIR/spool/archiver/${spool_key:-_}
 
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
