@@ -171,6 +171,11 @@ public final class AsyncArchiver implements WalArchiver {
                             submit(name);
                         }
                     }
+                    if (refusal.isPresent() && inFlight.isEmpty()) {
+                        // Refused, it can archive nothing: having answered what is ready, it exits rather
+                        // than hold the repository's lock (and pid file) against the cluster that owns it.
+                        break;
+                    }
                     startOffsiteRound();
                     writeState(false);
                     boolean busy = !ready.isEmpty() || !inFlight.isEmpty() || !offsiteQueue.isEmpty()
