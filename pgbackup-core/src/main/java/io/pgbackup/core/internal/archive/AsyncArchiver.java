@@ -238,7 +238,7 @@ public final class AsyncArchiver implements WalArchiver {
                 }
                 Path source = pgData.resolve("pg_wal").resolve(name);
                 SegmentStore.Stored stored = new SegmentStore(target, context.config().compression()).store(source, name);
-                spool.acknowledge(name);
+                spool.acknowledge(name, pgData);
                 return new Outcome(name, seen, Instant.now(), Optional.of(stored), "");
             } catch (NoSuchFileException e) {
                 return error(name, seen, name + ": " + e.getFile() + " is gone (PostgreSQL recycled it or its .ready is stale)");
