@@ -268,6 +268,46 @@ class ArchiverFaultTest {
     }
 
     @Test
+    void theOtherClustersAcknowledgementOfASegmentOfTheSameNameIsNotTaken() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withWorkers(2).withIdleExitSeconds(120))) {
+            PgCluster pg = source.cluster();
+            pg.execute("CREATE TABLE t (id int, pad text)");
+            source.switchAndAwaitArchived();
+            // The first cluster's archiver acknowledges ahead of its PostgreSQL (paused here).
+            setArchiveCommand(pg, "");
+            List<String> written = writeSegments(pg, 4);
+            Path ackDir = source.repository().resolve("spool/archiver/ack");
+            PgCluster.await(LONG, "acknowledgements of " + written + " waiting in the spool",
+                    () -> written.stream().allMatch(n -> Files.exists(ackDir.resolve(n + ".ok"))));
+
+            try (PgCluster other = PgCluster.create(work.resolve("pg2"))) {
+                // The second cluster's next segment gets the name of the first one's acknowledged segment
+                // (both start at 000000010000000000000001); the older ones leave with the shutdown checkpoint.
+                while (other.queryString("SELECT pg_walfile_name(pg_current_wal_lsn())").compareTo(written.get(0)) < 0) {
+                    other.switchWal();
+                }
+                other.appendSettings(Map.of("archive_mode", "on", "archive_command",
+                        "'" + source.pgBackup().archiveSetup().archiveCommand().replace("'", "''") + "'"));
+                other.restart();
+                String asked = other.switchWal();
+                assertThat(written).as("the second cluster's first segment to archive has a name the first acknowledged")
+                        .contains(asked);
+
+                PgCluster.await(LONG, "the second cluster's archive_command to answer", () -> other.queryLong(
+                        "SELECT failed_count + archived_count FROM pg_stat_archiver") > 0);
+                assertThat(other.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"))
+                        .as("the second cluster's %s is not archived", asked).isEmpty();
+                assertThat(written).as("left for the cluster they belong to").allMatch(n -> Files.exists(ackDir.resolve(n + ".ok")));
+            }
+            setArchiveCommand(pg, null);
+            String last = pg.switchWal();
+            awaitArchived(pg, last);
+            assertNoGap(new LocalStorage(source.repository()), last).containsKeys(written.toArray(String[]::new));
+            assertBackupVerifies(source, source.pgBackup());
+        }
+    }
+
+    @Test
     void postgresRestartedFastAndImmediateWhileTheArchiverRunsLosesNothing() throws Exception {
         try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withWorkers(2).withIdleExitSeconds(300))) {
             PgCluster pg = source.cluster();
