@@ -105,10 +105,14 @@ public final class ArchiveSpool {
         Files.createDirectories(ackDir());
     }
 
-    /** Written under a temporary name and renamed, so the script never sees a half-written one. */
-    public void acknowledge(String name) throws IOException {
+    /**
+     * Written under a temporary name and renamed, so the script never sees a half-written one. It
+     * names the cluster ({@code pgData}, as the pid file does): two clusters' segments share names,
+     * and archive_wal.sh takes only an acknowledgement of its own cluster's segment.
+     */
+    public void acknowledge(String name, Path pgData) throws IOException {
         Files.deleteIfExists(errorFile(name));
-        writeAtomically(okFile(name), "");
+        writeAtomically(okFile(name), pgData + "\n");
     }
 
     public void reportError(String name, String message) throws IOException {

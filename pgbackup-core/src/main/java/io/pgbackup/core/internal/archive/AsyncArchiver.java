@@ -121,6 +121,8 @@ public final class AsyncArchiver implements WalArchiver {
         private final Map<String, Instant> inFlight = new HashMap<>();
         /** Acknowledged files, until PostgreSQL has turned their .ready into .done. */
         private final Map<String, Instant> recentlyAcked = new HashMap<>();
+        /** Failed files, so they wait ERROR_RETRY even when their error acknowledgement could not be written (full spool). */
+        private final Map<String, Instant> recentlyFailed = new HashMap<>();
         private final java.util.concurrent.ConcurrentLinkedQueue<Outcome> done = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final java.util.concurrent.ConcurrentLinkedDeque<Offsite> offsiteQueue = new java.util.concurrent.ConcurrentLinkedDeque<>();
         private final ExecutorService workers;
@@ -188,10 +190,15 @@ public final class AsyncArchiver implements WalArchiver {
                         if (inFlight.size() >= settings.workers() * 2) {
                             break;
                         }
-                        if (!inFlight.containsKey(name) && !recentlyAcked.containsKey(name)
+                        if (!inFlight.containsKey(name) && !recentlyAcked.containsKey(name) && !recentlyFailed.containsKey(name)
                                 && !Files.exists(spool.okFile(name)) && !Files.exists(spool.errorFile(name))) {
                             submit(name);
                         }
+                    }
+                    if (refusal.isPresent() && inFlight.isEmpty()) {
+                        // Refused, it can archive nothing: having answered what is ready, it exits rather
+                        // than hold the repository's lock (and pid file) against the cluster that owns it.
+                        break;
                     }
                     startOffsiteRound();
                     writeState(false);
@@ -253,7 +260,7 @@ public final class AsyncArchiver implements WalArchiver {
                 }
                 Path source = pgData.resolve("pg_wal").resolve(name);
                 SegmentStore.Stored stored = new SegmentStore(target, context.config().compression()).store(source, name);
-                spool.acknowledge(name);
+                spool.acknowledge(name, pgData);
                 return new Outcome(name, seen, Instant.now(), Optional.of(stored), "");
             } catch (NoSuchFileException e) {
                 return error(name, seen, name + ": " + e.getFile() + " is gone (PostgreSQL recycled it or its .ready is stale)");
@@ -295,6 +302,7 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                 } else {
                     failed++;
+                    recentlyFailed.put(o.name(), o.finished());
                     lastError = o.error();
                     lastErrorAt = o.finished();
                     archiveLog.line("ERROR", o.name(), "failed", o.error());
@@ -310,6 +318,7 @@ public final class AsyncArchiver implements WalArchiver {
             // the file still looks ready; archive it again only if PostgreSQL still asks much later
             // (it crashed in between): an identical re-archive is then a quick success.
             recentlyAcked.entrySet().removeIf(e -> !readySet.contains(e.getKey()) || e.getValue().plus(RECENT_ACK).isBefore(now));
+            recentlyFailed.entrySet().removeIf(e -> e.getValue().plus(ERROR_RETRY).isBefore(now));
             try (DirectoryStream<Path> acks = Files.newDirectoryStream(spool.ackDir())) {
                 for (Path ack : acks) {
                     String file = ack.getFileName().toString();

@@ -226,8 +226,14 @@ archive_async() {
     limit=$((ACK_TIMEOUT * 20))
     while :; do
         if [ -e "$ok" ]; then
-            rm -f "$ok"
-            exit 0
+            # Only our cluster's (its PGDATA is the line in it): another cluster's segment of the same
+            # name, acknowledged by its archiver, is not ours and stays for it.
+            acked_for=
+            { read -r acked_for <"$ok"; } 2>/dev/null
+            if [ "$acked_for" = "$PWD" ]; then
+                rm -f "$ok"
+                exit 0
+            fi
         fi
         if [ -e "$err" ]; then
             msg=
