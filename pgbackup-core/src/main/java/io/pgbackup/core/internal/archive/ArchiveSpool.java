@@ -73,6 +73,11 @@ public final class ArchiveSpool {
         return new ArchiveSpool(backupDir, pgData.toAbsolutePath().normalize()).pidFile();
     }
 
+    /** Where the archiver of {@code pgData} writes its acknowledgements. */
+    public static Path ackDirOf(Path backupDir, Path pgData) {
+        return new ArchiveSpool(backupDir, pgData.toAbsolutePath().normalize()).ackDir();
+    }
+
     public Path dir() {
         return dir;
     }
