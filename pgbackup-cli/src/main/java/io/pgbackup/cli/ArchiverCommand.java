@@ -15,13 +15,17 @@ final class ArchiverCommand extends BaseCommand {
     @Option(names = "--pgdata", required = true, paramLabel = "DIR", description = "The cluster's data directory (PostgreSQL runs archive_command in it).")
     Path pgData;
 
+    @Option(names = "--spool", paramLabel = "DIR", description = "Where archive_wal.sh waits for acknowledgements (it passes its own; default: the repository's spool for this PGDATA).")
+    Path spool;
+
     @Override
     protected int execute() {
         if (!java.nio.file.Files.isDirectory(pgData.toAbsolutePath().resolve("pg_wal"))) {
             throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
                     "--pgdata " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
         }
-        ArchiverRun run = pgBackup().archiver().run(pgData.toAbsolutePath());
+        ArchiverRun run = spool == null ? pgBackup().archiver().run(pgData.toAbsolutePath())
+                : pgBackup().archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());
         if (run.alreadyRunning()) {
             err().println("pgbackup: another archiver runs for this repository; nothing to do");
         }

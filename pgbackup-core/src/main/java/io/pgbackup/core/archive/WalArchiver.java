@@ -16,6 +16,13 @@ public interface WalArchiver {
      */
     ArchiverRun run(Path pgData);
 
+    /**
+     * As {@link #run(Path)}, with the acknowledgements in {@code spool}: the directory the
+     * installed archive_wal.sh waits in, which it passes along, so a script and an archiver of
+     * different versions always agree on it.
+     */
+    ArchiverRun run(Path pgData, Path spool);
+
     /** What the last (or the running) archiver reported, if one ever ran on this repository. */
     Optional<ArchiverState> state();
 }

@@ -15,8 +15,8 @@ public final class ArchiverMain {
     }
 
     public static void main(String[] args) {
-        if (args.length == 3 && args[0].equals("archiver") && args[1].equals("--pgdata")) {
-            PgBackup.create(PgBackupConfig.fromEnvironment()).archiver().run(Path.of(args[2]));
+        if (args.length == 5 && args[0].equals("archiver") && args[1].equals("--pgdata") && args[3].equals("--spool")) {
+            PgBackup.create(PgBackupConfig.fromEnvironment()).archiver().run(Path.of(args[2]), Path.of(args[4]));
             System.exit(0);
         }
         // restore_wal.sh's fetch-ahead: wal-fetch --repo R --ahead N --segment-size B --into DIR NAME
@@ -25,7 +25,7 @@ public final class ArchiverMain {
                     Integer.parseInt(args[4]), Path.of(args[8]));
             System.exit(0);
         }
-        System.err.println("usage: ArchiverMain archiver --pgdata DIR | wal-fetch --repo R --ahead N --segment-size B --into DIR NAME");
+        System.err.println("usage: ArchiverMain archiver --pgdata DIR --spool DIR | wal-fetch --repo R --ahead N --segment-size B --into DIR NAME");
         System.exit(2);
     }
 

@@ -32,6 +32,11 @@ public final class ArchiveSpool {
         this.dir = dir;
     }
 
+    /** The spool in {@code dir}, as archive_wal.sh named it. */
+    public static ArchiveSpool at(Path dir) {
+        return new ArchiveSpool(dir);
+    }
+
     static Path root(Path backupDir) {
         return backupDir.resolve("spool").resolve("archiver");
     }

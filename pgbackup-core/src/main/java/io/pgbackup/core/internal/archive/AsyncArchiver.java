@@ -98,7 +98,15 @@ public final class AsyncArchiver implements WalArchiver {
     @Override
     public ArchiverRun run(Path pgData) {
         Path cluster = pgData.toAbsolutePath().normalize();
-        ArchiveSpool spool = new ArchiveSpool(backupDir, cluster);
+        return run(cluster, new ArchiveSpool(backupDir, cluster));
+    }
+
+    @Override
+    public ArchiverRun run(Path pgData, Path spoolDir) {
+        return run(pgData.toAbsolutePath().normalize(), ArchiveSpool.at(spoolDir.toAbsolutePath().normalize()));
+    }
+
+    private ArchiverRun run(Path cluster, ArchiveSpool spool) {
         try {
             spool.create();
             try (FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -212,7 +212,7 @@ start_archiver() {
         PG_BACKUP_SSH_COMMAND="$REMOTE_SSH"
     mkdir -p "$SPOOL_DIR/ack" 2>/dev/null
     if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
-    $detach nohup @@PGBACKUP@@ archiver --pgdata "$PWD" </dev/null >>"$SPOOL_DIR/archiver.out" 2>&1 &
+    $detach nohup @@PGBACKUP@@ archiver --pgdata "$PWD" --spool "$SPOOL_DIR" </dev/null >>"$SPOOL_DIR/archiver.out" 2>&1 &
 }
 
 # archive_async: waits for the archiver's acknowledgement of $name: NAME.ok (durably archived:
