@@ -91,6 +91,42 @@ class ArchiverTest {
         }
     }
 
+    @Test
+    void archivesTheHistoryAndBackupFilesOfAPromotedCopyBesideItsPrimary() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withIdleExitSeconds(30))) {
+            source.cluster().execute("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+            String id = source.pgBackup().backups().backup(io.pgbackup.core.backup.BackupOptions.defaults()).id();
+            source.switchAndAwaitArchived();
+            try (PgCluster promoted = source.restoreAsNewTimeline(id, work.resolve("copy"), work.resolve("copy-run"))) {
+                String next = promoted.switchAndAwaitArchived();
+                assertThat(next).startsWith("00000002");
+                Path archive = source.repository().resolve("wal_archive");
+                assertThat(archive.resolve("00000002.history.gz")).exists();
+                assertThat(archive.resolve(next + ".gz")).exists();
+                try (Stream<Path> files = Files.list(archive)) {
+                    assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".backup.gz"));
+                }
+                // Its own archiver (one per cluster), not the primary's.
+                assertThat(Files.readString(source.repository().resolve("logs/wal_archive.log")))
+                        .contains("00000002.history archived archiver");
+                try (Stream<Path> spools = Files.list(source.repository().resolve("spool/archiver"))) {
+                    assertThat(spools.filter(Files::isDirectory).count()).isEqualTo(2);
+                }
+                stopArchiverOf(source.repository(), promoted.dataDir());
+            }
+        }
+    }
+
+    private static void stopArchiverOf(Path repository, Path pgData) throws Exception {
+        Path pid = io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, pgData);
+        if (Files.exists(pid)) {
+            ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).get(0).strip())).ifPresent(p -> {
+                p.destroy();
+                p.onExit().join();
+            });
+        }
+    }
+
     private static void run(java.util.Map<String, String> env, String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().clear();
