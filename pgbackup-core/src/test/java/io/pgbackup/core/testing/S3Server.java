@@ -40,7 +40,17 @@ public final class S3Server implements AutoCloseable {
 
     private final BlobStoreContext context;
     private final int port;
+    private final BlobStore counted;
+    private final java.util.List<Request> requests = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private S3Proxy proxy;
+
+    /**
+     * One call s3proxy made on its backend while answering a request: {@code list} is one page of
+     * a ListObjects(V2) (its {@code name} the prefix asked for), {@code blobMetadata} a HEAD,
+     * {@code getBlob} a GET, {@code putBlob} a PUT.
+     */
+    public record Request(String operation, String name) {
+    }
 
     private S3Server(Path dir, int port) {
         Properties properties = new Properties();
@@ -51,6 +61,44 @@ public final class S3Server implements AutoCloseable {
                 .buildView(BlobStoreContext.class);
         this.port = port;
         context.getBlobStore().createContainerInLocation(null, BUCKET);
+        this.counted = recording(context.getBlobStore());
+    }
+
+    /** The backend as s3proxy sees it, noting each call it makes (what the server was asked) in {@link #requests()}. */
+    private BlobStore recording(BlobStore real) {
+        return (BlobStore) java.lang.reflect.Proxy.newProxyInstance(BlobStore.class.getClassLoader(), new Class<?>[] {BlobStore.class},
+                (self, method, args) -> {
+                    String name = null;
+                    if (args != null && args.length > 1 && args[1] instanceof org.jclouds.blobstore.options.ListContainerOptions o) {
+                        name = o.getPrefix() == null ? "" : o.getPrefix();
+                    } else if (args != null && args.length > 1 && args[1] instanceof String key) {
+                        name = key;
+                    } else if (args != null && args.length > 1 && args[1] instanceof org.jclouds.blobstore.domain.Blob blob) {
+                        name = blob.getMetadata().getName();
+                    }
+                    requests.add(new Request(method.getName(), name));
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** The backend calls made since the last {@link #clearRequests()}, in order. */
+    public java.util.List<Request> requests() {
+        synchronized (requests) {
+            return java.util.List.copyOf(requests);
+        }
+    }
+
+    /** Listing pages (ListObjects requests) since the last {@link #clearRequests()}. */
+    public java.util.List<Request> listRequests() {
+        return requests().stream().filter(r -> r.operation().equals("list") && r.name() != null).toList();
+    }
+
+    public void clearRequests() {
+        requests.clear();
     }
 
     /** Starts a server keeping its objects under {@code dir} (a test's temporary directory). */
@@ -78,7 +126,7 @@ public final class S3Server implements AutoCloseable {
             return;
         }
         S3Proxy started = S3Proxy.builder()
-                .blobStore(context.getBlobStore())
+                .blobStore(counted)
                 .endpoint(endpoint())
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 // The SDK always sends x-amz-checksum-crc32 where the API requires a checksum

@@ -70,7 +70,8 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
-        WalArchive archive = WalArchive.read(repository);
+        // Only the logs from the backup on, and history files by name: never the whole archive.
+        WalArchive archive = WalArchive.sharded(repository);
         List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, warnings);
 
         ArchiveScripts scripts = ArchiveScripts.of(context, repository);
@@ -230,10 +231,15 @@ public final class DefaultRestorePlanner implements RestorePlanner {
 
     private static long lastSegmentNeeded(RecoveryTarget target, WalArchive archive, WalArchive.TimelinePath path,
                                           WalSegmentName stop) {
-        long newest = path.newestArchived(archive, stop.segmentNumber());
         if (target instanceof RecoveryTarget.Lsn l) {
-            return Math.min(newest, Long.divideUnsigned(l.lsn(), path.segmentSize()));
+            long targetSegment = Long.divideUnsigned(l.lsn(), path.segmentSize());
+            return Math.min(path.newestArchived(archive, stop.segmentNumber(), targetSegment, e -> false), targetSegment);
         }
+        long newest = target instanceof RecoveryTarget.Time t
+                // A sharded view stops listing at the first log holding WAL archived after the target time.
+                ? path.newestArchived(archive, stop.segmentNumber(), Long.MAX_VALUE,
+                        e -> !e.archivedAt().isBefore(t.time().toInstant()))
+                : path.newestArchived(archive, stop.segmentNumber());
         if (target instanceof RecoveryTarget.Time t) {
             // The first segment archived after the target time holds the target or later: no need to look further.
             for (long segno = stop.segmentNumber() + 1; segno <= newest; segno++) {

@@ -203,7 +203,7 @@ final class RestoreExecutor {
             return 0;
         }
         Path dir = Files.createDirectories(plan.targetDir().resolve(PREFETCH_DIR));
-        WalArchive archive = planned != null ? planned : WalArchive.read(repository);
+        WalArchive archive = planned != null ? planned : WalArchive.sharded(repository);
         // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
         // page-cache data); where there is no boot id, each file is flushed instead.
         Optional<String> boot = bootId();
