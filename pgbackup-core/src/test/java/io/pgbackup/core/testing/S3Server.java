@@ -156,6 +156,11 @@ public final class S3Server implements AutoCloseable {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
     }
 
+    /** This fixture's test-only access key id and secret, for a separate process (the bench, the CLI) to sign with. */
+    public java.util.Map<String, String> credentialsEnvironment() {
+        return java.util.Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    }
+
     /** Credentials this server refuses: a known access key with the wrong secret. */
     public AwsCredentialsProvider wrongCredentials() {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "not-the-secret"));
