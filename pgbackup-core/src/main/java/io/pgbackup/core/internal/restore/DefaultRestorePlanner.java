@@ -159,9 +159,30 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return true;
     }
 
-    /** Sizes and SHA-256 of every stored file against the manifest, so a damaged backup is refused before anything is written. */
+    /**
+     * Sizes and SHA-256 of every stored file against the manifest, so a damaged backup is refused
+     * before anything is written. From a bucket, sizes only: the SHA-256 is checked while the file
+     * is extracted (one download, not two), and a mismatch fails the restore before recovery.signal.
+     */
     private static void checkBackupFiles(Repository repository, BackupInfo backup) {
         List<BackupManifest.BackupFile> files = backup.manifest().files();
+        if (RestoreExecutor.checksWhileExtracting(repository)) {
+            for (BackupManifest.BackupFile f : files) {
+                String problem;
+                try {
+                    String key = backup.fileKey(f.name());
+                    problem = StoredFileCheck.sizeProblem(repository.storage().stat(key), f.size(),
+                            repository.locationOf(key.substring(0, key.lastIndexOf('/'))));
+                } catch (java.io.IOException e) {
+                    throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read backup " + backup.id() + ": " + e.getMessage(), e);
+                }
+                if (problem != null) {
+                    throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "backup " + backup.id() + " is damaged: "
+                            + f.name() + " " + problem + "; nothing was restored. Use another backup (see 'pgbackup list', 'pgbackup verify --all')");
+                }
+            }
+            return;
+        }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(files.size(), 2)));
         try {
             List<Future<String>> problems = new ArrayList<>();
