@@ -4,11 +4,16 @@
 # page) that holds N archived WAL segment keys and one real backup. Reports seconds and the
 # ListObjects requests per command, as the server counted them; writes bench/results/s3_listing.json.
 #
-#   bench/s3_listing.sh [--segments N] [--runs N] [--keep]
+#   bench/s3_listing.sh [--segments N] [--runs N] [--backend memory|filesystem] [--jar CLI.jar] [--keep]
 #
 #   --segments N  tiny segment objects planted on timeline 1 before the cluster's WAL (default 100000)
 #   --runs N      timed repetitions per command, median reported (default 1: a status pass over
 #                 100,000 keys is tens of seconds on this server)
+#   --backend B   the server's store: memory (default; jclouds' transient store) or filesystem (the
+#                 tests' backend, which reads every file's attributes for each 1,000-key page: a pass
+#                 over N keys costs it N^2/1,000, so it measures s3proxy more than pgbackup)
+#   --jar CLI.jar also time these commands with another build's jar (java -jar), e.g. an older one,
+#                 on the same bucket, one run each: its rows are marked "(other jar)"
 #   --keep        keep the work directory and print its path
 #
 # The throwaway cluster starts its WAL past the planted range (pg_resetwal -l), so the planted keys
@@ -19,17 +24,22 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 segments=100000
 runs=1
+backend=memory
+other_jar=
 keep=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --segments) segments=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --backend) backend=$2; shift 2 ;;
+    --jar) other_jar=$(readlink -f "$2"); shift 2 ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "s3_listing.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [[ $segments =~ ^[0-9]+$ && $runs =~ ^[1-9][0-9]*$ ]] || { echo "s3_listing.sh: --segments and --runs take numbers" >&2; exit 2; }
+case $backend in memory) store=(--in-memory) ;; filesystem) store=() ;; *) echo "s3_listing.sh: --backend is memory or filesystem" >&2; exit 2 ;; esac
 
 if [ -n "${PG_BIN:-}" ]; then bindir=$PG_BIN
 else bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); fi
@@ -72,7 +82,8 @@ chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/targe
 # ---------------------------------------------------------------- the S3 server, with the planted archive
 
 log "starting the S3 server and planting $segments segment keys"
-coproc S3 { exec java -Xmx512m -cp "$server_cp" io.pgbackup.core.testing.S3ServerMain --dir "$work/s3" --plant-wal "$segments" --prefix bench 2>"$work/s3.log"; }
+[ "$backend" = filesystem ] && store=(--dir "$work/s3")
+coproc S3 { exec java -Xmx1g -cp "$server_cp" io.pgbackup.core.testing.S3ServerMain "${store[@]}" --plant-wal "$segments" --prefix bench 2>"$work/s3.log"; }
 s3_pid=$S3_PID
 s3_env=(PG_BACKUP_S3_PREFIX=bench PG_BACKUP_S3_REGION=us-east-1)
 while read -r line <&"${S3[0]}"; do
@@ -115,6 +126,7 @@ as_pg "${pgb[@]}" sync --to s3 >"$work/sync.log" 2>&1 || { cat "$work/sync.log" 
 
 rows=()
 json=()
+cli=("${pgb[@]}")
 row() { # KEY ARGS...: RUNS timed runs as the cluster user, reading the bucket; the request counts of the last
   local key=$1; shift
   local secs=() t0 rc
@@ -122,7 +134,7 @@ row() { # KEY ARGS...: RUNS timed runs as the cluster user, reading the bucket; 
     s3 reset
     t0=$(now)
     rc=0
-    as_pg "${pgb[@]}" "$@" >"$work/$key.out" 2>&1 || rc=$?
+    as_pg "${cli[@]}" "$@" >"$work/$key.out" 2>&1 || rc=$?
     secs+=("$(awk -v s="$t0" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }')")
     s3 count
   done
@@ -133,22 +145,37 @@ row() { # KEY ARGS...: RUNS timed runs as the cluster user, reading the bucket; 
   lists=$(sed -E 's/.*(^| )lists=([0-9]+).*/\2/' <<<"$S3_REPLY")
   wal_lists=$(sed -E 's/.*wal_lists=([0-9]+).*/\1/' <<<"$S3_REPLY")
   walks=$(sed -E 's/.*wal_walks=([0-9]+).*/\1/' <<<"$S3_REPLY")
-  rows+=("$(printf '%-40s %8s %8s %10s %10s  exit %s' "pgbackup $*" "$sec" "$lists" "$wal_lists" "$walks" "$rc")")
+  local shown="$*"
+  rows+=("$(printf '%-48s %8s %8s %10s %10s  exit %s' "pgbackup ${shown//$work\/restored/DIR}$label" "$sec" "$lists" "$wal_lists" "$walks" "$rc")")
   json+=("\"$key\":{\"seconds\":$sec,\"list_requests\":$lists,\"wal_list_requests\":$wal_lists,\"whole_archive_pages\":$walks,\"exit\":$rc}")
 }
+commands() { # KEY-SUFFIX
+  row "status$1" status --repo s3
+  row "list$1" list --repo s3
+  row "restore_dry_run$1" restore --repo s3 --dry-run --target-dir "$work/restored"
+  row "cleanup_dry_run$1" cleanup --repo s3 --dry-run
+}
 log "timing the commands against $segments planted keys + the cluster's own WAL ($runs run(s) each)"
-row status status --repo s3
-row list list --repo s3
-row restore_dry_run restore --repo s3 --dry-run --target-dir "$work/restored"
-row cleanup_dry_run cleanup --repo s3 --dry-run
+# Untimed: one pass warms the server's JIT, so the first timed command is not the one that pays for it.
+s3 reset; as_pg "${pgb[@]}" cleanup --repo s3 --dry-run >/dev/null 2>&1 || true
+label=
+timed_runs=$runs
+commands ""
+if [ -n "$other_jar" ]; then
+  as_pg test -r "$other_jar" || { echo "s3_listing.sh: $pg_user cannot read $other_jar" >&2; exit 1; }
+  cli=("${pgb[@]:0:${#pgb[@]}-1}" java -Xmx160m -XX:+UseSerialGC -jar "$other_jar")
+  label=" (other jar)"
+  runs=1 # the request counts are the point, and an older build's passes are long
+  commands _other_jar
+fi
 
 pages=$(( (segments + 999) / 1000 ))
-printf '\n%-40s %8s %8s %10s %10s\n' command seconds LISTs "WAL LISTs" "whole-WAL"
+printf '\n%-48s %8s %8s %10s %10s\n' command seconds LISTs "WAL LISTs" "whole-WAL"
 printf '%s\n' "${rows[@]}"
-printf '(%s planted segment keys, one pass over the WAL archive = %s+ pages; %s run(s), median; %s cores, load %s)\n' \
-  "$segments" "$pages" "$runs" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
-out=$(printf '{"timestamp":"%s","segments":%d,"runs":%d,"nproc":%d,"load_1m":%s,"commands":{%s}}' \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$segments" "$runs" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$(IFS=,; echo "${json[*]}")")
+printf '(%s planted segment keys, one pass over the WAL archive = %s+ pages; %s backend; %s run(s), median (other jar: 1); %s cores, load %s)\n' \
+  "$segments" "$pages" "$backend" "$timed_runs" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
+out=$(printf '{"timestamp":"%s","other_jar":"%s","segments":%d,"backend":"%s","runs":%d,"nproc":%d,"load_1m":%s,"commands":{%s}}' \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$other_jar" "$segments" "$backend" "$timed_runs" "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)" "$(IFS=,; echo "${json[*]}")")
 mkdir -p "$repo/bench/results"
 printf '%s\n' "$out" >"$repo/bench/results/s3_listing.json"
 printf '%s\n' "$out"

@@ -19,7 +19,7 @@ import java.util.concurrent.Future;
  * where it listens, runs the CLI jar against it and asks it how many requests each command made.
  *
  * <pre>
- * java -cp TEST_CLASSPATH io.pgbackup.core.testing.S3ServerMain --dir DIR [--plant-wal N --prefix P]
+ * java -cp TEST_CLASSPATH io.pgbackup.core.testing.S3ServerMain (--dir DIR | --in-memory) [--plant-wal N --prefix P]
  * </pre>
  *
  * Prints {@code PG_BACKUP_S3_ENDPOINT=...}, {@code PG_BACKUP_S3_BUCKET=...},
@@ -38,11 +38,13 @@ public final class S3ServerMain {
 
     public static void main(String[] args) throws Exception {
         Path dir = null;
+        boolean inMemory = false;
         int plant = 0;
         String prefix = "";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
+                case "--in-memory" -> inMemory = true;
                 case "--plant-wal" -> plant = Integer.parseInt(args[++i]);
                 case "--prefix" -> prefix = args[++i];
                 default -> {
@@ -51,12 +53,12 @@ public final class S3ServerMain {
                 }
             }
         }
-        if (dir == null) {
-            System.err.println("S3ServerMain: --dir DIR is required");
+        if (dir == null && !inMemory) {
+            System.err.println("S3ServerMain: --dir DIR or --in-memory is required");
             System.exit(2);
         }
         String wal = (prefix.isEmpty() ? "" : prefix + "/") + "wal_archive/";
-        try (S3Server server = S3Server.start(Files.createDirectories(dir))) {
+        try (S3Server server = inMemory ? S3Server.startInMemory() : S3Server.start(Files.createDirectories(dir))) {
             if (plant > 0) {
                 long t0 = System.nanoTime();
                 plant(server.blobStore(), wal, plant);
