@@ -27,30 +27,71 @@ final class CleanupCommand extends BaseCommand {
     @Override
     protected int execute() {
         PgBackup pg = pgBackup();
+        // Without --repo, a configured bucket (the offsite copy) gets the same policy after the local
+        // repository: sync never deletes, so the bucket would otherwise keep everything forever.
+        PgBackup bucket = repo.source() == PgBackup.RepositorySource.AUTO && !repo.given() && pg.config().s3().isPresent()
+                && !pg.readsBucket() ? PgBackup.builder(config()).repositorySource(PgBackup.RepositorySource.S3).build() : null;
         RetentionPlan plan = pg.retentionPolicy().plan();
+        RetentionPlan bucketPlan = null;
+        io.pgbackup.core.PgBackupException bucketFailure = null;
+        try {
+            bucketPlan = bucket == null ? null : bucket.retentionPolicy().plan();
+        } catch (io.pgbackup.core.PgBackupException e) {
+            bucketFailure = e; // an unreachable bucket never stops the local repository's cleanup
+        }
+        if (bucketFailure != null) {
+            if (dryRun) {
+                printPlan(plan, "would delete", pg.repositoryLocation());
+            } else {
+                printResult(plan, pg.retentionPolicy().execute(plan), pg.repositoryLocation());
+            }
+            throw new io.pgbackup.core.PgBackupException(bucketFailure.code(), "cleanup of " + pg.repositoryLocation()
+                    + (dryRun ? " planned above" : " is done") + "; of " + bucket.repositoryLocation() + " it failed: "
+                    + bucketFailure.getMessage(), bucketFailure);
+        }
         if (dryRun) {
             if (json) {
-                printJson(plan);
+                printJson(bucket == null ? plan : java.util.Map.of("local", plan, "s3", bucketPlan));
             } else {
-                printPlan(plan, "would delete");
+                printPlan(plan, "would delete", bucket == null ? null : pg.repositoryLocation());
+                if (bucket != null) {
+                    printPlan(bucketPlan, "would delete", bucket.repositoryLocation());
+                }
                 out().println("dry run: nothing was changed");
             }
             return 0;
         }
         RetentionResult result = pg.retentionPolicy().execute(plan);
+        RetentionResult bucketResult;
+        try {
+            bucketResult = bucket == null ? null : bucket.retentionPolicy().execute(bucketPlan);
+        } catch (io.pgbackup.core.PgBackupException e) {
+            throw new io.pgbackup.core.PgBackupException(e.code(), "cleanup of " + pg.repositoryLocation() + " is done; of "
+                    + bucket.repositoryLocation() + " it failed: " + e.getMessage(), e);
+        }
         if (json) {
-            printJson(result);
+            printJson(bucket == null ? result : java.util.Map.of("local", result, "s3", bucketResult));
             return 0;
         }
-        printPlan(plan, "deleted");
-        result.skipped().forEach(s -> out().println("skipped   " + s));
-        out().printf("cleanup done in %s: %d backup(s), %d WAL file(s), %d leftover(s) removed, %s freed%n",
-                Format.duration(result.duration()), result.deletedBackups().size(), result.deletedWalFiles(),
-                result.removedOrphans(), Format.bytes(result.bytesFreed()));
+        printResult(plan, result, bucket == null ? null : pg.repositoryLocation());
+        if (bucket != null) {
+            printResult(bucketPlan, bucketResult, bucket.repositoryLocation());
+        }
         return 0;
     }
 
-    private void printPlan(RetentionPlan plan, String verb) {
+    private void printResult(RetentionPlan plan, RetentionResult result, String where) {
+        printPlan(plan, "deleted", where);
+        result.skipped().forEach(s -> out().println("skipped   " + s));
+        out().printf("cleanup%s done in %s: %d backup(s), %d WAL file(s), %d leftover(s) removed, %s freed%n",
+                where == null ? "" : " of " + where, Format.duration(result.duration()), result.deletedBackups().size(),
+                result.deletedWalFiles(), result.removedOrphans(), Format.bytes(result.bytesFreed()));
+    }
+
+    private void printPlan(RetentionPlan plan, String verb, String where) {
+        if (where != null) {
+            out().println("== " + where);
+        }
         RetentionPlan.Rules r = plan.rules();
         out().printf("retention: keep the newest %d backup(s), delete others older than %d day(s); "
                 + "WAL no kept backup needs goes after %d day(s)%n", r.retainCount(), r.retainDays(), r.retainWalDays());

@@ -17,6 +17,15 @@ final class RepoOption {
         return fromS3 ? PgBackup.RepositorySource.S3 : source;
     }
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    /** Whether --repo or --from-s3 was on the command line (not the default auto). */
+    boolean given() {
+        return fromS3 || (mixee != null && mixee.commandLine() != null && mixee.commandLine().getParseResult() != null
+                && mixee.commandLine().getParseResult().hasMatchedOption("--repo"));
+    }
+
     static final class Converter implements picocli.CommandLine.ITypeConverter<PgBackup.RepositorySource> {
         @Override
         public PgBackup.RepositorySource convert(String value) {

@@ -234,6 +234,17 @@ class S3CliTest {
             CliProcess.Result cleanup = CliProcess.run(env, "cleanup", "--repo", "s3", "--dry-run");
             assertThat(cleanup.exitCode()).as(cleanup.all()).isZero();
             assertThat(cleanup.all()).contains("s3://" + S3Server.BUCKET + "/" + PREFIX);
+            // Without --repo, the local repository and then the bucket, each with its own plan.
+            CliProcess.Result both = CliProcess.run(env, "cleanup", "--dry-run");
+            assertThat(both.exitCode()).as(both.all()).isZero();
+            assertThat(both.stdout()).contains("== " + repo, "== s3://" + S3Server.BUCKET + "/" + PREFIX, "dry run: nothing was changed");
+            CliProcess.Result applied = CliProcess.run(env, "cleanup");
+            assertThat(applied.exitCode()).as(applied.all()).isZero();
+            assertThat(applied.stdout()).contains("cleanup of " + repo + " done", "cleanup of s3://" + S3Server.BUCKET + "/" + PREFIX + " done");
+            // The kept backup and its manifest stay in both.
+            assertThat(bucket.stat(Repository.manifestKey(id))).isPresent();
+            CliProcess.Result localOnly = CliProcess.run(env, "cleanup", "--repo", "local", "--dry-run");
+            assertThat(localOnly.stdout()).doesNotContain("s3://");
         }
     }
 }

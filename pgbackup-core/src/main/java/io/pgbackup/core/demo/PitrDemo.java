@@ -15,6 +15,11 @@ import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RestoreResult;
 import io.pgbackup.core.restore.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.storage.s3.S3Settings;
+import io.pgbackup.core.storage.s3.S3Storage;
+import io.pgbackup.core.sync.SyncResult;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -43,10 +49,43 @@ public final class PitrDemo {
 
     private final PgBinaries binaries;
     private final ProcessRunner runner;
+    private final Bucket bucket;
+    private final List<String> launcher;
 
     public PitrDemo(PgBinaries binaries, ProcessRunner runner) {
+        this(binaries, runner, null, List.of());
+    }
+
+    private PitrDemo(PgBinaries binaries, ProcessRunner runner, Bucket bucket, List<String> launcher) {
         this.binaries = binaries;
         this.runner = runner;
+        this.bucket = bucket;
+        this.launcher = List.copyOf(launcher);
+    }
+
+    /**
+     * An S3 bucket for the demo: where it is, and the environment that lets a pgbackup process
+     * reach it ({@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}): given to the clusters, so
+     * that archive_wal.sh's copies and restore_wal.sh's {@code wal-fetch} can sign their requests.
+     */
+    public record Bucket(S3Settings settings, Map<String, String> environment) {
+        public Bucket {
+            environment = Map.copyOf(environment);
+        }
+
+        S3Storage storage() {
+            return new S3Storage(settings, StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                    environment.getOrDefault("AWS_ACCESS_KEY_ID", ""), environment.getOrDefault("AWS_SECRET_ACCESS_KEY", ""))));
+        }
+    }
+
+    /**
+     * The demo with the repository's offsite copy in {@code bucket}, and a disaster before the
+     * restore: the local repository is removed and the restore reads the bucket alone.
+     * {@code launcher} is how the scripts run pgbackup ({@code wal-fetch}, the WAL copies).
+     */
+    public PitrDemo withBucket(Bucket bucket, List<String> launcher) {
+        return new PitrDemo(binaries, runner, Objects.requireNonNull(bucket), launcher);
     }
 
     /** One finished step: what it did, how long it took, what it found. */
@@ -81,6 +120,8 @@ public final class PitrDemo {
         Path repo = work.resolve("backups");
         LocalCluster cluster = null;
         LocalCluster restored = null;
+        S3Storage s3 = bucket == null ? null : bucket.storage();
+        Map<String, String> serverEnv = bucket == null ? Map.of() : bucket.environment();
         boolean success = false;
         try {
             int port = LocalCluster.freePort();
@@ -89,10 +130,14 @@ public final class PitrDemo {
                 return new Outcome<>(c, "cluster in " + c.dataDir() + ", port " + port);
             });
             cluster = created;
-            PgBackupConfig config = PgBackupConfig.builder().user(USER).password(password).database("postgres")
+            PgBackupConfig.Builder configured = PgBackupConfig.builder().user(USER).password(password).database("postgres")
                     .host("127.0.0.1").port(port).backupDir(repo).pgData(created.dataDir())
-                    .pgBin(binaries.binDir()).build();
-            PgBackup pg = PgBackup.builder(config).processRunner(runner).binaries(binaries).build();
+                    .pgBin(binaries.binDir());
+            if (bucket != null) {
+                configured.s3(bucket.settings());
+            }
+            PgBackupConfig config = configured.build();
+            PgBackup pg = builder(config, s3).build();
 
             timer.step("init", () -> {
                 pg.archiveSetup().init();
@@ -106,8 +151,9 @@ public final class PitrDemo {
                 settings.put("archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'");
                 settings.put("max_wal_senders", "5");
                 created.configure(settings);
-                created.start(Duration.ofMinutes(2));
-                return new Outcome<>(null, "archive_command = '" + pg.archiveSetup().archiveCommand() + "'");
+                created.start(Duration.ofMinutes(2), serverEnv);
+                return new Outcome<>(null, "archive_command = '" + pg.archiveSetup().archiveCommand() + "'"
+                        + (bucket == null ? "" : ", each archived file copied on to " + s3.location()));
             });
             timer.step("write rows", () -> {
                 created.psql("postgres", "CREATE TABLE demo_orders (id int PRIMARY KEY, item text NOT NULL);"
@@ -116,7 +162,8 @@ public final class PitrDemo {
             });
             BackupInfo backup = timer.step("backup", () -> {
                 BackupInfo b = pg.backups().backup(BackupOptions.defaults());
-                return new Outcome<>(b, b.id() + ", " + b.storedBytes() + " bytes stored");
+                return new Outcome<>(b, b.id() + ", " + b.storedBytes() + " bytes stored"
+                        + (bucket == null ? "" : ", and copied to " + s3.location()));
             });
             String[] noted = new String[2];
             timer.step("more writes, note the time", () -> {
@@ -137,10 +184,26 @@ public final class PitrDemo {
             });
             Path target = work.resolve("restored");
             OffsetDateTime targetTime = OffsetDateTime.parse(noted[0]);
-            timer.step("restore to T", () -> {
-                RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
+            PgBackup from = pg;
+            if (bucket != null) {
+                timer.step("offsite copy complete", () -> {
+                    // archive_wal.sh copies each file in the background: let those finish, then catch up on anything missed.
+                    awaitBackgroundCopies(repo);
+                    SyncResult synced = pg.s3Syncer().sync(false);
+                    return new Outcome<>(null, s3.location() + " holds the backup and the WAL to the drop ("
+                            + synced.files().size() + " file(s) copied by this step)");
+                });
+                timer.step("disaster: local repository lost", () -> {
+                    AtomicFiles.deleteTree(repo);
+                    return new Outcome<>(null, repo + " removed: the restore reads " + s3.location() + " alone");
+                });
+                from = builder(config, s3).repositorySource(PgBackup.RepositorySource.S3).build();
+            }
+            PgBackup source = from;
+            timer.step(bucket == null ? "restore to T" : "restore to T from the bucket", () -> {
+                RestorePlan plan = source.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
                         new RecoveryTarget.Time(targetTime), TargetAction.PROMOTE, Optional.of(target), false));
-                RestoreResult restoredFiles = pg.restorePlanner().execute(plan);
+                RestoreResult restoredFiles = source.restorePlanner().execute(plan);
                 return new Outcome<>(null, "backup " + backup.id() + " + " + plan.wal().size()
                         + " archived WAL segments into " + target + " (" + restoredFiles.bytesWritten() + " bytes)");
             });
@@ -150,7 +213,7 @@ public final class PitrDemo {
             timer.step("start restored copy", () -> {
                 Files.createDirectories(copy.socketDir());
                 copy.configure(Map.of("archive_mode", "off"));
-                copy.start(Duration.ofMinutes(2));
+                copy.start(Duration.ofMinutes(2), serverEnv);
                 copy.awaitPromoted(Duration.ofMinutes(2));
                 return new Outcome<>(null, "recovered and promoted on port " + restoredPort);
             });
@@ -172,6 +235,9 @@ public final class PitrDemo {
             if (cluster != null) {
                 cluster.stopQuietly();
             }
+            if (s3 != null) {
+                s3.close();
+            }
             if (!keep && success) {
                 try {
                     AtomicFiles.deleteTree(work);
@@ -180,6 +246,37 @@ public final class PitrDemo {
                 }
             }
         }
+    }
+
+    private PgBackup.Builder builder(PgBackupConfig config, S3Storage s3) {
+        PgBackup.Builder b = PgBackup.builder(config).processRunner(runner).binaries(binaries).launcher(launcher);
+        return s3 == null ? b : b.bucket(s3);
+    }
+
+    /**
+     * Waits until archive_wal.sh's background copies to the bucket are done: no copy pending and its
+     * lock free (the cluster is stopped, so none start afterwards). The copies hold
+     * {@code logs/.s3-sync.lock} with flock(1), which only flock(1) can ask about.
+     */
+    private void awaitBackgroundCopies(Path repo) throws InterruptedException {
+        Path lock = repo.resolve("logs/.s3-sync.lock");
+        Path pending = repo.resolve("logs/.s3-sync.pending");
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
+        while (Instant.now().isBefore(deadline)) {
+            boolean free;
+            try {
+                free = !Files.exists(lock) || runner.run(io.pgbackup.core.process.ProcessSpec.of("flock", "-n", lock.toString(), "true")
+                        .withTimeout(Duration.ofSeconds(10))).exitCode() == 0;
+            } catch (IOException e) {
+                free = true; // no flock(1): the script ran its copies without the lock, the pending mark says enough
+            }
+            if (free && !Files.exists(pending)) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "archive_wal.sh's copies to the bucket did not finish within"
+                + " 3 minutes: see " + repo.resolve("logs/wal_archive.log"));
     }
 
     private static void awaitArchived(LocalCluster cluster, String segment) throws InterruptedException {

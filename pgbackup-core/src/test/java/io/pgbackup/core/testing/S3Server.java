@@ -40,22 +40,91 @@ public final class S3Server implements AutoCloseable {
 
     private final BlobStoreContext context;
     private final int port;
+    private final BlobStore counted;
+    private final java.util.List<Request> requests = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private S3Proxy proxy;
+
+    /**
+     * One call s3proxy made on its backend while answering a request: {@code list} is one page of
+     * a ListObjects(V2) (its {@code name} the prefix asked for), {@code blobMetadata} a HEAD,
+     * {@code getBlob} a GET, {@code putBlob} a PUT.
+     */
+    public record Request(String operation, String name) {
+    }
 
     private S3Server(Path dir, int port) {
         Properties properties = new Properties();
-        properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
-        this.context = ContextBuilder.newBuilder("filesystem-nio2")
+        String provider = "filesystem-nio2";
+        if (dir == null) {
+            provider = "transient"; // jclouds' in-memory blob store
+        } else {
+            properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
+        }
+        this.context = ContextBuilder.newBuilder(provider)
                 .credentials("unused", "unused")
                 .overrides(properties)
                 .buildView(BlobStoreContext.class);
         this.port = port;
         context.getBlobStore().createContainerInLocation(null, BUCKET);
+        this.counted = recording(context.getBlobStore());
+    }
+
+    /** The backend as s3proxy sees it, noting each call it makes (what the server was asked) in {@link #requests()}. */
+    private BlobStore recording(BlobStore real) {
+        return (BlobStore) java.lang.reflect.Proxy.newProxyInstance(BlobStore.class.getClassLoader(), new Class<?>[] {BlobStore.class},
+                (self, method, args) -> {
+                    String name = null;
+                    if (args != null && args.length > 1 && args[1] instanceof org.jclouds.blobstore.options.ListContainerOptions o) {
+                        name = o.getPrefix() == null ? "" : o.getPrefix();
+                    } else if (args != null && args.length > 1 && args[1] instanceof String key) {
+                        name = key;
+                    } else if (args != null && args.length > 1 && args[1] instanceof org.jclouds.blobstore.domain.Blob blob) {
+                        name = blob.getMetadata().getName();
+                    }
+                    requests.add(new Request(method.getName(), name));
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** The backend calls made since the last {@link #clearRequests()}, in order. */
+    public java.util.List<Request> requests() {
+        synchronized (requests) {
+            return java.util.List.copyOf(requests);
+        }
+    }
+
+    /** Listing pages (ListObjects requests) since the last {@link #clearRequests()}. */
+    public java.util.List<Request> listRequests() {
+        return requests().stream().filter(r -> r.operation().equals("list") && r.name() != null).toList();
+    }
+
+    public void clearRequests() {
+        requests.clear();
     }
 
     /** Starts a server keeping its objects under {@code dir} (a test's temporary directory). */
     public static S3Server start(Path dir) throws Exception {
         S3Server server = new S3Server(dir, freePort());
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /**
+     * Starts a server keeping its objects in memory (jclouds' transient store). For listing
+     * benchmarks: the filesystem backend reads every file's attributes for each 1,000-key page, so a
+     * pass over N keys costs it N²/1,000, which would measure s3proxy rather than pgbackup.
+     */
+    public static S3Server startInMemory() throws Exception {
+        S3Server server = new S3Server(null, freePort());
         try {
             server.start();
         } catch (Exception e) {
@@ -78,7 +147,7 @@ public final class S3Server implements AutoCloseable {
             return;
         }
         S3Proxy started = S3Proxy.builder()
-                .blobStore(context.getBlobStore())
+                .blobStore(counted)
                 .endpoint(endpoint())
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 // The SDK always sends x-amz-checksum-crc32 where the API requires a checksum
@@ -106,6 +175,11 @@ public final class S3Server implements AutoCloseable {
     /** The credentials this server accepts. */
     public AwsCredentialsProvider credentials() {
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY));
+    }
+
+    /** This fixture's test-only access key id and secret, for a separate process (the bench, the CLI) to sign with. */
+    public java.util.Map<String, String> credentialsEnvironment() {
+        return java.util.Map.of("AWS_ACCESS_KEY_ID", ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", SECRET_KEY);
     }
 
     /** Credentials this server refuses: a known access key with the wrong secret. */

@@ -101,9 +101,15 @@ public final class LocalCluster {
 
     /** Starts the server on this cluster's port and socket, waiting until it accepts connections (or recovery is under way). */
     public void start(Duration timeout) {
+        start(timeout, Map.of());
+    }
+
+    /** As {@link #start(Duration)}, with {@code environment} added to the server's (its archive and restore scripts see it). */
+    public void start(Duration timeout, Map<String, String> environment) {
         run(runner, ProcessSpec.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l",
                 logFile().toString(), "-o", "-p " + port + " -k " + socketDir, "-w", "-t",
-                String.valueOf(timeout.toSeconds()), "start").withTimeout(timeout.plusSeconds(30)), "pg_ctl start");
+                String.valueOf(timeout.toSeconds()), "start").withEnvironment(environment)
+                .withTimeout(timeout.plusSeconds(30)), "pg_ctl start");
     }
 
     public void stop() {

@@ -70,7 +70,8 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
-        WalArchive archive = WalArchive.read(repository);
+        // Only the logs from the backup on, and history files by name: never the whole archive.
+        WalArchive archive = WalArchive.sharded(repository);
         List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, warnings);
 
         ArchiveScripts scripts = ArchiveScripts.of(context, repository);
@@ -158,9 +159,30 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return true;
     }
 
-    /** Sizes and SHA-256 of every stored file against the manifest, so a damaged backup is refused before anything is written. */
+    /**
+     * Sizes and SHA-256 of every stored file against the manifest, so a damaged backup is refused
+     * before anything is written. From a bucket, sizes only: the SHA-256 is checked while the file
+     * is extracted (one download, not two), and a mismatch fails the restore before recovery.signal.
+     */
     private static void checkBackupFiles(Repository repository, BackupInfo backup) {
         List<BackupManifest.BackupFile> files = backup.manifest().files();
+        if (RestoreExecutor.checksWhileExtracting(repository)) {
+            for (BackupManifest.BackupFile f : files) {
+                String problem;
+                try {
+                    String key = backup.fileKey(f.name());
+                    problem = StoredFileCheck.sizeProblem(repository.storage().stat(key), f.size(),
+                            repository.locationOf(key.substring(0, key.lastIndexOf('/'))));
+                } catch (java.io.IOException e) {
+                    throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read backup " + backup.id() + ": " + e.getMessage(), e);
+                }
+                if (problem != null) {
+                    throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "backup " + backup.id() + " is damaged: "
+                            + f.name() + " " + problem + "; nothing was restored. Use another backup (see 'pgbackup list', 'pgbackup verify --all')");
+                }
+            }
+            return;
+        }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(files.size(), 2)));
         try {
             List<Future<String>> problems = new ArrayList<>();
@@ -230,10 +252,15 @@ public final class DefaultRestorePlanner implements RestorePlanner {
 
     private static long lastSegmentNeeded(RecoveryTarget target, WalArchive archive, WalArchive.TimelinePath path,
                                           WalSegmentName stop) {
-        long newest = path.newestArchived(archive, stop.segmentNumber());
         if (target instanceof RecoveryTarget.Lsn l) {
-            return Math.min(newest, Long.divideUnsigned(l.lsn(), path.segmentSize()));
+            long targetSegment = Long.divideUnsigned(l.lsn(), path.segmentSize());
+            return Math.min(path.newestArchived(archive, stop.segmentNumber(), targetSegment, e -> false), targetSegment);
         }
+        long newest = target instanceof RecoveryTarget.Time t
+                // A sharded view stops listing at the first log holding WAL archived after the target time.
+                ? path.newestArchived(archive, stop.segmentNumber(), Long.MAX_VALUE,
+                        e -> !e.archivedAt().isBefore(t.time().toInstant()))
+                : path.newestArchived(archive, stop.segmentNumber());
         if (target instanceof RecoveryTarget.Time t) {
             // The first segment archived after the target time holds the target or later: no need to look further.
             for (long segno = stop.segmentNumber() + 1; segno <= newest; segno++) {

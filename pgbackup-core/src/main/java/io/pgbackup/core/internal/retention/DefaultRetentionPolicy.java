@@ -119,8 +119,10 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         List<String> notes = new ArrayList<>();
         List<RetentionPlan.WalFloor> floors = new ArrayList<>();
         List<RetentionPlan.WalFile> walToDelete = new ArrayList<>();
-        planWal(repository, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty());
-        List<RetentionPlan.Orphan> orphans = planOrphans(repository, base, now, notes);
+        // One listing of the WAL archive for the whole plan: the floors and the archive's temporary files.
+        WalArchive archive = WalArchive.read(repository);
+        planWal(archive, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty());
+        List<RetentionPlan.Orphan> orphans = planOrphans(repository, archive, base, now, notes);
 
         long bytes = delete.stream().mapToLong(RetentionPlan.BackupDecision::bytes).sum()
                 + walToDelete.stream().mapToLong(RetentionPlan.WalFile::bytes).sum()
@@ -128,7 +130,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         return new RetentionPlan(now, rules, keep, delete, floors, walToDelete, orphans, bytes, notes);
     }
 
-    private static void planWal(Repository repository, List<BackupInfo> kept, RetentionPlan.Rules rules, Instant now,
+    private static void planWal(WalArchive archive, List<BackupInfo> kept, RetentionPlan.Rules rules, Instant now,
                                 List<RetentionPlan.WalFloor> floors, List<RetentionPlan.WalFile> walToDelete,
                                 List<String> notes, boolean noBackups) {
         if (kept.isEmpty()) {
@@ -136,7 +138,6 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                     + ", so no WAL is deleted: WAL can only be judged against a backup that replays it (run 'pgbackup backup')");
             return;
         }
-        WalArchive archive = WalArchive.read(repository);
         long segmentSize = kept.get(0).manifest().walSegmentSize();
 
         // Every timeline the archive knows, from segment names and history files.
@@ -214,7 +215,8 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 .segmentNumber();
     }
 
-    private static List<RetentionPlan.Orphan> planOrphans(Repository repository, Repository.BaseListing base, Instant now,
+    private static List<RetentionPlan.Orphan> planOrphans(Repository repository, WalArchive archive, Repository.BaseListing base,
+                                                          Instant now,
                                                           List<String> notes) {
         List<RetentionPlan.Orphan> orphans = new ArrayList<>();
         try {
@@ -243,7 +245,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                             + " hours: it may be a running backup; left alone");
                 }
             }
-            for (Storage.StoredObject o : repository.storage().list(Repository.WAL_PREFIX)) {
+            for (Storage.StoredObject o : archive.hidden()) {
                 if (!TEMP_FILE.matcher(o.name()).matches()) {
                     continue;
                 }

@@ -27,14 +27,16 @@ final class BucketProbe {
     /**
      * @param local   the local repository's WAL archive and complete backup ids, or null when the
      *                repository is the bucket itself
+     * @param listed  the bucket's WAL archive as this command already listed it (the bucket is the
+     *                repository), or null to list it here: a command pages through it once
      */
-    static BucketStatus probe(Storage bucket, WalArchive local, List<String> localBackups) {
+    static BucketStatus probe(Storage bucket, WalArchive local, List<String> localBackups, WalArchive listed) {
         Set<String> walThere = new HashSet<>();
         String newestWal;
         String newestBackup;
         Set<String> backupsThere = new HashSet<>();
         try {
-            newestWal = newestSegment(bucket.list(Repository.WAL_PREFIX), walThere);
+            newestWal = listed != null ? newestSegment(listed) : newestSegment(bucket.list(Repository.WAL_PREFIX), walThere);
             for (Storage.StoredObject o : bucket.list(Repository.BASE_PREFIX)) {
                 String[] parts = o.key().split("/");
                 if (parts.length == 3 && parts[2].equals(Repository.MANIFEST_FILE) && Repository.isBackupId(parts[1])) {
@@ -71,6 +73,16 @@ final class BucketProbe {
         String localNewestBackup = localBackups.isEmpty() ? null : localBackups.get(localBackups.size() - 1);
         return new BucketStatus(bucket.location(), true, error, writable, false, newestWal, localNewestWal, newestBackup,
                 localNewestBackup, walMissing, backupsMissing);
+    }
+
+    private static String newestSegment(WalArchive listed) {
+        String newest = null;
+        for (String name : listed.entries().keySet()) {
+            if (WalSegmentName.parse(name, WalSegmentName.DEFAULT_SEGMENT_SIZE).isPresent() && (newest == null || name.compareTo(newest) > 0)) {
+                newest = name;
+            }
+        }
+        return newest;
     }
 
     private static String newestSegment(List<Storage.StoredObject> objects, Set<String> keys) {

@@ -121,7 +121,7 @@ public final class DefaultStatusReporter implements StatusReporter {
                 }
             });
         }
-        DiskStatus disk = disk(repository);
+        DiskStatus disk = disk(repository, archive);
         if (disk.totalBytes() > 0 && disk.freeBytes() < disk.totalBytes() * LOW_DISK_FRACTION) {
             warn.add("less than 10% free space left on the filesystem of " + repository.root());
         }
@@ -149,7 +149,8 @@ public final class DefaultStatusReporter implements StatusReporter {
         boolean isRepository = repository.storage() == bucket;
         List<String> localIds = backups == null ? List.of()
                 : backups.verification().stream().map(StatusReport.BackupVerification::backupId).toList();
-        StatusReport.BucketStatus b = BucketProbe.probe(bucket, isRepository || archive == null ? null : archive, localIds);
+        StatusReport.BucketStatus b = BucketProbe.probe(bucket, isRepository || archive == null ? null : archive, localIds,
+                isRepository ? archive : null);
         if (!b.reachable()) {
             warn.add("the S3 bucket " + b.location() + " cannot be read: " + b.error());
             return b;
@@ -292,8 +293,9 @@ public final class DefaultStatusReporter implements StatusReporter {
         }).orElse(new BackupVerification(backup.id(), null, null, null, null, null, null));
     }
 
-    private static DiskStatus disk(Repository repository) {
-        Repository.DiskUsage usage = repository.diskUsage();
+    private static DiskStatus disk(Repository repository, WalArchive archive) {
+        // The WAL archive's bytes come from this command's one listing of it.
+        Repository.DiskUsage usage = repository.diskUsage(archive == null ? -1 : archive.storedBytes());
         return new DiskStatus(usage.storedBytes(), usage.freeBytes(), usage.totalBytes());
     }
 }

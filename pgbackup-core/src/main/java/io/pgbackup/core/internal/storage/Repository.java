@@ -396,9 +396,26 @@ public final class Repository {
     }
 
     public DiskUsage diskUsage() {
+        return diskUsage(-1);
+    }
+
+    /**
+     * As {@link #diskUsage()}, with the bytes under {@code wal_archive/} already known from the
+     * command's listing of it ({@code -1}: list them here), so a bucket's WAL archive is not paged
+     * through a second time. Then the rest is {@code base/} (and, locally, the scripts and logs).
+     */
+    public DiskUsage diskUsage(long walArchiveBytes) {
         long used;
         try {
-            used = storage.list("").stream().mapToLong(Storage.StoredObject::size).sum();
+            if (walArchiveBytes < 0) {
+                used = storage.list("").stream().mapToLong(Storage.StoredObject::size).sum();
+            } else {
+                List<String> others = storage instanceof LocalStorage ? List.of(BASE_PREFIX, "scripts/", "logs/") : List.of(BASE_PREFIX);
+                used = walArchiveBytes;
+                for (String prefix : others) {
+                    used += storage.list(prefix).stream().mapToLong(Storage.StoredObject::size).sum();
+                }
+            }
         } catch (IOException | RuntimeException e) {
             used = -1;
         }

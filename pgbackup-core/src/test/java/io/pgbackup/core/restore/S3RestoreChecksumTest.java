@@ -1,0 +1,121 @@
+package io.pgbackup.core.restore;
+
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.backup.ManifestCodec;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.storage.StoredFileCheck;
+import io.pgbackup.core.storage.Storage;
+import io.pgbackup.core.storage.s3.S3Storage;
+import io.pgbackup.core.testing.S3Server;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.GZIPOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Restore from a bucket downloads each backup file once: the plan checks sizes, the SHA-256 is
+ * checked while the file is extracted, and a mismatch fails the restore before recovery.signal
+ * is written (the real in-process S3 server, over HTTP).
+ */
+class S3RestoreChecksumTest {
+    private static final String ID = "20260101_000000";
+    private static final long SEG = 16L * 1024 * 1024;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void aFileWhoseShaDiffersFailsTheRestoreWithoutRecoverySignal() throws Exception {
+        try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
+             S3Storage bucket = server.storage("repo")) {
+            byte[] base = tarGz("PG_VERSION", "15\n");
+            byte[] walTar = tarGz("archive_status/.keep", "");
+            // base.tar.gz's recorded SHA-256 is of other bytes of the same size: damage the size check cannot see.
+            byte[] other = base.clone();
+            other[other.length / 2] ^= 1;
+            store(bucket, base, walTar, List.of(file("base.tar.gz", other), file("pg_wal.tar.gz", walTar)));
+            PgBackup pg = pgBackup(bucket);
+            Path target = work.resolve("restored");
+            RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(ID), new RecoveryTarget.Immediate(),
+                    TargetAction.PROMOTE, Optional.of(target), false));
+            server.clearRequests();
+
+            assertThatThrownBy(() -> pg.restorePlanner().execute(plan)).isInstanceOf(PgBackupException.class)
+                    .hasMessageContaining("base.tar.gz").hasMessageContaining("SHA-256")
+                    .hasMessageContaining("without recovery.signal");
+            assertThat(target.resolve("recovery.signal")).doesNotExist();
+            // One download of each file: the plan read none of them.
+            assertThat(server.requests()).filteredOn(r -> r.operation().equals("getBlob"))
+                    .extracting(S3Server.Request::name).filteredOn(n -> n.endsWith(".tar.gz"))
+                    .containsExactlyInAnyOrder("repo/base/" + ID + "/base.tar.gz", "repo/base/" + ID + "/pg_wal.tar.gz");
+        }
+    }
+
+    @Test
+    void intactFilesRestoreWithRecoverySignal() throws Exception {
+        try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
+             S3Storage bucket = server.storage("repo")) {
+            byte[] base = tarGz("PG_VERSION", "15\n");
+            byte[] walTar = tarGz("archive_status/.keep", "");
+            store(bucket, base, walTar, List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)));
+            PgBackup pg = pgBackup(bucket);
+            Path target = work.resolve("restored");
+            pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(ID), new RecoveryTarget.Immediate(),
+                    TargetAction.PROMOTE, Optional.of(target), false)));
+            assertThat(target.resolve("recovery.signal")).exists();
+            assertThat(target.resolve("PG_VERSION")).hasContent("15");
+        }
+    }
+
+    private void store(S3Storage bucket, byte[] base, byte[] walTar, List<BackupManifest.BackupFile> files) throws Exception {
+        OffsetDateTime end = OffsetDateTime.now().minusHours(1);
+        BackupManifest m = new BackupManifest(1, ID, "pgbackup " + ID, end.minusMinutes(1), end, 60_000, "test", "15.1",
+                150001, "7000000000000000001", 1, "0/2000028", "0/2000100", "000000010000000000000002",
+                "000000010000000000000002", SEG, "gzip", 1000, "fast", files);
+        bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
+        bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
+        bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);
+    }
+
+    private PgBackup pgBackup(S3Storage bucket) {
+        PgBackupConfig config = PgBackupConfig.builder().host("127.0.0.1").port(1).user("nobody").database("postgres")
+                .backupDir(work.resolve("local")).build();
+        return PgBackup.builder(config).bucket(bucket).repositorySource(PgBackup.RepositorySource.S3).build();
+    }
+
+    private static byte[] tarGz(String name, String content) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
+            byte[] data = content.getBytes(StandardCharsets.UTF_8);
+            TarArchiveEntry entry = new TarArchiveEntry(name);
+            entry.setSize(data.length);
+            entry.setMode(0600);
+            tar.putArchiveEntry(entry);
+            tar.write(data);
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
+    private static BackupManifest.BackupFile file(String name, byte[] content) {
+        MessageDigest sha = StoredFileCheck.sha256();
+        sha.update(content);
+        return new BackupManifest.BackupFile(name, content.length, StoredFileCheck.hex(sha));
+    }
+}

@@ -1,0 +1,171 @@
+package io.pgbackup.core.storage.s3;
+
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.backup.ManifestCodec;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.internal.storage.StoredFileCheck;
+import io.pgbackup.core.restore.RecoveryTarget;
+import io.pgbackup.core.restore.RestorePlan;
+import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.storage.Storage;
+import io.pgbackup.core.testing.S3Server;
+import org.jclouds.blobstore.BlobStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * How many ListObjects requests each reading command sends to a bucket holding a few thousand
+ * archived segments, counted by the real in-process S3 server (s3proxy over HTTP, 1,000 keys a
+ * page): status, list, cleanup --dry-run and verify page through the WAL archive at most once;
+ * restore's plan lists only the logs ({@code wal_archive/TTTTTTTTLLLLLLLL}) from the backup on, along
+ * the timeline path, and finds history files by name.
+ *
+ * <p>The archive: timeline 1, segments 0..2999 (logs 0 to 0xB); timeline 2 branched at segment 2900
+ * (log 0xB) and holds 2900..3199 (logs 0xB and 0xC). The backup starts at 2600 (log 0xA) on timeline 1.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class S3ListingRequestsTest {
+    private static final long SEG = 16L * 1024 * 1024;
+    private static final int TL1_SEGMENTS = 3000;
+    private static final int SWITCH = 2900;
+    private static final int TL2_END = 3200;
+    private static final int START = 2600;
+    private static final String WAL = "repo/wal_archive/";
+    private static final String ID = "20260101_000000";
+
+    private Path work;
+    private S3Server server;
+    private S3Storage bucket;
+    private int walKeys;
+
+    @BeforeAll
+    void plant(@TempDir Path dir) throws Exception {
+        work = dir;
+        server = S3Server.start(Files.createDirectories(work.resolve("s3")));
+        bucket = server.storage("repo");
+        BlobStore store = server.blobStore();
+        // Tiny objects straight into the server's backend: the listing is what is measured, not the upload.
+        for (int i = 0; i < TL1_SEGMENTS; i++) {
+            put(store, WAL + name(1, i) + ".gz", new byte[] {1});
+        }
+        for (int i = SWITCH; i < TL2_END; i++) {
+            put(store, WAL + name(2, i) + ".gz", new byte[] {1});
+        }
+        put(store, WAL + "00000002.history", ("1\t" + lsn(SWITCH * SEG) + "\tno recovery target specified\n").getBytes(StandardCharsets.UTF_8));
+        walKeys = TL1_SEGMENTS + (TL2_END - SWITCH) + 1;
+
+        byte[] base = "not really a tar".getBytes(StandardCharsets.UTF_8);
+        byte[] walTar = "nor this".getBytes(StandardCharsets.UTF_8);
+        OffsetDateTime end = OffsetDateTime.now().minusHours(1);
+        BackupManifest m = new BackupManifest(1, ID, "pgbackup " + ID, end.minusMinutes(1), end, 60_000, "test", "15.1",
+                150001, "7000000000000000001", 1, lsn(START * SEG + 0x28), lsn((START + 1) * SEG + 0x100),
+                name(1, START), name(1, START + 1), SEG, "gzip", 1000, "fast",
+                List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)));
+        bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
+        bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
+        bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        bucket.close();
+        server.close();
+    }
+
+    @Test
+    void statusListCleanupAndVerifyPageThroughTheWalArchiveAtMostOnce() {
+        PgBackup pg = pgBackup();
+        int onePass = (walKeys + 999) / 1000;
+        assertAtMostOnePass("status", () -> pg.status().report(), onePass);
+        assertAtMostOnePass("list", () -> pg.backups().list(), 0);
+        assertAtMostOnePass("cleanup --dry-run", () -> pg.retentionPolicy().plan(), onePass);
+        assertAtMostOnePass("verify", () -> pg.verifier().verify(io.pgbackup.core.verify.VerifyRequest.newest(), v -> { }), onePass);
+    }
+
+    @Test
+    void restorePlanListsOnlyTheLogsFromTheBackupOnAlongTheTimelinePath() {
+        PgBackup pg = pgBackup();
+        server.clearRequests();
+        RestorePlan plan = pg.restorePlanner().plan(request(new RecoveryTarget.EndOfWal()));
+        assertThat(walListPrefixes()).containsExactly(
+                WAL + "000000010000000A", WAL + "000000010000000B", WAL + "000000020000000B",
+                WAL + "000000020000000C", WAL + "000000020000000D"); // 0xD: empty, the archive's end
+        // History files by name (HEAD), never by listing: 00000002.history found, 00000003.history missing.
+        assertThat(server.requests()).filteredOn(r -> r.operation().equals("blobMetadata"))
+                .extracting(S3Server.Request::name).anyMatch(n -> n.equals(WAL + "00000002.history"))
+                .anyMatch(n -> n.startsWith(WAL + "00000003.history"));
+        assertThat(plan.wal()).hasSize(TL2_END - (START + 2));
+        assertThat(plan.wal()).allMatch(RestorePlan.WalNeed::present);
+        assertThat(plan.wal().get(0).segment()).isEqualTo(name(1, START + 2));
+        assertThat(plan.wal().get(SWITCH - 1 - (START + 2)).segment()).isEqualTo(name(1, SWITCH - 1));
+        assertThat(plan.wal().get(SWITCH - (START + 2)).segment()).isEqualTo(name(2, SWITCH));
+        assertThat(plan.wal().get(plan.wal().size() - 1).segment()).isEqualTo(name(2, TL2_END - 1));
+    }
+
+    @Test
+    void restoreToAnLsnListsOnlyTheLogsUpToIt() {
+        PgBackup pg = pgBackup();
+        server.clearRequests();
+        RestorePlan plan = pg.restorePlanner().plan(request(new RecoveryTarget.Lsn(2700 * SEG + 0x10)));
+        assertThat(walListPrefixes()).containsExactly(WAL + "000000010000000A");
+        assertThat(plan.wal().get(plan.wal().size() - 1).segment()).isEqualTo(name(1, 2700));
+    }
+
+    private RestoreRequest request(RecoveryTarget target) {
+        return new RestoreRequest(Optional.empty(), target, TargetAction.PROMOTE, Optional.of(work.resolve("restored")), false);
+    }
+
+    private void assertAtMostOnePass(String command, Supplier<?> run, int pages) {
+        server.clearRequests();
+        run.get();
+        // Pages that walk the WAL archive: the archive's prefix, or a shorter one covering it (the whole repository).
+        List<String> walking = server.listRequests().stream().map(S3Server.Request::name).filter(WAL::startsWith).toList();
+        assertThat(walking).as(command + " pages through the WAL archive at most once (" + pages + " pages)").hasSizeLessThanOrEqualTo(pages);
+        assertThat(walking).as(command).allMatch(WAL::equals);
+    }
+
+    private List<String> walListPrefixes() {
+        return server.listRequests().stream().map(S3Server.Request::name).filter(n -> n.startsWith(WAL)).toList();
+    }
+
+    private PgBackup pgBackup() {
+        PgBackupConfig config = PgBackupConfig.builder().host("127.0.0.1").port(1).user("nobody").database("postgres")
+                .backupDir(work.resolve("empty-local")).build();
+        return PgBackup.builder(config).bucket(bucket).repositorySource(PgBackup.RepositorySource.S3).build();
+    }
+
+    private static void put(BlobStore store, String key, byte[] content) {
+        store.putBlob(S3Server.BUCKET, store.blobBuilder(key).payload(content).build());
+    }
+
+    private static String name(int timeline, long segno) {
+        return String.format("%08X%08X%08X", timeline, segno / 256, segno % 256);
+    }
+
+    private static String lsn(long lsn) {
+        return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFFFFFFL);
+    }
+
+    private static BackupManifest.BackupFile file(String name, byte[] content) throws Exception {
+        MessageDigest sha = StoredFileCheck.sha256();
+        sha.update(content);
+        return new BackupManifest.BackupFile(name, content.length, StoredFileCheck.hex(sha));
+    }
+}
