@@ -47,9 +47,10 @@ public final class WalPrefetcher {
     }
 
     public Result run(WalSegmentName after, int window, Path dir) throws IOException {
-        // Owner-only, as PGDATA: WAL holds the database's data.
-        Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        // restore_wal.sh creates it; one that is gone means recovery ended (never recreate it then).
+        if (!Files.isDirectory(dir)) {
+            return new Result(0, false);
+        }
         try (FileChannel channel = FileChannel.open(dir.resolve(".fetcher.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = channel.tryLock()) {
             if (lock == null) {
@@ -71,6 +72,13 @@ public final class WalPrefetcher {
         int fetched = 0;
         try {
             while (Files.isDirectory(dir)) {
+                if (recoveryEnded(dir)) {
+                    // After recovery_end_command: what is fetched now would only linger in pg_wal.
+                    pool.shutdownNow();
+                    pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+                    deleteTree(dir);
+                    return new Result(fetched, false);
+                }
                 // Taken by restore_wal.sh: produced here and gone from the directory.
                 for (var it = produced.iterator(); it.hasNext(); ) {
                     WalSegmentName s = it.next();
@@ -119,6 +127,27 @@ public final class WalPrefetcher {
         } finally {
             pool.shutdownNow();
             Files.deleteIfExists(dir.resolve(".fetcher.pid"));
+        }
+    }
+
+    /** In PGDATA/pg_wal/pgbackup_prefetch: recovery is over once neither recovery.signal nor standby.signal is there. */
+    static boolean recoveryEnded(Path dir) {
+        Path pgWal = dir.toAbsolutePath().getParent();
+        if (pgWal == null || !pgWal.getFileName().toString().equals("pg_wal") || pgWal.getParent() == null) {
+            return false;
+        }
+        Path pgData = pgWal.getParent();
+        return Files.exists(pgData.resolve("PG_VERSION")) && !Files.exists(pgData.resolve("recovery.signal"))
+                && !Files.exists(pgData.resolve("standby.signal"));
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // restore_wal.sh --end-of-recovery or the next restore clears it.
         }
     }
 
