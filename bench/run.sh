@@ -759,6 +759,96 @@ for t in "${pgbr_types[@]}"; do
   else restore_row "pgbr_$t" "$key" "$label" "backup failed"; fi
 done
 
+# ---------------------------------------------------------------- S3 rows (in-process server)
+
+# s3_rows: backup to and restore from an S3 bucket on the in-process server (s3proxy over HTTP on
+# 127.0.0.1, filesystem backend: core's test fixture run as a process, io.pgbackup.core.testing.S3ServerMain),
+# same database and run as the local rows, so the difference is pgbackup's S3 overhead, not a network.
+# Backup: "pgbackup backup" with PG_BACKUP_S3_* set (into the local repository, then its inline copy to
+# the bucket, manifest last: the command's whole time). Restore: "restore --repo s3" of the restore rows'
+# backup (synced untimed first, with its WAL) to the same named point, then start until promoted.
+# MiB/s = pg_database_size / seconds. Each round also times the local kind (default backup; restore
+# of the same backup) right before the S3 one: the ratios compare those neighbours. Sets S3_RATIOS
+# (JSON members) for the report.
+S3_RATIOS=
+s3_rows() {
+  local k3=pgbackup_s3_backup kr=pgbackup_s3_restore lb="pgbackup backup + inline copy to S3 (in-process)"
+  local lr="pgbackup restore --repo s3 (in-process) + start"
+  if ! $have_pgbackup || [ -z "${RESTORE_FROM[pgbackup]:-}" ]; then
+    absent_row "$k3" "$lb" "no pgbackup backup"; absent_row "$kr" "$lr" "no pgbackup backup"; return 0
+  fi
+  local cpfile=$work/s3-classpath.txt
+  if ! (cd "$repo" && mvn -B -q -o -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath \
+        -pl pgbackup-core -DincludeScope=test -Dmdep.outputFile="$cpfile" >&2) || [ ! -d "$repo/pgbackup-core/target/test-classes" ]; then
+    absent_row "$k3" "$lb" "no test classpath for the S3 server"; absent_row "$kr" "$lr" "no test classpath for the S3 server"; return 0
+  fi
+  coproc S3SRV { exec java -Xmx512m -cp "$repo/pgbackup-core/target/test-classes:$repo/pgbackup-core/target/classes:$(cat "$cpfile")" \
+    io.pgbackup.core.testing.S3ServerMain --dir "$work/s3" 2>"$work/s3-server.log"; }
+  local s3pid=$S3SRV_PID line s3env=(PG_BACKUP_S3_PREFIX=bench PG_BACKUP_S3_REGION=us-east-1)
+  while read -r line <&"${S3SRV[0]}"; do [ "$line" = ready ] && break; s3env+=("$line"); done
+  if [ "$line" != ready ]; then
+    absent_row "$k3" "$lb" "S3 server did not start"; absent_row "$kr" "$lr" "S3 server did not start"; return 0
+  fi
+  # Each round times the local kind right before the S3 one (as the backup rows interleave their
+  # kinds), so the ratios compare neighbours, not rows minutes apart on a shared machine.
+  local pgs3=(env "${s3env[@]}" "${pgb[@]}") secs=() rss=() lsecs=() i id d t0 fail= lfail=
+  set_archive_command "$live_archive"
+  for i in $(seq "$runs"); do
+    wait_archived
+    psql_pg -c "CHECKPOINT"
+    if timed "${pgb[@]}" backup --checkpoint fast; then
+      lsecs+=("$T_SECONDS"); id=$(newest_backup "$live_repo"); rm -rf "${live_repo:?}/base/$id"
+    else lfail=$T_ERROR; fi
+    wait_archived
+    psql_pg -c "CHECKPOINT"
+    if ! timed "${pgs3[@]}" backup --checkpoint fast; then fail=$T_ERROR; break; fi
+    secs+=("$T_SECONDS"); rss+=("$T_RSS_KB")
+    id=$(newest_backup "$live_repo"); rm -rf "${live_repo:?}/base/$id"
+  done
+  local local_backup=null local_restore=null
+  [ -z "$lfail" ] && [ ${#lsecs[@]} -gt 0 ] && local_backup=$(median "${lsecs[@]}")
+  if [ -n "$fail" ]; then absent_row "$k3" "$lb" "failed: $fail"
+  else add_row "$k3" "$lb" "$(median "${secs[@]}")" "n/a" "$(maxof "${rss[@]}")" \
+    "median of $runs; $(ratio "$((db_bytes / 1048576))" "$(median "${secs[@]}")" 1) MiB/s of database; local default backup in the same rounds $local_backup s"; fi
+  # The restore rows' backup and the WAL to the restore point, into the bucket (untimed).
+  secs=(); rss=(); lsecs=(); fail=; lfail=
+  if ! as_pg "${pgs3[@]}" sync --to s3 >"$work/s3-sync.log" 2>&1; then
+    fail="sync: $(tail -1 "$work/s3-sync.log")"
+  fi
+  for i in $(seq "$runs"); do
+    [ -n "$fail" ] && break
+    for from in local s3; do
+      d=$work/restore-s3-$from; rm -rf "$d" "$d.log"; R_ERROR=
+      t0=$(now)
+      if [ "$from" = local ]; then
+        timed "${pgb[@]}" restore "${RESTORE_FROM[pgbackup]}" --target-name "$rp" --target-action promote --target-dir "$d" \
+          && start_until_promoted "$d" && lsecs+=("$(since "$t0")") || lfail=${R_ERROR:-$T_ERROR}
+        stop_restored "$d"
+        continue
+      fi
+      if ! timed "${pgs3[@]}" restore --repo s3 "${RESTORE_FROM[pgbackup]}" --target-name "$rp" --target-action promote --target-dir "$d"; then
+        fail="restore: $T_ERROR"; break
+      fi
+      start_until_promoted "$d" || { fail=$R_ERROR; stop_restored "$d"; break; }
+      secs+=("$(since "$t0")"); rss+=("$T_RSS_KB")
+      stop_restored "$d"
+    done
+  done
+  [ -z "$lfail" ] && [ ${#lsecs[@]} -gt 0 ] && local_restore=$(median "${lsecs[@]}")
+  if [ -n "$fail" ]; then absent_row "$kr" "$lr" "failed: $fail"
+  else add_row "$kr" "$lr" "$(median "${secs[@]}")" "n/a" "$(maxof "${rss[@]}")" \
+    "median of $runs; same backup and target as the local restore row; local restore in the same rounds $local_restore s"; fi
+  echo quit >&"${S3SRV[1]}" 2>/dev/null || true
+  wait "$s3pid" 2>/dev/null || true
+  local lbs lrs
+  lbs=$(ratio "$local_backup" "$(s $k3)"); lrs=$(ratio "$local_restore" "$(s $kr)")
+  S3_RATIOS="\"s3_backup_vs_local\":$lbs,\"local_backup_seconds\":$local_backup,\"local_restore_seconds\":$local_restore,\"s3_restore_vs_local\":$lrs,\"s3_backup_mib_s\":$(ratio "$((db_bytes / 1048576))" "$(s $k3)" 1),\"s3_restore_mib_s\":$(ratio "$((db_bytes / 1048576))" "$(s $kr)" 1),\"s3_peak_rss_mib\":$(ratio "$(maxof "${R[$k3]:-}" "${R[$kr]:-}")" 1024 1)"
+}
+section "S3 bucket on the in-process server (s3proxy, 127.0.0.1)"
+log "S3 rows"
+s() { echo "${S[$1]:-n/a}"; }
+s3_rows
+
 # ---------------------------------------------------------------- verify rows
 
 section "verify"
@@ -858,3 +948,5 @@ json=$(printf '{%s,"pgbackrest_zst":{"backup_vs_pgbackrest":%s,"archive_vs_pgbac
   "$joined" "$java_rows" "$wal_java_rows")
 printf '%s\n' "$json" >"$results_dir/latest.json"
 printf '%s\n' "$json"
+# The S3 rows' ratios (s3_rows): throughput against the local rows of this run, and their own peak RSS.
+if [ -n "$S3_RATIOS" ]; then printf '{%s}\n' "$S3_RATIOS" | tee "$results_dir/latest-s3.json"; fi
