@@ -161,6 +161,20 @@ public final class PgBackup {
         return new io.pgbackup.core.internal.archive.WalFetcher(context.repository()).fetch(name, dest);
     }
 
+    /**
+     * The archiver ({@code pgbackup archiver}, started by archive_wal.sh in async mode): stores into
+     * the repository, or into the bucket alone with {@code PG_BACKUP_ARCHIVER_REPO=s3}; copies each
+     * archived file to the offsite targets.
+     */
+    public io.pgbackup.core.archive.WalArchiver archiver() {
+        boolean bucketOnly = context.config().archiver().bucketOnly();
+        Storage target = bucketOnly ? context.requireBucket() : context.repository().storage();
+        java.util.Optional<Storage> offsite = bucketOnly || readsBucket() ? java.util.Optional.empty() : context.bucket();
+        java.util.Optional<RemoteSyncer> rsync = !bucketOnly && context.config().remote().isPresent()
+                ? java.util.Optional.of(rsyncSyncer) : java.util.Optional.empty();
+        return new io.pgbackup.core.internal.archive.AsyncArchiver(context, target, offsite, rsync);
+    }
+
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
     public JobScheduler scheduler() {
         return new JobScheduler(context, crontabProgram);

@@ -62,8 +62,10 @@ public final class PgBackupConfig {
     private final Compression compression;
     private final Path pgBin;
     private final S3Settings s3;
+    private final ArchiverConfig archiver;
 
     private PgBackupConfig(Builder b) {
+        this.archiver = Objects.requireNonNull(b.archiver, "archiver");
         this.user = blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
         this.database = blankToNull(b.database);
@@ -126,6 +128,7 @@ public final class PgBackupConfig {
             b.compression(Compression.parse(PG_BACKUP_COMPRESS, compress));
         }
         b.s3 = S3Config.fromEnvironment(env);
+        b.archiver = ArchiverConfig.fromEnvironment(env);
         return b.build();
     }
 
@@ -149,6 +152,7 @@ public final class PgBackupConfig {
         b.compression = compression;
         b.pgBin = pgBin;
         b.s3 = s3;
+        b.archiver = archiver;
         if (remote != null) {
             b.remoteHost = remote.host();
             b.remoteUser = remote.user();
@@ -275,6 +279,11 @@ public final class PgBackupConfig {
         return Optional.ofNullable(s3);
     }
 
+    /** How WAL is archived and fetched: the archiver's mode, workers, spool, fetch-ahead. */
+    public ArchiverConfig archiver() {
+        return archiver;
+    }
+
     /**
      * The variables a libpq child (pg_basebackup, psql) needs: the password travels here, in
      * {@code PGPASSWORD}, never on the command line. Without a configured password the child falls
@@ -399,6 +408,7 @@ public final class PgBackupConfig {
         private Compression compression = Compression.DEFAULT;
         private Path pgBin;
         private S3Settings s3;
+        private ArchiverConfig archiver = ArchiverConfig.defaults();
 
         private Builder() {
         }
@@ -481,6 +491,12 @@ public final class PgBackupConfig {
         /** The S3 bucket for the offsite copy and for recovery from it; null for none. */
         public Builder s3(S3Settings s3) {
             this.s3 = s3;
+            return this;
+        }
+
+        /** How WAL is archived and fetched; default {@link ArchiverConfig#defaults()}. */
+        public Builder archiver(ArchiverConfig archiver) {
+            this.archiver = archiver;
             return this;
         }
 

@@ -40,11 +40,12 @@ public final class ArchiveScripts {
     private final RemoteConfig remote;
     private final S3Settings s3;
     private final List<String> launcher;
+    private final io.pgbackup.core.config.ArchiverConfig archiver;
 
     /** The scripts for the repository and settings of {@code context}: compression, remote, bucket, launcher. */
     public static ArchiveScripts of(io.pgbackup.core.internal.PgBackupContext context, Repository repository) {
         return new ArchiveScripts(repository, context.config().compression(), context.config().remote(),
-                context.config().s3(), context.launcher());
+                context.config().s3(), context.launcher(), context.config().archiver());
     }
 
     public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
@@ -57,6 +58,12 @@ public final class ArchiveScripts {
      */
     public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote,
                           Optional<S3Settings> s3, List<String> launcher) {
+        this(repository, compression, remote, s3, launcher, io.pgbackup.core.config.ArchiverConfig.defaults());
+    }
+
+    public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote,
+                          Optional<S3Settings> s3, List<String> launcher, io.pgbackup.core.config.ArchiverConfig archiver) {
+        this.archiver = Objects.requireNonNull(archiver, "archiver");
         this.s3 = s3.orElse(null);
         this.launcher = List.copyOf(launcher);
         this.repository = Objects.requireNonNull(repository, "repository");
@@ -87,6 +94,10 @@ public final class ArchiveScripts {
     public String archiveScript() {
         String remoteHost = remote == null ? "" : remote.host();
         return render("archive_wal.sh", Map.ofEntries(Map.entry("S3_SETTINGS", s3Settings()),
+                Map.entry("ARCHIVER", mode() == io.pgbackup.core.config.ArchiverConfig.Mode.ASYNC ? "async" : "sync"),
+                Map.entry("ACK_TIMEOUT", String.valueOf(archiver.ackTimeoutSeconds())),
+                Map.entry("ARCHIVER_SETTINGS", "ARCHIVER_WORKERS=" + archiver.workers() + "\nARCHIVER_REPO="
+                        + (archiver.bucketOnly() ? "s3" : "local") + "\nARCHIVER_IDLE_EXIT=" + archiver.idleExitSeconds()),
                 Map.entry("PGBACKUP", launcherWords()),
                 Map.entry("BACKUP_DIR", shellQuote(repository.root().toString())),
                 Map.entry("COMPRESSION", shellQuote(compression.cliName())),
@@ -100,7 +111,13 @@ public final class ArchiveScripts {
 
     public String restoreScript() {
         return render("restore_wal.sh", Map.of("BACKUP_DIR", shellQuote(repository.root().toString()),
-                "S3_SETTINGS", s3Settings(), "PGBACKUP", launcherWords()));
+                "S3_SETTINGS", s3Settings(), "PGBACKUP", launcherWords(),
+                "FETCH_AHEAD", String.valueOf(launcher.isEmpty() ? 0 : archiver.fetchAhead())));
+    }
+
+    /** How archive_wal.sh archives: async needs a pgbackup command to start the archiver with. */
+    public io.pgbackup.core.config.ArchiverConfig.Mode mode() {
+        return archiver.effectiveMode(!launcher.isEmpty());
     }
 
     /**

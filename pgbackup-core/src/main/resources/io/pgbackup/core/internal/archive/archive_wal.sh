@@ -38,6 +38,15 @@ REMOTE_TIMEOUT=300
 # Upper bound for one background 'pgbackup sync --wal-only --to s3'.
 S3_TIMEOUT=600
 
+# async: hand the segment to the archiver ('pgbackup archiver', one per repository, started here
+# when none runs) and wait for its acknowledgement; sync: store it here (PG_BACKUP_ARCHIVER).
+ARCHIVER=@@ARCHIVER@@
+# Seconds to wait for the archiver's acknowledgement before failing this call (PostgreSQL retries).
+ACK_TIMEOUT=@@ACK_TIMEOUT@@
+# The archiver's settings, exported to the archiver started below.
+@@ARCHIVER_SETTINGS@@
+SPOOL_DIR=$BACKUP_DIR/spool/archiver
+
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
 # One background S3 sync at a time (flock); a segment archived while it runs leaves the pending
@@ -172,6 +181,79 @@ name=$2
 case $name in
     ''|*/*|.*) name=-; log ERROR rejected "'$2' is not a WAL file name"; exit 2 ;;
 esac
+
+# archiver_pid: the running archiver's pid (empty: none), from its pid file, checked with kill -0.
+# Sets archiver_pgdata to the cluster it archives. Builtins only.
+archiver_pid() {
+    pid=
+    archiver_pgdata=
+    { read -r pid && read -r archiver_pgdata; } <"$SPOOL_DIR/archiver.pid" 2>/dev/null || { pid=; return 0; }
+    case $pid in ''|*[!0-9]*) pid=; return 0 ;; esac
+    kill -0 "$pid" 2>/dev/null || pid=
+}
+
+# start_archiver: a detached archiver for this cluster (PostgreSQL runs us in PGDATA); it takes a
+# lock, so a second one started by a race exits at once. Its output goes to the spool's log.
+start_archiver() {
+    export PG_BACKUP_DIR="$BACKUP_DIR" PG_BACKUP_COMPRESS="$COMPRESSION" \
+        PG_BACKUP_S3_BUCKET="$S3_BUCKET" PG_BACKUP_S3_PREFIX="$S3_PREFIX" PG_BACKUP_S3_REGION="$S3_REGION" \
+        PG_BACKUP_S3_ENDPOINT="$S3_ENDPOINT" PG_BACKUP_S3_PATH_STYLE="$S3_PATH_STYLE" \
+        PG_BACKUP_ARCHIVER=async PG_BACKUP_ARCHIVER_WORKERS="$ARCHIVER_WORKERS" PG_BACKUP_ARCHIVER_REPO="$ARCHIVER_REPO" \
+        PG_BACKUP_ARCHIVER_IDLE_EXIT="$ARCHIVER_IDLE_EXIT" PG_BACKUP_REMOTE_HOST="$REMOTE_HOST" \
+        PG_BACKUP_REMOTE_USER="$REMOTE_USER" PG_BACKUP_REMOTE_DIR="$REMOTE_DIR" PG_BACKUP_REMOTE_PORT="$REMOTE_PORT" \
+        PG_BACKUP_SSH_COMMAND="$REMOTE_SSH"
+    mkdir -p "$SPOOL_DIR/ack" 2>/dev/null
+    if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+    $detach nohup @@PGBACKUP@@ archiver --pgdata "$PWD" </dev/null >>"$SPOOL_DIR/archiver.out" 2>&1 &
+}
+
+# archive_async: waits for the archiver's acknowledgement of $name: NAME.ok (durably archived:
+# exit 0) or NAME.error (its one line goes to PostgreSQL's log: exit 1). The archiver looks ahead,
+# so for a backlog the acknowledgement is usually there before PostgreSQL asks.
+archive_async() {
+    ok=$SPOOL_DIR/ack/$name.ok
+    err=$SPOOL_DIR/ack/$name.error
+    ticks=0
+    started_at=-1000
+    limit=$((ACK_TIMEOUT * 20))
+    while :; do
+        if [ -e "$ok" ]; then
+            rm -f "$ok"
+            exit 0
+        fi
+        if [ -e "$err" ]; then
+            msg=
+            { read -r msg <"$err"; } 2>/dev/null
+            rm -f "$err"
+            size=$(($(wc -c <"$src" 2>/dev/null || echo 0)))
+            log ERROR failed "${msg:-the archiver reported an error without a message}"
+            exit 1
+        fi
+        # Once a second: is an archiver running, and for this cluster? Start one when none is (not
+        # again within 10 s of our own start: a JVM needs a moment to write its pid file).
+        if [ $((ticks % 20)) -eq 0 ]; then
+            archiver_pid
+            if [ -n "$pid" ] && [ "$archiver_pgdata" != "$PWD" ]; then
+                log ERROR refused "the archiver of another cluster ($archiver_pgdata) holds $BACKUP_DIR; give each cluster its own PG_BACKUP_DIR"
+                exit 1
+            fi
+            if [ -z "$pid" ] && [ $((ticks - started_at)) -ge 200 ]; then
+                start_archiver
+                started_at=$ticks
+            fi
+        fi
+        if [ "$ticks" -ge "$limit" ]; then
+            log ERROR failed "no acknowledgement from the archiver within ${ACK_TIMEOUT}s (see $SPOOL_DIR/archiver.out and 'pgbackup status'); PostgreSQL will retry"
+            exit 1
+        fi
+        ticks=$((ticks + 1))
+        sleep 0.05 2>/dev/null || sleep 1
+    done
+}
+
+if [ "$ARCHIVER" = async ]; then
+    archive_async
+fi
 
 if [ ! -f "$src" ] || [ ! -r "$src" ]; then
     log ERROR failed "source $src is missing or unreadable"

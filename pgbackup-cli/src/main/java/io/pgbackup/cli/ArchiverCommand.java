@@ -1,0 +1,30 @@
+package io.pgbackup.cli;
+
+import io.pgbackup.core.archive.ArchiverRun;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+@Command(name = "archiver", description = {
+        "Run the WAL archiver for one cluster: look ahead over pg_wal/archive_status/*.ready, compress and store",
+        "several files at once, acknowledge each to archive_wal.sh once it is durable. archive_wal.sh starts it",
+        "(PG_BACKUP_ARCHIVER=async); it exits after PG_BACKUP_ARCHIVER_IDLE_EXIT seconds with nothing to do.",
+        "Exits 0 at once when another archiver runs for this repository."})
+final class ArchiverCommand extends BaseCommand {
+    @Option(names = "--pgdata", required = true, paramLabel = "DIR", description = "The cluster's data directory (PostgreSQL runs archive_command in it).")
+    Path pgData;
+
+    @Override
+    protected int execute() {
+        if (!java.nio.file.Files.isDirectory(pgData.toAbsolutePath().resolve("pg_wal"))) {
+            throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
+                    "--pgdata " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
+        }
+        ArchiverRun run = pgBackup().archiver().run(pgData.toAbsolutePath());
+        if (run.alreadyRunning()) {
+            err().println("pgbackup: another archiver runs for this repository; nothing to do");
+        }
+        return 0;
+    }
+}
