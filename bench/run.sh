@@ -174,7 +174,9 @@ for c in "${compressions[@]}"; do
   arch_repo=$work/archrepo-$c
   mkdir_pg "$arch_repo"
   pgb_env "$arch_repo" "$c"
-  if as_pg "${pgb[@]}" init >"$work/pgbackup-init-$c.log" 2>&1 && [ -x "$arch_repo/scripts/archive_wal.sh" ]; then
+  # PG_BACKUP_ARCHIVER=sync: these rows time the script storing one segment itself, called outside
+  # any PGDATA (async would hand it to an archiver for the cluster in the current directory).
+  if as_pg env PG_BACKUP_ARCHIVER=sync "${pgb[@]}" init >"$work/pgbackup-init-$c.log" 2>&1 && [ -x "$arch_repo/scripts/archive_wal.sh" ]; then
     archive_row "$key" "$label" reset_dir "$arch_repo/wal_archive" "$arch_repo/scripts/archive_wal.sh"
   else
     absent_row "$key" "$label" "init failed: $(tail -1 "$work/pgbackup-init-$c.log")"
