@@ -466,7 +466,7 @@ if phase recovery; then
     fi
     for m in "${rec_run[@]}"; do replay "$m" || log "recovery: $m n/a: ${REC_NOTE[$m]}"; done
     # every method must have replayed the same WAL
-    counts=$(for m in "${rec_methods[@]}"; do [ -n "${REC[$m.segments]:-}" ] && echo "${REC[$m.segments]}"; done | sort -u | tr '\n' ' ')
+    counts=$(for m in "${rec_methods[@]}"; do if [ -n "${REC[$m.segments]:-}" ]; then echo "${REC[$m.segments]}"; fi; done | sort -u | tr '\n' ' ')
     rec_same_wal=true
     [ "$(wc -w <<<"$counts")" -le 1 ] || { rec_same_wal=false; log "recovery: methods replayed different segment counts: $counts"; }
   fi
