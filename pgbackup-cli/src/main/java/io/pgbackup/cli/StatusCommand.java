@@ -70,6 +70,28 @@ final class StatusCommand extends BaseCommand {
             }
         }
 
+        StatusReport.ArchiverStatus w = r.walArchiver();
+        if (w != null) {
+            out().println();
+            out().println("Archiver");
+            row("mode", w.mode() + ("async".equals(w.mode()) ? " (archive_wal.sh hands segments to 'pgbackup archiver')"
+                    : "sync".equals(w.mode()) ? " (archive_wal.sh stores each segment itself)" : ""));
+            row("queue", w.readyFiles() < 0 ? "unknown (PGDATA not readable here)" : w.readyFiles() + " file(s) ready in pg_wal");
+            io.pgbackup.core.archive.ArchiverState s = w.state();
+            if (s != null) {
+                row("process", s.running() ? "running, pid " + s.pid() + " since " + s.startedAt() : "not running (last seen " + s.updatedAt() + ")");
+                row("last acked", s.lastAcknowledged().isEmpty() ? "none" : s.lastAcknowledged() + " at " + s.lastAcknowledgedAt()
+                        + ", latency " + s.lastAckLatencyMillis() + " ms (average " + s.averageAckLatencyMillis() + " ms)");
+                row("errors", s.failed() == 0 ? "none" : s.failed() + ", last at " + s.lastErrorAt() + ": " + s.lastError()
+                        + (s.stuck() ? " (STUCK)" : ""));
+                if (s.offsitePending() > 0 || !s.offsiteLastError().isEmpty()) {
+                    row("offsite lag", s.offsitePending() + " file(s) not copied yet"
+                            + (s.offsiteOldestPendingSince() == null ? "" : ", oldest since " + s.offsiteOldestPendingSince())
+                            + (s.offsiteLastError().isEmpty() ? "" : "; last error: " + s.offsiteLastError()));
+                }
+            }
+        }
+
         out().println();
         out().println("WAL archive");
         if (r.walArchive() == null) {

@@ -17,8 +17,20 @@ final class WalFetchCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file name (%f).")
     String name;
 
-    @Parameters(index = "1", paramLabel = "PATH", description = "Where to write it (%p), relative to the current directory.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "Where to write it (%p), relative to the current directory.")
     Path dest;
+
+    @picocli.CommandLine.Option(names = "--ahead", paramLabel = "N", description = {
+            "Instead of one file: keep the N segments after NAME (restored just now) decompressed in --into while",
+            "recovery takes them, several downloads at once (restore_wal.sh starts this in the background)."})
+    Integer ahead;
+
+    @picocli.CommandLine.Option(names = "--into", paramLabel = "DIR", description = "With --ahead: the prefetch directory.")
+    Path into;
+
+    @picocli.CommandLine.Option(names = "--segment-size", paramLabel = "BYTES", defaultValue = "16777216",
+            description = "With --ahead: the cluster's WAL segment size (default ${DEFAULT-VALUE}).")
+    long segmentSize;
 
     @Override
     protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
@@ -32,6 +44,17 @@ final class WalFetchCommand extends BaseCommand {
 
     @Override
     protected int execute() {
+        if (ahead != null) {
+            if (into == null || dest != null || ahead < 1) {
+                throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
+                        "wal-fetch --ahead N needs --into DIR and no PATH, N at least 1: e.g. wal-fetch --ahead 32 --into pg_wal/pgbackup_prefetch NAME");
+            }
+            pgBackup().prefetchWal(name, segmentSize, ahead, into.toAbsolutePath());
+            return 0;
+        }
+        if (dest == null) {
+            throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "wal-fetch NAME PATH: give the path to write to (%p)");
+        }
         try {
             return pgBackup().fetchWal(name, dest.toAbsolutePath()) ? 0 : 1;
         } catch (PgBackupException e) {

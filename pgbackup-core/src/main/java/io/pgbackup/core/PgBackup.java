@@ -175,6 +175,22 @@ public final class PgBackup {
         return new io.pgbackup.core.internal.archive.AsyncArchiver(context, target, offsite, rsync);
     }
 
+    /**
+     * {@code wal-fetch --ahead}: keeps the {@code window} segments after {@code after} (a segment
+     * restore_command just restored, of {@code segmentSize} bytes) decompressed in {@code dir} while
+     * recovery takes them; returns how many it fetched.
+     */
+    public int prefetchWal(String after, long segmentSize, int window, java.nio.file.Path dir) {
+        var segment = io.pgbackup.core.internal.archive.WalSegmentName.parse(after, segmentSize).orElseThrow(() ->
+                new PgBackupException(ErrorCode.INVALID_ARGUMENT, "'" + after + "' is not a WAL segment name of a "
+                        + segmentSize + "-byte segment: give the segment just restored and its size"));
+        try {
+            return new io.pgbackup.core.internal.archive.WalPrefetcher(context.repository()).run(segment, window, dir).fetched();
+        } catch (java.io.IOException e) {
+            throw Repository.ioFailure("cannot prefetch WAL into " + dir, e);
+        }
+    }
+
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
     public JobScheduler scheduler() {
         return new JobScheduler(context, crontabProgram);

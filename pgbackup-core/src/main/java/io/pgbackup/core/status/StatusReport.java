@@ -13,9 +13,26 @@ import java.util.Map;
  * with the reasons behind it.
  */
 public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
-                           WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket) {
+                           WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket,
+                           ArchiverStatus walArchiver) {
     public StatusReport {
         reasons = List.copyOf(reasons);
+    }
+
+    /** Without the archiver section. */
+    public StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
+                        WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket) {
+        this(verdict, reasons, config, cluster, walArchive, backups, disk, bucket, null);
+    }
+
+    /**
+     * How WAL gets into the repository.
+     *
+     * @param mode       what the installed archive_wal.sh does: {@code async} (the archiver), {@code sync}, or {@code unknown}
+     * @param readyFiles {@code .ready} files waiting in the cluster's {@code pg_wal/archive_status} (-1: cannot see PGDATA)
+     * @param state      what the archiver last reported (null: it never ran here)
+     */
+    public record ArchiverStatus(String mode, int readyFiles, io.pgbackup.core.archive.ArchiverState state) {
     }
 
     /** Without a bucket section (no S3 bucket configured). */

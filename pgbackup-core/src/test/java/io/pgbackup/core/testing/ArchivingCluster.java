@@ -35,9 +35,26 @@ public final class ArchivingCluster implements AutoCloseable {
         return archiving(work, PgCluster.create(work.resolve("pg"), major, Map.of()));
     }
 
+    /**
+     * An archiving cluster whose archive_wal.sh hands segments to the archiver
+     * ({@code PG_BACKUP_ARCHIVER=async}), which it starts as {@link ArchiverMain} in a JVM of its
+     * own; {@code archiver} adjusts the archiver's settings (workers, idle exit, ...).
+     */
+    public static ArchivingCluster createAsync(Path work, java.util.function.UnaryOperator<io.pgbackup.core.config.ArchiverConfig> archiver)
+            throws Exception {
+        PgCluster cluster = PgCluster.create(work.resolve("pg"));
+        io.pgbackup.core.config.PgBackupConfig base = cluster.config(work.resolve("repo"));
+        io.pgbackup.core.config.PgBackupConfig config = base.toBuilder()
+                .archiver(archiver.apply(base.archiver().withMode(io.pgbackup.core.config.ArchiverConfig.Mode.ASYNC))).build();
+        return archiving(work, cluster, PgBackup.builder(config).launcher(ArchiverMain.launcher()).build());
+    }
+
     private static ArchivingCluster archiving(Path work, PgCluster cluster) throws Exception {
+        return archiving(work, cluster, PgBackup.create(cluster.config(work.resolve("repo"))));
+    }
+
+    private static ArchivingCluster archiving(Path work, PgCluster cluster, PgBackup pg) throws Exception {
         Path repo = work.resolve("repo");
-        PgBackup pg = PgBackup.create(cluster.config(repo));
         pg.archiveSetup().init();
         cluster.appendSettings(Map.of("archive_mode", "on",
                 "archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'"));
@@ -101,8 +118,25 @@ public final class ArchivingCluster implements AutoCloseable {
         return cluster.queryString("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM " + table + " t");
     }
 
+    /** Stops the archiver, if one runs for this repository (it would outlive the test otherwise). */
+    public void stopArchiver() {
+        Path pidFile = repository.resolve("spool/archiver/archiver.pid");
+        try {
+            if (java.nio.file.Files.exists(pidFile)) {
+                long pid = Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).strip());
+                ProcessHandle.of(pid).ifPresent(p -> {
+                    p.destroy();
+                    p.onExit().orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
+                });
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Best effort: the archiver also exits when its PGDATA is gone.
+        }
+    }
+
     @Override
     public void close() {
+        stopArchiver();
         cluster.close();
     }
 }

@@ -132,6 +132,7 @@ public final class AsyncArchiver implements WalArchiver {
         private volatile String offsiteError = "";
         private int queueDepth;
         private Instant lastStateWrite = Instant.EPOCH;
+        private boolean stateChanged;
         private Optional<String> refusal = Optional.empty();
 
         Run(Path pgData) {
@@ -149,10 +150,15 @@ public final class AsyncArchiver implements WalArchiver {
                 refusal = Optional.of("cannot check which cluster " + target.location() + " archives: " + Repository.describe(e));
             }
             refusal.ifPresent(r -> archiveLog.line("ERROR", "-", "refused", r));
+            sweepLeftovers();
             Instant idleSince = Instant.now();
             try {
                 while (true) {
                     drainOutcomes();
+                    if (!Files.isDirectory(statusDir) && inFlight.isEmpty()) {
+                        archiveLog.line("WARNING", "-", "stopped", statusDir + " is gone: the cluster was removed");
+                        break;
+                    }
                     List<String> ready = readyFiles();
                     queueDepth = ready.size();
                     withdrawStaleAcks(ready);
@@ -193,6 +199,24 @@ public final class AsyncArchiver implements WalArchiver {
             return new ArchiverRun(false, acknowledged, failed, lastError);
         }
 
+        /**
+         * Removes what an archiver killed mid-write left under hidden names; only once idle for 10
+         * minutes, since a sync archive_wal.sh (a standby's, say) may be writing right now.
+         */
+        private void sweepLeftovers() {
+            try {
+                Instant before = Instant.now().minus(STALE_OK);
+                for (Storage.StoredObject o : target.list(Repository.WAL_PREFIX + ".")) {
+                    if (o.name().contains(".tmp") && o.lastModified().isBefore(before)) {
+                        target.delete(o.key());
+                        archiveLog.line("INFO", o.name(), "removed-leftover", "of an interrupted archive call");
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("cannot sweep leftovers", e);
+            }
+        }
+
         private void submit(String name) {
             Instant seen = Instant.now();
             inFlight.put(name, seen);
@@ -230,6 +254,7 @@ public final class AsyncArchiver implements WalArchiver {
 
         private void drainOutcomes() {
             for (Outcome o; (o = done.poll()) != null; ) {
+                stateChanged = true;
                 inFlight.remove(o.name());
                 if (o.stored().isPresent()) {
                     SegmentStore.Stored s = o.stored().get();
@@ -363,10 +388,13 @@ public final class AsyncArchiver implements WalArchiver {
 
         private void writeState(boolean finished) {
             Instant now = Instant.now();
-            if (!finished && Duration.between(lastStateWrite, now).toMillis() < 1000) {
+            // Every second, and soon after each acknowledgement (at most five times a second).
+            long sinceLast = Duration.between(lastStateWrite, now).toMillis();
+            if (!finished && sinceLast < (stateChanged ? 200 : 1000)) {
                 return;
             }
             lastStateWrite = now;
+            stateChanged = false;
             Offsite oldest = offsiteQueue.peekFirst();
             Instant oldestOffsite = oldest == null ? null : oldest.archivedAt();
             int offsitePending = offsiteQueue.size();

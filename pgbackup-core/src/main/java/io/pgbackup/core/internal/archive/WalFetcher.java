@@ -25,6 +25,10 @@ public final class WalFetcher {
         this.repository = repository;
     }
 
+    public Repository repository() {
+        return repository;
+    }
+
     /** The key holding {@code name}, if archived (one HEAD per suffix, the default compression's first). */
     public Optional<String> find(String name) {
         checkName(name);

@@ -127,11 +127,12 @@ public final class DefaultStatusReporter implements StatusReporter {
         }
 
         StatusReport.BucketStatus bucket = bucket(repository, archive, backups, now, warn);
+        StatusReport.ArchiverStatus walArchiver = new ArchiverReport(context, repository).report(now, fail, warn);
 
         List<String> reasons = new ArrayList<>(fail);
         reasons.addAll(warn);
         Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
-        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket);
+        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket, walArchiver);
     }
 
     /** WAL archived here this long ago and still not in the bucket means the background copy is not working. */

@@ -30,6 +30,9 @@ ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 # beforehand, several at a time; recovery_end_command calls this with --end-of-recovery to drop
 # what the target did not need. PostgreSQL runs both commands in PGDATA.
 PREFETCH_DIR=$PWD/pg_wal/pgbackup_prefetch
+# Segments 'pgbackup wal-fetch --ahead' keeps decompressed in PREFETCH_DIR while replay runs,
+# several downloads at once (PG_BACKUP_FETCH_AHEAD at init time; 0: one file per call, here).
+FETCH_AHEAD=@@FETCH_AHEAD@@
 if [ "${1:-}" = --end-of-recovery ]; then
     rm -rf -- "$PREFETCH_DIR"
     exit 0
@@ -57,7 +60,31 @@ prefetch_trusted() {
     { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || return 1
     [ -n "$boot" ] && [ "$marker" = "boot $boot" ]
 }
+# fetch_ahead REPO (auto, local or s3): after a segment was restored, makes sure a fetch-ahead runs for the
+# segments after it (detached: recovery never waits for it; one per directory, it takes a lock).
+# Builtins only while one runs or enough is prefetched, so a hit costs no process.
+fetch_ahead() {
+    [ "$FETCH_AHEAD" -gt 0 ] 2>/dev/null || return 0
+    fetch_repo=$1
+    case $name in *[!0-9A-F]*) return 0 ;; ????????????????????????) ;; *) return 0 ;; esac
+    fpid=
+    { read -r fpid <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
+    if [ -n "$fpid" ] && kill -0 "$fpid" 2>/dev/null; then
+        return 0
+    fi
+    set -- "$PREFETCH_DIR"/0*
+    [ -e "$1" ] && [ $# -ge $((FETCH_AHEAD / 2)) ] && return 0
+    mkdir -p "$PREFETCH_DIR" 2>/dev/null || return 0
+    bytes=$(($(wc -c <"$dest")))
+    export PG_BACKUP_DIR="$BACKUP_DIR" PG_BACKUP_S3_BUCKET="$S3_BUCKET" PG_BACKUP_S3_PREFIX="$S3_PREFIX" \
+        PG_BACKUP_S3_REGION="$S3_REGION" PG_BACKUP_S3_ENDPOINT="$S3_ENDPOINT" PG_BACKUP_S3_PATH_STYLE="$S3_PATH_STYLE"
+    if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+    $detach nohup @@PGBACKUP@@ wal-fetch --repo "$fetch_repo" --ahead "$FETCH_AHEAD" --segment-size "$bytes" --into "$PREFETCH_DIR" "$name" \
+        </dev/null >/dev/null 2>&1 &
+}
+
 if [ -f "$PREFETCH_DIR/$name" ] && prefetch_trusted && mv -f "$PREFETCH_DIR/$name" "$dest"; then
+    fetch_ahead auto
     exit 0
 fi
 
@@ -77,7 +104,8 @@ if [ -z "$found" ]; then
     @@PGBACKUP@@ wal-fetch --repo s3 "$name" "$dest" </dev/null
     rc=$?
     case $rc in
-        0|1) exit "$rc" ;;
+        0) fetch_ahead s3; exit 0 ;;
+        1) exit 1 ;;
     esac
     # The bucket cannot be read. With a local archive this is the end of it, as far as this machine
     # knows: say so and let recovery go on. Without one (recovery from the bucket alone), stop
@@ -106,4 +134,5 @@ if ! mv -f "$tmp" "$dest"; then
     echo "restore_wal.sh: cannot rename $tmp to $dest" >&2
     exit 126
 fi
+fetch_ahead local
 exit 0

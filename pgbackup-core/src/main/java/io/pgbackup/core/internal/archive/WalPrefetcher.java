@@ -1,0 +1,179 @@
+package io.pgbackup.core.internal.archive;
+
+import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.Repository;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * restore_wal.sh's fetch-ahead ({@code pgbackup wal-fetch --ahead N}): while recovery replays, keeps
+ * the next {@code N} segments of its timeline decompressed in {@code PGDATA/pg_wal/pgbackup_prefetch},
+ * several downloads at once, so replay is not one request (and one decompression) at a time. The
+ * window moves as restore_wal.sh takes files out. Stops at the end of the archive, when recovery
+ * ends (the directory is removed), or when nothing was taken for a while. One per directory.
+ */
+public final class WalPrefetcher {
+    private static final Duration IDLE = Duration.ofSeconds(30);
+    private static final int PARALLEL = 4;
+
+    private final WalFetcher fetcher;
+
+    public WalPrefetcher(Repository repository) {
+        this.fetcher = new WalFetcher(repository);
+    }
+
+    /** How a run ended: files fetched, and whether the archive's end was reached. */
+    public record Result(int fetched, boolean endOfArchive) {
+    }
+
+    public Result run(WalSegmentName after, int window, Path dir) throws IOException {
+        // Owner-only, as PGDATA: WAL holds the database's data.
+        Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        try (FileChannel channel = FileChannel.open(dir.resolve(".fetcher.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                return new Result(0, false);
+            }
+            Files.writeString(dir.resolve(".fetcher.pid"), ProcessHandle.current().pid() + "\n");
+            markTrusted(dir);
+            return loop(after, window, dir);
+        }
+    }
+
+    private Result loop(WalSegmentName after, int window, Path dir) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
+        Set<WalSegmentName> produced = new LinkedHashSet<>();
+        WalSegmentName next = after.next();
+        WalSegmentName consumedUpTo = after;
+        Instant lastProgress = Instant.now();
+        int fetched = 0;
+        try {
+            while (Files.isDirectory(dir)) {
+                // Taken by restore_wal.sh: produced here and gone from the directory.
+                for (var it = produced.iterator(); it.hasNext(); ) {
+                    WalSegmentName s = it.next();
+                    if (!Files.exists(dir.resolve(s.fileName()))) {
+                        it.remove();
+                        if (s.compareTo(consumedUpTo) > 0) {
+                            consumedUpTo = s;
+                        }
+                        lastProgress = Instant.now();
+                    }
+                }
+                List<WalSegmentName> batch = new ArrayList<>();
+                while (next.segmentNumber() <= consumedUpTo.segmentNumber() + window) {
+                    batch.add(next);
+                    next = next.next();
+                }
+                if (!batch.isEmpty()) {
+                    List<Future<Boolean>> results = new ArrayList<>();
+                    for (WalSegmentName s : batch) {
+                        results.add(pool.submit(() -> fetchInto(s, dir)));
+                    }
+                    boolean end = false;
+                    for (int i = 0; i < batch.size(); i++) {
+                        if (get(results.get(i))) {
+                            produced.add(batch.get(i));
+                            fetched++;
+                        } else {
+                            end = true;
+                        }
+                    }
+                    if (end) {
+                        return new Result(fetched, true);
+                    }
+                    lastProgress = Instant.now();
+                } else if (Duration.between(lastProgress, Instant.now()).compareTo(IDLE) > 0) {
+                    return new Result(fetched, false);
+                }
+                Thread.sleep(50);
+            }
+            return new Result(fetched, false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(fetched, false);
+        } finally {
+            pool.shutdownNow();
+            Files.deleteIfExists(dir.resolve(".fetcher.pid"));
+        }
+    }
+
+    /** One segment into the directory under its own name once complete; false when the archive does not hold it. */
+    private boolean fetchInto(WalSegmentName segment, Path dir) throws IOException {
+        Path target = dir.resolve(segment.fileName());
+        if (Files.exists(target)) {
+            return true;
+        }
+        Optional<String> key = fetcher.find(segment.fileName());
+        if (key.isEmpty()) {
+            return false;
+        }
+        Path tmp = dir.resolve(segment.fileName() + ".tmp");
+        try (InputStream in = fetcher.repository().openDecoded(key.get())) {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            if (!Files.isDirectory(dir)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static boolean get(Future<Boolean> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    /**
+     * restore_wal.sh trusts prefetched files only within the boot that wrote them (an OS crash could
+     * leave them partly unwritten); the same marker 'pgbackup restore' writes.
+     */
+    private static void markTrusted(Path dir) throws IOException {
+        Path marker = dir.resolve(".trusted");
+        String existing = Files.exists(marker) ? Files.readString(marker).strip() : "";
+        String boot;
+        try {
+            boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        } catch (IOException e) {
+            // Without a boot id the files would have to be flushed each; then none is trusted and the script reads the archive.
+            return;
+        }
+        if (boot.isEmpty() || existing.equals("fsynced") || existing.equals("boot " + boot)) {
+            return;
+        }
+        // Files prefetched before a reboot may be torn: drop them before trusting the directory again.
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().startsWith(".")) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+        AtomicFiles.write(marker, ("boot " + boot + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+}

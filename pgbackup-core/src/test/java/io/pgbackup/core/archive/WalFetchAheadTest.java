@@ -1,0 +1,90 @@
+package io.pgbackup.core.archive;
+
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.testing.ArchiverMain;
+import io.pgbackup.core.testing.PgCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * restore_wal.sh's fetch-ahead, run as PostgreSQL runs it: after a restored segment it starts
+ * 'wal-fetch --ahead' in the background, which keeps the next segments decompressed in
+ * pg_wal/pgbackup_prefetch, and the next calls take them from there.
+ */
+class WalFetchAheadTest {
+    private static final int SEGMENT_SIZE = 1 << 20;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void theNextSegmentsArePrefetchedInTheBackgroundAndTakenFromThere() throws Exception {
+        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
+        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
+        PgBackup pg = PgBackup.builder(config).launcher(ArchiverMain.launcher()).build();
+        pg.archiveSetup().init();
+        Repository repository = new Repository(work.resolve("repo"));
+        for (int i = 1; i <= 10; i++) {
+            archive(repository, i);
+        }
+        Path data = work.resolve("data");
+        Path prefetch = data.resolve("pg_wal/pgbackup_prefetch");
+        Files.createDirectories(data.resolve("pg_wal"));
+
+        Sh.Result first = Sh.run(data, repository.restoreScript().toString(), name(1), "pg_wal/RECOVERYXLOG");
+        assertThat(first.exitCode()).as(first.stderr()).isZero();
+        assertThat(Files.readAllBytes(data.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo(content(1));
+        PgCluster.await(Duration.ofSeconds(60), "segments 2..5 prefetched",
+                () -> List.of(2, 3, 4, 5).stream().allMatch(i -> Files.exists(prefetch.resolve(name(i)))));
+        assertThat(prefetch.resolve(name(6))).as("the window is 4 segments").doesNotExist();
+
+        // Replay takes segment 2 from the prefetch directory, and the window moves on.
+        Files.delete(repository.walArchiveDir().resolve(name(2) + ".zst"));
+        Sh.Result second = Sh.run(data, repository.restoreScript().toString(), name(2), "pg_wal/RECOVERYXLOG");
+        assertThat(second.exitCode()).as(second.stderr()).isZero();
+        assertThat(Files.readAllBytes(data.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo(content(2));
+        assertThat(prefetch.resolve(name(2))).doesNotExist();
+        PgCluster.await(Duration.ofSeconds(30), "segment 6 prefetched", () -> Files.exists(prefetch.resolve(name(6))));
+
+        // At the end of the archive (segment 10) the fetcher stops by itself.
+        for (int i = 3; i <= 10; i++) {
+            Sh.Result r = Sh.run(data, repository.restoreScript().toString(), name(i), "pg_wal/RECOVERYXLOG");
+            assertThat(r.exitCode()).as(name(i) + ": " + r.stderr()).isZero();
+            assertThat(Files.readAllBytes(data.resolve("pg_wal/RECOVERYXLOG"))).isEqualTo(content(i));
+        }
+        PgCluster.await(Duration.ofSeconds(60), "the fetcher to stop at the end of the archive",
+                () -> !Files.exists(prefetch.resolve(".fetcher.pid")));
+        assertThat(Sh.run(data, repository.restoreScript().toString(), name(11), "pg_wal/RECOVERYXLOG").exitCode()).isEqualTo(1);
+        assertThat(Sh.run(data, repository.restoreScript().toString(), "--end-of-recovery").exitCode()).isZero();
+        assertThat(prefetch).doesNotExist();
+    }
+
+    private static String name(int segment) {
+        return String.format("%08X%08X%08X", 1, 0, segment);
+    }
+
+    private static byte[] content(int segment) {
+        byte[] b = new byte[SEGMENT_SIZE];
+        Arrays.fill(b, (byte) segment);
+        b[0] = (byte) (segment * 7);
+        return b;
+    }
+
+    private static void archive(Repository repository, int segment) throws Exception {
+        try (OutputStream out = Compression.ZSTD.compress(Files.newOutputStream(repository.walArchiveDir().resolve(name(segment) + ".zst")))) {
+            out.write(content(segment));
+        }
+    }
+}
