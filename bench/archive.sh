@@ -341,6 +341,8 @@ drain() {
   CAP[$m.mb_per_s]=$(mbps "$backlog_segments" "$secs")
   CAP[$m.cpu_per_seg]=$(per "$(awk -v a="$fg_cpu" -v b="$det_cpu" 'BEGIN { print a + (b == "None" || b == "null" ? 0 : b) }')" "$backlog_segments" 3)
   CAP[$m.cpu_fg]=$fg_cpu; CAP[$m.cpu_detached]=$det_cpu
+  # cores busy on average: total CPU / wall; 2 would be a saturated 2-core machine
+  CAP[$m.cores_busy]=$(per "$(awk -v a="$fg_cpu" -v b="$det_cpu" 'BEGIN { print a + (b == "None" || b == "null" ? 0 : b) }')" "$secs" 2)
   CAP[$m.peak_rss_kb]=$(maxof "${fg_rss:-0}" "${det_rss:-0}")
   CAP[$m.bytes]=$bytes
   CAP[$m.failed]=$((failed1 - failed0))
@@ -543,24 +545,24 @@ recovery_fetch_ahead_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" 
 recovery_restore_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" "${REC[pgbackup_restore.seconds]:-}")
 
 printf '\n--- capacity: drain a backlog of %s segments (%s .ready files), %s cores\n' "$backlog_segments" "${backlog_files:-0}" "$cores"
-printf '%-44s %8s %8s %8s %10s %8s  %s\n' method seconds "seg/s" "MB/s" "CPU s/seg" "rss MiB" note
+printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' method seconds "seg/s" "MB/s" "CPU s/seg" cores "rss MiB" note
 cap_json=()
 for m in "${cap_methods[@]}"; do
   if [ -n "${CAP[$m.seconds]:-}" ]; then
-    printf '%-44s %8s %8s %8s %10s %8s  %s\n' "$(method_label "$m")" "${CAP[$m.seconds]}" "${CAP[$m.segs_per_s]}" \
-      "${CAP[$m.mb_per_s]}" "${CAP[$m.cpu_per_seg]}" "$(per "${CAP[$m.peak_rss_kb]}" 1024 1)" "${CAP_NOTE[$m]}"
-    cap_json+=("\"$m\":{\"seconds\":${CAP[$m.seconds]},\"segments_per_s\":$(jn "${CAP[$m.segs_per_s]}"),\"mb_per_s\":$(jn "${CAP[$m.mb_per_s]}"),\"cpu_s_per_segment\":$(jn "${CAP[$m.cpu_per_seg]}"),\"cpu_s_archive_command\":$(jn "${CAP[$m.cpu_fg]}"),\"cpu_s_detached\":$(jn "${CAP[$m.cpu_detached]}"),\"peak_rss_kb\":$(jn "${CAP[$m.peak_rss_kb]}"),\"stored_bytes\":$(jn "${CAP[$m.bytes]}"),\"failed_attempts\":$(jn "${CAP[$m.failed]}")}")
+    printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' "$(method_label "$m")" "${CAP[$m.seconds]}" "${CAP[$m.segs_per_s]}" \
+      "${CAP[$m.mb_per_s]}" "${CAP[$m.cpu_per_seg]}" "${CAP[$m.cores_busy]}" "$(per "${CAP[$m.peak_rss_kb]}" 1024 1)" "${CAP_NOTE[$m]}"
+    cap_json+=("\"$m\":{\"seconds\":${CAP[$m.seconds]},\"segments_per_s\":$(jn "${CAP[$m.segs_per_s]}"),\"mb_per_s\":$(jn "${CAP[$m.mb_per_s]}"),\"cpu_s_per_segment\":$(jn "${CAP[$m.cpu_per_seg]}"),\"cores_busy\":$(jn "${CAP[$m.cores_busy]}"),\"cpu_s_archive_command\":$(jn "${CAP[$m.cpu_fg]}"),\"cpu_s_detached\":$(jn "${CAP[$m.cpu_detached]}"),\"peak_rss_kb\":$(jn "${CAP[$m.peak_rss_kb]}"),\"stored_bytes\":$(jn "${CAP[$m.bytes]}"),\"failed_attempts\":$(jn "${CAP[$m.failed]}")}")
   else
     note=${CAP_NOTE[$m]:-not run}
-    printf '%-44s %8s %8s %8s %10s %8s  %s\n' "$(method_label "$m")" n/a n/a n/a n/a n/a "$note"
+    printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' "$(method_label "$m")" n/a n/a n/a n/a n/a n/a "$note"
     cap_json+=("\"$m\":{\"seconds\":null,\"note\":\"${note//\"/\'}\"}")
   fi
 done
 ceil_json=()
 for k in zstd1 pigz1 gzip1; do
   [ -n "${CEIL[$k.cpu]:-}" ] || continue
-  printf '%-44s %8s %8s %8s %10s %8s  %s\n' "ceiling: $k, one core per segment" "" "${CEIL[$k.segs_per_s]}" \
-    "$(mbps "${CEIL[$k.segs_per_s]}" 1)" "${CEIL[$k.cpu]}" "" "$cores cores / CPU s of one segment; $((CEIL[$k.bytes] / 1000)) kB out"
+  printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' "ceiling: $k, one core per segment" "" "${CEIL[$k.segs_per_s]}" \
+    "$(mbps "${CEIL[$k.segs_per_s]}" 1)" "${CEIL[$k.cpu]}" "$cores" "" "$cores cores / CPU s of one segment; $((CEIL[$k.bytes] / 1000)) kB out"
   ceil_json+=("\"$k\":{\"cpu_s_per_segment\":${CEIL[$k.cpu]},\"segments_per_s\":${CEIL[$k.segs_per_s]},\"compressed_bytes\":${CEIL[$k.bytes]}}")
 done
 [ "$archiver_zstd_pct_of_ceiling" != null ] && echo "archiver (zstd) at ${archiver_zstd_pct_of_ceiling}% of the zstd -1 compression ceiling"
