@@ -97,6 +97,7 @@ class S3CliTest {
             pg.stop();
 
             // The machine is gone: a fresh, empty PG_BACKUP_DIR, only the bucket's settings and credentials.
+            ArchiverCliTest.stopArchiver(repo);
             AtomicFiles.deleteTree(repo);
             Path fresh = work.resolve("fresh");
             Map<String, String> dr = env(pg, fresh, s3);

@@ -65,7 +65,8 @@ public final class PgBackup {
         this.s3Syncer = new S3Syncer(context);
         java.util.List<RemoteSyncer> offsite = new java.util.ArrayList<>();
         boolean s3 = context.config().s3().isPresent() || b.bucket != null;
-        if (s3) {
+        // With the bucket as the repository (PG_BACKUP_ARCHIVER_REPO=s3) there is nothing to copy to it.
+        if (s3 && !context.config().archiver().bucketOnly()) {
             offsite.add(s3Syncer);
         }
         if (context.config().remote().isPresent() || b.remoteSyncer != null) {
@@ -73,7 +74,7 @@ public final class PgBackup {
         }
         this.remoteSyncer = new OffsiteSyncer(offsite, rsyncSyncer);
         BackupManager local = new DefaultBackupManager(context);
-        BackupManager defaultBackups = context.config().remote().isPresent() || s3
+        BackupManager defaultBackups = context.config().remote().isPresent() || (s3 && !context.config().archiver().bucketOnly())
                 ? new InlineSyncBackupManager(local, remoteSyncer) : local;
         this.backups = b.backups != null ? b.backups.apply(defaultBackups) : defaultBackups;
         DefaultRestorePlanner defaultPlanner = new DefaultRestorePlanner(context, backups);
@@ -329,7 +330,9 @@ public final class PgBackup {
                     return new Repository(root, chosen);
                 }
                 Repository local = new Repository(root, new LocalStorage(root));
-                boolean fromBucket = switch (from) {
+                // PG_BACKUP_ARCHIVER_REPO=s3: the bucket is the repository, the directory only scripts, logs and spool.
+                boolean bucketIsRepository = config.archiver().bucketOnly();
+                boolean fromBucket = bucketIsRepository && theBucket.get().isPresent() || switch (from) {
                     case LOCAL -> false;
                     case S3 -> {
                         if (theBucket.get().isEmpty()) {

@@ -82,6 +82,10 @@ public final class PgBackupConfig {
         this.compression = Objects.requireNonNull(b.compression, "compression");
         this.pgBin = b.pgBin == null ? null : checkAbsolute(PG_BIN, b.pgBin);
         this.s3 = b.s3;
+        if (archiver.bucketOnly() && s3 == null) {
+            throw invalid(ArchiverConfig.PG_BACKUP_ARCHIVER_REPO + "=s3 needs a bucket: set " + PG_BACKUP_S3_BUCKET
+                    + " (and PG_BACKUP_S3_ENDPOINT for a server other than AWS)");
+        }
         if (b.remoteHost == null || b.remoteHost.isBlank()) {
             this.remote = null;
         } else {

@@ -65,6 +65,42 @@ class ArchiverTest {
     }
 
     @Test
+    void keepsUpWithARealPgbenchLoadWithoutAGap() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withWorkers(2).withIdleExitSeconds(30))) {
+            PgCluster pg = source.cluster();
+            Path pgbench = pg.programs().tool("pgbench");
+            java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+            if (pg.password() != null) {
+                env.put("PGPASSWORD", pg.password());
+            }
+            run(env, pgbench.toString(), "-i", "-q", "-s", "5", "-h", pg.host(), "-p", String.valueOf(pg.port()), "-U", pg.superuser(), "postgres");
+            source.pgBackup().backups().backup(io.pgbackup.core.backup.BackupOptions.defaults());
+            // A few seconds of write load, with checkpoints and segment switches as they come.
+            run(env, pgbench.toString(), "-c", "4", "-j", "2", "-T", "5", "-h", pg.host(), "-p", String.valueOf(pg.port()),
+                    "-U", pg.superuser(), "postgres");
+            String last = source.switchAndAwaitArchived();
+
+            List<String> segments;
+            try (Stream<Path> files = Files.list(source.repository().resolve("wal_archive"))) {
+                segments = files.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}\\.gz")).sorted().toList();
+            }
+            long first = Long.parseLong(segments.get(0).substring(16, 24), 16);
+            assertThat(segments).as("no gap").hasSize((int) (Long.parseLong(last.substring(16, 24), 16) - first + 1));
+            assertThat(pg.queryLong("SELECT failed_count FROM pg_stat_archiver")).isZero();
+            assertThat(source.pgBackup().verifier().verify(VerifyRequest.every()).ok()).isTrue();
+        }
+    }
+
+    private static void run(java.util.Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+    }
+
+    @Test
     void exitsAfterItsIdlePeriodAndTheNextSegmentStartsANewOne() throws Exception {
         try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withIdleExitSeconds(1))) {
             source.cluster().execute("CREATE TABLE t AS SELECT 1 AS x");

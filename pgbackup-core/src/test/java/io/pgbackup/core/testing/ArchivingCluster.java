@@ -42,11 +42,31 @@ public final class ArchivingCluster implements AutoCloseable {
      */
     public static ArchivingCluster createAsync(Path work, java.util.function.UnaryOperator<io.pgbackup.core.config.ArchiverConfig> archiver)
             throws Exception {
+        return createAsync(work, archiver, c -> c, ArchiverMain.launcher(), b -> b, Map.of());
+    }
+
+    /**
+     * As {@link #createAsync(Path, java.util.function.UnaryOperator)}, for fault tests: {@code config}
+     * adjusts the rest of the configuration (an S3 bucket), {@code launcher} replaces the command
+     * archive_wal.sh starts the archiver with (one that mounts a small filesystem first, say),
+     * {@code pgBackup} adjusts the test's own instance, and {@code serverEnv} is added to the
+     * server's environment, which archive_wal.sh and so the archiver inherit (S3 credentials).
+     */
+    public static ArchivingCluster createAsync(Path work, java.util.function.UnaryOperator<io.pgbackup.core.config.ArchiverConfig> archiver,
+                                               java.util.function.UnaryOperator<io.pgbackup.core.config.PgBackupConfig.Builder> config,
+                                               java.util.List<String> launcher, java.util.function.UnaryOperator<PgBackup.Builder> pgBackup,
+                                               Map<String, String> serverEnv) throws Exception {
         PgCluster cluster = PgCluster.create(work.resolve("pg"));
-        io.pgbackup.core.config.PgBackupConfig base = cluster.config(work.resolve("repo"));
-        io.pgbackup.core.config.PgBackupConfig config = base.toBuilder()
-                .archiver(archiver.apply(base.archiver().withMode(io.pgbackup.core.config.ArchiverConfig.Mode.ASYNC))).build();
-        return archiving(work, cluster, PgBackup.builder(config).launcher(ArchiverMain.launcher()).build());
+        try {
+            io.pgbackup.core.config.PgBackupConfig base = cluster.config(work.resolve("repo"));
+            io.pgbackup.core.config.PgBackupConfig built = config.apply(base.toBuilder()
+                    .archiver(archiver.apply(base.archiver().withMode(io.pgbackup.core.config.ArchiverConfig.Mode.ASYNC)))).build();
+            cluster.addServerEnvironment(serverEnv);
+            return archiving(work, cluster, pgBackup.apply(PgBackup.builder(built).launcher(launcher)).build());
+        } catch (Exception | AssertionError e) {
+            cluster.close();
+            throw e;
+        }
     }
 
     private static ArchivingCluster archiving(Path work, PgCluster cluster) throws Exception {
@@ -120,7 +140,7 @@ public final class ArchivingCluster implements AutoCloseable {
 
     /** Stops the archiver, if one runs for this repository (it would outlive the test otherwise). */
     public void stopArchiver() {
-        Path pidFile = repository.resolve("spool/archiver/archiver.pid");
+        Path pidFile = io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, cluster.dataDir());
         try {
             if (java.nio.file.Files.exists(pidFile)) {
                 long pid = Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).strip());

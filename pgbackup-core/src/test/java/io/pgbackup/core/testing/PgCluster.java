@@ -355,6 +355,15 @@ public final class PgCluster implements AutoCloseable {
         }
     }
 
+    /** Stops the server with {@code pg_ctl -m immediate}: no shutdown checkpoint, crash recovery on the next {@link #start()}. */
+    public synchronized void stopImmediately() throws IOException {
+        if (running) {
+            run(List.of(programs.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w",
+                    "-t", "120", "stop"), Duration.ofMinutes(3));
+            running = false;
+        }
+    }
+
     public void restart() throws IOException {
         stop();
         start();

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The archiver's local files, below {@code PG_BACKUP_DIR/spool/archiver/}: the single-instance
+ * One cluster's archiver files, below {@code PG_BACKUP_DIR/spool/archiver/<PGDATA as a name>/}
+ * (a primary and its {@code archive_mode = always} standby may share a repository on one host;
+ * each gets its own archiver, and a foreign cluster is refused by system identifier): the single-instance
  * lock, the pid file archive_wal.sh reads ({@code pid} line, then the PGDATA line), the state file
  * {@code status} reads, and one acknowledgement per WAL file in {@code ack/}: {@code NAME.ok}
  * (durably archived) or {@code NAME.error} (one line: why not). archive_wal.sh deletes the
@@ -22,8 +24,58 @@ import java.util.Optional;
 public final class ArchiveSpool {
     private final Path dir;
 
-    public ArchiveSpool(Path backupDir) {
-        this.dir = backupDir.resolve("spool").resolve("archiver");
+    public ArchiveSpool(Path backupDir, Path pgData) {
+        this.dir = root(backupDir).resolve(key(pgData.toString()));
+    }
+
+    private ArchiveSpool(Path dir) {
+        this.dir = dir;
+    }
+
+    static Path root(Path backupDir) {
+        return backupDir.resolve("spool").resolve("archiver");
+    }
+
+    /** Every cluster's spool under {@code backupDir}, the most recently updated state first. */
+    public static List<ArchiveSpool> all(Path backupDir) {
+        try (var dirs = Files.list(root(backupDir))) {
+            return dirs.filter(Files::isDirectory).map(ArchiveSpool::new)
+                    .sorted(java.util.Comparator.comparing(ArchiveSpool::stateTime).reversed()).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private java.nio.file.attribute.FileTime stateTime() {
+        try {
+            return Files.getLastModifiedTime(stateFile());
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
+        }
+    }
+
+    /**
+     * The PGDATA path's components joined by {@code _}: what archive_wal.sh computes from {@code $PWD}
+     * with shell builtins alone (no process per call). The pid file names the PGDATA exactly.
+     */
+    static String key(String pgData) {
+        StringBuilder key = new StringBuilder();
+        for (String part : pgData.split("/")) {
+            if (!part.isEmpty()) {
+                key.append(key.length() == 0 ? "" : "_").append(part);
+            }
+        }
+        return key.length() == 0 ? "_" : key.toString();
+    }
+
+    /** Where the archiver of {@code pgData} writes its pid (tests stop it through this). */
+    public static Path pidFileOf(Path backupDir, Path pgData) {
+        return new ArchiveSpool(backupDir, pgData.toAbsolutePath().normalize()).pidFile();
+    }
+
+    /** Where the archiver of {@code pgData} writes its acknowledgements. */
+    public static Path ackDirOf(Path backupDir, Path pgData) {
+        return new ArchiveSpool(backupDir, pgData.toAbsolutePath().normalize()).ackDir();
     }
 
     public Path dir() {
@@ -58,10 +110,14 @@ public final class ArchiveSpool {
         Files.createDirectories(ackDir());
     }
 
-    /** Written under a temporary name and renamed, so the script never sees a half-written one. */
-    public void acknowledge(String name) throws IOException {
+    /**
+     * Written under a temporary name and renamed, so the script never sees a half-written one. It
+     * names the cluster ({@code pgData}, as the pid file does): two clusters' segments share names,
+     * and archive_wal.sh takes only an acknowledgement of its own cluster's segment.
+     */
+    public void acknowledge(String name, Path pgData) throws IOException {
         Files.deleteIfExists(errorFile(name));
-        writeAtomically(okFile(name), "");
+        writeAtomically(okFile(name), pgData + "\n");
     }
 
     public void reportError(String name, String message) throws IOException {

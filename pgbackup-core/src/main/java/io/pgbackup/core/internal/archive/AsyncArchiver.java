@@ -58,7 +58,7 @@ public final class AsyncArchiver implements WalArchiver {
     private final Storage target;
     private final Optional<Storage> offsiteBucket;
     private final Optional<RemoteSyncer> rsync;
-    private final ArchiveSpool spool;
+    private final Path backupDir;
     private final ObjectMapper json = RepositoryJson.newMapper();
 
     /**
@@ -72,12 +72,16 @@ public final class AsyncArchiver implements WalArchiver {
         this.target = target;
         this.offsiteBucket = offsiteBucket;
         this.rsync = rsync;
-        this.spool = new ArchiveSpool(context.config().requireBackupDir());
+        this.backupDir = context.config().requireBackupDir();
     }
 
     @Override
     public Optional<ArchiverState> state() {
-        return spool.readState().flatMap(bytes -> {
+        // The configured cluster's archiver, else the one that reported last.
+        Optional<ArchiveSpool> spool = context.config().pgData().map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
+                .filter(s -> Files.exists(s.stateFile()))
+                .or(() -> ArchiveSpool.all(backupDir).stream().findFirst());
+        return spool.flatMap(ArchiveSpool::readState).flatMap(bytes -> {
             try {
                 ArchiverState s = json.readValue(bytes, ArchiverState.class);
                 boolean alive = s.running() && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
@@ -93,6 +97,8 @@ public final class AsyncArchiver implements WalArchiver {
 
     @Override
     public ArchiverRun run(Path pgData) {
+        Path cluster = pgData.toAbsolutePath().normalize();
+        ArchiveSpool spool = new ArchiveSpool(backupDir, cluster);
         try {
             spool.create();
             try (FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -100,7 +106,7 @@ public final class AsyncArchiver implements WalArchiver {
                 if (lock == null) {
                     return new ArchiverRun(true, 0, 0, "");
                 }
-                return new Run(pgData.toAbsolutePath().normalize()).loop();
+                return new Run(cluster, spool).loop();
             }
         } catch (IOException e) {
             throw Repository.ioFailure("archiver cannot use " + spool.dir(), e);
@@ -115,6 +121,8 @@ public final class AsyncArchiver implements WalArchiver {
         private final Map<String, Instant> inFlight = new HashMap<>();
         /** Acknowledged files, until PostgreSQL has turned their .ready into .done. */
         private final Map<String, Instant> recentlyAcked = new HashMap<>();
+        /** Failed files, so they wait ERROR_RETRY even when their error acknowledgement could not be written (full spool). */
+        private final Map<String, Instant> recentlyFailed = new HashMap<>();
         private final java.util.concurrent.ConcurrentLinkedQueue<Outcome> done = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final java.util.concurrent.ConcurrentLinkedDeque<Offsite> offsiteQueue = new java.util.concurrent.ConcurrentLinkedDeque<>();
         private final ExecutorService workers;
@@ -135,8 +143,11 @@ public final class AsyncArchiver implements WalArchiver {
         private boolean stateChanged;
         private Optional<String> refusal = Optional.empty();
 
-        Run(Path pgData) {
+        private final ArchiveSpool spool;
+
+        Run(Path pgData, ArchiveSpool spool) {
             this.pgData = pgData;
+            this.spool = spool;
             this.statusDir = pgData.resolve("pg_wal").resolve("archive_status");
             this.workers = Executors.newFixedThreadPool(settings.workers(), daemon("pgbackup-archiver"));
             this.archiveLog = new ArchiveLog(context.config().requireBackupDir().resolve("logs").resolve("wal_archive.log"));
@@ -155,8 +166,21 @@ public final class AsyncArchiver implements WalArchiver {
             try {
                 while (true) {
                     drainOutcomes();
-                    if (!Files.isDirectory(statusDir) && inFlight.isEmpty()) {
+                    if (inFlight.isEmpty() && !Files.isDirectory(statusDir)) {
                         archiveLog.line("WARNING", "-", "stopped", statusDir + " is gone: the cluster was removed");
+                        break;
+                    }
+                    // A stopped cluster asks for nothing more; after its restart the next archive_command starts an archiver.
+                    if (inFlight.isEmpty() && (offsiteRound == null || offsiteRound.isDone())
+                            && !Files.exists(pgData.resolve("postmaster.pid"))) {
+                        if (!offsiteQueue.isEmpty()) {
+                            archiveLog.line("WARNING", "-", "offsite-pending", offsiteQueue.size()
+                                    + " archived file(s) not copied offsite yet; 'pgbackup sync' copies them");
+                        }
+                        break;
+                    }
+                    if (!Files.isDirectory(spool.ackDir())) {
+                        archiveLog.line("WARNING", "-", "stopped", spool.dir() + " is gone: the repository was removed");
                         break;
                     }
                     List<String> ready = readyFiles();
@@ -166,10 +190,15 @@ public final class AsyncArchiver implements WalArchiver {
                         if (inFlight.size() >= settings.workers() * 2) {
                             break;
                         }
-                        if (!inFlight.containsKey(name) && !recentlyAcked.containsKey(name)
+                        if (!inFlight.containsKey(name) && !recentlyAcked.containsKey(name) && !recentlyFailed.containsKey(name)
                                 && !Files.exists(spool.okFile(name)) && !Files.exists(spool.errorFile(name))) {
                             submit(name);
                         }
+                    }
+                    if (refusal.isPresent() && inFlight.isEmpty()) {
+                        // Refused, it can archive nothing: having answered what is ready, it exits rather
+                        // than hold the repository's lock (and pid file) against the cluster that owns it.
+                        break;
                     }
                     startOffsiteRound();
                     writeState(false);
@@ -231,7 +260,7 @@ public final class AsyncArchiver implements WalArchiver {
                 }
                 Path source = pgData.resolve("pg_wal").resolve(name);
                 SegmentStore.Stored stored = new SegmentStore(target, context.config().compression()).store(source, name);
-                spool.acknowledge(name);
+                spool.acknowledge(name, pgData);
                 return new Outcome(name, seen, Instant.now(), Optional.of(stored), "");
             } catch (NoSuchFileException e) {
                 return error(name, seen, name + ": " + e.getFile() + " is gone (PostgreSQL recycled it or its .ready is stale)");
@@ -273,6 +302,7 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                 } else {
                     failed++;
+                    recentlyFailed.put(o.name(), o.finished());
                     lastError = o.error();
                     lastErrorAt = o.finished();
                     archiveLog.line("ERROR", o.name(), "failed", o.error());
@@ -288,6 +318,7 @@ public final class AsyncArchiver implements WalArchiver {
             // the file still looks ready; archive it again only if PostgreSQL still asks much later
             // (it crashed in between): an identical re-archive is then a quick success.
             recentlyAcked.entrySet().removeIf(e -> !readySet.contains(e.getKey()) || e.getValue().plus(RECENT_ACK).isBefore(now));
+            recentlyFailed.entrySet().removeIf(e -> e.getValue().plus(ERROR_RETRY).isBefore(now));
             try (DirectoryStream<Path> acks = Files.newDirectoryStream(spool.ackDir())) {
                 for (Path ack : acks) {
                     String file = ack.getFileName().toString();
@@ -303,7 +334,7 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                 }
             } catch (NoSuchFileException e) {
-                spool.create();
+                // The loop notices and stops: never recreate a spool someone removed.
             }
         }
 
@@ -371,6 +402,10 @@ public final class AsyncArchiver implements WalArchiver {
             if (copied.size() == batch.size()) {
                 offsiteError = "";
             }
+            if (!copied.isEmpty()) {
+                archiveLog.line("INFO", "-", offsiteBucket.isPresent() ? "s3-synced" : "remote-synced",
+                        copied.size() + " file(s) to " + offsiteBucket.map(Storage::location).orElse("the rsync remote"));
+            }
             return copied;
         }
 
@@ -388,9 +423,9 @@ public final class AsyncArchiver implements WalArchiver {
 
         private void writeState(boolean finished) {
             Instant now = Instant.now();
-            // Every second, and soon after each acknowledgement (at most five times a second).
+            // Every 5 s, and soon after each acknowledgement (at most five times a second).
             long sinceLast = Duration.between(lastStateWrite, now).toMillis();
-            if (!finished && sinceLast < (stateChanged ? 200 : 1000)) {
+            if (!finished && sinceLast < (stateChanged ? 200 : 5000)) {
                 return;
             }
             lastStateWrite = now;
@@ -448,7 +483,6 @@ public final class AsyncArchiver implements WalArchiver {
                     + " " + level + " " + name + " " + result + " archiver" + (detail.isEmpty() ? "" : " " + detail) + "\n";
             try {
                 if (out == null) {
-                    Files.createDirectories(file.getParent());
                     out = Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                             StandardOpenOption.APPEND);
                 }

@@ -33,6 +33,8 @@ import java.util.concurrent.Future;
 public final class WalPrefetcher {
     private static final Duration IDLE = Duration.ofSeconds(30);
     private static final int PARALLEL = 4;
+    /** The archive's end was reached (restore writes it too when it prefetched up to the end). */
+    public static final String END_MARKER = ".fetcher.end";
 
     private final WalFetcher fetcher;
 
@@ -53,6 +55,7 @@ public final class WalPrefetcher {
             if (lock == null) {
                 return new Result(0, false);
             }
+            Files.deleteIfExists(dir.resolve(END_MARKER));
             Files.writeString(dir.resolve(".fetcher.pid"), ProcessHandle.current().pid() + "\n");
             markTrusted(dir);
             return loop(after, window, dir);
@@ -99,6 +102,8 @@ public final class WalPrefetcher {
                         }
                     }
                     if (end) {
+                        // restore_wal.sh then starts no fetcher for its hits, only for a miss (newer WAL).
+                        Files.writeString(dir.resolve(END_MARKER), "end of archive\n");
                         return new Result(fetched, true);
                     }
                     lastProgress = Instant.now();

@@ -238,6 +238,12 @@ final class RestoreExecutor {
         }
         AtomicFiles.write(dir.resolve(".trusted"), (boot.map(b -> "boot " + b).orElse("fsynced") + "\n")
                 .getBytes(StandardCharsets.UTF_8));
+        long planned = plan.wal().stream().filter(RestorePlan.WalNeed::present).count();
+        if (segments.size() == planned) {
+            // Everything the archive held is here: restore_wal.sh need not start a fetch-ahead for its hits.
+            AtomicFiles.write(dir.resolve(io.pgbackup.core.internal.archive.WalPrefetcher.END_MARKER),
+                    "prefetched by restore to the archive's end\n".getBytes(StandardCharsets.UTF_8));
+        }
         return bytes;
     }
 

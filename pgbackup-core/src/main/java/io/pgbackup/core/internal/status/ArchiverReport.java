@@ -2,7 +2,6 @@ package io.pgbackup.core.internal.status;
 
 import io.pgbackup.core.archive.ArchiverState;
 import io.pgbackup.core.internal.PgBackupContext;
-import io.pgbackup.core.internal.archive.ArchiveSpool;
 import io.pgbackup.core.internal.archive.AsyncArchiver;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.status.StatusReport;
@@ -82,9 +81,5 @@ final class ArchiverReport {
         } catch (IOException e) {
             return -1;
         }
-    }
-
-    static ArchiveSpool spool(PgBackupContext context) {
-        return new ArchiveSpool(context.config().requireBackupDir());
     }
 }

@@ -45,7 +45,15 @@ ARCHIVER=@@ARCHIVER@@
 ACK_TIMEOUT=@@ACK_TIMEOUT@@
 # The archiver's settings, exported to the archiver started below.
 @@ARCHIVER_SETTINGS@@
-SPOOL_DIR=$BACKUP_DIR/spool/archiver
+# This cluster's spool: PGDATA's path components joined by '_' (builtins only; PostgreSQL runs us in PGDATA).
+spool_key=
+rest=${PWD#/}
+while [ -n "$rest" ]; do
+    part=${rest%%/*}
+    [ -n "$part" ] && spool_key=$spool_key${spool_key:+_}$part
+    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+done
+SPOOL_DIR=$BACKUP_DIR/spool/archiver/${spool_key:-_}
 
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
@@ -218,8 +226,14 @@ archive_async() {
     limit=$((ACK_TIMEOUT * 20))
     while :; do
         if [ -e "$ok" ]; then
-            rm -f "$ok"
-            exit 0
+            # Only our cluster's (its PGDATA is the line in it): another cluster's segment of the same
+            # name, acknowledged by its archiver, is not ours and stays for it.
+            acked_for=
+            { read -r acked_for <"$ok"; } 2>/dev/null
+            if [ "$acked_for" = "$PWD" ]; then
+                rm -f "$ok"
+                exit 0
+            fi
         fi
         if [ -e "$err" ]; then
             msg=

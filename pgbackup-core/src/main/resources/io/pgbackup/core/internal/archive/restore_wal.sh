@@ -60,12 +60,15 @@ prefetch_trusted() {
     { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || return 1
     [ -n "$boot" ] && [ "$marker" = "boot $boot" ]
 }
-# fetch_ahead REPO (auto, local or s3): after a segment was restored, makes sure a fetch-ahead runs for the
-# segments after it (detached: recovery never waits for it; one per directory, it takes a lock).
-# Builtins only while one runs or enough is prefetched, so a hit costs no process.
+# fetch_ahead REPO HIT (REPO auto, local or s3; HIT 1 when the file came from the prefetch
+# directory): after a segment was restored, makes sure a fetch-ahead runs for the segments after
+# it (detached: recovery never waits for it; one per directory, it takes a lock). After a hit it
+# is not started again once the archive's end was seen (.fetcher.end): only a miss, WAL archived
+# since, does. Builtins only while one runs or enough is prefetched, so a hit costs no process.
 fetch_ahead() {
     [ "$FETCH_AHEAD" -gt 0 ] 2>/dev/null || return 0
     fetch_repo=$1
+    [ "$2" = 1 ] && [ -e "$PREFETCH_DIR/.fetcher.end" ] && return 0
     case $name in *[!0-9A-F]*) return 0 ;; ????????????????????????) ;; *) return 0 ;; esac
     fpid=
     { read -r fpid <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
@@ -84,7 +87,7 @@ fetch_ahead() {
 }
 
 if [ -f "$PREFETCH_DIR/$name" ] && prefetch_trusted && mv -f "$PREFETCH_DIR/$name" "$dest"; then
-    fetch_ahead auto
+    fetch_ahead auto 1
     exit 0
 fi
 
@@ -104,7 +107,7 @@ if [ -z "$found" ]; then
     @@PGBACKUP@@ wal-fetch --repo s3 "$name" "$dest" </dev/null
     rc=$?
     case $rc in
-        0) fetch_ahead s3; exit 0 ;;
+        0) fetch_ahead s3 0; exit 0 ;;
         1) exit 1 ;;
     esac
     # The bucket cannot be read. With a local archive this is the end of it, as far as this machine
@@ -134,5 +137,5 @@ if ! mv -f "$tmp" "$dest"; then
     echo "restore_wal.sh: cannot rename $tmp to $dest" >&2
     exit 126
 fi
-fetch_ahead local
+fetch_ahead local 0
 exit 0
