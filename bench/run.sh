@@ -6,6 +6,7 @@
 #
 #   bench/run.sh [--scale N] [--quick] [--runs N] [--restore-tx N] [--keep]
 #   bench/run.sh --scaling [--scales 10,50,100] [--keep]
+#   bench/run.sh --archive [bench/archive.sh's options]   (archive capacity, load, recovery)
 #
 #   --scale N       pgbench scale (default 50, about 750 MiB; --quick: 10)
 #   --quick         small database, no Java compression tables: for iterating and CI
@@ -30,6 +31,8 @@ scale_given=false
 scaling=false
 scales=10,50,100
 restore_tx=
+# --archive: the archive capacity, sustained-load and recovery rows (bench/archive.sh, same helpers).
+if [ "${1:-}" = --archive ]; then shift; exec "$repo/bench/archive.sh" "$@"; fi
 while [ $# -gt 0 ]; do
   case "$1" in
     --scale) scale=$2; scale_given=true; shift 2 ;;
@@ -50,262 +53,9 @@ if [ "$runs" -lt 3 ]; then echo "run.sh: --runs must be at least 3 (the median n
 [[ $restore_tx =~ ^[0-9]+$ ]] || { echo "run.sh: --restore-tx takes a number" >&2; exit 2; }
 started_at=$(date +%s)
 
-# ---------------------------------------------------------------- environment
-
-if [ -n "${PG_BIN:-}" ]; then
-  bindir=$PG_BIN
-elif command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then
-  bindir=$(pg_config --bindir)
-else
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-fi
-[ -x "$bindir/initdb" ] || { echo "run.sh: no PostgreSQL binaries (set PG_BIN)" >&2; exit 1; }
-
-if [ "$(id -u)" = 0 ]; then
-  pg_user=${BENCH_USER:-postgres}
-  id "$pg_user" >/dev/null 2>&1 || { echo "run.sh: user $pg_user does not exist (initdb refuses root)" >&2; exit 1; }
-  as_pg() { runuser -u "$pg_user" -- "$@"; }
-else
-  pg_user=$(id -un)
-  as_pg() { "$@"; }
-fi
-
-if [ -x /usr/bin/time ]; then
-  timer=/usr/bin/time
-else
-  timer=
-  echo "run.sh: /usr/bin/time missing (apt-get install time): peak RSS will be null" >&2
-fi
-# The harness never installs anything: without pgBackRest its rows say "not installed".
-pgbackrest_bin=$(command -v pgbackrest || true)
-cores=$(nproc)
-
-work=$(mktemp -d "${BENCH_TMP:-/tmp}/pgbackup-bench.XXXXXX")
-chmod 755 "$work"
-[ "$(id -u)" = 0 ] && chown "$pg_user" "$work"
-data=$work/data
-sock=$work/run
-results_dir=$repo/bench/results
-mkdir -p "$results_dir"
-
-pg_dirs=() # every data directory this run starts: all are stopped on exit, even after an error
-cleanup() {
-  local d
-  for d in "${pg_dirs[@]}"; do
-    if [ -f "$d/postmaster.pid" ]; then
-      as_pg "$bindir/pg_ctl" -D "$d" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-  done
-  if $keep; then echo "run.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    if ! (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "run.sh: no free port" >&2; exit 1
-}
-
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-now() { date +%s.%N; }
-since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.2f", e - s }'; }
-mkdir_pg() { rm -rf "$1"; as_pg mkdir -p -m 700 "$1"; }
-
-# ---------------------------------------------------------------- measuring
-
-# timed CMD...: runs CMD as the cluster user under /usr/bin/time; sets T_SECONDS, T_RSS_KB, and
-# on failure T_ERROR (the command's last output line) and returns 1.
-timed() {
-  local tf="$work/time.out"
-  T_ERROR=
-  if [ -n "$timer" ]; then
-    if ! as_pg "$timer" -f '%e %M' -o "$tf" "$@" >"$work/cmd.out" 2>&1; then
-      T_ERROR=$(grep -v '^Command exited' "$work/cmd.out" | tail -1 | cut -c1-160)
-      tail -5 "$work/cmd.out" >&2; return 1
-    fi
-    read -r T_SECONDS T_RSS_KB <"$tf"
-  else
-    local s
-    s=$(now)
-    if ! as_pg "$@" >"$work/cmd.out" 2>&1; then
-      T_ERROR=$(tail -1 "$work/cmd.out" | cut -c1-160)
-      tail -5 "$work/cmd.out" >&2; return 1
-    fi
-    T_SECONDS=$(since "$s")
-    T_RSS_KB=null
-  fi
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-maxof() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1 || true; }
-num() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; }
-# ratio A B [DIGITS]: A / B, or null when either is missing.
-ratio() { if num "$1" && num "$2" && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
-  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { printf "%.*f", d, a / b }'; else echo null; fi; }
-
-# Rows of the report. S[key], B[key], R[key] hold seconds, bytes and peak RSS (KiB) for the ratios.
-rows=()
-json_rows=()
-declare -A S=() B=() R=()
-add_row() { # key label seconds bytes rss_kb note
-  local key=$1 label=$2 sec=$3 bytes=$4 rss=$5 note=${6:-}
-  note=${note//\"/\'}; note=${note//\\/\/}
-  rows+=("$label|$sec|$bytes|$rss|$note")
-  S[$key]=$sec; B[$key]=$bytes; R[$key]=$rss
-  local j_sec=$sec j_bytes=$bytes j_rss=$rss
-  num "$sec" || j_sec=null
-  [[ $bytes =~ ^[0-9]+$ ]] || j_bytes=null
-  [[ $rss =~ ^[0-9]+$ ]] || j_rss=null
-  json_rows+=("\"$key\":{\"label\":\"$label\",\"seconds\":$j_sec,\"bytes\":$j_bytes,\"peak_rss_kb\":$j_rss,\"note\":\"$note\"}")
-}
-absent_row() { add_row "$1" "$2" "n/a" "n/a" "n/a" "$3"; }
-section() { rows+=("--- $1|||| "); }
-
-psql_at() { # PORT SOCKETDIR psql-args...
-  local p=$1 s=$2; shift 2
-  as_pg "$bindir/psql" -h "$s" -p "$p" -U postgres -d postgres -X -q -At -v ON_ERROR_STOP=1 "$@"
-}
-psql_pg() { psql_at "$port" "$sock" "$@"; }
-
-# ---------------------------------------------------------------- pgbackup: build and launcher
-
-jar=$repo/pgbackup-cli/target/pgbackup.jar
-build_cli() {
-  command -v java >/dev/null || { log "java missing: no pgbackup rows"; return 1; }
-  local m2=()
-  [ -d /var/cache/pgbackup-ci/m2 ] && m2=(-Dmaven.repo.local=/var/cache/pgbackup-ci/m2)
-  export MAVEN_OPTS="${MAVEN_OPTS:-} ${m2[*]}"
-  # Measure the code in this checkout: rebuild when any main source or POM is newer than the jar.
-  if [ ! -f "$jar" ] || [ -n "$(find "$repo"/pom.xml "$repo"/pgbackup-*/pom.xml "$repo"/pgbackup-core/src/main \
-        "$repo"/pgbackup-cli/src/main -newer "$jar" -type f 2>/dev/null | head -1)" ]; then
-    command -v mvn >/dev/null || { log "mvn missing and $jar is stale or absent: no pgbackup rows"; return 1; }
-    log "building pgbackup (mvn -B -q -Dstyle.color=never -DskipTests package)"
-    (cd "$repo" && { mvn -B -q -Dstyle.color=never -o -DskipTests package >&2 || mvn -B -q -Dstyle.color=never -DskipTests package >&2; }) || return 1
-  fi
-  chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" 2>/dev/null || true
-  # bin/pgbackup records a class-data-sharing archive next to the jar on its first run by a user
-  # who can write target/ (the checkout's owner). The cluster user usually cannot, and would then
-  # start every JVM without it: record it here, untimed, as the owner would have.
-  "$repo/bin/pgbackup" --version >/dev/null 2>&1 || true
-  chmod a+r "${jar%.jar}.jsa" 2>/dev/null || true
-  as_pg test -r "$jar" || { log "$pg_user cannot read $jar (chmod -R a+rX the checkout)"; return 1; }
-}
-cds_active=false
-
-# ---------------------------------------------------------------- cluster
-
-start_cluster() {
-  port=$(free_port)
-  password="bench-$RANDOM$RANDOM"
-  log "cluster: $bindir, port $port, work $work"
-  mkdir -p "$sock" && chown "$pg_user" "$sock" 2>/dev/null || true
-  printf '%s\n' "$password" >"$work/pwfile" && chown "$pg_user" "$work/pwfile" 2>/dev/null || true
-  as_pg "$bindir/initdb" -D "$data" -U postgres --pwfile="$work/pwfile" --auth-local=trust \
-    --auth-host=scram-sha-256 -E UTF8 --locale=C --data-checksums --no-sync >/dev/null
-  rm -f "$work/pwfile"
-  pg_major=$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
-  pg_version=$(as_pg "$bindir/postgres" --version | sed -E 's/^[^0-9]*([0-9.]+).*/\1/')
-  local keep_wal
-  if [ "$pg_major" -ge 13 ]; then keep_wal="wal_keep_size = '4GB'"; else keep_wal="wal_keep_segments = 256"; fi
-  cat >>"$data/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$sock'
-wal_level = replica
-max_wal_senders = 10
-max_wal_size = '8GB'
-$keep_wal
-shared_buffers = '128MB'
-synchronous_commit = off
-# On from the start, so that switching archive_command is a reload, not a restart.
-archive_mode = on
-archive_command = '/bin/true'
-EOF
-  pg_dirs+=("$data")
-  as_pg "$bindir/pg_ctl" -D "$data" -l "$work/postgres.log" -w start >/dev/null
-}
-
-pgbench_init() { # SCALE
-  log "pgbench -i -s $1"
-  as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -i -s "$1" -q postgres >"$work/pgbench-init.log" 2>&1
-  psql_pg -c "VACUUM ANALYZE" -c "CHECKPOINT"
-  db_bytes=$(psql_pg -c "SELECT pg_database_size('postgres')")
-  cluster_bytes=$(du -sb "$data" | cut -f1)
-}
-
-# set_archive_command CMD: a reload; the archiver uses it from its next segment on.
-set_archive_command() {
-  [ "${current_archive_command:-}" = "$1" ] && return 0
-  psql_pg -c "ALTER SYSTEM SET archive_command = '${1//\'/\'\'}'" -c "SELECT pg_reload_conf()" >/dev/null
-  current_archive_command=$1
-}
-
-# wait_archived: switches to a new segment and waits until the archiver has stored the last
-# finished one with the current archive_command (its failures are retried; 600 s at most).
-wait_archived() {
-  local seg last i
-  seg=$(psql_pg -c "SELECT pg_walfile_name(pg_switch_wal())")
-  for i in $(seq 6000); do
-    last=$(psql_pg -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
-    if [ -n "$last" ] && [[ ! $last < $seg ]]; then return 0; fi
-    sleep 0.1
-  done
-  log "WAL $seg not archived after 600 s: $(psql_pg -c "SELECT last_failed_wal, last_failed_time FROM pg_stat_archiver")"
-  return 1
-}
-
-# pgbackup's configuration as the spec defines it, for the cluster user; a command prefix for timed.
-pgb_env() { # BACKUP_DIR [COMPRESS]
-  pgb=(env PG_USER_NAME=postgres PG_PASSWORD="$password" PG_DB_NAME=postgres PG_HOST=127.0.0.1
-    PG_PORT="$port" PG_BACKUP_DIR="$1" PG_BIN="$bindir" PGDATA="$data")
-  [ -n "${2:-}" ] && pgb+=(PG_BACKUP_COMPRESS="$2")
-  pgb+=("$repo/bin/pgbackup")
-}
-newest_backup() { ls -t "$1/base" 2>/dev/null | grep -v '^\.' | head -1; }
-
-# ---------------------------------------------------------------- pgBackRest configuration
-
-# pgbr_conf NAME COMPRESS-TYPE: a throwaway stanza "bench" for this cluster, repository
-# $work/pgbr/NAME; writes $work/pgbr/NAME.conf. process-max = cores, start-fast as pgbackup's
-# fast checkpoint; archive-check stays at its default (the backup waits until its WAL is archived,
-# which is what makes a pgBackRest backup restorable).
-pgbr_conf() {
-  local name=$1 type=$2
-  as_pg mkdir -p "$work/pgbr/log" "$work/pgbr/lock" "$work/pgbr/spool"
-  cat >"$work/pgbr/$name.conf" <<EOF
-[global]
-repo1-path=$work/pgbr/$name
-repo1-retention-full=9999
-process-max=$cores
-compress-type=$type
-start-fast=y
-log-path=$work/pgbr/log
-lock-path=$work/pgbr/lock
-spool-path=$work/pgbr/spool
-log-level-console=warn
-log-level-stderr=warn
-log-level-file=info
-
-[bench]
-pg1-path=$data
-pg1-port=$port
-pg1-socket-path=$sock
-pg1-user=postgres
-EOF
-  chmod 644 "$work/pgbr/$name.conf"
-}
-pgbr() { # NAME args... (as the cluster user, untimed)
-  local name=$1; shift
-  as_pg "$pgbackrest_bin" --config="$work/pgbr/$name.conf" --stanza=bench "$@"
-}
-pgbr_fresh_repo() { # NAME: empty repository plus stanza-create (untimed)
-  rm -rf "${work:?}/pgbr/$1"
-  pgbr "$1" stanza-create >"$work/pgbr/$1.stanza.log" 2>&1 || { cat "$work/pgbr/$1.stanza.log" >&2; return 1; }
-}
-pgbr_newest_backup() { ls "$work/pgbr/$1/backup/bench" 2>/dev/null | grep -E '^[0-9]{8}-[0-9]{6}F$' | sort | tail -1; }
+# The helpers (environment, measuring, cluster, pgbackup, pgBackRest) are shared with bench/archive.sh.
+bench_name=run.sh
+. "$repo/bench/lib.sh"
 
 # ================================================================ --scaling
 
@@ -411,15 +161,6 @@ archive_row() {
 reset_dir() { mkdir_pg "$1"; }
 reset_pgbr() { pgbr_fresh_repo "$(basename "$1")"; }
 
-# The spec's archive step, verbatim in spirit: gzip -c %p > tmp && mv tmp final (no fsync).
-make_spec_script() { # PATH DEST
-  cat >"$1" <<EOF
-#!/bin/sh
-set -e
-gzip -c "\$1" > "$2/\$2.gz.tmp" && mv "$2/\$2.gz.tmp" "$2/\$2.gz"
-EOF
-  chmod 755 "$1"
-}
 make_spec_script "$work/spec_archive_rows.sh" "$work/wal_spec"
 section "archive (per 16 MiB segment)"
 log "WAL archive rows"
@@ -433,7 +174,9 @@ for c in "${compressions[@]}"; do
   arch_repo=$work/archrepo-$c
   mkdir_pg "$arch_repo"
   pgb_env "$arch_repo" "$c"
-  if as_pg "${pgb[@]}" init >"$work/pgbackup-init-$c.log" 2>&1 && [ -x "$arch_repo/scripts/archive_wal.sh" ]; then
+  # PG_BACKUP_ARCHIVER=sync: these rows time the script storing one segment itself, called outside
+  # any PGDATA (async would hand it to an archiver for the cluster in the current directory).
+  if as_pg env PG_BACKUP_ARCHIVER=sync "${pgb[@]}" init >"$work/pgbackup-init-$c.log" 2>&1 && [ -x "$arch_repo/scripts/archive_wal.sh" ]; then
     archive_row "$key" "$label" reset_dir "$arch_repo/wal_archive" "$arch_repo/scripts/archive_wal.sh"
   else
     absent_row "$key" "$label" "init failed: $(tail -1 "$work/pgbackup-init-$c.log")"
