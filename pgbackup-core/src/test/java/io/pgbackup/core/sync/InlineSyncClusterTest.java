@@ -79,6 +79,39 @@ class InlineSyncClusterTest {
         }
     }
 
+    @Test
+    void theArchiverCopiesEachArchivedSegmentToTheRemoteAndAStoppedRemoteOnlyDelaysTheCopy() throws Exception {
+        Assumptions.assumeTrue(SshServer.available(), "sshd, ssh, ssh-keygen or rsync is not installed");
+        Path remote = work.resolve("remote");
+        try (SshServer ssh = SshServer.start(work.resolve("sshd"));
+             io.pgbackup.core.testing.ArchivingCluster source = io.pgbackup.core.testing.ArchivingCluster.createAsync(work,
+                     a -> a.withIdleExitSeconds(120), c -> c.remote(ssh.host(), ssh.user(), remote.toString(), ssh.port())
+                             .sshCommand(ssh.sshCommand()), io.pgbackup.core.testing.ArchiverMain.launcher(), b -> b, Map.of())) {
+            PgCluster cluster = source.cluster();
+            Path repo = source.repository();
+            cluster.execute("CREATE TABLE t AS SELECT g FROM generate_series(1, 10000) g");
+            String segment = source.switchAndAwaitArchived();
+            PgCluster.await(Duration.ofMinutes(1), "the archiver's copy of " + segment,
+                    () -> Files.exists(remote.resolve("wal_archive/" + segment + ".gz")));
+            assertThat(sha256(remote.resolve("wal_archive/" + segment + ".gz")))
+                    .isEqualTo(sha256(repo.resolve("wal_archive/" + segment + ".gz")));
+
+            // The remote down: archiving goes on, the copy waits (a warning, the lag in the state).
+            ssh.stop();
+            String missed = source.switchAndAwaitArchived();
+            PgCluster.await(Duration.ofMinutes(1), "the remote-sync-failed warning",
+                    () -> Files.readString(repo.resolve("logs/wal_archive.log")).contains("remote-sync-failed"));
+            PgCluster.await(Duration.ofSeconds(20), "the offsite lag in the archiver's state", () -> source.pgBackup().archiver()
+                    .state().map(s -> s.offsitePending() > 0 && !s.offsiteLastError().isEmpty()).orElse(false));
+            assertThat(remote.resolve("wal_archive/" + missed + ".gz")).doesNotExist();
+
+            // Back: the archiver's next round copies what it missed, no manual step.
+            ssh.start();
+            PgCluster.await(Duration.ofMinutes(1), "the late copy of " + missed,
+                    () -> Files.exists(remote.resolve("wal_archive/" + missed + ".gz")));
+        }
+    }
+
     private static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }

@@ -52,6 +52,7 @@ public final class AsyncArchiver implements WalArchiver {
     private static final Duration RECENT_ACK = Duration.ofSeconds(10);
     /** How many archived files wait for the offsite copy before one rsync or bucket round. */
     private static final Duration OFFSITE_ROUND = Duration.ofSeconds(2);
+    private static final Duration OFFSITE_RETRY = Duration.ofSeconds(10);
 
     private final PgBackupContext context;
     private final ArchiverConfig settings;
@@ -136,6 +137,7 @@ public final class AsyncArchiver implements WalArchiver {
         private final ExecutorService workers;
         private final ExecutorService offsiteWorker = Executors.newSingleThreadExecutor(daemon("pgbackup-offsite"));
         private java.util.concurrent.Future<?> offsiteRound;
+        private volatile Instant nextOffsiteRound = Instant.EPOCH;
         private final ArchiveLog archiveLog;
         private long acknowledged;
         private long failed;
@@ -365,7 +367,8 @@ public final class AsyncArchiver implements WalArchiver {
         }
 
         private void startOffsiteRound() {
-            if (offsiteQueue.isEmpty() || (offsiteRound != null && !offsiteRound.isDone())) {
+            if (offsiteQueue.isEmpty() || (offsiteRound != null && !offsiteRound.isDone())
+                    || Instant.now().isBefore(nextOffsiteRound)) {
                 return;
             }
             if (Duration.between(offsiteQueue.peekFirst().archivedAt(), Instant.now()).compareTo(OFFSITE_ROUND) < 0
@@ -376,6 +379,8 @@ public final class AsyncArchiver implements WalArchiver {
             offsiteRound = offsiteWorker.submit(() -> {
                 List<Offsite> copied = copyOffsite(batch);
                 copied.forEach(offsiteQueue::remove);
+                // A target that is down is asked again only after a pause, not every 50 ms.
+                nextOffsiteRound = copied.size() < batch.size() ? Instant.now().plus(OFFSITE_RETRY) : Instant.EPOCH;
             });
         }
 
