@@ -1,10 +1,10 @@
 package io.pgbackup.core.internal.archive;
 
+import io.pgbackup.core.internal.storage.CountingOutputStream;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.Storage;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -70,7 +70,7 @@ public final class SegmentStore {
             // Another archiver (a standby with archive_mode = always, or a sync script) stored it meanwhile.
             return compareExisting(key, source, name, size);
         }
-        return new Stored(key, size, counted.count, false);
+        return new Stored(key, size, counted.count(), false);
     }
 
     /** The key holding {@code name} under any suffix, the configured compression's first. */
@@ -118,32 +118,6 @@ public final class SegmentStore {
             if (n == 0) {
                 return true;
             }
-        }
-    }
-
-    private static final class CountingOutputStream extends FilterOutputStream {
-        long count;
-
-        CountingOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
-        }
-
-        /** The storage writer's stream is finished by commit(), not by the encoder's close. */
-        @Override
-        public void close() throws IOException {
-            out.flush();
         }
     }
 }

@@ -90,8 +90,12 @@ final class StoringSink implements ArchiveSink {
         String key = Repository.backupFileKey(id, fileName);
         written.add(key);
         MessageDigest sha = StoredFileCheck.sha256();
-        Counting counted = new Counting();
-        Repository.EncodedWriter writer = repository.createEncoded(key, encoding, raw -> counted.wrap(new DigestOutputStream(raw, sha)));
+        java.util.concurrent.atomic.AtomicReference<io.pgbackup.core.internal.storage.CountingOutputStream> counted =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Repository.EncodedWriter writer = repository.createEncoded(key, encoding, raw -> {
+            counted.set(new io.pgbackup.core.internal.storage.CountingOutputStream(new DigestOutputStream(raw, sha)));
+            return counted.get();
+        });
         open.add(writer);
         return new FilterOutputStream(writer.stream()) {
             private boolean closed;
@@ -109,38 +113,12 @@ final class StoringSink implements ArchiveSink {
                 closed = true;
                 try {
                     writer.commit();
-                    stored.add(new BackupManifest.BackupFile(fileName, counted.count, StoredFileCheck.hex(sha)));
+                    stored.add(new BackupManifest.BackupFile(fileName, counted.get().count(), StoredFileCheck.hex(sha)));
                 } finally {
                     writer.close();
                     open.remove(writer);
                 }
             }
         };
-    }
-
-    /** Counts the stored (encoded) bytes. */
-    private static final class Counting {
-        long count;
-
-        OutputStream wrap(OutputStream out) {
-            return new FilterOutputStream(out) {
-                @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                    count++;
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                    count += len;
-                }
-
-                @Override
-                public void close() throws IOException {
-                    out.flush();
-                }
-            };
-        }
     }
 }
