@@ -318,9 +318,9 @@ public final class WalArchive {
         /**
          * The newest segment the archive holds on this path, at least {@code from}. A sharded view
          * lists log by log from {@code from}'s and stops after the log holding {@code until}, after
-         * the first log with an entry past {@code from} for which {@code enough} holds, or at a log
-         * holding nothing on the path (so a log missing only its last segment still shows as a gap,
-         * never as the archive's end). Callers cap the result at {@code until} themselves; a full
+         * the first log with an entry past {@code from} for which {@code enough} holds, or at the
+         * second of two logs in a row holding nothing on the path (so a log missing only its last
+         * segment, or a whole missing log, still shows as a gap, never as the archive's end). Callers cap the result at {@code until} themselves; a full
          * view answers from its listing.
          */
         public long newestArchived(WalArchive archive, long from, long until, java.util.function.Predicate<Entry> enough) {
@@ -336,6 +336,7 @@ public final class WalArchive {
                 return newest;
             }
             long perLog = 0x1_0000_0000L / segmentSize;
+            boolean previousEmpty = false;
             for (long log = from / perLog; log <= until / perLog; log++) {
                 boolean any = false;
                 boolean done = false;
@@ -350,9 +351,13 @@ public final class WalArchive {
                         }
                     }
                 }
-                if (!any || done) {
+                // One empty log may be a lost one (4 GiB at 16 MiB segments) with WAL after it: look at
+                // the next before calling it the archive's end, so the plan shows the gap instead of
+                // quietly restoring to a point before it. Two empty logs in a row end the archive.
+                if (done || (!any && previousEmpty)) {
                     break;
                 }
+                previousEmpty = !any;
             }
             return newest;
         }

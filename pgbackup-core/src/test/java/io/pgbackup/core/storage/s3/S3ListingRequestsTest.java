@@ -70,7 +70,11 @@ class S3ListingRequestsTest {
         }
         put(store, WAL + "00000002.history", ("1\t" + lsn(SWITCH * SEG) + "\tno recovery target specified\n").getBytes(StandardCharsets.UTF_8));
         walKeys = TL1_SEGMENTS + (TL2_END - SWITCH) + 1;
+        writeBackup(bucket);
+    }
 
+    /** The backup every plan here starts from: on timeline 1, from segment START (log 0xA). */
+    private static void writeBackup(S3Storage bucket) throws Exception {
         byte[] base = "not really a tar".getBytes(StandardCharsets.UTF_8);
         byte[] walTar = "nor this".getBytes(StandardCharsets.UTF_8);
         OffsetDateTime end = OffsetDateTime.now().minusHours(1);
@@ -106,7 +110,8 @@ class S3ListingRequestsTest {
         RestorePlan plan = pg.restorePlanner().plan(request(new RecoveryTarget.EndOfWal()));
         assertThat(walListPrefixes()).containsExactly(
                 WAL + "000000010000000A", WAL + "000000010000000B", WAL + "000000020000000B",
-                WAL + "000000020000000C", WAL + "000000020000000D"); // 0xD: empty, the archive's end
+                WAL + "000000020000000C", WAL + "000000020000000D", // 0xD: empty
+                WAL + "000000020000000E"); // 0xE: empty too, so the archive's end (one empty log could be a lost one)
         // History files by name (HEAD), never by listing: 00000002.history found, 00000003.history missing.
         assertThat(server.requests()).filteredOn(r -> r.operation().equals("blobMetadata"))
                 .extracting(S3Server.Request::name).anyMatch(n -> n.equals(WAL + "00000002.history"))
@@ -126,6 +131,26 @@ class S3ListingRequestsTest {
         RestorePlan plan = pg.restorePlanner().plan(request(new RecoveryTarget.Lsn(2700 * SEG + 0x10)));
         assertThat(walListPrefixes()).containsExactly(WAL + "000000010000000A");
         assertThat(plan.wal().get(plan.wal().size() - 1).segment()).isEqualTo(name(1, 2700));
+    }
+
+    @Test
+    void aWholeMissingLogIsAGapNotTheArchivesEnd() throws Exception {
+        // Under its own prefix: logs 0xA (from the backup on) and 0xC, none of 0xB (4 GiB of WAL lost).
+        BlobStore store = server.blobStore();
+        for (int i = START; i < 0xB00; i++) {
+            put(store, "gap/wal_archive/" + name(1, i) + ".gz", new byte[] {1});
+        }
+        for (int i = 0xC00; i < 0xC10; i++) {
+            put(store, "gap/wal_archive/" + name(1, i) + ".gz", new byte[] {1});
+        }
+        try (S3Storage gapBucket = server.storage("gap")) {
+            writeBackup(gapBucket);
+            PgBackupConfig config = PgBackupConfig.builder().host("127.0.0.1").port(1).user("nobody").database("postgres")
+                    .backupDir(work.resolve("empty-local-gap")).build();
+            PgBackup pg = PgBackup.builder(config).bucket(gapBucket).repositorySource(PgBackup.RepositorySource.S3).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> pg.restorePlanner().plan(request(new RecoveryTarget.EndOfWal())))
+                    .hasMessageContaining("the WAL archive has a gap: " + name(1, 0xB00) + " is missing");
+        }
     }
 
     private RestoreRequest request(RecoveryTarget target) {
