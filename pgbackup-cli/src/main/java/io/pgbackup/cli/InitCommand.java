@@ -39,6 +39,9 @@ final class InitCommand extends BaseCommand {
         for (ScriptInstall script : result.scripts()) {
             out.printf(Locale.ROOT, "  %-9s  %s%n", script.state().name().toLowerCase(Locale.ROOT), script.path());
         }
+        out.println("async".equals(result.archiverMode())
+                ? "  Archiving: async: archive_wal.sh hands each segment to 'pgbackup archiver' (PG_BACKUP_ARCHIVER=sync: the script stores it itself)."
+                : "  Archiving: sync: archive_wal.sh stores each segment itself (PG_BACKUP_ARCHIVER=async: the archiver, which keeps up with more).");
         out.println(result.remoteTarget().isEmpty()
                 ? "  Remote WAL sync: off (set PG_BACKUP_REMOTE_HOST and re-run init to turn it on)."
                 : "  Remote WAL sync: each archived file is copied to " + result.remoteTarget()

@@ -29,6 +29,7 @@ class ArchiverCliTest {
             CliProcess.Result init = CliProcess.run(env, "init");
             assertThat(init.exitCode()).as(init.all()).isZero();
             assertThat(Files.readString(repo.resolve("scripts/archive_wal.sh"))).contains("\nARCHIVER=async\n");
+            assertThat(init.stdout()).contains("Archiving: async");
             archiveInto(pg, repo);
 
             pg.execute("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 200000) g");

@@ -24,7 +24,7 @@ import java.util.Objects;
 public record InitResult(Path backupDir, List<Path> createdDirectories, List<ScriptInstall> scripts,
                          String archiveCommand, String restoreCommand, String remoteTarget, int remotePort,
                          List<String> configLines, List<String> alterSystemStatements,
-                         ClusterCheck cluster, List<SettingCheck> settings) {
+                         ClusterCheck cluster, List<SettingCheck> settings, String archiverMode) {
     public InitResult {
         Objects.requireNonNull(backupDir, "backupDir");
         createdDirectories = List.copyOf(createdDirectories);
@@ -36,6 +36,7 @@ public record InitResult(Path backupDir, List<Path> createdDirectories, List<Scr
         alterSystemStatements = List.copyOf(alterSystemStatements);
         Objects.requireNonNull(cluster, "cluster");
         settings = List.copyOf(settings);
+        Objects.requireNonNull(archiverMode, "archiverMode");
     }
 
     /** Whether the live cluster was checked and has every setting right. */

@@ -89,7 +89,8 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         String remoteTarget = config.remote().map(r -> r.rsyncTarget() + "/wal_archive/").orElse("");
         int remotePort = config.remote().map(r -> r.port()).orElse(0);
         return new InitResult(repository.root(), created, installs, scripts.archiveCommand(),
-                scripts.restoreCommand(), remoteTarget, remotePort, confLines, alterSystem, cluster, checks);
+                scripts.restoreCommand(), remoteTarget, remotePort, confLines, alterSystem, cluster, checks,
+                scripts.mode().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     private ArchiveScripts scripts(Repository repository) {
