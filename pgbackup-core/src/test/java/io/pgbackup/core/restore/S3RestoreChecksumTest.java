@@ -60,10 +60,12 @@ class S3RestoreChecksumTest {
                     .hasMessageContaining("base.tar.gz").hasMessageContaining("SHA-256")
                     .hasMessageContaining("without recovery.signal");
             assertThat(target.resolve("recovery.signal")).doesNotExist();
-            // One download of each file: the plan read none of them.
+            // At most one download of each file (the plan read none of them); pg_wal.tar.gz, extracted on
+            // another thread, may be cancelled before its download when base.tar.gz fails first.
             assertThat(server.requests()).filteredOn(r -> r.operation().equals("getBlob"))
                     .extracting(S3Server.Request::name).filteredOn(n -> n.endsWith(".tar.gz"))
-                    .containsExactlyInAnyOrder("repo/base/" + ID + "/base.tar.gz", "repo/base/" + ID + "/pg_wal.tar.gz");
+                    .doesNotHaveDuplicates().contains("repo/base/" + ID + "/base.tar.gz")
+                    .isSubsetOf("repo/base/" + ID + "/base.tar.gz", "repo/base/" + ID + "/pg_wal.tar.gz");
         }
     }
 
