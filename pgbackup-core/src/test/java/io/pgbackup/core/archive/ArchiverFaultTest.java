@@ -110,8 +110,12 @@ class ArchiverFaultTest {
             awaitArchived(pg, last);
             assertNoGap(new LocalStorage(source.repository()), last).containsKeys(written.toArray(String[]::new));
             // Each pending segment was archived again by the next archiver: an identical copy is success.
-            String log = Files.readString(source.repository().resolve("logs/wal_archive.log"));
-            assertThat(written).allMatch(n -> log.contains(n + " already-archived archiver"), "re-archived as identical: " + log);
+            // The archiver logs right after acknowledging: wait for the lines rather than race them.
+            Path logFile = source.repository().resolve("logs/wal_archive.log");
+            PgCluster.await(Duration.ofSeconds(10), "already-archived lines for " + written, () -> {
+                String log = Files.readString(logFile);
+                return written.stream().allMatch(n -> log.contains(n + " already-archived archiver"));
+            });
             assertThat(source.pgBackup().archiver().state().orElseThrow().pid()).isNotEqualTo(pid);
             assertBackupVerifies(source, source.pgBackup());
         }

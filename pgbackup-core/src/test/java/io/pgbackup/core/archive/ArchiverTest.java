@@ -106,9 +106,9 @@ class ArchiverTest {
                 try (Stream<Path> files = Files.list(archive)) {
                     assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith(".backup.gz"));
                 }
-                // Its own archiver (one per cluster), not the primary's.
-                assertThat(Files.readString(source.repository().resolve("logs/wal_archive.log")))
-                        .contains("00000002.history archived archiver");
+                // Its own archiver (one per cluster), not the primary's; it logs right after acknowledging.
+                PgCluster.await(Duration.ofSeconds(10), "the archiver's log line for 00000002.history", () -> Files.readString(
+                        source.repository().resolve("logs/wal_archive.log")).contains("00000002.history archived archiver"));
                 try (Stream<Path> spools = Files.list(source.repository().resolve("spool/archiver"))) {
                     assertThat(spools.filter(Files::isDirectory).count()).isEqualTo(2);
                 }

@@ -270,6 +270,10 @@ public final class AsyncArchiver implements WalArchiver {
                 }
                 Path source = pgData.resolve("pg_wal").resolve(name);
                 SegmentStore.Stored stored = new SegmentStore(target, context.config().compression()).store(source, name);
+                // Logged before PostgreSQL can learn of it: the log never lags behind what was acknowledged.
+                archiveLog.line("INFO", name, stored.alreadyArchived() ? "already-archived" : "archived",
+                        "size=" + stored.size() + " stored=" + stored.storedSize() + " key=" + stored.key()
+                                + " ms=" + Duration.between(seen, Instant.now()).toMillis());
                 spool.acknowledge(name, pgData);
                 return new Outcome(name, seen, Instant.now(), Optional.of(stored), "");
             } catch (NoSuchFileException e) {
@@ -283,6 +287,7 @@ public final class AsyncArchiver implements WalArchiver {
         }
 
         private Outcome error(String name, Instant seen, String message) {
+            archiveLog.line("ERROR", name, "failed", message);
             try {
                 spool.reportError(name, message);
             } catch (IOException e) {
@@ -305,8 +310,6 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                     lastAckedAt = o.finished();
                     recentlyAcked.put(o.name(), o.finished());
-                    archiveLog.line("INFO", o.name(), s.alreadyArchived() ? "already-archived" : "archived",
-                            "size=" + s.size() + " stored=" + s.storedSize() + " key=" + s.key() + " ms=" + lastLatency);
                     if (!s.alreadyArchived() && (offsiteBucket.isPresent() || rsync.isPresent())) {
                         offsiteQueue.add(new Offsite(s.key(), o.finished()));
                     }
@@ -315,7 +318,6 @@ public final class AsyncArchiver implements WalArchiver {
                     recentlyFailed.put(o.name(), o.finished());
                     lastError = o.error();
                     lastErrorAt = o.finished();
-                    archiveLog.line("ERROR", o.name(), "failed", o.error());
                 }
             }
         }
