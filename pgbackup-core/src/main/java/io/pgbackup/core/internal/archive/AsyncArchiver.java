@@ -270,11 +270,16 @@ public final class AsyncArchiver implements WalArchiver {
                 }
                 Path source = pgData.resolve("pg_wal").resolve(name);
                 SegmentStore.Stored stored = new SegmentStore(target, context.config().compression()).store(source, name);
-                // Logged before PostgreSQL can learn of it: the log never lags behind what was acknowledged.
+                try {
+                    spool.acknowledge(name, pgData);
+                } catch (IOException e) {
+                    return error(name, seen, name + " is stored as " + stored.key() + ", but its acknowledgement cannot be written in "
+                            + spool.ackDir() + ": " + Repository.describe(e) + " (PostgreSQL retries; nothing was dropped)");
+                }
+                // On the worker, right after the acknowledgement: the log does not wait for the loop.
                 archiveLog.line("INFO", name, stored.alreadyArchived() ? "already-archived" : "archived",
                         "size=" + stored.size() + " stored=" + stored.storedSize() + " key=" + stored.key()
                                 + " ms=" + Duration.between(seen, Instant.now()).toMillis());
-                spool.acknowledge(name, pgData);
                 return new Outcome(name, seen, Instant.now(), Optional.of(stored), "");
             } catch (NoSuchFileException e) {
                 return error(name, seen, name + ": " + e.getFile() + " is gone (PostgreSQL recycled it or its .ready is stale)");
