@@ -106,18 +106,7 @@ class ArchiverCliTest {
     }
 
     /** The archiver would outlive the test's directory otherwise. */
-    static void stopArchiver(Path repo) throws Exception {
-        Path spools = repo.resolve("spool/archiver");
-        if (!Files.isDirectory(spools)) {
-            return;
-        }
-        try (var dirs = Files.list(spools)) {
-            for (Path pid : dirs.map(d -> d.resolve("archiver.pid")).filter(Files::exists).toList()) {
-                ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).get(0).strip())).ifPresent(p -> {
-                    p.destroy();
-                    p.onExit().orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null).join();
-                });
-            }
-        }
+    static void stopArchiver(Path repo) {
+        io.pgbackup.core.testing.ArchivingCluster.stopArchivers(repo);
     }
 }

@@ -27,6 +27,13 @@ public record ArchiverState(boolean running, long pid, String pgData, Instant st
                             String lastAcknowledged, Instant lastAcknowledgedAt, long lastAckLatencyMillis,
                             long averageAckLatencyMillis, long acknowledged, long failed, String lastError, Instant lastErrorAt,
                             int offsitePending, Instant offsiteOldestPendingSince, String offsiteLastError) {
+    /** The same state, of a process that is gone (it died without saying so). */
+    public ArchiverState notRunning() {
+        return new ArchiverState(false, pid, pgData, startedAt, updatedAt, queueDepth, lastAcknowledged, lastAcknowledgedAt,
+                lastAckLatencyMillis, averageAckLatencyMillis, acknowledged, failed, lastError, lastErrorAt, offsitePending,
+                offsiteOldestPendingSince, offsiteLastError);
+    }
+
     /** Whether the last thing that happened was an error: archiving is stuck until it clears. */
     public boolean stuck() {
         return lastErrorAt != null && (lastAcknowledgedAt == null || lastErrorAt.isAfter(lastAcknowledgedAt));

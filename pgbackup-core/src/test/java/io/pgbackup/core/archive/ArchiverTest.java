@@ -112,18 +112,8 @@ class ArchiverTest {
                 try (Stream<Path> spools = Files.list(source.repository().resolve("spool/archiver"))) {
                     assertThat(spools.filter(Files::isDirectory).count()).isEqualTo(2);
                 }
-                stopArchiverOf(source.repository(), promoted.dataDir());
+                ArchivingCluster.stopArchiverOf(source.repository(), promoted.dataDir());
             }
-        }
-    }
-
-    private static void stopArchiverOf(Path repository, Path pgData) throws Exception {
-        Path pid = io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, pgData);
-        if (Files.exists(pid)) {
-            ProcessHandle.of(Long.parseLong(Files.readAllLines(pid).get(0).strip())).ifPresent(p -> {
-                p.destroy();
-                p.onExit().join();
-            });
         }
     }
 

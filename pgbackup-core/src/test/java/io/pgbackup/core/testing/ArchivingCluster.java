@@ -140,7 +140,24 @@ public final class ArchivingCluster implements AutoCloseable {
 
     /** Stops the archiver, if one runs for this repository (it would outlive the test otherwise). */
     public void stopArchiver() {
-        Path pidFile = io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, cluster.dataDir());
+        stopArchiverOf(repository, cluster.dataDir());
+    }
+
+    /** Stops the archiver of {@code pgData} on {@code repository}, if one runs. */
+    public static void stopArchiverOf(Path repository, Path pgData) {
+        stop(io.pgbackup.core.internal.archive.ArchiveSpool.pidFileOf(repository, pgData));
+    }
+
+    /** Stops every archiver of {@code repository} (each cluster's spool has its own). */
+    public static void stopArchivers(Path repository) {
+        try (var spools = java.nio.file.Files.list(repository.resolve("spool/archiver"))) {
+            spools.map(d -> d.resolve("archiver.pid")).toList().forEach(ArchivingCluster::stop);
+        } catch (java.io.IOException e) {
+            // No spool: no archiver ever ran here.
+        }
+    }
+
+    private static void stop(Path pidFile) {
         try {
             if (java.nio.file.Files.exists(pidFile)) {
                 long pid = Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).strip());
@@ -150,7 +167,7 @@ public final class ArchivingCluster implements AutoCloseable {
                 });
             }
         } catch (java.io.IOException | RuntimeException e) {
-            // Best effort: the archiver also exits when its PGDATA is gone.
+            // Best effort: the archiver also exits when its cluster stops or its PGDATA is gone.
         }
     }
 

@@ -143,6 +143,25 @@ public final class ArchiveSpool {
         }
     }
 
+    /**
+     * What the archiver of {@code pgData} (when given and it ever ran), else the one that reported
+     * last, says of itself; {@code running} corrected by whether its process is still alive.
+     */
+    public static Optional<io.pgbackup.core.archive.ArchiverState> latestState(Path backupDir, Optional<Path> pgData) {
+        Optional<ArchiveSpool> spool = pgData.map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
+                .filter(s -> Files.exists(s.stateFile()))
+                .or(() -> all(backupDir).stream().findFirst());
+        return spool.flatMap(ArchiveSpool::readState).flatMap(bytes -> {
+            try {
+                var s = io.pgbackup.core.internal.storage.RepositoryJson.newMapper().readValue(bytes, io.pgbackup.core.archive.ArchiverState.class);
+                boolean alive = s.running() && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
+                return Optional.of(alive == s.running() ? s : s.notRunning());
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
     public void writeState(byte[] json) throws IOException {
         AtomicFiles.write(stateFile(), json);
     }

@@ -78,22 +78,7 @@ public final class AsyncArchiver implements WalArchiver {
 
     @Override
     public Optional<ArchiverState> state() {
-        // The configured cluster's archiver, else the one that reported last.
-        Optional<ArchiveSpool> spool = context.config().pgData().map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
-                .filter(s -> Files.exists(s.stateFile()))
-                .or(() -> ArchiveSpool.all(backupDir).stream().findFirst());
-        return spool.flatMap(ArchiveSpool::readState).flatMap(bytes -> {
-            try {
-                ArchiverState s = json.readValue(bytes, ArchiverState.class);
-                boolean alive = s.running() && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
-                return Optional.of(alive == s.running() ? s : new ArchiverState(false, s.pid(), s.pgData(), s.startedAt(),
-                        s.updatedAt(), s.queueDepth(), s.lastAcknowledged(), s.lastAcknowledgedAt(), s.lastAckLatencyMillis(),
-                        s.averageAckLatencyMillis(), s.acknowledged(), s.failed(), s.lastError(), s.lastErrorAt(),
-                        s.offsitePending(), s.offsiteOldestPendingSince(), s.offsiteLastError()));
-            } catch (IOException e) {
-                return Optional.empty();
-            }
-        });
+        return ArchiveSpool.latestState(backupDir, context.config().pgData());
     }
 
     @Override
@@ -133,6 +118,7 @@ public final class AsyncArchiver implements WalArchiver {
         /** Failed files, so they wait ERROR_RETRY even when their error acknowledgement could not be written (full spool). */
         private final Map<String, Instant> recentlyFailed = new HashMap<>();
         private final java.util.concurrent.ConcurrentLinkedQueue<Outcome> done = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final java.util.concurrent.Semaphore outcomeReady = new java.util.concurrent.Semaphore(0);
         private final java.util.concurrent.ConcurrentLinkedDeque<Offsite> offsiteQueue = new java.util.concurrent.ConcurrentLinkedDeque<>();
         private final ExecutorService workers;
         private final ExecutorService offsiteWorker = Executors.newSingleThreadExecutor(daemon("pgbackup-offsite"));
@@ -195,13 +181,13 @@ public final class AsyncArchiver implements WalArchiver {
                     }
                     List<String> ready = readyFiles();
                     queueDepth = ready.size();
-                    withdrawStaleAcks(ready);
+                    java.util.Set<String> answered = withdrawStaleAcks(ready);
                     for (String name : ready) {
                         if (inFlight.size() >= settings.workers() * 2) {
                             break;
                         }
                         if (!inFlight.containsKey(name) && !recentlyAcked.containsKey(name) && !recentlyFailed.containsKey(name)
-                                && !Files.exists(spool.okFile(name)) && !Files.exists(spool.errorFile(name))) {
+                                && !answered.contains(name)) {
                             submit(name);
                         }
                     }
@@ -224,7 +210,10 @@ public final class AsyncArchiver implements WalArchiver {
                         }
                         spool.writePid(ProcessHandle.current().pid(), pgData);
                     }
-                    Thread.sleep(POLL.toMillis());
+                    // The next look: at once when a worker finished, else after POLL (new .ready files).
+                    if (outcomeReady.tryAcquire(POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        outcomeReady.drainPermits();
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -259,7 +248,10 @@ public final class AsyncArchiver implements WalArchiver {
         private void submit(String name) {
             Instant seen = Instant.now();
             inFlight.put(name, seen);
-            workers.execute(() -> done.add(archiveOne(name, seen)));
+            workers.execute(() -> {
+                done.add(archiveOne(name, seen));
+                outcomeReady.release();
+            });
         }
 
         /** On a worker thread: store, then acknowledge; never the other way round. */
@@ -328,8 +320,10 @@ public final class AsyncArchiver implements WalArchiver {
         }
 
         /** Error acknowledgements are withdrawn after a while, so the file is tried again; stale oks are dropped. */
-        private void withdrawStaleAcks(List<String> ready) throws IOException {
+        /** Returns the files that still have an acknowledgement (ok or error) after the withdrawals: one listing, no stat per file. */
+        private java.util.Set<String> withdrawStaleAcks(List<String> ready) throws IOException {
             java.util.Set<String> readySet = new java.util.HashSet<>(ready);
+            java.util.Set<String> acknowledged = new java.util.HashSet<>();
             Instant now = Instant.now();
             // Between the script consuming its acknowledgement and PostgreSQL renaming .ready to .done
             // the file still looks ready; archive it again only if PostgreSQL still asks much later
@@ -343,16 +337,19 @@ public final class AsyncArchiver implements WalArchiver {
                         continue;
                     }
                     Instant modified = Files.getLastModifiedTime(ack).toInstant();
+                    String name = file.substring(0, file.lastIndexOf('.'));
                     if (file.endsWith(".error") && modified.plus(ERROR_RETRY).isBefore(now)) {
                         Files.deleteIfExists(ack);
-                    } else if (file.endsWith(".ok") && !readySet.contains(file.substring(0, file.length() - 3))
-                            && modified.plus(STALE_OK).isBefore(now)) {
+                    } else if (file.endsWith(".ok") && !readySet.contains(name) && modified.plus(STALE_OK).isBefore(now)) {
                         Files.deleteIfExists(ack);
+                    } else {
+                        acknowledged.add(name);
                     }
                 }
             } catch (NoSuchFileException e) {
                 // The loop notices and stops: never recreate a spool someone removed.
             }
+            return acknowledged;
         }
 
         /** The .ready files, history files first, then by name (PostgreSQL's own order). */

@@ -70,7 +70,9 @@ public final class WalPrefetcher {
         WalSegmentName consumedUpTo = after;
         Instant lastProgress = Instant.now();
         int fetched = 0;
-        try {
+        // Woken when restore_wal.sh takes a file (or recovery ends and removes the directory).
+        try (java.nio.file.WatchService taken = dir.getFileSystem().newWatchService()) {
+            dir.register(taken, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
             while (Files.isDirectory(dir)) {
                 if (recoveryEnded(dir)) {
                     // After recovery_end_command: what is fetched now would only linger in pg_wal.
@@ -118,7 +120,11 @@ public final class WalPrefetcher {
                 } else if (Duration.between(lastProgress, Instant.now()).compareTo(IDLE) > 0) {
                     return new Result(fetched, false);
                 }
-                Thread.sleep(50);
+                java.nio.file.WatchKey key = taken.poll(1, java.util.concurrent.TimeUnit.SECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
+                }
             }
             return new Result(fetched, false);
         } catch (InterruptedException e) {
@@ -152,24 +158,13 @@ public final class WalPrefetcher {
     }
 
     /** One segment into the directory under its own name once complete; false when the archive does not hold it. */
-    private boolean fetchInto(WalSegmentName segment, Path dir) throws IOException {
+    private boolean fetchInto(WalSegmentName segment, Path dir) {
         Path target = dir.resolve(segment.fileName());
-        if (Files.exists(target)) {
-            return true;
-        }
-        Optional<String> key = fetcher.find(segment.fileName());
-        if (key.isEmpty()) {
-            return false;
-        }
-        Path tmp = dir.resolve(segment.fileName() + ".tmp");
-        try (InputStream in = fetcher.repository().openDecoded(key.get())) {
-            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            return true;
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
+        try {
+            return Files.exists(target) || fetcher.fetch(segment.fileName(), target);
+        } catch (io.pgbackup.core.PgBackupException e) {
             if (!Files.isDirectory(dir)) {
-                return false;
+                return false; // recovery ended and took the directory along
             }
             throw e;
         }
@@ -183,6 +178,16 @@ public final class WalPrefetcher {
         }
     }
 
+    /** This boot's id, which the prefetch directory's {@code .trusted} marker names. */
+    public static Optional<String> bootId() {
+        try {
+            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+            return id.isEmpty() ? Optional.empty() : Optional.of(id);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /**
      * restore_wal.sh trusts prefetched files only within the boot that wrote them (an OS crash could
      * leave them partly unwritten); the same marker 'pgbackup restore' writes.
@@ -190,16 +195,12 @@ public final class WalPrefetcher {
     private static void markTrusted(Path dir) throws IOException {
         Path marker = dir.resolve(".trusted");
         String existing = Files.exists(marker) ? Files.readString(marker).strip() : "";
-        String boot;
-        try {
-            boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
-        } catch (IOException e) {
-            // Without a boot id the files would have to be flushed each; then none is trusted and the script reads the archive.
+        // Without a boot id the files would have to be flushed each; then none is trusted and the script reads the archive.
+        Optional<String> current = bootId();
+        if (current.isEmpty() || existing.equals("fsynced") || existing.equals("boot " + current.get())) {
             return;
         }
-        if (boot.isEmpty() || existing.equals("fsynced") || existing.equals("boot " + boot)) {
-            return;
-        }
+        String boot = current.get();
         // Files prefetched before a reboot may be torn: drop them before trusting the directory again.
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {

@@ -209,7 +209,7 @@ final class RestoreExecutor {
         WalArchive archive = planned != null ? planned : WalArchive.sharded(repository);
         // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
         // page-cache data); where there is no boot id, each file is flushed instead.
-        Optional<String> boot = bootId();
+        Optional<String> boot = io.pgbackup.core.internal.archive.WalPrefetcher.bootId();
         // From a bucket, a few downloads side by side hide each request's latency.
         int parallel = prefetchLimit(repository) == PREFETCH_LIMIT ? 1 : 4;
         ExecutorService pool = Executors.newFixedThreadPool(parallel);
@@ -248,15 +248,6 @@ final class RestoreExecutor {
                     "prefetched by restore to the archive's end\n".getBytes(StandardCharsets.UTF_8));
         }
         return bytes;
-    }
-
-    private static Optional<String> bootId() {
-        try {
-            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
-            return id.isEmpty() ? Optional.empty() : Optional.of(id);
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
     }
 
     private static long decompressTo(WalArchive archive, WalArchive.Entry entry, Path dir) throws IOException {

@@ -2,7 +2,7 @@ package io.pgbackup.core.internal.status;
 
 import io.pgbackup.core.archive.ArchiverState;
 import io.pgbackup.core.internal.PgBackupContext;
-import io.pgbackup.core.internal.archive.AsyncArchiver;
+import io.pgbackup.core.internal.archive.ArchiveSpool;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.status.StatusReport;
 
@@ -35,7 +35,7 @@ final class ArchiverReport {
             return null;
         }
         String mode = scriptMode(repository.archiveScript());
-        Optional<ArchiverState> state = new AsyncArchiver(context, repository.storage(), Optional.empty(), Optional.empty()).state();
+        Optional<ArchiverState> state = ArchiveSpool.latestState(context.config().requireBackupDir(), context.config().pgData());
         Optional<Path> pgData = context.config().pgData().or(() -> state.map(s -> Path.of(s.pgData())));
         int ready = pgData.map(ArchiverReport::countReady).orElse(-1);
         if (state.isPresent()) {
