@@ -1,4 +1,4 @@
-package io.pgbackup.cli;
+package io.pgbackup.demo.s3;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
