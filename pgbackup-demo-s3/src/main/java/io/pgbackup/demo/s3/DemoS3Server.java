@@ -1,9 +1,5 @@
 package io.pgbackup.demo.s3;
 
-import io.pgbackup.core.ErrorCode;
-import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.demo.PitrDemo;
-import io.pgbackup.core.storage.s3.S3Settings;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
@@ -16,30 +12,34 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The bucket of {@code pgbackup demo --s3}: s3proxy on 127.0.0.1 on a free port, its objects in a
  * directory (s3proxy's filesystem backend), signed requests only, with an access key and secret
  * made up for this run (held in memory and handed to the demo's clusters' environment, never
  * written). A real S3 server over HTTP, driven through the same AWS SDK path as any bucket.
+ *
+ * <p>Kept out of pgbackup.jar (s3proxy brings Jetty, jclouds and Guava): the CLI loads this jar in
+ * a class loader of its own, so only JDK types cross: {@link #start(Path, String)} by reflection,
+ * then {@link AutoCloseable} and {@link Supplier} of {@code endpoint}, {@code AWS_ACCESS_KEY_ID}
+ * and {@code AWS_SECRET_ACCESS_KEY}.
  */
-final class DemoS3Server implements AutoCloseable {
-    static final String BUCKET = "pgbackup-demo";
-
+public final class DemoS3Server implements AutoCloseable, Supplier<Map<String, String>> {
     private final BlobStoreContext context;
     private final S3Proxy proxy;
     private final URI endpoint;
     private final String accessKey = "demo-" + UUID.randomUUID();
     private final String secretKey = UUID.randomUUID().toString();
 
-    private DemoS3Server(Path dir) throws Exception {
+    private DemoS3Server(Path dir, String bucket) throws Exception {
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
         context = ContextBuilder.newBuilder("filesystem-nio2").credentials("unused", "unused").overrides(properties)
                 .buildView(BlobStoreContext.class);
         S3Proxy started = null;
         try {
-            context.getBlobStore().createContainerInLocation(null, BUCKET);
+            context.getBlobStore().createContainerInLocation(null, bucket);
             endpoint = URI.create("http://127.0.0.1:" + freePort());
             started = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(endpoint)
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
@@ -50,7 +50,7 @@ final class DemoS3Server implements AutoCloseable {
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!started.getState().equals("STARTED")) {
                 if (System.nanoTime() > deadline) {
-                    throw new PgBackupException(ErrorCode.IO_FAILED, "the demo's S3 server did not start on " + endpoint);
+                    throw new IllegalStateException("the demo's S3 server did not start on " + endpoint);
                 }
                 Thread.sleep(20);
             }
@@ -64,21 +64,23 @@ final class DemoS3Server implements AutoCloseable {
         proxy = started;
     }
 
-    /** Starts a server keeping its objects under {@code dir}. */
-    static DemoS3Server start(Path dir) {
+    /** Starts a server holding {@code bucket}, its objects under {@code dir}. */
+    public static DemoS3Server start(Path dir, String bucket) throws Exception {
+        // jclouds finds its providers, and Jetty's threads their classes, through the context loader: this jar's.
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(DemoS3Server.class.getClassLoader());
         try {
-            return new DemoS3Server(dir);
-        } catch (PgBackupException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot start the demo's S3 server in " + dir + ": " + e, e);
+            return new DemoS3Server(dir, bucket);
+        } finally {
+            thread.setContextClassLoader(previous);
         }
     }
 
-    /** The bucket as the demo uses it: its settings, and the credentials for its processes' environment. */
-    PitrDemo.Bucket bucket() {
-        return new PitrDemo.Bucket(S3Settings.compatible(endpoint, BUCKET, "demo", "us-east-1"),
-                Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secretKey));
+    /** Where the server is, and the credentials for the demo's processes' environment. */
+    @Override
+    public Map<String, String> get() {
+        return Map.of("endpoint", endpoint.toString(), "AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secretKey);
     }
 
     private static int freePort() throws java.io.IOException {

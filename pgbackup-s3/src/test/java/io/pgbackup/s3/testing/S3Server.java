@@ -1,6 +1,7 @@
 package io.pgbackup.s3.testing;
 
 import io.pgbackup.core.storage.s3.S3Settings;
+import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.s3.S3Storage;
 
 import org.gaul.s3proxy.AuthenticationType;
