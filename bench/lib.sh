@@ -125,6 +125,19 @@ psql_pg() { psql_at "$port" "$sock" "$@"; }
 
 # ---------------------------------------------------------------- pgbackup: build and launcher
 
+# Maven offline first (fast); online once when the local repository lacks something (a fresh
+# machine). Every plugin version is pinned in the pom, so what that one online run fetches is fixed.
+mvn_once() { mvn -B -q -Dstyle.color=never -o "$@" >&2 || mvn -B -q -Dstyle.color=never "$@" >&2; }
+
+# The class path of the S3 test server (S3ServerMain, in pgbackup-s3's test classes): core and
+# pgbackup-s3 compiled with their tests in one reactor run, their classes taken from target/.
+s3_server_classpath() { # OUTFILE
+  (cd "$repo" && mvn_once -DskipTests test-compile dependency:build-classpath -pl pgbackup-s3 -am \
+    -DincludeScope=test -Dmdep.outputFile="$1") || return 1
+  [ -d "$repo/pgbackup-s3/target/test-classes" ] || return 1
+  printf '%s' "$repo/pgbackup-s3/target/test-classes:$repo/pgbackup-s3/target/classes:$(cat "$1")"
+}
+
 jar=$repo/pgbackup-cli/target/pgbackup.jar
 build_cli() {
   command -v java >/dev/null || { log "java missing: no pgbackup rows"; return 1; }
@@ -136,9 +149,9 @@ build_cli() {
         "$repo"/pgbackup-cli/src/main -newer "$jar" -type f 2>/dev/null | head -1)" ]; then
     command -v mvn >/dev/null || { log "mvn missing and $jar is stale or absent: no pgbackup rows"; return 1; }
     log "building pgbackup (mvn -B -q -Dstyle.color=never -DskipTests package)"
-    (cd "$repo" && { mvn -B -q -Dstyle.color=never -o -DskipTests package >&2 || mvn -B -q -Dstyle.color=never -DskipTests package >&2; }) || return 1
+    mvn_once -f "$repo/pom.xml" -DskipTests package || return 1
   fi
-  chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" 2>/dev/null || true
+  chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" "$repo/pgbackup-s3/target" 2>/dev/null || true
   # bin/pgbackup records a class-data-sharing archive next to the jar on its first run by a user
   # who can write target/ (the checkout's owner). The cluster user usually cannot, and would then
   # start every JVM without it: record it here, untimed, as the owner would have.

@@ -309,13 +309,11 @@ build_core() {
   corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar 2>/dev/null | head -1 || true)
   if [ -z "$corejar" ] || [ -n "$(find "$repo/pgbackup-core/src/main" -newer "$corejar" -type f | head -1)" ]; then
     log "building pgbackup-core (package, no tests)"
-    (cd "$repo" && mvn -B -q -Dstyle.color=never -o package -DskipTests -pl pgbackup-core >&2) || (cd "$repo" && mvn -B -q -Dstyle.color=never package -DskipTests -pl pgbackup-core >&2)
+    (cd "$repo" && mvn_once package -DskipTests -pl pgbackup-core) || return 1
     corejar=$(ls "$repo"/pgbackup-core/target/pgbackup-core-*[0-9T].jar | head -1)
   fi
-  (cd "$repo" && { mvn -B -q -Dstyle.color=never -o org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
-      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2 \
-    || mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
-      -DincludeScope=runtime -Dmdep.outputFile="$cpfile" >&2; })
+  # dependency:build-classpath at the pom's pinned version (a bare 2.8 is in no fresh local repository).
+  (cd "$repo" && mvn_once dependency:build-classpath -pl pgbackup-core -DincludeScope=runtime -Dmdep.outputFile="$cpfile") || return 1
   core_cp="$corejar:$(cat "$cpfile")"
 }
 if $quick; then
@@ -505,7 +503,7 @@ done
 # ---------------------------------------------------------------- S3 rows (in-process server)
 
 # s3_rows: backup to and restore from an S3 bucket on the in-process server (s3proxy over HTTP on
-# 127.0.0.1, filesystem backend: core's test fixture run as a process, io.pgbackup.core.testing.S3ServerMain),
+# 127.0.0.1, filesystem backend: pgbackup-s3's test fixture run as a process, io.pgbackup.s3.testing.S3ServerMain),
 # same database and run as the local rows, so the difference is pgbackup's S3 overhead, not a network.
 # Backup: "pgbackup backup" with PG_BACKUP_S3_* set (into the local repository, then its inline copy to
 # the bucket, manifest last: the command's whole time). Restore: "restore --repo s3" of the restore rows'
@@ -520,13 +518,11 @@ s3_rows() {
   if ! $have_pgbackup || [ -z "${RESTORE_FROM[pgbackup]:-}" ]; then
     absent_row "$k3" "$lb" "no pgbackup backup"; absent_row "$kr" "$lr" "no pgbackup backup"; return 0
   fi
-  local cpfile=$work/s3-classpath.txt
-  if ! (cd "$repo" && mvn -B -q -o -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath \
-        -pl pgbackup-core -DincludeScope=test -Dmdep.outputFile="$cpfile" >&2) || [ ! -d "$repo/pgbackup-core/target/test-classes" ]; then
+  local server_cp
+  if ! server_cp=$(s3_server_classpath "$work/s3-classpath.txt"); then
     absent_row "$k3" "$lb" "no test classpath for the S3 server"; absent_row "$kr" "$lr" "no test classpath for the S3 server"; return 0
   fi
-  coproc S3SRV { exec java -Xmx512m -cp "$repo/pgbackup-core/target/test-classes:$repo/pgbackup-core/target/classes:$(cat "$cpfile")" \
-    io.pgbackup.core.testing.S3ServerMain --dir "$work/s3" 2>"$work/s3-server.log"; }
+  coproc S3SRV { exec java -Xmx512m -cp "$server_cp" io.pgbackup.s3.testing.S3ServerMain --dir "$work/s3" 2>"$work/s3-server.log"; }
   local s3pid=$S3SRV_PID line s3env=(PG_BACKUP_S3_PREFIX=bench PG_BACKUP_S3_REGION=us-east-1)
   while read -r line <&"${S3SRV[0]}"; do [ "$line" = ready ] && break; s3env+=("$line"); done
   if [ "$line" != ready ]; then

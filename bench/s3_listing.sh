@@ -71,19 +71,20 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build: the CLI jar, and core's test classpath for the server
 
-log "building the CLI jar and core's test classes (mvn -o -DskipTests)"
-(cd "$repo" && { mvn -B -q -o -Dstyle.color=never -DskipTests install -pl pgbackup-core,pgbackup-cli -am >&2 \
-  || mvn -B -q -Dstyle.color=never -DskipTests install -pl pgbackup-core,pgbackup-cli -am >&2; })
-(cd "$repo" && mvn -B -q -o -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:2.8:build-classpath -pl pgbackup-core \
-  -DincludeScope=test -Dmdep.outputFile="$work/cp.txt" >&2)
-server_cp="$repo/pgbackup-core/target/test-classes:$repo/pgbackup-core/target/classes:$(cat "$work/cp.txt")"
-chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" 2>/dev/null || true
+# Offline first; online once on a fresh machine (plugin versions are pinned in the pom).
+mvn_once() { mvn -B -q -Dstyle.color=never -o "$@" >&2 || mvn -B -q -Dstyle.color=never "$@" >&2; }
+log "building the CLI jar and pgbackup-s3's test classes (mvn -DskipTests)"
+(cd "$repo" && mvn_once -DskipTests package -pl pgbackup-cli -am)
+(cd "$repo" && mvn_once -DskipTests test-compile dependency:build-classpath -pl pgbackup-s3 -am \
+  -DincludeScope=test -Dmdep.outputFile="$work/cp.txt")
+server_cp="$repo/pgbackup-s3/target/test-classes:$repo/pgbackup-s3/target/classes:$(cat "$work/cp.txt")"
+chmod -R a+rX "$repo/bin" "$repo/pgbackup-cli/target" "$repo/pgbackup-core/target" "$repo/pgbackup-s3/target" 2>/dev/null || true
 
 # ---------------------------------------------------------------- the S3 server, with the planted archive
 
 log "starting the S3 server and planting $segments segment keys"
 [ "$backend" = filesystem ] && store=(--dir "$work/s3")
-coproc S3 { exec java -Xmx1g -cp "$server_cp" io.pgbackup.core.testing.S3ServerMain "${store[@]}" --plant-wal "$segments" --prefix bench 2>"$work/s3.log"; }
+coproc S3 { exec java -Xmx1g -cp "$server_cp" io.pgbackup.s3.testing.S3ServerMain "${store[@]}" --plant-wal "$segments" --prefix bench 2>"$work/s3.log"; }
 s3_pid=$S3_PID
 s3_env=(PG_BACKUP_S3_PREFIX=bench PG_BACKUP_S3_REGION=us-east-1)
 while read -r line <&"${S3[0]}"; do

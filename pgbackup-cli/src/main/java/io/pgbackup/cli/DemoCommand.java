@@ -36,8 +36,9 @@ final class DemoCommand extends BaseCommand {
         PitrDemo.Result result;
         if (s3) {
             io.pgbackup.core.internal.postgres.LocalCluster.refuseRoot(); // before a server and a directory exist
+            Path serverJar = DemoS3Server.jar();
             Path objects = createDirectory(parent);
-            try (DemoS3Server server = DemoS3Server.start(objects)) {
+            try (DemoS3Server server = DemoS3Server.start(serverJar, objects)) {
                 out().println("S3 server (s3proxy, in-process) on " + server.bucket().settings().endpoint().orElseThrow()
                         + ", bucket " + DemoS3Server.BUCKET + ", objects in " + objects);
                 result = demo.withBucket(server.bucket(), Launcher.find().orElse(java.util.List.of())).run(parent, keep, print);

@@ -4,97 +4,93 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.storage.s3.S3Settings;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.lang.reflect.InvocationTargetException;
 import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
- * The bucket of {@code pgbackup demo --s3}: s3proxy on 127.0.0.1 on a free port, its objects in a
- * directory (s3proxy's filesystem backend), signed requests only, with an access key and secret
- * made up for this run (held in memory and handed to the demo's clusters' environment, never
- * written). A real S3 server over HTTP, driven through the same AWS SDK path as any bucket.
+ * The bucket of {@code pgbackup demo --s3}, served in-process by s3proxy from
+ * {@code pgbackup-demo-s3.jar} beside pgbackup.jar (the build puts it there). That jar is loaded in
+ * a class loader of its own, so the production jar carries no test server (s3proxy, Jetty,
+ * jclouds) and the server's libraries meet none of pgbackup's; only JDK types cross.
  */
 final class DemoS3Server implements AutoCloseable {
     static final String BUCKET = "pgbackup-demo";
+    static final String JAR = "pgbackup-demo-s3.jar";
+    private static final String SERVER_CLASS = "io.pgbackup.demo.s3.DemoS3Server";
 
-    private final BlobStoreContext context;
-    private final S3Proxy proxy;
-    private final URI endpoint;
-    private final String accessKey = "demo-" + UUID.randomUUID();
-    private final String secretKey = UUID.randomUUID().toString();
+    private final URLClassLoader loader;
+    private final AutoCloseable server;
+    private final Map<String, String> info;
 
-    private DemoS3Server(Path dir) throws Exception {
-        Properties properties = new Properties();
-        properties.setProperty("jclouds.filesystem.basedir", dir.toAbsolutePath().toString());
-        context = ContextBuilder.newBuilder("filesystem-nio2").credentials("unused", "unused").overrides(properties)
-                .buildView(BlobStoreContext.class);
-        S3Proxy started = null;
-        try {
-            context.getBlobStore().createContainerInLocation(null, BUCKET);
-            endpoint = URI.create("http://127.0.0.1:" + freePort());
-            started = S3Proxy.builder().blobStore(context.getBlobStore()).endpoint(endpoint)
-                    .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
-                    // The SDK's checksum header where the API requires one (DeleteObjects): s3proxy refuses unknown headers otherwise.
-                    .ignoreUnknownHeaders(true)
-                    .build();
-            started.start();
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!started.getState().equals("STARTED")) {
-                if (System.nanoTime() > deadline) {
-                    throw new PgBackupException(ErrorCode.IO_FAILED, "the demo's S3 server did not start on " + endpoint);
-                }
-                Thread.sleep(20);
-            }
-        } catch (Exception | Error e) {
-            if (started != null) {
-                started.stop();
-            }
-            context.close();
-            throw e;
-        }
-        proxy = started;
+    private DemoS3Server(URLClassLoader loader, AutoCloseable server, Map<String, String> info) {
+        this.loader = loader;
+        this.server = server;
+        this.info = info;
     }
 
-    /** Starts a server keeping its objects under {@code dir}. */
-    static DemoS3Server start(Path dir) {
+    /** The server's jar, beside the one holding this class; refused in one line when it is not there. */
+    static Path jar() {
+        Path here;
         try {
-            return new DemoS3Server(dir);
-        } catch (PgBackupException e) {
-            throw e;
+            here = Path.of(DemoS3Server.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
         } catch (Exception e) {
-            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot start the demo's S3 server in " + dir + ": " + e, e);
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "demo --s3: cannot tell where pgbackup.jar is, to find " + JAR);
+        }
+        Path jar = here.getParent() == null ? Path.of(JAR) : here.getParent().resolve(JAR);
+        if (!Files.isRegularFile(jar)) {
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "demo --s3 needs its S3 server " + jar
+                    + ", which is missing (it is not part of pgbackup.jar): build it with 'mvn -DskipTests package'"
+                    + " in the pgbackup source tree, or run 'bin/pgbackup demo --s3', which does");
+        }
+        return jar;
+    }
+
+    /** Starts a server from {@code jar} keeping its objects under {@code dir}. */
+    @SuppressWarnings("unchecked")
+    static DemoS3Server start(Path jar, Path dir) {
+        URLClassLoader loader = null;
+        try {
+            loader = new URLClassLoader("pgbackup-demo-s3", new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            Object server = Class.forName(SERVER_CLASS, true, loader).getMethod("start", Path.class, String.class)
+                    .invoke(null, dir, BUCKET);
+            return new DemoS3Server(loader, (AutoCloseable) server, Map.copyOf(((Supplier<Map<String, String>>) server).get()));
+        } catch (InvocationTargetException e) {
+            closeQuietly(loader);
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot start the demo's S3 server in " + dir + ": " + e.getCause(), e.getCause());
+        } catch (ReflectiveOperationException | ClassCastException | java.io.IOException e) {
+            closeQuietly(loader);
+            throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, jar + " is not the demo's S3 server (" + e
+                    + "): rebuild it with 'mvn -DskipTests package' in the pgbackup source tree", e);
         }
     }
 
     /** The bucket as the demo uses it: its settings, and the credentials for its processes' environment. */
     PitrDemo.Bucket bucket() {
-        return new PitrDemo.Bucket(S3Settings.compatible(endpoint, BUCKET, "demo", "us-east-1"),
-                Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secretKey));
+        return new PitrDemo.Bucket(S3Settings.compatible(URI.create(info.get("endpoint")), BUCKET, "demo", "us-east-1"),
+                Map.of("AWS_ACCESS_KEY_ID", info.get("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY", info.get("AWS_SECRET_ACCESS_KEY")));
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // a throwaway server: nothing to do about it
         }
     }
 
     @Override
     public void close() {
-        try {
-            proxy.stop();
-        } catch (Exception e) {
-            // stopping a throwaway server: nothing to do about it
-        } finally {
-            context.close();
-        }
+        closeQuietly(server);
+        closeQuietly(loader);
     }
 }

@@ -3,9 +3,9 @@ package io.pgbackup.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.storage.s3.S3Storage;
+import io.pgbackup.s3.S3Storage;
 import io.pgbackup.core.testing.PgCluster;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.s3.testing.S3Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -19,9 +19,9 @@ import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.internal.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.LocalStorage;
-import io.pgbackup.core.storage.s3.S3Storage;
 import io.pgbackup.core.internal.sync.OffsiteSyncer;
 import io.pgbackup.core.internal.sync.S3Syncer;
+import io.pgbackup.core.internal.storage.BucketProviders;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.internal.sync.InlineSyncBackupManager;
@@ -265,8 +265,9 @@ public final class PgBackup {
         }
 
         /**
-         * The offsite bucket; by default an {@code S3Storage} for {@code PG_BACKUP_S3_*}, with
-         * credentials from the AWS SDK's default chain.
+         * The offsite bucket; by default pgbackup-s3's {@code S3Storage} for {@code PG_BACKUP_S3_*}
+         * (found through {@link io.pgbackup.core.storage.BucketProvider}), with credentials from the
+         * AWS SDK's default chain.
          */
         public Builder bucket(Storage bucket) {
             this.bucket = Objects.requireNonNull(bucket);
@@ -322,8 +323,11 @@ public final class PgBackup {
             Storage chosen = storage;
             Storage givenBucket = bucket;
             RepositorySource from = source;
+            // Without pgbackup-s3 a configured bucket is refused here, before any command changes anything.
+            io.pgbackup.core.storage.BucketProvider provider = givenBucket == null && config.s3().isPresent()
+                    ? BucketProviders.find() : null;
             Lazy<java.util.Optional<Storage>> theBucket = new Lazy<>(() -> givenBucket != null ? java.util.Optional.of(givenBucket)
-                    : config.s3().map(S3Storage::new));
+                    : config.s3().map(s3 -> provider.open(s3)));
             Lazy<Repository> repository = new Lazy<>(() -> {
                 java.nio.file.Path root = config.requireBackupDir();
                 if (chosen != null) {

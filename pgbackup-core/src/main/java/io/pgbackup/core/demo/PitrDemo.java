@@ -15,11 +15,10 @@ import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RestoreResult;
 import io.pgbackup.core.restore.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.internal.storage.BucketProviders;
+import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.s3.S3Settings;
-import io.pgbackup.core.storage.s3.S3Storage;
 import io.pgbackup.core.sync.SyncResult;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,9 +72,9 @@ public final class PitrDemo {
             environment = Map.copyOf(environment);
         }
 
-        S3Storage storage() {
-            return new S3Storage(settings, StaticCredentialsProvider.create(AwsBasicCredentials.create(
-                    environment.getOrDefault("AWS_ACCESS_KEY_ID", ""), environment.getOrDefault("AWS_SECRET_ACCESS_KEY", ""))));
+        Storage storage() {
+            return BucketProviders.find().open(settings,
+                    environment.getOrDefault("AWS_ACCESS_KEY_ID", ""), environment.getOrDefault("AWS_SECRET_ACCESS_KEY", ""));
         }
     }
 
@@ -120,7 +119,7 @@ public final class PitrDemo {
         Path repo = work.resolve("backups");
         LocalCluster cluster = null;
         LocalCluster restored = null;
-        S3Storage s3 = bucket == null ? null : bucket.storage();
+        Storage s3 = bucket == null ? null : bucket.storage();
         Map<String, String> serverEnv = bucket == null ? Map.of() : bucket.environment();
         boolean success = false;
         try {
@@ -235,8 +234,8 @@ public final class PitrDemo {
             if (cluster != null) {
                 cluster.stopQuietly();
             }
-            if (s3 != null) {
-                s3.close();
+            if (s3 instanceof AutoCloseable closeable) {
+                closeQuietly(closeable);
             }
             if (!keep && success) {
                 try {
@@ -248,7 +247,16 @@ public final class PitrDemo {
         }
     }
 
-    private PgBackup.Builder builder(PgBackupConfig config, S3Storage s3) {
+    /** The bucket's client (its HTTP connections, its upload threads). */
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // the demo is over: nothing to do about a client that fails to close
+        }
+    }
+
+    private PgBackup.Builder builder(PgBackupConfig config, Storage s3) {
         PgBackup.Builder b = PgBackup.builder(config).processRunner(runner).binaries(binaries).launcher(launcher);
         return s3 == null ? b : b.bucket(s3);
     }

@@ -16,8 +16,9 @@ import java.util.Optional;
  * is "its manifest object exists", and the manifest is always written last. Mutual exclusion is a
  * {@link Lease}, an object with an owner.
  *
- * <p>{@link LocalStorage} keeps the objects in a directory; an embedder may supply its own
- * implementation through {@code PgBackup.builder(config).storage(...)}.
+ * <p>{@link LocalStorage} keeps the objects in a directory, pgbackup-s3's {@code S3Storage} in a
+ * bucket (found through {@link BucketProvider}); an embedder may supply its own implementation
+ * through {@code PgBackup.builder(config).storage(...)}.
  */
 public interface Storage {
     /** Where the objects are, for messages: a directory, or {@code s3://bucket/prefix}. */
@@ -61,6 +62,28 @@ public interface Storage {
 
     /** Deletes an object; a missing one is not an error. Returns whether it existed. */
     boolean delete(String key) throws IOException;
+
+    /**
+     * Deletes objects, in batches where the store has them (S3: 1,000 keys a request); missing
+     * ones are not errors. Returns how many were deleted.
+     */
+    default int deleteAll(java.util.Collection<String> keys) throws IOException {
+        int deleted = 0;
+        for (String key : keys) {
+            if (delete(key)) {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    /**
+     * Aborts the multipart uploads of crashed writers started more than {@code olderThan} ago,
+     * where the store has such uploads and lists them; returns how many. None by default.
+     */
+    default int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
+        return 0;
+    }
 
     /**
      * Takes the repository's exclusive lease for {@code holder} (a line saying who: command, pid,

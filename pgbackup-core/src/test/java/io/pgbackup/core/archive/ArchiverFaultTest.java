@@ -7,11 +7,9 @@ import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.LocalStorage;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.storage.s3.S3Storage;
 import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
-import io.pgbackup.core.testing.S3Server;
 import io.pgbackup.core.verify.VerifyReport;
 import io.pgbackup.core.verify.VerifyRequest;
 import org.junit.jupiter.api.Test;
@@ -38,13 +36,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The archiver (PG_BACKUP_ARCHIVER=async) under the faults of issue 11, against real clusters,
- * real processes and a real S3 server. After each fault: no WAL is lost (every segment from the
+ * real processes (and, in pgbackup-s3's ArchiverS3FaultTest, a real S3 server). After each fault: no WAL is lost (every segment from the
  * first archived to the last switched is in the archive, each complete), no partial file is under
  * a final name, and a backup taken afterwards verifies.
  */
 class ArchiverFaultTest {
     private static final long SEGMENT_BYTES = 16L << 20;
-    private static final Duration LONG = Duration.ofMinutes(3);
+    static final Duration LONG = Duration.ofMinutes(3);
 
     @TempDir
     Path work;
@@ -190,45 +188,6 @@ class ArchiverFaultTest {
     }
 
     @Test
-    void theBucketUnreachableForAMinuteLosesNothingInS3SpoolMode() throws Exception {
-        try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
-             S3Storage bucket = server.storage("repo")) {
-            var keys = server.credentials().resolveCredentials();
-            Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", keys.accessKeyId(),
-                    "AWS_SECRET_ACCESS_KEY", keys.secretAccessKey(), "AWS_REGION", S3Server.REGION);
-            try (ArchivingCluster source = ArchivingCluster.createAsync(work,
-                    a -> a.withBucketOnly(true).withWorkers(2).withIdleExitSeconds(300).withAckTimeoutSeconds(20),
-                    c -> c.s3(server.settings("repo")), ArchiverMain.launcher(), b -> b.bucket(bucket), credentials)) {
-                PgCluster pg = source.cluster();
-                pg.execute("CREATE TABLE t (id int, pad text)");
-                source.switchAndAwaitArchived();
-
-                server.stop();
-                Instant back = Instant.now().plus(Duration.ofSeconds(60));
-                List<String> written = new ArrayList<>();
-                while (Instant.now().isBefore(back)) {
-                    written.addAll(writeSegments(pg, 1));
-                    Thread.sleep(10_000);
-                }
-                PgCluster.await(LONG, "PostgreSQL to see archiving fail while the bucket is away",
-                        () -> pg.queryLong("SELECT failed_count FROM pg_stat_archiver") > 0);
-                assertThat(pg.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")).isLessThan(written.get(0));
-                server.start();
-
-                String last = pg.switchWal();
-                awaitArchived(pg, last);
-                assertNoGap(bucket, last).containsKeys(written.toArray(String[]::new));
-                // A spool: acknowledged from the bucket, nothing stored locally.
-                assertThat(completeSegments(new LocalStorage(source.repository()))).isEmpty();
-
-                // verify --all against the bucket, where the archive is: a backup stored there, then its chain.
-                PgBackup inBucket = PgBackup.builder(source.pgBackup().config()).storage(bucket).bucket(bucket).build();
-                assertBackupVerifies(source, inBucket);
-            }
-        }
-    }
-
-    @Test
     void aSecondClusterOnTheSameRepositoryIsRefusedAndTheFirstArchiveIsUntouched() throws Exception {
         try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withWorkers(2).withIdleExitSeconds(2))) {
             PgCluster pg = source.cluster();
@@ -340,7 +299,7 @@ class ArchiverFaultTest {
     // ---- helpers ----
 
     /** Writes about a segment of poorly compressible WAL {@code n} times, switching after each; returns the finished segments. */
-    private static List<String> writeSegments(PgCluster pg, int n) throws Exception {
+    static List<String> writeSegments(PgCluster pg, int n) throws Exception {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             pg.execute("INSERT INTO t SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 120000) g");
@@ -354,7 +313,7 @@ class ArchiverFaultTest {
                 "SELECT pg_reload_conf()");
     }
 
-    private static void awaitArchived(PgCluster pg, String segment) throws Exception {
+    static void awaitArchived(PgCluster pg, String segment) throws Exception {
         PgCluster.await(LONG, "archiving of " + segment, () ->
                 pg.queryString("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver").compareTo(segment) >= 0);
     }
@@ -386,7 +345,7 @@ class ArchiverFaultTest {
     }
 
     /** The WAL segments under final names in {@code storage}'s wal_archive/, each checked to decompress to a whole segment. */
-    private static TreeMap<String, String> completeSegments(Storage storage) throws IOException {
+    static TreeMap<String, String> completeSegments(Storage storage) throws IOException {
         TreeMap<String, String> segments = new TreeMap<>();
         for (Storage.StoredObject o : storage.list(Repository.WAL_PREFIX)) {
             String name = o.name();
@@ -404,7 +363,7 @@ class ArchiverFaultTest {
     }
 
     /** Every segment from the first archived to {@code last} is in the archive, complete. */
-    private static org.assertj.core.api.MapAssert<String, String> assertNoGap(Storage storage, String last) throws IOException {
+    static org.assertj.core.api.MapAssert<String, String> assertNoGap(Storage storage, String last) throws IOException {
         TreeMap<String, String> segments = completeSegments(storage);
         assertThat(segments).containsKey(last);
         long first = segmentNumber(segments.firstKey());
@@ -424,7 +383,7 @@ class ArchiverFaultTest {
     }
 
     /** verify --all: a backup taken now, the WAL after it archived, then every backup and the WAL chain checked. */
-    private static void assertBackupVerifies(ArchivingCluster source, PgBackup pgBackup) throws Exception {
+    static void assertBackupVerifies(ArchivingCluster source, PgBackup pgBackup) throws Exception {
         pgBackup.backups().backup(BackupOptions.defaults());
         String last = source.cluster().switchWal();
         awaitArchived(source.cluster(), last);

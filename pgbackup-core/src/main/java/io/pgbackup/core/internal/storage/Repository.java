@@ -256,17 +256,7 @@ public final class Repository {
 
     /** Deletes objects, in one batch where the storage offers one. */
     public void deleteAll(List<String> keys) throws IOException {
-        if (storage instanceof LocalStorage local) {
-            local.deleteAll(keys);
-            return;
-        }
-        if (storage instanceof io.pgbackup.core.storage.s3.S3Storage s3) {
-            s3.deleteAll(keys); // 1,000 keys per request
-            return;
-        }
-        for (String key : keys) {
-            storage.delete(key);
-        }
+        storage.deleteAll(keys); // LocalStorage: one fsync per directory; S3: 1,000 keys per request
     }
 
     // ------------------------------------------------------------------ objects through the codec

@@ -6,7 +6,6 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.storage.s3.S3Storage;
 import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.SyncResult;
 import org.slf4j.Logger;
@@ -191,15 +190,13 @@ public final class S3Syncer implements RemoteSyncer {
 
     /** Multipart uploads of crashed writers, where the server lists them (some, such as s3proxy, do not). */
     private void cleanupIncompleteUploads(Storage bucket) {
-        if (bucket instanceof S3Storage s3) {
-            try {
-                int aborted = s3.cleanupIncompleteUploads(INCOMPLETE_UPLOAD_AGE);
-                if (aborted > 0) {
-                    log.info("aborted {} incomplete upload(s) older than a day in {}", aborted, bucket.location());
-                }
-            } catch (IOException e) {
-                log.debug("incomplete uploads in {} not cleaned: {}", bucket.location(), e.getMessage());
+        try {
+            int aborted = bucket.cleanupIncompleteUploads(INCOMPLETE_UPLOAD_AGE);
+            if (aborted > 0) {
+                log.info("aborted {} incomplete upload(s) older than a day in {}", aborted, bucket.location());
             }
+        } catch (IOException e) {
+            log.debug("incomplete uploads in {} not cleaned: {}", bucket.location(), e.getMessage());
         }
     }
 

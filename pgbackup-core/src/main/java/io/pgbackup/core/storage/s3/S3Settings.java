@@ -5,7 +5,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Where an {@link S3Storage} keeps its objects. Holds no credentials: those come from the AWS SDK's
+ * Where pgbackup-s3's {@code S3Storage} keeps its objects. Holds no credentials: those come from the AWS SDK's
  * default chain (environment, profile, instance role), so this record can be logged and printed.
  *
  * @param bucket    the bucket, which must exist

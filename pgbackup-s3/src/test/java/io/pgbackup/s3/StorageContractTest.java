@@ -1,11 +1,12 @@
-package io.pgbackup.core.storage;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.StoredObject;
 import io.pgbackup.core.storage.Storage.WriteMode;
-import io.pgbackup.core.storage.s3.S3Storage;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.storage.Storage;
+import io.pgbackup.s3.testing.S3Server;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

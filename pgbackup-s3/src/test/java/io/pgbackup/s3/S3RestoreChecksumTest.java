@@ -1,4 +1,4 @@
-package io.pgbackup.core.restore;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
@@ -7,9 +7,12 @@ import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.backup.ManifestCodec;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
+import io.pgbackup.core.restore.RecoveryTarget;
+import io.pgbackup.core.restore.RestorePlan;
+import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.TargetAction;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.storage.s3.S3Storage;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.s3.testing.S3Server;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;

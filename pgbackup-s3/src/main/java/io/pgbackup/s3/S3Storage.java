@@ -1,5 +1,6 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
+import io.pgbackup.core.storage.s3.S3Settings;
 import io.pgbackup.core.storage.Storage;
 
 import org.slf4j.Logger;

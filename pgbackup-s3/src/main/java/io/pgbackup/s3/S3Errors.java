@@ -1,4 +1,4 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;

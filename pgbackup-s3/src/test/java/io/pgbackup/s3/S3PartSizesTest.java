@@ -1,8 +1,8 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import org.junit.jupiter.api.Test;
 
-import static io.pgbackup.core.storage.s3.PartSizes.MIB;
+import static io.pgbackup.s3.PartSizes.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

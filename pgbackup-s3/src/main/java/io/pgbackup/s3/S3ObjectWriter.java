@@ -1,4 +1,4 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.WriteMode;

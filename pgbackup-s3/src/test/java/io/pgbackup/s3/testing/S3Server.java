@@ -1,7 +1,8 @@
-package io.pgbackup.core.testing;
+package io.pgbackup.s3.testing;
 
 import io.pgbackup.core.storage.s3.S3Settings;
-import io.pgbackup.core.storage.s3.S3Storage;
+import io.pgbackup.core.testing.PgCluster;
+import io.pgbackup.s3.S3Storage;
 
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;

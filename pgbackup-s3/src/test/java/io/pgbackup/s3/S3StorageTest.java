@@ -1,4 +1,4 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
@@ -6,7 +6,7 @@ import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.StoredObject;
 import io.pgbackup.core.storage.Storage.WriteMode;
 import io.pgbackup.core.testing.PgCluster;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.s3.testing.S3Server;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

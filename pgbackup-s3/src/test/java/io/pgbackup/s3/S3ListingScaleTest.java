@@ -1,10 +1,10 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.archive.WalArchive;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.s3.testing.S3Server;
 import org.jclouds.blobstore.BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

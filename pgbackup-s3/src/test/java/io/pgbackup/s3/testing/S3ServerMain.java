@@ -1,4 +1,4 @@
-package io.pgbackup.core.testing;
+package io.pgbackup.s3.testing;
 
 import org.jclouds.blobstore.BlobStore;
 

@@ -1,4 +1,4 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 /**
  * The part sizes of a streaming multipart upload, whose total size is unknown when it starts.

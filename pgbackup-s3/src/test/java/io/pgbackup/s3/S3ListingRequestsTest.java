@@ -1,4 +1,4 @@
-package io.pgbackup.core.storage.s3;
+package io.pgbackup.s3;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupManifest;
@@ -11,7 +11,7 @@ import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.TargetAction;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.testing.S3Server;
+import io.pgbackup.s3.testing.S3Server;
 import org.jclouds.blobstore.BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
