@@ -47,7 +47,8 @@ final class ReplicationSource implements BackupSource {
         // Without PG_PASSWORD, the password comes from ~/.pgpass, as pg_basebackup found it through libpq.
         Optional<String> password = config.passwordForDriver().or(() ->
                 PgPassFile.of(System.getenv()).lookup(config.host(), config.port(), "replication", config.requireUser()));
-        ReplicationSettings settings = new ReplicationSettings(config.host(), config.port(), config.requireUser(), password);
+        ReplicationSettings settings = new ReplicationSettings(config.host(), config.port(), config.requireUser(), password,
+                config.tls());
         // Server-side zstd (PostgreSQL 15+) sends each tar already compressed: nothing to recompress here.
         Optional<String> serverCompression = run.compression() == Compression.ZSTD && run.server().info().versionNum() >= 150000
                 && run.server().zstd()
