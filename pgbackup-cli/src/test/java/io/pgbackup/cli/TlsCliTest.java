@@ -58,6 +58,15 @@ class TlsCliTest {
     }
 
     @Test
+    void disableAgainstAHostsslOnlyServerNamesTheSettingToChange() throws Exception {
+        CliProcess.Result r = CliProcess.run(env("disable", certs.caCert()), "backup");
+        assertThat(r.exitCode()).as(r.all()).isEqualTo(1);
+        assertThat(r.stderr().strip()).startsWith("pgbackup: ").contains("no encryption")
+                .contains("set PG_SSLMODE=require or verify-full").doesNotContain("allow replication connections")
+                .doesNotContain("\n").doesNotContain("Exception");
+    }
+
+    @Test
     void aBadSslModeOrAMissingCertificateFileIsAUsageError() throws Exception {
         CliProcess.Result mode = CliProcess.run(env("verify-everything", certs.caCert()), "backup");
         assertThat(mode.exitCode()).isEqualTo(2);
