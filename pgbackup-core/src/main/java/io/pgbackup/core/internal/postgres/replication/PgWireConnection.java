@@ -1,5 +1,9 @@
 package io.pgbackup.core.internal.postgres.replication;
 
+import io.pgbackup.core.config.SslMode;
+import io.pgbackup.core.config.TlsConfig;
+import io.pgbackup.core.internal.postgres.tls.TlsContexts;
+
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -20,24 +24,12 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLException;
-
-import com.ongres.scram.client.ScramClient;
-import com.ongres.scram.common.StringPreparation;
-import com.ongres.scram.common.exception.ScramException;
-import com.ongres.scram.common.util.TlsServerEndpoint;
-import io.pgbackup.core.config.SslMode;
-import io.pgbackup.core.config.TlsConfig;
-import io.pgbackup.core.internal.postgres.tls.JdbcTls;
-import io.pgbackup.core.internal.postgres.tls.TlsContexts;
 
 /**
  * A minimal frontend/backend protocol v3 client for physical replication connections, over a
@@ -259,6 +251,11 @@ final class PgWireConnection implements Closeable {
         return tls != null;
     }
 
+    /** The TLS layer, or null on a plain connection. */
+    TlsChannel tls() {
+        return tls;
+    }
+
     /** The SASL mechanism authentication used ({@code SCRAM-SHA-256-PLUS} when bound to TLS), or null. */
     String saslMechanism() {
         return saslMechanism;
@@ -274,7 +271,7 @@ final class PgWireConnection implements Closeable {
         ByteBuffer startup = ByteBuffer.allocate(8 + p.length);
         startup.putInt(8 + p.length).putInt(PROTOCOL_3_0).put(p).flip();
         writeFully(startup);
-        authenticate(settings);
+        saslMechanism = WireAuthenticator.authenticate(this, settings);
         while (true) {
             Message m = read();
             switch (m.type()) {
@@ -290,129 +287,8 @@ final class PgWireConnection implements Closeable {
         }
     }
 
-    private void authenticate(ReplicationSettings settings) throws IOException {
-        ScramClient scram = null;
-        boolean scramDone = false;
-        while (true) {
-            Message m = read();
-            if (m.type() == 'E') {
-                throw withSslHint(error(m), settings);
-            }
-            if (m.type() != 'R') {
-                throw protocolError("during authentication", m);
-            }
-            int code = m.payload().getInt();
-            switch (code) {
-                case 0 -> {
-                    if (scram != null && !scramDone) {
-                        throw new IOException("server at " + address + " did not complete SCRAM authentication");
-                    }
-                    return;
-                }
-                case 3 -> {
-                    if (tls == null && !settings.unixSocket()) {
-                        // a spoofed or misconfigured server must not collect the password off the wire
-                        throw new IOException(JdbcTls.cleartextRefusal(address));
-                    }
-                    send('p', cstring(password(settings, "cleartext")));
-                }
-                case 5 -> {
-                    byte[] salt = new byte[4];
-                    m.payload().get(salt);
-                    send('p', cstring(md5Password(settings.user(), password(settings, "MD5"), salt)));
-                }
-                case 10 -> {
-                    List<String> mechanisms = new ArrayList<>();
-                    for (String s = m.cstring(); !s.isEmpty(); s = m.cstring()) {
-                        mechanisms.add(s);
-                    }
-                    scram = scramClient(settings, mechanisms);
-                    saslMechanism = scram.getScramMechanism().getName();
-                    byte[] first = scram.clientFirstMessage().toString().getBytes(StandardCharsets.UTF_8);
-                    byte[] name = cstring(saslMechanism);
-                    ByteBuffer b = ByteBuffer.allocate(name.length + 4 + first.length);
-                    b.put(name).putInt(first.length).put(first);
-                    send('p', b.array());
-                }
-                case 11 -> {
-                    if (scram == null) {
-                        throw new IOException("server at " + address + " sent SASL data before SASL started");
-                    }
-                    try {
-                        scram.serverFirstMessage(remainingText(m));
-                    } catch (ScramException | RuntimeException e) {
-                        throw new IOException("invalid SCRAM message from server at " + address + ": " + e.getMessage());
-                    }
-                    send('p', scram.clientFinalMessage().toString().getBytes(StandardCharsets.UTF_8));
-                }
-                case 12 -> {
-                    if (scram == null) {
-                        throw new IOException("server at " + address + " sent SASL data before SASL started");
-                    }
-                    try {
-                        scram.serverFinalMessage(remainingText(m));
-                    } catch (ScramException | RuntimeException e) {
-                        throw new IOException("SCRAM authentication with server at " + address + " failed: "
-                                + e.getMessage());
-                    }
-                    scramDone = true;
-                }
-                case 2 -> throw new IOException("server at " + address + " asks for Kerberos V5 authentication,"
-                        + " which pgbackup does not support");
-                case 7, 8, 9 -> throw new IOException("server at " + address
-                        + " asks for GSSAPI/SSPI authentication, which pgbackup does not support");
-                default -> throw new IOException("server at " + address + " asks for authentication method " + code
-                        + ", which pgbackup does not support");
-            }
-        }
-    }
-
-    /** SCRAM through com.ongres.scram (pgjdbc's), bound to the TLS channel when there is one. */
-    private ScramClient scramClient(ReplicationSettings settings, List<String> mechanisms) throws IOException {
-        String password = password(settings, "SCRAM");
-        try {
-            ScramClient.FinalBuildStage builder = ScramClient.builder()
-                    .advertisedMechanisms(mechanisms)
-                    .username("*") // the server takes the startup packet's user
-                    .password(password.toCharArray())
-                    .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION);
-            if (tls != null) {
-                builder.channelBinding(TlsServerEndpoint.TLS_SERVER_END_POINT,
-                        TlsServerEndpoint.getChannelBindingData(tls.serverCertificate()));
-            }
-            return builder.build();
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IOException("cannot bind SCRAM to the TLS channel of server at " + address + ": " + e.getMessage());
-        } catch (IllegalArgumentException e) {
-            throw new IOException("server at " + address + " offers SASL mechanisms " + mechanisms
-                    + ", pgbackup supports SCRAM-SHA-256 and SCRAM-SHA-256-PLUS");
-        }
-    }
-
-    private String password(ReplicationSettings settings, String method) throws IOException {
-        return settings.password().orElseThrow(() -> new IOException("server at " + address + " asks user "
-                + settings.user() + " for a password (" + method + "), but none was given"));
-    }
-
-    private static String md5Password(String user, String password, byte[] salt) {
-        try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            String inner = HexFormat.of().formatHex(md5.digest((password + user).getBytes(StandardCharsets.UTF_8)));
-            md5.update(inner.getBytes(StandardCharsets.US_ASCII));
-            md5.update(salt);
-            return "md5" + HexFormat.of().formatHex(md5.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no MD5", e);
-        }
-    }
-
-    private static String remainingText(Message m) {
-        ByteBuffer p = m.payload();
-        return new String(p.array(), p.arrayOffset() + p.position(), p.remaining(), StandardCharsets.UTF_8);
-    }
-
     /** Says what to set when the server's pg_hba.conf demands TLS (hostssl) and this connection has none. */
-    private ReplicationException withSslHint(ReplicationException e, ReplicationSettings settings) {
+    ReplicationException withSslHint(ReplicationException e, ReplicationSettings settings) {
         String message = e.getMessage();
         if (tls == null && message != null && message.contains("no encryption")) {
             String fix = settings.unixSocket() ? "connect over TCP (PG_HOST=a host name or address) with "
