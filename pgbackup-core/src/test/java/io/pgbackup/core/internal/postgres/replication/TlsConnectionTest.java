@@ -212,4 +212,23 @@ class TlsConnectionTest {
             assertThat(log).doesNotContain("password authentication failed").doesNotContain("connection authorized");
         }
     }
+
+    @Test
+    void md5OverPlainTcpStillWorksForUsersWhoSetNothingNew(@TempDir Path dir) throws Exception {
+        try (PgCluster plain = PgCluster.create(dir.resolve("pg"))) {
+            plain.execute("SET password_encryption = 'md5'",
+                    "ALTER ROLE " + PgCluster.SUPERUSER + " PASSWORD '" + plain.password() + "'");
+            java.nio.file.Files.writeString(plain.dataDir().resolve("pg_hba.conf"), "local all all trust\n"
+                    + "host all all 127.0.0.1/32 md5\nhost replication all 127.0.0.1/32 md5\n");
+            plain.restart();
+            try (PgWireConnection c = PgWireConnection.open(new ReplicationSettings("127.0.0.1", plain.port(),
+                    PgCluster.SUPERUSER, Optional.of(plain.password())))) {
+                assertThat(c.encrypted()).isFalse();
+                assertThat(c.saslMechanism()).isNull();
+            }
+            try (Connection c = new PgConnector(plain.config(dir.resolve("repo"))).open()) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+        }
+    }
 }
