@@ -63,9 +63,11 @@ public final class PgBackupConfig {
     private final Path pgBin;
     private final S3Settings s3;
     private final ArchiverConfig archiver;
+    private final TlsConfig tls;
 
     private PgBackupConfig(Builder b) {
         this.archiver = Objects.requireNonNull(b.archiver, "archiver");
+        this.tls = Objects.requireNonNull(b.tls, "tls");
         this.user = blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
         this.database = blankToNull(b.database);
@@ -133,6 +135,7 @@ public final class PgBackupConfig {
         }
         b.s3 = S3Config.fromEnvironment(env);
         b.archiver = ArchiverConfig.fromEnvironment(env);
+        b.tls = TlsConfig.fromEnvironment(env);
         return b.build();
     }
 
@@ -157,6 +160,7 @@ public final class PgBackupConfig {
         b.pgBin = pgBin;
         b.s3 = s3;
         b.archiver = archiver;
+        b.tls = tls;
         if (remote != null) {
             b.remoteHost = remote.host();
             b.remoteUser = remote.user();
@@ -288,6 +292,11 @@ public final class PgBackupConfig {
         return archiver;
     }
 
+    /** TLS towards PostgreSQL ({@code PG_SSLMODE} and its files), for JDBC and replication connections. */
+    public TlsConfig tls() {
+        return tls;
+    }
+
     /**
      * The variables a libpq child (pg_basebackup, psql) needs: the password travels here, in
      * {@code PGPASSWORD}, never on the command line. Without a configured password the child falls
@@ -304,7 +313,7 @@ public final class PgBackupConfig {
                 + ", backupDir=" + backupDir + ", pgData=" + pgData + ", retainDays=" + retainDays
                 + ", retainCount=" + retainCount + ", retainWalDays=" + retainWalDays
                 + ", remote=" + remote + ", compression=" + compression
-                + ", s3=" + (s3 == null ? null : s3.location()) + "}";
+                + ", s3=" + (s3 == null ? null : s3.location()) + ", sslmode=" + tls.mode().value() + "}";
     }
 
     private static String require(String value, String variable, String what) {
@@ -413,6 +422,7 @@ public final class PgBackupConfig {
         private Path pgBin;
         private S3Settings s3;
         private ArchiverConfig archiver = ArchiverConfig.defaults();
+        private TlsConfig tls = TlsConfig.defaults();
 
         private Builder() {
         }
@@ -501,6 +511,12 @@ public final class PgBackupConfig {
         /** How WAL is archived and fetched; default {@link ArchiverConfig#defaults()}. */
         public Builder archiver(ArchiverConfig archiver) {
             this.archiver = archiver;
+            return this;
+        }
+
+        /** TLS towards PostgreSQL; default {@link TlsConfig#defaults()} ({@code prefer}). */
+        public Builder tls(TlsConfig tls) {
+            this.tls = tls;
             return this;
         }
 

@@ -47,7 +47,8 @@ final class ReplicationSource implements BackupSource {
         // Without PG_PASSWORD, the password comes from ~/.pgpass, as pg_basebackup found it through libpq.
         Optional<String> password = config.passwordForDriver().or(() ->
                 PgPassFile.of(System.getenv()).lookup(config.host(), config.port(), "replication", config.requireUser()));
-        ReplicationSettings settings = new ReplicationSettings(config.host(), config.port(), config.requireUser(), password);
+        ReplicationSettings settings = new ReplicationSettings(config.host(), config.port(), config.requireUser(), password,
+                config.tls());
         // Server-side zstd (PostgreSQL 15+) sends each tar already compressed: nothing to recompress here.
         Optional<String> serverCompression = run.compression() == Compression.ZSTD && run.server().info().versionNum() >= 150000
                 && run.server().zstd()
@@ -98,7 +99,7 @@ final class ReplicationSource implements BackupSource {
             hint = " (peer authentication: run pgbackup as the OS user named by PG_USER_NAME)";
         } else if (lower.contains("connection refused") || lower.contains("cannot connect") || lower.contains("could not connect")) {
             hint = " (is the server running? check PG_HOST and PG_PORT)";
-        } else if (lower.contains("no pg_hba.conf entry for replication")) {
+        } else if (lower.contains("no pg_hba.conf entry for replication") && !lower.contains("accepts only tls")) {
             hint = " (allow replication connections for this user in pg_hba.conf)";
         } else if (lower.contains("must be superuser or replication") || lower.contains("permission denied to start wal sender")) {
             hint = " (grant it with: ALTER USER ... REPLICATION)";

@@ -3,6 +3,8 @@ package io.pgbackup.core.internal.postgres;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.postgres.tls.JdbcTls;
+import io.pgbackup.core.internal.postgres.tls.TlsContexts;
 import org.newsclub.net.unix.AFUNIXSocketFactory;
 
 import java.nio.file.Path;
@@ -53,9 +55,17 @@ public final class PgConnector {
         } else {
             url = "jdbc:postgresql://" + hostForUrl(config.host()) + ":" + config.port() + "/" + database;
         }
-        try {
+        // TCP: TLS as PG_SSLMODE says; a Unix-domain socket stays without TLS, as in libpq
+        try (JdbcTls.Attempt attempt = socket.isPresent() ? null : JdbcTls.configure(properties, config.tls())) {
             return DriverManager.getConnection(url, properties);
         } catch (SQLException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof javax.net.ssl.SSLException) {
+                    throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot connect to PostgreSQL at "
+                            + config.serverDescription() + " as " + user + " (database " + database + "): "
+                            + TlsContexts.explain(t, config.tls(), config.serverDescription()), e);
+                }
+            }
             throw new PgBackupException(ErrorCode.CONNECTION_FAILED, "cannot connect to PostgreSQL at "
                     + config.serverDescription() + " as " + user + " (database " + database + "): "
                     + firstLine(e.getMessage()) + ". " + hint(e, socket), e);
@@ -76,6 +86,12 @@ public final class PgConnector {
         if (socket.isPresent()) {
             return "Check that the server runs with " + socket.get().getParent() + " in unix_socket_directories and port "
                     + config.port() + " (the socket is " + socket.get() + "), and PG_USER_NAME and PG_DB_NAME are right";
+        }
+        if (message.contains("pg_hba.conf method \"password\"")) {
+            return "The password was not sent";
+        }
+        if (message.contains("no encryption")) {
+            return "The server accepts only TLS connections: set PG_SSLMODE=require or verify-full";
         }
         return "Check that the server runs and PG_HOST, PG_PORT, PG_USER_NAME, PG_PASSWORD and PG_DB_NAME are right";
     }

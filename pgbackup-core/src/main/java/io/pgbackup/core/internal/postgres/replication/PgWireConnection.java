@@ -1,5 +1,9 @@
 package io.pgbackup.core.internal.postgres.replication;
 
+import io.pgbackup.core.config.SslMode;
+import io.pgbackup.core.config.TlsConfig;
+import io.pgbackup.core.internal.postgres.tls.TlsContexts;
+
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -20,31 +24,37 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLException;
 
 /**
  * A minimal frontend/backend protocol v3 client for physical replication connections, over a
  * non-blocking {@link SocketChannel} and a {@link Selector}, so that another thread can wake or
  * abort a read ({@link #wakeup()}, {@link #abort()}) and a read can wait with a timeout.
  *
+ * <p>Over TCP the connection asks for TLS as {@link TlsConfig#mode()} says (SSLRequest, then a JSSE
+ * handshake through {@link TlsChannel}); a Unix-domain socket stays plain, as in libpq. A password
+ * is never sent in clear text over TCP without TLS, and SCRAM binds to the TLS channel
+ * ({@code SCRAM-SHA-256-PLUS}) when the server offers it.
+ *
  * <p>One thread owns a connection at a time; only {@link #wakeup()} and {@link #abort()} may be
  * called from elsewhere. A {@link Message}'s payload is valid until the next read.
  */
 final class PgWireConnection implements Closeable {
     private static final int PROTOCOL_3_0 = 196608;
+    private static final int SSL_REQUEST = 80877103;
     private static final int MAX_MESSAGE = 256 << 20;
 
     private final SocketChannel channel;
     private final Selector selector;
     private final SelectionKey key;
     private final String address;
+    private TlsChannel tls;
+    private String saslMechanism;
     private final ByteBuffer in = ByteBuffer.allocate(256 * 1024).flip();
     private byte[] body = new byte[8192];
     private final Map<String, String> parameters = new HashMap<>();
@@ -83,12 +93,31 @@ final class PgWireConnection implements Closeable {
 
     /** Connects, starts a physical replication session and authenticates. */
     static PgWireConnection open(ReplicationSettings settings) throws IOException {
+        SslMode mode = settings.tls().mode();
+        if (settings.unixSocket() || mode == SslMode.DISABLE) {
+            return open(settings, false);
+        }
+        if (mode == SslMode.ALLOW) {
+            try {
+                return open(settings, false);
+            } catch (ReplicationException e) {
+                // libpq's allow: the server refused the plain connection (e.g. hostssl lines only), so try TLS
+                return open(settings, true);
+            }
+        }
+        return open(settings, true);
+    }
+
+    private static PgWireConnection open(ReplicationSettings settings, boolean tryTls) throws IOException {
         long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
         PgWireConnection connection = connect(settings, deadline);
         try {
             // the connect timeout covers the whole startup: a server that accepts but never answers fails too
             connection.startupDeadline = deadline;
             connection.startupTimeout = settings.connectTimeout();
+            if (tryTls) {
+                connection.negotiateTls(settings);
+            }
             connection.startup(settings);
             connection.startupDeadline = 0;
             return connection;
@@ -167,6 +196,71 @@ final class PgWireConnection implements Closeable {
                 + ((InetSocketAddress) target).getAddress().getHostAddress() + "), port " + settings.port();
     }
 
+    /** SSLRequest, then the handshake on 'S'; on 'N' plain, unless the mode requires TLS. */
+    private void negotiateTls(ReplicationSettings settings) throws IOException {
+        writeFully(ByteBuffer.allocate(8).putInt(8).putInt(SSL_REQUEST).flip());
+        // exactly one byte: anything the server sends after 'S' before the handshake must not be read as plaintext
+        ByteBuffer answer = ByteBuffer.allocate(1);
+        while (answer.hasRemaining()) {
+            checkOpen();
+            int n = channel.read(answer);
+            if (n < 0) {
+                throw new EOFException("server at " + address + " closed the connection unexpectedly");
+            }
+            if (n == 0) {
+                long left = startupDeadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new SocketTimeoutException("server at " + address + " did not complete the connection"
+                            + " startup within " + startupTimeout.toSeconds() + " s");
+                }
+                key.interestOps(SelectionKey.OP_READ);
+                selector.select(Math.max(1, left / 1_000_000));
+                selector.selectedKeys().clear();
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("interrupted while connecting to " + address);
+                }
+            }
+        }
+        key.interestOps(0);
+        TlsConfig config = settings.tls();
+        switch (answer.get(0)) {
+            case 'S' -> {
+                TlsChannel t = new TlsChannel(channel, TlsContexts.clientEngine(TlsContexts.context(config), config,
+                        settings.host(), settings.port()));
+                try {
+                    t.handshake(selector, key, startupDeadline, address);
+                } catch (SSLException e) {
+                    throw new IOException(TlsContexts.explain(e, config, address), e);
+                }
+                tls = t;
+            }
+            case 'N' -> {
+                if (config.mode().requiresTls()) {
+                    throw new IOException("server at " + address + " does not accept TLS (ssl is off in postgresql.conf),"
+                            + " but " + TlsConfig.PG_SSLMODE + "=" + config.mode().value() + " requires it: turn on ssl"
+                            + " in the server, or set " + TlsConfig.PG_SSLMODE + "=prefer");
+                }
+            }
+            default -> throw new IOException("server at " + address + " answered the SSL request with '"
+                    + (char) answer.get(0) + "': is it a PostgreSQL server?");
+        }
+    }
+
+    /** Whether this connection runs over TLS. */
+    boolean encrypted() {
+        return tls != null;
+    }
+
+    /** The TLS layer, or null on a plain connection. */
+    TlsChannel tls() {
+        return tls;
+    }
+
+    /** The SASL mechanism authentication used ({@code SCRAM-SHA-256-PLUS} when bound to TLS), or null. */
+    String saslMechanism() {
+        return saslMechanism;
+    }
+
     private void startup(ReplicationSettings settings) throws IOException {
         ByteArrayOutputStream params = new ByteArrayOutputStream();
         for (String s : List.of("user", settings.user(), "replication", "true", "application_name", "pgbackup")) {
@@ -177,7 +271,7 @@ final class PgWireConnection implements Closeable {
         ByteBuffer startup = ByteBuffer.allocate(8 + p.length);
         startup.putInt(8 + p.length).putInt(PROTOCOL_3_0).put(p).flip();
         writeFully(startup);
-        authenticate(settings);
+        saslMechanism = WireAuthenticator.authenticate(this, settings);
         while (true) {
             Message m = read();
             switch (m.type()) {
@@ -193,95 +287,14 @@ final class PgWireConnection implements Closeable {
         }
     }
 
-    private void authenticate(ReplicationSettings settings) throws IOException {
-        ScramSha256 scram = null;
-        while (true) {
-            Message m = read();
-            if (m.type() == 'E') {
-                throw withSslHint(error(m));
-            }
-            if (m.type() != 'R') {
-                throw protocolError("during authentication", m);
-            }
-            int code = m.payload().getInt();
-            switch (code) {
-                case 0 -> {
-                    if (scram != null && !scram.verified()) {
-                        throw new IOException("server at " + address + " did not complete SCRAM authentication");
-                    }
-                    return;
-                }
-                case 3 -> send('p', cstring(password(settings, "cleartext")));
-                case 5 -> {
-                    byte[] salt = new byte[4];
-                    m.payload().get(salt);
-                    send('p', cstring(md5Password(settings.user(), password(settings, "MD5"), salt)));
-                }
-                case 10 -> {
-                    List<String> mechanisms = new ArrayList<>();
-                    for (String s = m.cstring(); !s.isEmpty(); s = m.cstring()) {
-                        mechanisms.add(s);
-                    }
-                    if (!mechanisms.contains(ScramSha256.MECHANISM)) {
-                        throw new IOException("server at " + address + " offers SASL mechanisms " + mechanisms
-                                + ", pgbackup supports " + ScramSha256.MECHANISM);
-                    }
-                    scram = new ScramSha256(password(settings, ScramSha256.MECHANISM));
-                    byte[] first = scram.clientFirstMessage().getBytes(StandardCharsets.UTF_8);
-                    ByteBuffer b = ByteBuffer.allocate(ScramSha256.MECHANISM.length() + 1 + 4 + first.length);
-                    b.put(cstring(ScramSha256.MECHANISM)).putInt(first.length).put(first);
-                    send('p', b.array());
-                }
-                case 11 -> {
-                    if (scram == null) {
-                        throw new IOException("server at " + address + " sent SASL data before SASL started");
-                    }
-                    send('p', scram.clientFinalMessage(remainingText(m)).getBytes(StandardCharsets.UTF_8));
-                }
-                case 12 -> {
-                    if (scram == null) {
-                        throw new IOException("server at " + address + " sent SASL data before SASL started");
-                    }
-                    scram.verifyServerFinal(remainingText(m));
-                }
-                case 2 -> throw new IOException("server at " + address + " asks for Kerberos V5 authentication,"
-                        + " which pgbackup does not support");
-                case 7, 8, 9 -> throw new IOException("server at " + address
-                        + " asks for GSSAPI/SSPI authentication, which pgbackup does not support");
-                default -> throw new IOException("server at " + address + " asks for authentication method " + code
-                        + ", which pgbackup does not support");
-            }
-        }
-    }
-
-    private String password(ReplicationSettings settings, String method) throws IOException {
-        return settings.password().orElseThrow(() -> new IOException("server at " + address + " asks user "
-                + settings.user() + " for a password (" + method + "), but none was given"));
-    }
-
-    private static String md5Password(String user, String password, byte[] salt) {
-        try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            String inner = HexFormat.of().formatHex(md5.digest((password + user).getBytes(StandardCharsets.UTF_8)));
-            md5.update(inner.getBytes(StandardCharsets.US_ASCII));
-            md5.update(salt);
-            return "md5" + HexFormat.of().formatHex(md5.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no MD5", e);
-        }
-    }
-
-    private static String remainingText(Message m) {
-        ByteBuffer p = m.payload();
-        return new String(p.array(), p.arrayOffset() + p.position(), p.remaining(), StandardCharsets.UTF_8);
-    }
-
-    /** pgbackup never asks for SSL: say so when the server's pg_hba.conf demands it. */
-    private static ReplicationException withSslHint(ReplicationException e) {
+    /** Says what to set when the server's pg_hba.conf demands TLS (hostssl) and this connection has none. */
+    ReplicationException withSslHint(ReplicationException e, ReplicationSettings settings) {
         String message = e.getMessage();
-        if (message != null && message.contains("no encryption")) {
-            return new ReplicationException(message + " (the server requires SSL, which pgbackup's replication"
-                    + " client does not support)", e.sqlState().orElse(null));
+        if (tls == null && message != null && message.contains("no encryption")) {
+            String fix = settings.unixSocket() ? "connect over TCP (PG_HOST=a host name or address) with "
+                    + TlsConfig.PG_SSLMODE + "=require" : "set " + TlsConfig.PG_SSLMODE + "=require or verify-full";
+            return new ReplicationException(message + " (the server accepts only TLS connections: " + fix + ")",
+                    e.sqlState().orElse(null));
         }
         return e;
     }
@@ -509,7 +522,7 @@ final class PgWireConnection implements Closeable {
                 checkOpen();
                 int n;
                 try {
-                    n = channel.read(in);
+                    n = tls == null ? channel.read(in) : tls.read(in);
                 } catch (ClosedChannelException e) {
                     checkOpen();
                     throw e;
@@ -545,11 +558,11 @@ final class PgWireConnection implements Closeable {
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
+        while (b.hasRemaining() || (tls != null && !tls.flushed())) {
             checkOpen();
             int n;
             try {
-                n = channel.write(b);
+                n = tls == null ? channel.write(b) : tls.write(b);
             } catch (ClosedChannelException e) {
                 checkOpen();
                 throw e;
@@ -599,7 +612,12 @@ final class PgWireConnection implements Closeable {
         try {
             if (!aborted && channel.isOpen() && channel.isConnected()) {
                 ByteBuffer terminate = ByteBuffer.allocate(5).put((byte) 'X').putInt(4).flip();
-                channel.write(terminate); // best effort, non-blocking
+                if (tls == null) {
+                    channel.write(terminate); // best effort, non-blocking
+                } else {
+                    tls.write(terminate);
+                    tls.closeOutbound();
+                }
             }
         } catch (IOException | RuntimeException e) {
             // the server may be gone already

@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.postgres.replication;
 
+import io.pgbackup.core.config.TlsConfig;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -10,7 +12,7 @@ import java.util.Optional;
  * {@link #toString()} never shows the password.
  */
 public record ReplicationSettings(String host, int port, String user, Optional<String> password,
-                                  Duration connectTimeout) {
+                                  Duration connectTimeout, TlsConfig tls) {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     public ReplicationSettings {
@@ -18,6 +20,7 @@ public record ReplicationSettings(String host, int port, String user, Optional<S
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(tls, "tls");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host is empty");
         }
@@ -33,7 +36,15 @@ public record ReplicationSettings(String host, int port, String user, Optional<S
     }
 
     public ReplicationSettings(String host, int port, String user, Optional<String> password) {
-        this(host, port, user, password, DEFAULT_CONNECT_TIMEOUT);
+        this(host, port, user, password, DEFAULT_CONNECT_TIMEOUT, TlsConfig.defaults());
+    }
+
+    public ReplicationSettings(String host, int port, String user, Optional<String> password, Duration connectTimeout) {
+        this(host, port, user, password, connectTimeout, TlsConfig.defaults());
+    }
+
+    public ReplicationSettings(String host, int port, String user, Optional<String> password, TlsConfig tls) {
+        this(host, port, user, password, DEFAULT_CONNECT_TIMEOUT, tls);
     }
 
     boolean unixSocket() {
@@ -48,6 +59,6 @@ public record ReplicationSettings(String host, int port, String user, Optional<S
     @Override
     public String toString() {
         return "ReplicationSettings[host=" + host + ", port=" + port + ", user=" + user + ", password="
-                + (password.isPresent() ? "(set)" : "(none)") + ", connectTimeout=" + connectTimeout + "]";
+                + (password.isPresent() ? "(set)" : "(none)") + ", connectTimeout=" + connectTimeout + ", sslmode=" + tls.mode().value() + "]";
     }
 }

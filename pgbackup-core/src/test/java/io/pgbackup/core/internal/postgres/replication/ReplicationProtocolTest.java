@@ -85,7 +85,6 @@ class ReplicationProtocolTest {
         ReplicationSettings s = new ReplicationSettings("/run/postgresql", 5432, "backup", Optional.of("s3cret"));
         assertThat(s.toString()).doesNotContain("s3cret").contains("(set)");
         assertThat(s.address()).isEqualTo("/run/postgresql/.s.PGSQL.5432");
-        assertThat(new ScramSha256("s3cret").toString()).doesNotContain("s3cret");
     }
 
     @Test
