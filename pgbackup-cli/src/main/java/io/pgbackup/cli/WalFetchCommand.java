@@ -25,7 +25,7 @@ final class WalFetchCommand extends BaseCommand {
             "recovery takes them, several downloads at once (restore_wal.sh starts this in the background)."})
     Integer ahead;
 
-    @picocli.CommandLine.Option(names = "--into", paramLabel = "DIR", description = "With --ahead: the prefetch directory.")
+    @picocli.CommandLine.Option(names = "--into", paramLabel = "DIR", description = "With --ahead: the prefetch directory, PGDATA/pg_wal/pgbackup_prefetch (no other, and never a link).")
     Path into;
 
     @picocli.CommandLine.Option(names = "--segment-size", paramLabel = "BYTES", defaultValue = "16777216",

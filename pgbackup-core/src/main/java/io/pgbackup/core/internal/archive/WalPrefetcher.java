@@ -4,14 +4,11 @@ import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.Repository;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,7 +25,9 @@ import java.util.concurrent.Future;
  * the next {@code N} segments of its timeline decompressed in {@code PGDATA/pg_wal/pgbackup_prefetch},
  * several downloads at once, so replay is not one request (and one decompression) at a time. The
  * window moves as restore_wal.sh takes files out. Stops at the end of the archive, when recovery
- * ends (the directory is removed), or when nothing was taken for a while. One per directory.
+ * ends (its own files are removed, and the directory once nothing else is left in it), or when
+ * nothing was taken for a while. One per directory. Only that directory, never through a link, and
+ * only files of its own naming are deleted there ({@link PrefetchDirectory}).
  */
 public final class WalPrefetcher {
     private static final Duration IDLE = Duration.ofSeconds(30);
@@ -46,24 +45,32 @@ public final class WalPrefetcher {
     public record Result(int fetched, boolean endOfArchive) {
     }
 
-    public Result run(WalSegmentName after, int window, Path dir) throws IOException {
+    /**
+     * Refuses (changing nothing) a {@code given} directory that is a link or not pgbackup's own
+     * prefetch directory, PGDATA/pg_wal/pgbackup_prefetch as restore_wal.sh gives it.
+     */
+    public Result run(WalSegmentName after, int window, Path given) throws IOException {
         // restore_wal.sh creates it; one that is gone means recovery ended (never recreate it then).
-        if (!Files.isDirectory(dir)) {
+        Optional<PrefetchDirectory> opened = PrefetchDirectory.open(given);
+        if (opened.isEmpty()) {
             return new Result(0, false);
         }
-        try (FileChannel channel = FileChannel.open(dir.resolve(".fetcher.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        PrefetchDirectory own = opened.get();
+        try (FileChannel channel = own.openLock();
              FileLock lock = channel.tryLock()) {
             if (lock == null) {
                 return new Result(0, false);
             }
-            Files.deleteIfExists(dir.resolve(END_MARKER));
-            Files.writeString(dir.resolve(".fetcher.pid"), ProcessHandle.current().pid() + "\n");
-            markTrusted(dir);
-            return loop(after, window, dir);
+            Files.deleteIfExists(own.resolve(END_MARKER));
+            own.writeMarker(".fetcher.pid", ProcessHandle.current().pid() + "\n");
+            markTrusted(own);
+            return loop(after, window, own, given.toAbsolutePath());
         }
     }
 
-    private Result loop(WalSegmentName after, int window, Path dir) throws IOException {
+    /** {@code asGiven}: the directory's path as given, by which recovery's end is seen (pg_wal may be a link elsewhere). */
+    private Result loop(WalSegmentName after, int window, PrefetchDirectory own, Path asGiven) throws IOException {
+        Path dir = own.path();
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
         Set<WalSegmentName> produced = new LinkedHashSet<>();
         WalSegmentName next = after.next();
@@ -73,18 +80,18 @@ public final class WalPrefetcher {
         // Woken when restore_wal.sh takes a file (or recovery ends and removes the directory).
         try (java.nio.file.WatchService taken = dir.getFileSystem().newWatchService()) {
             dir.register(taken, java.nio.file.StandardWatchEventKinds.ENTRY_DELETE);
-            while (Files.isDirectory(dir)) {
-                if (recoveryEnded(dir)) {
+            while (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (recoveryEnded(asGiven)) {
                     // After recovery_end_command: what is fetched now would only linger in pg_wal.
                     pool.shutdownNow();
                     pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-                    deleteTree(dir);
+                    own.deleteOwn();
                     return new Result(fetched, false);
                 }
                 // Taken by restore_wal.sh: produced here and gone from the directory.
                 for (var it = produced.iterator(); it.hasNext(); ) {
                     WalSegmentName s = it.next();
-                    if (!Files.exists(dir.resolve(s.fileName()))) {
+                    if (!own.holdsFile(s.fileName())) {
                         it.remove();
                         if (s.compareTo(consumedUpTo) > 0) {
                             consumedUpTo = s;
@@ -100,7 +107,7 @@ public final class WalPrefetcher {
                 if (!batch.isEmpty()) {
                     List<Future<Boolean>> results = new ArrayList<>();
                     for (WalSegmentName s : batch) {
-                        results.add(pool.submit(() -> fetchInto(s, dir)));
+                        results.add(pool.submit(() -> fetchInto(s, own)));
                     }
                     boolean end = false;
                     for (int i = 0; i < batch.size(); i++) {
@@ -113,7 +120,7 @@ public final class WalPrefetcher {
                     }
                     if (end) {
                         // restore_wal.sh then starts no fetcher for its hits, only for a miss (newer WAL).
-                        Files.writeString(dir.resolve(END_MARKER), "end of archive\n");
+                        own.writeMarker(END_MARKER, "end of archive\n");
                         return new Result(fetched, true);
                     }
                     lastProgress = Instant.now();
@@ -132,7 +139,7 @@ public final class WalPrefetcher {
             return new Result(fetched, false);
         } finally {
             pool.shutdownNow();
-            Files.deleteIfExists(dir.resolve(".fetcher.pid"));
+            Files.deleteIfExists(own.resolve(".fetcher.pid"));
         }
     }
 
@@ -147,23 +154,13 @@ public final class WalPrefetcher {
                 && !Files.exists(pgData.resolve("standby.signal"));
     }
 
-    private static void deleteTree(Path dir) {
-        try (var files = Files.walk(dir)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // restore_wal.sh --end-of-recovery or the next restore clears it.
-        }
-    }
-
     /** One segment into the directory under its own name once complete; false when the archive does not hold it. */
-    private boolean fetchInto(WalSegmentName segment, Path dir) {
-        Path target = dir.resolve(segment.fileName());
+    private boolean fetchInto(WalSegmentName segment, PrefetchDirectory own) {
         try {
-            return Files.exists(target) || fetcher.fetch(segment.fileName(), target);
+            // Written under a temporary name and renamed over whatever is there, a link included (never through it).
+            return own.holdsFile(segment.fileName()) || fetcher.fetch(segment.fileName(), own.resolve(segment.fileName()));
         } catch (io.pgbackup.core.PgBackupException e) {
-            if (!Files.isDirectory(dir)) {
+            if (!Files.isDirectory(own.path())) {
                 return false; // recovery ended and took the directory along
             }
             throw e;
@@ -192,23 +189,16 @@ public final class WalPrefetcher {
      * restore_wal.sh trusts prefetched files only within the boot that wrote them (an OS crash could
      * leave them partly unwritten); the same marker 'pgbackup restore' writes.
      */
-    private static void markTrusted(Path dir) throws IOException {
-        Path marker = dir.resolve(".trusted");
-        String existing = Files.exists(marker) ? Files.readString(marker).strip() : "";
+    private static void markTrusted(PrefetchDirectory own) throws IOException {
+        String existing = own.readMarker(".trusted");
         // Without a boot id the files would have to be flushed each; then none is trusted and the script reads the archive.
         Optional<String> current = bootId();
         if (current.isEmpty() || existing.equals("fsynced") || existing.equals("boot " + current.get())) {
             return;
         }
         String boot = current.get();
-        // Files prefetched before a reboot may be torn: drop them before trusting the directory again.
-        try (var files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                if (!f.getFileName().toString().startsWith(".")) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
-        AtomicFiles.write(marker, ("boot " + boot + "\n").getBytes(StandardCharsets.UTF_8));
+        // Segments prefetched before a reboot may be torn: drop them (only those: nothing else there is ours).
+        own.deleteSegments();
+        AtomicFiles.write(own.resolve(".trusted"), ("boot " + boot + "\n").getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -206,6 +206,10 @@ final class RestoreExecutor {
             return 0;
         }
         Path dir = Files.createDirectories(plan.targetDir().resolve(PREFETCH_DIR));
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // base.tar's links stay inside the restore, but WAL is never written through one
+            throw new IOException(dir + " is a link in the backup's base.tar: cannot prefetch WAL into it");
+        }
         WalArchive archive = planned != null ? planned : WalArchive.sharded(repository);
         // Trusted by restore_wal.sh only within this boot (no fsync needed: only an OS crash loses
         // page-cache data); where there is no boot id, each file is flushed instead.

@@ -2,120 +2,331 @@ package io.pgbackup.core.internal.restore;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * Extracts a tar stream below a root directory, keeping file modes, and refuses any entry that
- * would land outside it: absolute names, {@code ..} components, links pointing out, and files
- * written through a link. A backup is data from disk that may have been tampered with; it must
- * never be able to write outside the directory being restored.
+ * Extracts a tar stream below a root directory (a data directory, its pg_wal, a tablespace),
+ * keeping file modes, so that nothing is ever written outside it. A backup is data from disk that
+ * may have been tampered with, so every entry is placed by real paths, never lexically:
+ * <ul>
+ * <li>absolute names and {@code ..} are refused outright;</li>
+ * <li>each directory on an entry's way is created one component at a time below the root's real
+ * path, and each one found must be a real directory, never a link (checked without following it,
+ * and its real path checked again), so nothing is created before it is known to be inside;</li>
+ * <li>files are created new ({@code O_EXCL}, no link followed), never written through a link;</li>
+ * <li>links are created last, in archive order, each only if its target, followed link by link
+ * through what is on disk (links made earlier included), stays inside the root at every step;
+ * no entry is ever written through one;</li>
+ * <li>hard links, devices, FIFOs and any other kind are refused (a backup holds none);</li>
+ * <li>the root's own mode is the restore's, whatever a {@code ./} entry says.</li>
+ * </ul>
+ * Like GNU tar's delayed links: a regular entry can then never land behind a link of the archive.
  */
 final class SafeTarExtractor {
     private static final int BUFFER = 256 * 1024;
+    /** As the kernel's MAXSYMLINKS: a longer chain is a loop or an attack. */
+    private static final int MAX_LINK_HOPS = 40;
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_DIR =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_FILE =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
-    private final Path root;
     private final Path realRoot;
-    private final java.util.function.Consumer<Path> fileWritten;
+    private final Consumer<Path> fileWritten;
+    /**
+     * Directories (relative to the root) already found to be real directories inside it. Nothing
+     * here deletes a directory or puts a link where one is, so they stay so.
+     */
+    private final Set<Path> checkedDirs = new HashSet<>();
 
     SafeTarExtractor(Path root) throws IOException {
         this(root, file -> { });
     }
 
     /** {@code fileWritten} hears of each regular file once it is complete and closed. */
-    SafeTarExtractor(Path root, java.util.function.Consumer<Path> fileWritten) throws IOException {
-        this.root = root.toAbsolutePath().normalize();
-        this.realRoot = this.root.toRealPath();
+    SafeTarExtractor(Path root, Consumer<Path> fileWritten) throws IOException {
+        this.realRoot = root.toAbsolutePath().toRealPath();
         this.fileWritten = fileWritten;
+    }
+
+    /** A symbolic link of the archive, created once every other entry is written. */
+    private record PendingLink(List<String> path, String name, String target) {
     }
 
     /** Extracts every entry; returns the bytes of file content written. */
     long extract(InputStream tarStream, String archiveName) throws IOException {
         long written = 0;
         byte[] buffer = new byte[BUFFER];
+        List<PendingLink> links = new ArrayList<>();
         try (TarArchiveInputStream tar = new TarArchiveInputStream(tarStream, BUFFER)) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
-                Path target = resolve(entry.getName(), archiveName);
+                String name = entry.getName();
+                refuseSpecial(entry, archiveName);
+                List<String> path = components(name, archiveName);
                 if (entry.isDirectory()) {
-                    Files.createDirectories(target);
-                    checkInside(target.toRealPath(), entry.getName(), archiveName);
-                    Files.setPosixFilePermissions(target, permissions(entry.getMode() | 0700));
+                    if (!path.isEmpty()) { // the root itself ("./") keeps the mode restore gave it
+                        Files.setPosixFilePermissions(directory(path, name, archiveName), permissions(entry.getMode() | 0700));
+                    }
                 } else if (entry.isSymbolicLink()) {
-                    Path link = Path.of(entry.getLinkName());
-                    Path pointsTo = (link.isAbsolute() ? link : target.getParent().resolve(link)).normalize();
-                    if (!pointsTo.startsWith(root)) {
-                        throw refuse(archiveName, entry.getName(), "is a link to " + entry.getLinkName()
-                                + " outside the restore (tablespaces come as archives of their own, never as links)");
+                    if (path.isEmpty()) {
+                        throw refuse(archiveName, name, "is a link in place of the restore directory itself");
                     }
-                    createParent(target, entry.getName(), archiveName);
-                    Files.createSymbolicLink(target, link);
-                } else if (entry.isFile()) {
-                    createParent(target, entry.getName(), archiveName);
-                    if (Files.isSymbolicLink(target)) {
-                        throw refuse(archiveName, entry.getName(), "would be written through a link");
+                    links.add(new PendingLink(path, name, entry.getLinkName()));
+                } else if (isRegular(entry)) {
+                    if (path.isEmpty()) {
+                        throw refuse(archiveName, name, "is a file in place of the restore directory itself");
                     }
-                    try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                        int n;
-                        while ((n = tar.read(buffer)) > 0) {
-                            out.write(buffer, 0, n);
-                            written += n;
-                        }
-                    }
-                    Files.setPosixFilePermissions(target, permissions(entry.getMode()));
-                    Files.setLastModifiedTime(target, FileTime.from(entry.getModTime().toInstant()));
-                    fileWritten.accept(target);
+                    written += writeFile(tar, entry, path, archiveName, buffer);
                 } else {
-                    throw refuse(archiveName, entry.getName(), "is not a file, directory or link inside the restore");
+                    throw refuse(archiveName, name, "is of a kind a backup never holds (tar type '"
+                            + printable(String.valueOf((char) entry.getLinkFlag())) + "')");
                 }
             }
+        }
+        for (PendingLink link : links) {
+            createLink(link, archiveName);
         }
         return written;
     }
 
-    private Path resolve(String name, String archiveName) throws IOException {
-        Path relative = Path.of(name);
-        if (relative.isAbsolute()) {
+    private static void refuseSpecial(TarArchiveEntry entry, String archiveName) throws IOException {
+        String name = entry.getName();
+        if (entry.isLink()) {
+            throw refuse(archiveName, name, "is a hard link (to '" + printable(entry.getLinkName())
+                    + "'), which a backup never holds");
+        }
+        if (entry.isCharacterDevice() || entry.isBlockDevice()) {
+            throw refuse(archiveName, name, "is a device, which a backup never holds");
+        }
+        if (entry.isFIFO()) {
+            throw refuse(archiveName, name, "is a FIFO, which a backup never holds");
+        }
+    }
+
+    private static boolean isRegular(TarArchiveEntry entry) {
+        byte flag = entry.getLinkFlag();
+        return flag == TarConstants.LF_NORMAL || flag == TarConstants.LF_OLDNORM || flag == TarConstants.LF_CONTIG;
+    }
+
+    /** The entry's path below the root, component by component (empty: the root); refuses absolute names and '..'. */
+    private static List<String> components(String name, String archiveName) throws IOException {
+        if (name.startsWith("/")) {
             throw refuse(archiveName, name, "is an absolute path");
         }
-        for (Path part : relative) {
-            if (part.toString().equals("..")) {
+        List<String> parts = new ArrayList<>();
+        for (String part : name.split("/")) {
+            if (part.equals("..")) {
                 throw refuse(archiveName, name, "climbs out with '..'");
             }
+            if (part.indexOf('\0') >= 0) {
+                throw refuse(archiveName, name, "is not a valid file name");
+            }
+            if (!part.isEmpty() && !part.equals(".")) {
+                parts.add(part);
+            }
         }
-        Path target = root.resolve(relative).normalize();
-        if (!target.startsWith(root)) {
-            throw refuse(archiveName, name, "lands outside " + root);
-        }
-        return target;
+        return parts;
     }
 
-    /** Creates the parent directories, and checks no link among them leads out of the restore. */
-    private void createParent(Path target, String name, String archiveName) throws IOException {
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        checkInside(parent.toRealPath(), name, archiveName);
+    /**
+     * The real directory {@code path} names below the root, each missing component created
+     * (owner-only) inside one already checked; refuses a link or a non-directory on the way.
+     */
+    private Path directory(List<String> path, String name, String archiveName) throws IOException {
+        Path current = realRoot;
+        Path relative = null;
+        for (String part : path) {
+            try {
+                current = current.resolve(part);
+            } catch (InvalidPathException e) {
+                throw refuse(archiveName, name, "is not a valid file name");
+            }
+            relative = relative == null ? Path.of(part) : relative.resolve(part);
+            if (checkedDirs.contains(relative)) {
+                continue;
+            }
+            BasicFileAttributes found = attributes(current);
+            if (found == null) {
+                try {
+                    Files.createDirectory(current, OWNER_ONLY_DIR);
+                } catch (FileAlreadyExistsException raced) {
+                    // made meanwhile by another extractor of the same restore (base.tar and pg_wal.tar): checked below
+                }
+                found = attributes(current);
+            }
+            if (found == null || found.isSymbolicLink()) {
+                throw refuse(archiveName, name, "would be written through a link at " + printable(relative.toString()));
+            }
+            if (!found.isDirectory()) {
+                throw refuse(archiveName, name, "would be written below " + printable(relative.toString())
+                        + ", which is not a directory");
+            }
+            Path real = current.toRealPath();
+            if (!real.equals(current)) {
+                throw refuse(archiveName, name, "would be written through a link to " + printable(real.toString()));
+            }
+            checkedDirs.add(relative);
+        }
+        return current;
     }
 
-    private void checkInside(Path real, String name, String archiveName) throws IOException {
-        if (!real.startsWith(realRoot)) {
-            throw refuse(archiveName, name, "would be written through a link to " + real);
+    private long writeFile(TarArchiveInputStream tar, TarArchiveEntry entry, List<String> path, String archiveName,
+                           byte[] buffer) throws IOException {
+        String name = entry.getName();
+        Path target = directory(path.subList(0, path.size() - 1), name, archiveName).resolve(path.get(path.size() - 1));
+        BasicFileAttributes existing = attributes(target);
+        if (existing != null) {
+            if (existing.isSymbolicLink()) {
+                throw refuse(archiveName, name, "would be written through a link");
+            }
+            if (!existing.isRegularFile()) {
+                throw refuse(archiveName, name, "is a file where the restore already has a directory or special file");
+            }
+            Files.delete(target); // named twice: the later entry wins, as in tar
+        }
+        long written = 0;
+        // CREATE_NEW is O_EXCL: never opens what is there, a link included.
+        try (OutputStream out = Channels.newOutputStream(Files.newByteChannel(target, Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), OWNER_ONLY_FILE))) {
+            int n;
+            while ((n = tar.read(buffer)) > 0) {
+                out.write(buffer, 0, n);
+                written += n;
+            }
+        } catch (FileAlreadyExistsException e) {
+            throw refuse(archiveName, name, "would be written through a link");
+        }
+        Files.setPosixFilePermissions(target, permissions(entry.getMode()));
+        Files.setLastModifiedTime(target, FileTime.from(entry.getModTime().toInstant()));
+        fileWritten.accept(target);
+        return written;
+    }
+
+    private void createLink(PendingLink link, String archiveName) throws IOException {
+        String name = link.name();
+        List<String> path = link.path();
+        Path parent = directory(path.subList(0, path.size() - 1), name, archiveName);
+        Path at = parent.resolve(path.get(path.size() - 1));
+        String target = link.target();
+        if (target.isEmpty() || target.indexOf('\0') >= 0) {
+            throw refuse(archiveName, name, "is a link without a valid target");
+        }
+        checkLinkTarget(parent, target, name, archiveName);
+        if (attributes(at) != null) {
+            throw refuse(archiveName, name, "is a link where the archive also has a file or directory");
+        }
+        try {
+            Files.createSymbolicLink(at, Path.of(target));
+        } catch (FileAlreadyExistsException e) {
+            throw refuse(archiveName, name, "is a link where the archive also has a file or directory");
+        }
+    }
+
+    /**
+     * Follows {@code target} from {@code parent} as the kernel would, through what is on disk now
+     * (links included, up to {@link #MAX_LINK_HOPS}), and refuses it the moment it leaves the root.
+     * Only the last component may be missing: a missing one followed by {@code ..} could later
+     * become a link and lead elsewhere.
+     */
+    private void checkLinkTarget(Path parent, String target, String name, String archiveName) throws IOException {
+        String outside = "is a link to " + printable(target)
+                + " outside the restore (tablespaces come as archives of their own, never as links)";
+        Deque<String> todo = new ArrayDeque<>();
+        push(todo, target);
+        if (target.startsWith("/")) {
+            throw refuse(archiveName, name, outside);
+        }
+        Path current = parent;
+        int hops = 0;
+        while (!todo.isEmpty()) {
+            String part = todo.pollFirst();
+            if (part.equals("..")) {
+                if (current.equals(realRoot)) {
+                    throw refuse(archiveName, name, outside);
+                }
+                current = current.getParent();
+                continue;
+            }
+            Path next = current.resolve(part);
+            BasicFileAttributes found = attributes(next);
+            if (found == null) {
+                if (!todo.isEmpty()) {
+                    throw refuse(archiveName, name, "is a link to " + printable(target) + " through "
+                            + printable(realRoot.relativize(next).toString()) + ", which the restore does not hold");
+                }
+                current = next;
+            } else if (found.isSymbolicLink()) {
+                if (++hops > MAX_LINK_HOPS) {
+                    throw refuse(archiveName, name, "is a link in a chain of more than " + MAX_LINK_HOPS + " links");
+                }
+                String via = Files.readSymbolicLink(next).toString();
+                if (via.startsWith("/")) {
+                    throw refuse(archiveName, name, outside);
+                }
+                push(todo, via);
+            } else if (!found.isDirectory() && !todo.isEmpty()) {
+                throw refuse(archiveName, name, "is a link to " + printable(target) + " through "
+                        + printable(realRoot.relativize(next).toString()) + ", which is not a directory");
+            } else {
+                current = next;
+            }
+        }
+    }
+
+    /** Puts the components of {@code path} in front of those still to follow. */
+    private static void push(Deque<String> todo, String path) {
+        String[] parts = path.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            if (!parts[i].isEmpty() && !parts[i].equals(".")) {
+                todo.addFirst(parts[i]);
+            }
+        }
+    }
+
+    /** What is at {@code path} itself (a link is not followed), or null when nothing is. */
+    private static BasicFileAttributes attributes(Path path) throws IOException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 
     private static IOException refuse(String archiveName, String entry, String why) {
-        return new UnsafeEntryException(archiveName + " holds an unsafe entry '" + entry + "': it " + why);
+        return new UnsafeEntryException(archiveName + " holds an unsafe entry '" + printable(entry) + "': it " + why);
+    }
+
+    /** Names from the archive in a one-line message: control characters shown as '?'. */
+    private static String printable(String s) {
+        StringBuilder out = new StringBuilder(Math.min(s.length(), 300));
+        s.codePoints().limit(300).forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return s.length() > 300 ? out + "..." : out.toString();
     }
 
     private static Set<PosixFilePermission> permissions(int mode) {
@@ -132,7 +343,7 @@ final class SafeTarExtractor {
         return p;
     }
 
-    /** An archive entry that would escape the restore directory. */
+    /** An archive entry that would escape the restore directory, or that a backup never holds. */
     static final class UnsafeEntryException extends IOException {
         private static final long serialVersionUID = 1L;
 

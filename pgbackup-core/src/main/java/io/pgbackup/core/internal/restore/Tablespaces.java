@@ -140,6 +140,10 @@ final class Tablespaces {
             return;
         }
         Path pgTblspc = Files.createDirectories(dataDir.resolve("pg_tblspc"));
+        if (!Files.isDirectory(pgTblspc, LinkOption.NOFOLLOW_LINKS)) {
+            // The extractor keeps a base.tar link inside the restore; the tablespace links still go in pg_tblspc itself.
+            throw new IOException(pgTblspc + " is a link in the backup's base.tar, not a directory: cannot link the tablespaces in it");
+        }
         for (TablespaceTarget t : tablespaces) {
             Path link = pgTblspc.resolve(String.valueOf(t.oid()));
             if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
