@@ -279,7 +279,12 @@ archive_async() {
     done
 }
 
-if [ "$ARCHIVER" = async ]; then
+# Only PostgreSQL's own call is handed to the archiver: run in PGDATA, %p is pg_wal/%f and its
+# .ready exists for as long as the call lasts; the archiver (which reads PGDATA/pg_wal/*.ready)
+# acknowledges nothing else. Any other call (by hand, from another directory, for a file elsewhere
+# or one PostgreSQL already archived) stores and compares the file here as the sync mode does,
+# instead of waiting ACK_TIMEOUT for an acknowledgement that never comes.
+if [ "$ARCHIVER" = async ] && [ "$src" = "pg_wal/$name" ] && [ -e "pg_wal/archive_status/$name.ready" ]; then
     archive_async
 fi
 
