@@ -3,6 +3,7 @@ package io.pgbackup.core.archive;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgbackup.core.internal.archive.ArchiveSpool;
+import io.pgbackup.core.internal.archive.ArchiverLiveness;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,8 @@ class ArchiverLivenessTest {
             PgCluster.await(Duration.ofSeconds(30), "the archiver's pid file and running state", () -> Files.exists(pidFile)
                     && source.pgBackup().archiver().state().map(ArchiverState::running).orElse(false));
             long killed = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+            Path lock = pidFile.resolveSibling("archiver.flock");
+            assertThat(ArchiverLiveness.probe(lock)).isEqualTo(ArchiverLiveness.Probe.HELD);
             assertThat(source.pgBackup().status().report().walArchiver().state().running()).isTrue();
 
             ProcessHandle archiver = ProcessHandle.of(killed).orElseThrow();
@@ -56,6 +59,7 @@ class ArchiverLivenessTest {
             PgCluster.await(Duration.ofSeconds(30), "the archiver's state to say it is gone",
                     () -> !source.pgBackup().archiver().state().orElseThrow().running());
             assertThat(source.pgBackup().status().report().walArchiver().state().running()).as("status").isFalse();
+            assertThat(ArchiverLiveness.probe(lock)).isEqualTo(ArchiverLiveness.Probe.FREE);
 
             // PostgreSQL's next call finds no archiver holding the lock, starts one, and it archives.
             pg.execute("INSERT INTO t SELECT 2");
@@ -66,8 +70,38 @@ class ArchiverLivenessTest {
             PgCluster.await(Duration.ofSeconds(30), "the new archiver's state", () -> source.pgBackup().archiver().state()
                     .map(s -> s.running() && s.pid() != reused.pid() && s.pid() != killed).orElse(false));
             assertThat(source.pgBackup().status().report().walArchiver().state().running()).as("status").isTrue();
+            assertThat(ArchiverLiveness.probe(lock)).isEqualTo(ArchiverLiveness.Probe.HELD);
+            assertThat(Files.readString(source.repository().resolve("logs/wal_archive.log"))).doesNotContain("liveness-lock");
         } finally {
             reused.destroyForcibly();
+        }
+    }
+
+    @Test
+    void anArchiverWhoseLockHolderWasKilledTakesItAgain() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withIdleExitSeconds(300))) {
+            PgCluster pg = source.cluster();
+            pg.execute("CREATE TABLE t AS SELECT 1 AS x");
+            source.switchAndAwaitArchived();
+            Path pidFile = ArchiveSpool.pidFileOf(source.repository(), pg.dataDir());
+            Path lock = pidFile.resolveSibling("archiver.flock");
+            PgCluster.await(Duration.ofSeconds(30), "the archiver's pid file", () -> Files.exists(pidFile));
+            ProcessHandle archiver = ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).strip())).orElseThrow();
+            assertThat(ArchiverLiveness.probe(lock)).isEqualTo(ArchiverLiveness.Probe.HELD);
+
+            ProcessHandle holder = archiver.children().filter(c -> c.info().command().orElse("").endsWith("flock"))
+                    .findFirst().orElseThrow();
+            assertThat(holder.destroyForcibly()).isTrue();
+            holder.onExit().get(30, TimeUnit.SECONDS);
+
+            Path log = source.repository().resolve("logs/wal_archive.log");
+            PgCluster.await(Duration.ofSeconds(60), "the archiver to take its lock again",
+                    () -> Files.readString(log).contains("liveness-lock archiver taken again"));
+            assertThat(ArchiverLiveness.probe(lock)).isEqualTo(ArchiverLiveness.Probe.HELD);
+            assertThat(archiver.isAlive()).isTrue();
+            String next = source.switchAndAwaitArchived();
+            assertThat(source.pgBackup().archiver().state().orElseThrow().pid()).isEqualTo(archiver.pid());
+            assertThat(next).isNotEmpty();
         }
     }
 }

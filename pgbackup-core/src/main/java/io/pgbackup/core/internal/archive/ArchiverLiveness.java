@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,8 +21,8 @@ import java.util.concurrent.TimeUnit;
  * <p>The lock is a flock(2) lock on {@link ArchiveSpool#aliveFile()}, because that is what
  * archive_wal.sh can test on every call without a JVM ({@code flock -n}, util-linux). Java cannot
  * take one: {@code FileChannel.lock} takes fcntl (POSIX record) locks, which flock(2) does not see
- * on Linux. So the archiver holds it through a child, {@code flock -x FILE sh -c 'echo locked; exec
- * cat'}, whose stdin is a pipe only the archiver's JVM writes to (Java closes every other descriptor
+ * on Linux. So the archiver holds it through a child, {@code flock -o -x FILE sh -c 'echo locked;
+ * exec cat'}, whose stdin is a pipe only the archiver's JVM writes to (Java closes every other descriptor
  * in the children it starts): however the archiver ends, kill -9 included, the kernel closes the
  * pipe, cat reads end of file, and the lock goes with it.
  *
@@ -93,6 +94,7 @@ public final class ArchiverLiveness {
         private Process child;
         private Instant lastAttempt = Instant.EPOCH;
         private String problem = "";
+        private boolean lossReported;
 
         private Holder(Path file) {
             this.file = file;
@@ -102,30 +104,33 @@ public final class ArchiverLiveness {
             return child != null && child.isAlive();
         }
 
-        /** Why the lock is not held, empty while it is. */
-        String problem() {
-            if (held()) {
-                return "";
-            }
-            return problem.isEmpty() ? "the flock holding " + file + " has exited; taking it again" : problem;
-        }
-
         /**
-         * Takes the lock again when its child died (killed by someone), at most every 10 s and
-         * waiting at most a second. Returns whether it is held.
+         * Called on every round of the archiver's loop: takes the lock again when it is not held (its
+         * child killed by someone, or flock failed), at most every 10 s and waiting at most a second,
+         * since without it scripts start archivers that find this one running. Returns what to log:
+         * the loss once, and the lock taken again.
          */
-        boolean keep() {
-            if (held() || Duration.between(lastAttempt, Instant.now()).compareTo(RETAKE_EVERY) < 0) {
-                return held();
+        Optional<String> keep() {
+            if (held()) {
+                return Optional.empty();
             }
-            return take(Duration.ofSeconds(1));
+            if (Duration.between(lastAttempt, Instant.now()).compareTo(RETAKE_EVERY) >= 0 && take(Duration.ofSeconds(1))) {
+                lossReported = false;
+                return Optional.of("taken again");
+            }
+            if (lossReported) {
+                return Optional.empty();
+            }
+            lossReported = true;
+            return Optional.of(problem.isEmpty() ? "the flock holding " + file + " has exited; taking it again" : problem);
         }
 
         private boolean take(Duration wait) {
             lastAttempt = Instant.now();
             release();
             try {
-                Process p = new ProcessBuilder(List.of("flock", "-x", "-w", String.valueOf(Math.max(1, wait.toSeconds())),
+                // -o: only flock itself holds the lock, not cat, so a killed flock cannot leave it held by an orphan.
+                Process p = new ProcessBuilder(List.of("flock", "-o", "-x", "-w", String.valueOf(Math.max(1, wait.toSeconds())),
                         file.toString(), "sh", "-c", "echo locked; exec cat >/dev/null"))
                         .redirectError(ProcessBuilder.Redirect.DISCARD).start();
                 BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));

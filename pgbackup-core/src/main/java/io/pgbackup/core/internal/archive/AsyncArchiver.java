@@ -163,10 +163,6 @@ public final class AsyncArchiver implements WalArchiver {
 
         ArchiverRun loop() throws IOException {
             spool.writePid(ProcessHandle.current().pid(), pgData);
-            boolean aliveHeld = alive.held();
-            if (!aliveHeld) {
-                archiveLog.line("WARNING", "-", "liveness-lock", alive.problem());
-            }
             try {
                 refusal = ClusterIdentity.claim(target, ClusterIdentity.systemIdentifier(pgData));
             } catch (IOException e) {
@@ -178,11 +174,7 @@ public final class AsyncArchiver implements WalArchiver {
             try {
                 while (true) {
                     drainOutcomes();
-                    // Its child killed by someone: taken again, or scripts start archivers that find this one running.
-                    if (alive.keep() != aliveHeld) {
-                        aliveHeld = alive.held();
-                        archiveLog.line(aliveHeld ? "INFO" : "WARNING", "-", "liveness-lock", aliveHeld ? "taken again" : alive.problem());
-                    }
+                    alive.keep().ifPresent(event -> archiveLog.line(alive.held() ? "INFO" : "WARNING", "-", "liveness-lock", event));
                     if (inFlight.isEmpty() && !Files.isDirectory(statusDir)) {
                         archiveLog.line("WARNING", "-", "stopped", statusDir + " is gone: the cluster was removed");
                         break;

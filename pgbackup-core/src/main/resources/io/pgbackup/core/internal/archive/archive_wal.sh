@@ -200,7 +200,8 @@ esac
 archiver_pid() {
     pid=
     archiver_pgdata=
-    { read -r pid && read -r archiver_pgdata; } <"$SPOOL_DIR/archiver.pid" 2>/dev/null || { pid=; archiver_pgdata=; }
+    # 2>/dev/null first: redirections apply left to right, and a missing pid file is no error.
+    { read -r pid && read -r archiver_pgdata; } 2>/dev/null <"$SPOOL_DIR/archiver.pid" || { pid=; archiver_pgdata=; }
     case $pid in ''|*[!0-9]*) pid= ;; esac
     if command -v flock >/dev/null 2>&1; then
         # Every archiver creates the file before it writes its pid file: none means none runs.
