@@ -15,7 +15,8 @@ import java.util.Optional;
  * One cluster's archiver files, below {@code PG_BACKUP_DIR/spool/archiver/<PGDATA as a name>/}
  * (a primary and its {@code archive_mode = always} standby may share a repository on one host;
  * each gets its own archiver, and a foreign cluster is refused by system identifier): the single-instance
- * lock, the pid file archive_wal.sh reads ({@code pid} line, then the PGDATA line), the state file
+ * lock, the lock that tells it runs ({@link #aliveFile()}), the pid file ({@code pid} line, then the
+ * PGDATA line, which archive_wal.sh checks against its own), the state file
  * {@code status} reads, and one acknowledgement per WAL file in {@code ack/}: {@code NAME.ok}
  * (durably archived) or {@code NAME.error} (one line: why not). archive_wal.sh deletes the
  * acknowledgement it consumed. Acknowledgements are signals, not records: losing one only makes
@@ -91,6 +92,11 @@ public final class ArchiveSpool {
         return dir.resolve("archiver.lock");
     }
 
+    /** The flock(2) lock the archiver holds for its lifetime: how archive_wal.sh and status tell it runs ({@link ArchiverLiveness}). */
+    public Path aliveFile() {
+        return dir.resolve("archiver.flock");
+    }
+
     public Path pidFile() {
         return dir.resolve("archiver.pid");
     }
@@ -145,16 +151,21 @@ public final class ArchiveSpool {
 
     /**
      * What the archiver of {@code pgData} (when given and it ever ran), else the one that reported
-     * last, says of itself; {@code running} corrected by whether its process is still alive.
+     * last, says of itself; {@code running} corrected by whether it still holds its lock, the test
+     * archive_wal.sh makes ({@link ArchiverLiveness}), never by whether some process has its pid.
      */
     public static Optional<io.pgbackup.core.archive.ArchiverState> latestState(Path backupDir, Optional<Path> pgData) {
         Optional<ArchiveSpool> spool = pgData.map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
                 .filter(s -> Files.exists(s.stateFile()))
                 .or(() -> all(backupDir).stream().findFirst());
-        return spool.flatMap(ArchiveSpool::readState).flatMap(bytes -> {
+        return spool.flatMap(ArchiveSpool::state);
+    }
+
+    private Optional<io.pgbackup.core.archive.ArchiverState> state() {
+        return readState().flatMap(bytes -> {
             try {
                 var s = io.pgbackup.core.internal.storage.RepositoryJson.newMapper().readValue(bytes, io.pgbackup.core.archive.ArchiverState.class);
-                boolean alive = s.running() && ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false);
+                boolean alive = s.running() && ArchiverLiveness.isRunning(aliveFile(), s.pid());
                 return Optional.of(alive == s.running() ? s : s.notRunning());
             } catch (IOException e) {
                 return Optional.empty();

@@ -93,17 +93,27 @@ public final class AsyncArchiver implements WalArchiver {
     }
 
     private ArchiverRun run(Path cluster, ArchiveSpool spool) {
+        ArchiverLiveness.Holder alive = null;
         try {
             spool.create();
+            // The fcntl lock keeps a second archiver out at once; the flock one (held by a child) is
+            // what archive_wal.sh and status test (see ArchiverLiveness for why there are two).
             try (FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock lock = channel.tryLock()) {
                 if (lock == null) {
                     return new ArchiverRun(true, 0, 0, "");
                 }
-                return new Run(cluster, spool).loop();
+                alive = ArchiverLiveness.hold(spool.aliveFile(), Duration.ofSeconds(10));
+                return new Run(cluster, spool, alive).loop();
             }
         } catch (IOException e) {
             throw Repository.ioFailure("archiver cannot use " + spool.dir(), e);
+        } finally {
+            // Only after the fcntl lock is gone: an archiver that a script starts on seeing this
+            // lock free is not turned away by the one still holding the other.
+            if (alive != null) {
+                alive.close();
+            }
         }
     }
 
@@ -140,10 +150,12 @@ public final class AsyncArchiver implements WalArchiver {
         private Optional<String> refusal = Optional.empty();
 
         private final ArchiveSpool spool;
+        private final ArchiverLiveness.Holder alive;
 
-        Run(Path pgData, ArchiveSpool spool) {
+        Run(Path pgData, ArchiveSpool spool, ArchiverLiveness.Holder alive) {
             this.pgData = pgData;
             this.spool = spool;
+            this.alive = alive;
             this.statusDir = pgData.resolve("pg_wal").resolve("archive_status");
             this.workers = Executors.newFixedThreadPool(settings.workers(), daemon("pgbackup-archiver"));
             this.archiveLog = new ArchiveLog(context.config().requireBackupDir().resolve("logs").resolve("wal_archive.log"));
@@ -162,6 +174,7 @@ public final class AsyncArchiver implements WalArchiver {
             try {
                 while (true) {
                     drainOutcomes();
+                    alive.keep().ifPresent(event -> archiveLog.line(alive.held() ? "INFO" : "WARNING", "-", "liveness-lock", event));
                     if (inFlight.isEmpty() && !Files.isDirectory(statusDir)) {
                         archiveLog.line("WARNING", "-", "stopped", statusDir + " is gone: the cluster was removed");
                         break;

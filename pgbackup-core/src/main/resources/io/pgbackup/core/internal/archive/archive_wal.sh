@@ -190,14 +190,29 @@ case $name in
     ''|*/*|.*) name=-; log ERROR rejected "'$2' is not a WAL file name"; exit 2 ;;
 esac
 
-# archiver_pid: the running archiver's pid (empty: none), from its pid file, checked with kill -0.
-# Sets archiver_pgdata to the cluster it archives. Builtins only.
+# archiver_pid: sets pid to the running archiver's pid (0 when it runs but its pid file is gone, as
+# it is while an idle archiver exits; empty: none runs) and archiver_pgdata to the cluster it
+# archives. Whether it runs is decided by its lock (ArchiverLiveness, which 'pgbackup status' uses
+# too), never by kill -0: the pid of an archiver killed outright (OOM killer) may now be a
+# PostgreSQL backend's, and then no archiver would ever be started again. The archiver holds a
+# flock(2) lock on archiver.flock for its lifetime; this shared try-lock is free (0) or held (3).
+# Only when flock cannot tell (not installed, unreadable file) does the pid decide.
 archiver_pid() {
     pid=
     archiver_pgdata=
-    { read -r pid && read -r archiver_pgdata; } <"$SPOOL_DIR/archiver.pid" 2>/dev/null || { pid=; return 0; }
-    case $pid in ''|*[!0-9]*) pid=; return 0 ;; esac
-    kill -0 "$pid" 2>/dev/null || pid=
+    # 2>/dev/null first: redirections apply left to right, and a missing pid file is no error.
+    { read -r pid && read -r archiver_pgdata; } 2>/dev/null <"$SPOOL_DIR/archiver.pid" || { pid=; archiver_pgdata=; }
+    case $pid in ''|*[!0-9]*) pid= ;; esac
+    if command -v flock >/dev/null 2>&1; then
+        # Every archiver creates the file before it writes its pid file: none means none runs.
+        [ -e "$SPOOL_DIR/archiver.flock" ] || { pid=; return 0; }
+        flock -n -s -E 3 "$SPOOL_DIR/archiver.flock" true 2>/dev/null
+        case $? in
+            0) pid=; return 0 ;;
+            3) pid=${pid:-0}; return 0 ;;
+        esac
+    fi
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || pid=
 }
 
 # start_archiver: a detached archiver for this cluster (PostgreSQL runs us in PGDATA); it takes a
@@ -247,7 +262,7 @@ archive_async() {
         # again within 10 s of our own start: a JVM needs a moment to write its pid file).
         if [ $((ticks % 20)) -eq 0 ]; then
             archiver_pid
-            if [ -n "$pid" ] && [ "$archiver_pgdata" != "$PWD" ]; then
+            if [ -n "$pid" ] && [ -n "$archiver_pgdata" ] && [ "$archiver_pgdata" != "$PWD" ]; then
                 log ERROR refused "the archiver of another cluster ($archiver_pgdata) holds $BACKUP_DIR; give each cluster its own PG_BACKUP_DIR"
                 exit 1
             fi
@@ -265,7 +280,12 @@ archive_async() {
     done
 }
 
-if [ "$ARCHIVER" = async ]; then
+# Only PostgreSQL's own call is handed to the archiver: run in PGDATA, %p is pg_wal/%f and its
+# .ready exists for as long as the call lasts; the archiver (which reads PGDATA/pg_wal/*.ready)
+# acknowledges nothing else. Any other call (by hand, from another directory, for a file elsewhere
+# or one PostgreSQL already archived) stores and compares the file here as the sync mode does,
+# instead of waiting ACK_TIMEOUT for an acknowledgement that never comes.
+if [ "$ARCHIVER" = async ] && [ "$src" = "pg_wal/$name" ] && [ -e "pg_wal/archive_status/$name.ready" ]; then
     archive_async
 fi
 
