@@ -171,7 +171,7 @@ final class RestoreTester {
         s.put("logging_collector", "off");
         s.put("log_destination", "stderr");
         StringBuilder text = new StringBuilder("# restore test settings written by pgbackup verify\n");
-        s.forEach((k, v) -> text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        text.append(io.pgbackup.core.internal.postgres.PgConfText.lines(s));
         Files.writeString(data.resolve("postgresql.auto.conf"), text, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 
