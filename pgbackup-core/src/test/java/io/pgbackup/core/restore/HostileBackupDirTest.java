@@ -37,9 +37,13 @@ class HostileBackupDirTest {
 
     ArchivingCluster source;
     PgCluster copy;
+    Path scratch;
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
+        if (scratch != null) {
+            Files.deleteIfExists(scratch);
+        }
         if (copy != null) {
             copy.close();
         }
@@ -84,8 +88,8 @@ class HostileBackupDirTest {
         copy = null;
 
         // The verify restore test writes its own settings (socket directory, hba_file) the same way. Its directory
-        // takes what pg_ctl's shell leaves alone: a quote, a backslash, spaces.
-        Path scratch = Files.createDirectories(work.resolve("it's a \\scratch"));
+        // takes what pg_ctl's shell leaves alone: a quote, a backslash, a space; short enough to hold the socket.
+        scratch = Files.createDirectory(Path.of("/tmp", "q'\\ " + Long.toHexString(System.nanoTime() & 0xffffff)));
         BackupVerdict verdict = pg.verifier().verify(VerifyRequest.of(backup.id()).withRestoreTest(true)
                 .withRestoreTestDir(scratch)).backups().get(0);
         assertThat(verdict.ok()).as(verdict.toString()).isTrue();
