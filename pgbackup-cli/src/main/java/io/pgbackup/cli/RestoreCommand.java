@@ -57,6 +57,11 @@ final class RestoreCommand extends BaseCommand {
             + " (repeatable; absolute paths, a '=' in a path as \\=).", "Default: each tablespace back where it was."})
     java.util.List<String> tablespaceMapping = new java.util.ArrayList<>();
 
+    @Option(names = "--archive-mode", paramLabel = "off|preserve", description = {"Archiving in the restored copy: off writes"
+            + " archive_mode = off, preserve keeps the backup's.", "Default: preserve when restoring into PGDATA, else off"
+            + " (a copy beside the cluster must not archive into its repository)."})
+    String archiveMode;
+
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
@@ -67,7 +72,8 @@ final class RestoreCommand extends BaseCommand {
     protected int execute() {
         RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
                 RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
-                Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping));
+                Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping),
+                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.ArchiveMode::parse));
         PgBackup pg = pgBackup();
         RestorePlan plan = pg.restorePlanner().plan(request);
         if (dryRun) {
@@ -107,6 +113,7 @@ final class RestoreCommand extends BaseCommand {
                 + " from the backup" + (plan.wal().isEmpty() ? "" : ", then " + plan.wal().size() + " archived segments "
                 + plan.wal().get(0).segment() + ".." + plan.wal().get(plan.wal().size() - 1).segment()
                 + (missing == 0 ? " (all present)" : " (" + missing + " missing)")));
+        out().println("  archiving: " + plan.archivingNote());
         out().println("  writes:");
         plan.filesToWrite().forEach(f -> out().println("    " + f));
         out().println("  postgresql.auto.conf:");

@@ -48,6 +48,12 @@ class RestoreCliTest {
             assertThat(dry.exitCode()).as(dry.all()).isZero();
             assertThat(dry.stdout()).contains("would restore backup " + id).contains("recovery_target_time").contains("dry run");
             assertThat(target).doesNotExist();
+            // A directory other than PGDATA: the copy does not archive, and the plan says so.
+            assertThat(dry.stdout()).contains("archiving: off").contains("archive_mode = 'off'");
+            CliProcess.Result preserve = CliProcess.run(env, "restore", id, "--target-time", spec, "--target-dir", target.toString(),
+                    "--archive-mode", "preserve", "--dry-run");
+            assertThat(preserve.exitCode()).as(preserve.all()).isZero();
+            assertThat(preserve.stdout()).contains("archiving: as the backed-up cluster had it").doesNotContain("archive_mode = 'off'");
 
             CliProcess.Result json = CliProcess.run(env, "restore", id, "--target-time", spec, "--target-dir", target.toString(), "--dry-run", "--json");
             assertThat(json.exitCode()).as(json.all()).isZero();
@@ -78,6 +84,8 @@ class RestoreCliTest {
             assertOneLine(badTime, 2, "is not a time");
             CliProcess.Result twoTargets = CliProcess.run(env, "restore", "--target-lsn", "0/1", "--target", "immediate", "--target-dir", target.toString());
             assertOneLine(twoTargets, 2, "give one recovery target");
+            CliProcess.Result badMode = CliProcess.run(env, "restore", "--archive-mode", "maybe", "--target-dir", target.toString());
+            assertOneLine(badMode, 2, "--archive-mode 'maybe' is not known");
             CliProcess.Result running = CliProcess.run(env, "restore");
             assertOneLine(running, 1, "PostgreSQL is running");
             assertThat(target).doesNotExist();

@@ -147,7 +147,7 @@ public final class PitrDemo {
                 settings.put("listen_addresses", "'127.0.0.1'");
                 settings.put("wal_level", "replica");
                 settings.put("archive_mode", "on");
-                settings.put("archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'");
+                settings.put("archive_command", io.pgbackup.core.internal.postgres.PgConfText.literal(pg.archiveSetup().archiveCommand()));
                 settings.put("max_wal_senders", "5");
                 created.configure(settings);
                 created.start(Duration.ofMinutes(2), serverEnv);

@@ -16,16 +16,37 @@ import java.util.Optional;
  * @param recoverySettings what goes into postgresql.auto.conf
  * @param warnings         things that will not stop the restore but deserve a look
  * @param tablespaces      where each tablespace of the backup goes
+ * @param archiveMode      whether the restored copy archives ({@link ArchiveMode#OFF}: {@code archive_mode = off}
+ *                         is among the recovery settings)
  */
 public record RestorePlan(BackupInfo backup, Path targetDir, Optional<Path> moveAsideTo, RecoveryTarget target,
                           TargetAction action, List<WalNeed> wal, List<String> filesToWrite,
-                          Map<String, String> recoverySettings, List<String> warnings, List<TablespaceTarget> tablespaces) {
+                          Map<String, String> recoverySettings, List<String> warnings, List<TablespaceTarget> tablespaces,
+                          ArchiveMode archiveMode) {
     public RestorePlan {
+        archiveMode = archiveMode == null ? ArchiveMode.PRESERVE : archiveMode;
         wal = List.copyOf(wal);
         filesToWrite = List.copyOf(filesToWrite);
         recoverySettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(recoverySettings));
         warnings = List.copyOf(warnings);
         tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
+    }
+
+    /** A plan that leaves the backup's archiving settings as they are. */
+    public RestorePlan(BackupInfo backup, Path targetDir, Optional<Path> moveAsideTo, RecoveryTarget target,
+                       TargetAction action, List<WalNeed> wal, List<String> filesToWrite,
+                       Map<String, String> recoverySettings, List<String> warnings, List<TablespaceTarget> tablespaces) {
+        this(backup, targetDir, moveAsideTo, target, action, wal, filesToWrite, recoverySettings, warnings, tablespaces,
+                ArchiveMode.PRESERVE);
+    }
+
+    /** What the restored copy does about archiving, in one line (for the plan and the result). */
+    public String archivingNote() {
+        return archiveMode == ArchiveMode.OFF
+                ? "off: archive_mode = off in " + targetDir.resolve("postgresql.auto.conf") + ", so the copy never archives"
+                + " into the backed-up cluster's repository (--archive-mode preserve keeps the backup's archiving)"
+                : "as the backed-up cluster had it (archive_mode and archive_command kept): once promoted, the copy"
+                + " archives its new timeline wherever that archive_command points";
     }
 
     /** A plan for a backup without tablespaces outside its data directory. */

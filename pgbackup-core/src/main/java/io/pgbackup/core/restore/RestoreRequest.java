@@ -18,10 +18,14 @@ import java.util.Optional;
  *                          directories) aside first, instead of refusing
  * @param tablespaceMapping a tablespace's original location to where it is restored instead (as
  *                          pg_basebackup's {@code --tablespace-mapping OLD=NEW}); the others go back where they were
+ * @param archiveMode       empty: archiving as the backup had it when restoring into PGDATA, else
+ *                          {@link ArchiveMode#OFF} (a copy beside production must not archive into its repository)
  */
 public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
-                             Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping) {
+                             Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
+                             Optional<ArchiveMode> archiveMode) {
     public RestoreRequest {
+        archiveMode = archiveMode == null ? Optional.empty() : archiveMode;
         backupId = backupId == null ? Optional.empty() : backupId;
         targetDir = targetDir == null ? Optional.empty() : targetDir.map(p -> p.toAbsolutePath().normalize());
         target = target == null ? new RecoveryTarget.EndOfWal() : target;
@@ -31,6 +35,17 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
             tablespaceMapping.forEach((from, to) -> mapping.put(absolute(from, "OLD"), absolute(to, "NEW")));
         }
         tablespaceMapping = Collections.unmodifiableMap(mapping);
+    }
+
+    /** Archiving chosen by where the copy goes (see {@link #archiveMode()}). */
+    public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
+                          Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping) {
+        this(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.empty());
+    }
+
+    /** This request with archiving in the restored copy set to {@code mode}. */
+    public RestoreRequest withArchiveMode(ArchiveMode mode) {
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.of(mode));
     }
 
     /** Every tablespace back at its original location. */

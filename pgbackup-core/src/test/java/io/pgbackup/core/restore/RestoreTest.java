@@ -231,7 +231,11 @@ class RestoreTest {
                 TargetAction.PROMOTE, Optional.empty(), true));
         Path aside = plan.moveAsideTo().orElseThrow();
         assertThat(aside.getFileName().toString()).startsWith("data.pre-restore-");
+        // Into PGDATA itself: the cluster archives as it did before.
+        assertThat(plan.archiveMode()).isEqualTo(ArchiveMode.PRESERVE);
+        assertThat(plan.recoverySettings()).doesNotContainKey("archive_mode");
         pg.restorePlanner().execute(plan);
+        assertThat(Files.readString(pgData.resolve("postgresql.auto.conf"))).doesNotContain("archive_mode");
 
         assertThat(Files.readString(aside.resolve("PG_VERSION"))).isEqualTo(controlBefore);
         assertThat(Files.getPosixFilePermissions(pgData)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));

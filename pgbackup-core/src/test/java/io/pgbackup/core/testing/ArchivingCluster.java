@@ -69,15 +69,30 @@ public final class ArchivingCluster implements AutoCloseable {
         }
     }
 
+    /** As {@link #create(Path)}, archiving into {@code repository} (PG_BACKUP_DIR) instead of {@code work/repo}. */
+    public static ArchivingCluster create(Path work, Path repository) throws Exception {
+        PgCluster cluster = PgCluster.create(work.resolve("pg"));
+        try {
+            return enable(repository, cluster, PgBackup.create(cluster.config(repository)));
+        } catch (Exception | AssertionError e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
     private static ArchivingCluster archiving(Path work, PgCluster cluster) throws Exception {
         return archiving(work, cluster, PgBackup.create(cluster.config(work.resolve("repo"))));
     }
 
     private static ArchivingCluster archiving(Path work, PgCluster cluster, PgBackup pg) throws Exception {
-        Path repo = work.resolve("repo");
+        return enable(work.resolve("repo"), cluster, pg);
+    }
+
+    /** init, then archive_mode and archive_command as init tells a DBA to set them, and a restart. */
+    private static ArchivingCluster enable(Path repo, PgCluster cluster, PgBackup pg) throws Exception {
         pg.archiveSetup().init();
         cluster.appendSettings(Map.of("archive_mode", "on",
-                "archive_command", "'" + pg.archiveSetup().archiveCommand().replace("'", "''") + "'"));
+                "archive_command", io.pgbackup.core.internal.postgres.PgConfText.literal(pg.archiveSetup().archiveCommand())));
         cluster.restart();
         return new ArchivingCluster(cluster, pg, repo);
     }
@@ -113,7 +128,8 @@ public final class ArchivingCluster implements AutoCloseable {
      */
     public PgCluster restoreAsNewTimeline(String backupId, Path dir, Path runDir) throws Exception {
         pgBackup.restorePlanner().execute(pgBackup.restorePlanner().plan(new RestoreRequest(Optional.of(backupId),
-                new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
+                new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)
+                .withArchiveMode(io.pgbackup.core.restore.ArchiveMode.PRESERVE)));
         PgCluster promoted = PgCluster.startExisting(cluster.programs(), dir, runDir, cluster.password(),
                 Map.of("archive_mode", "on"));
         try {

@@ -277,6 +277,8 @@ class VerifierTest {
                 onTwo.add(promoted.switchAndAwaitArchived());
             }
             assertThat(onTwo).as(() -> "server log:\n" + promoted.log()).allMatch(s -> s.startsWith("00000002"));
+            // The promoted copy is now the cluster (as after a real recovery): verify follows the timeline it is on.
+            PgBackup pg = PgBackup.create(promoted.config(source.repository()));
 
             VerifyCheck wal = check(pg.verifier().verify(VerifyRequest.of(backup.id())).backups().get(0), "wal archive");
             assertThat(wal.ok()).as(wal.detail()).isTrue();

@@ -33,7 +33,6 @@ import java.util.regex.Pattern;
 public final class ArchiveScripts {
     private static final Pattern PLACEHOLDER = Pattern.compile("@@([A-Z0-9_]+)@@");
     /** Characters that need no quoting in a shell word. */
-    private static final Pattern SHELL_SAFE = Pattern.compile("[A-Za-z0-9_./+,:@=-]+");
 
     private final Repository repository;
     private final Compression compression;
@@ -142,18 +141,12 @@ public final class ArchiveScripts {
 
     /** {@code value} as one single-quoted POSIX shell word. */
     public static String shellQuote(String value) {
-        return "'" + value.replace("'", "'\\''") + "'";
+        return io.pgbackup.core.internal.postgres.PgConfText.shellQuote(value);
     }
 
-    /**
-     * A program path as a word of PostgreSQL's command line: run by {@code /bin/sh}, after
-     * PostgreSQL replaced {@code %p}, {@code %f} and {@code %%}. Plain paths stay as they are (the
-     * spec's form); others are double-quoted, which keeps the configuration line readable.
-     */
+    /** A program path as a word of the command PostgreSQL runs (see {@link io.pgbackup.core.internal.postgres.PgConfText#commandWord}). */
     private static String commandWord(String path) {
-        String word = SHELL_SAFE.matcher(path).matches() ? path
-                : "\"" + path.replaceAll("([\"$`\\\\])", "\\\\$1") + "\"";
-        return word.replace("%", "%%");
+        return io.pgbackup.core.internal.postgres.PgConfText.commandWord(path);
     }
 
     private String render(String template, Map<String, String> values) {

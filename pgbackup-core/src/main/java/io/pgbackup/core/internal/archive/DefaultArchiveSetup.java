@@ -174,7 +174,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
 
     /** A postgresql.conf string: quotes doubled, and backslashes too, since the file reads them as escapes. */
     private static String confQuote(String value) {
-        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+        return io.pgbackup.core.internal.postgres.PgConfText.literal(value);
     }
 
     /** An SQL string literal (standard_conforming_strings, on by default: backslashes are plain). */

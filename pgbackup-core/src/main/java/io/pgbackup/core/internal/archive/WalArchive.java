@@ -266,7 +266,15 @@ public final class WalArchive {
      * from the segment holding its switch point.
      */
     public TimelinePath pathFrom(int timeline, long segmentSize) {
-        int latest = latestTimelineFrom(timeline);
+        return pathTo(timeline, latestTimelineFrom(timeline), segmentSize);
+    }
+
+    /**
+     * The timelines from {@code timeline} to {@code target}, as the history file of {@code target}
+     * names them; only {@code timeline} itself when {@code target} does not descend from it.
+     */
+    public TimelinePath pathTo(int timeline, int target, long segmentSize) {
+        int latest = descendsFrom(target, timeline) ? target : timeline;
         List<TimelinePath.Step> steps = new ArrayList<>(List.of(new TimelinePath.Step(timeline, Long.MIN_VALUE)));
         if (latest != timeline) {
             // history(latest) lists every ancestor, oldest first, with the LSN where its child branched off.
@@ -279,6 +287,23 @@ public final class WalArchive {
             }
         }
         return new TimelinePath(steps, segmentSize);
+    }
+
+    /** Whether {@code timeline} is {@code ancestor} or its history names {@code ancestor}. */
+    public boolean descendsFrom(int timeline, int ancestor) {
+        return timeline == ancestor || history(timeline).stream().anyMatch(s -> s.parentTimeline() == ancestor);
+    }
+
+    /** The timelines that have a history file in this (full) view, in order. */
+    public List<Integer> timelinesWithHistory() {
+        requireFull("timelinesWithHistory()");
+        List<Integer> out = new ArrayList<>();
+        for (String name : entries.keySet()) {
+            if (name.matches("[0-9A-F]{8}\\.history")) {
+                out.add(Integer.parseInt(name.substring(0, 8), 16));
+            }
+        }
+        return out;
     }
 
     /** A path through timelines: which timeline each segment number is read from. */

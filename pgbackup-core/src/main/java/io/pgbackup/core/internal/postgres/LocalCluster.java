@@ -107,7 +107,7 @@ public final class LocalCluster {
     /** As {@link #start(Duration)}, with {@code environment} added to the server's (its archive and restore scripts see it). */
     public void start(Duration timeout, Map<String, String> environment) {
         run(runner, ProcessSpec.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l",
-                logFile().toString(), "-o", "-p " + port + " -k " + socketDir, "-w", "-t",
+                logFile().toString(), "-o", "-p " + port + " -k " + PgConfText.shellQuote(socketDir.toString()), "-w", "-t",
                 String.valueOf(timeout.toSeconds()), "start").withEnvironment(environment)
                 .withTimeout(timeout.plusSeconds(30)), "pg_ctl start");
     }

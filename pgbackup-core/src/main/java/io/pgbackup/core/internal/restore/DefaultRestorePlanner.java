@@ -1,5 +1,6 @@
 package io.pgbackup.core.internal.restore;
 
+import io.pgbackup.core.restore.ArchiveMode;
 import io.pgbackup.core.restore.RestorePlan;
 
 import io.pgbackup.core.restore.RestoreRequest;
@@ -63,7 +64,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());
         Optional<Path> aside = targets.check(targetDir, request.moveAside());
-        boolean inPlace = context.config().pgData().map(targetDir::equals).orElse(false);
+        boolean inPlace = context.config().pgData().map(p -> sameDirectory(p, targetDir)).orElse(false);
         List<RestorePlan.TablespaceTarget> tablespaces = Tablespaces.plan(backup.manifest(), targetDir,
                 request.tablespaceMapping(), request.moveAside(), inPlace, targets);
         checkBackupFiles(repository, backup);
@@ -83,6 +84,11 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         }
         settings.put("recovery_target_timeline", "latest");
         settings.put("recovery_end_command", scripts.recoveryEndCommand());
+        // A copy beside production (a test restore) must not promote and archive a timeline of its own into this repository.
+        ArchiveMode archiveMode = request.archiveMode().orElse(inPlace ? ArchiveMode.PRESERVE : ArchiveMode.OFF);
+        if (archiveMode == ArchiveMode.OFF) {
+            settings.put("archive_mode", "off");
+        }
 
         List<String> files = new ArrayList<>();
         aside.ifPresent(p -> files.add("rename " + targetDir + " to " + p + ", then create an empty " + targetDir));
@@ -100,7 +106,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         files.add(targetDir.resolve("postgresql.auto.conf") + " (recovery settings)");
         files.add(targetDir.resolve("recovery.signal").toString());
         RestorePlan plan = new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings,
-                warnings, tablespaces);
+                warnings, tablespaces, archiveMode);
         synchronized (listings) {
             listings.put(plan, archive);
         }
@@ -115,6 +121,18 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             archive = listings.remove(plan);
         }
         return new RestoreExecutor(context, targets, archive).execute(plan);
+    }
+
+    /** Whether two paths are one directory, by real location where they exist (a symlinked PGDATA is still PGDATA). */
+    static boolean sameDirectory(Path a, Path b) {
+        try {
+            if (Files.exists(a) && Files.exists(b)) {
+                return Files.isSameFile(a, b);
+            }
+        } catch (java.io.IOException e) {
+            // Unreadable: compare by name below.
+        }
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     private BackupInfo chooseBackup(RestoreRequest request, List<BackupInfo> backups) {

@@ -333,18 +333,23 @@ final class RestoreExecutor {
                         "backup " + m.id() + " has no " + stem + " in its manifest"));
     }
 
-    private static void writeRecoverySettings(Path dir, Map<String, String> settings) throws IOException {
+    /**
+     * Appends the plan's settings to postgresql.auto.conf (read last, so they win), dropping any
+     * earlier line for the same settings (a previous recovery's, the backup's archive_mode). Each
+     * value is a literal the configuration parser reads back exactly: backslashes too.
+     */
+    static void writeRecoverySettings(Path dir, Map<String, String> settings) throws IOException {
         Path auto = dir.resolve("postgresql.auto.conf");
         List<String> kept = Files.exists(auto) ? Files.readAllLines(auto, StandardCharsets.UTF_8) : List.of();
         StringBuilder text = new StringBuilder();
         for (String line : kept) {
-            String key = line.split("=", 2)[0].trim();
-            if (!RECOVERY_SETTINGS.contains(key)) {
+            String key = line.split("=", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+            if (!RECOVERY_SETTINGS.contains(key) && !settings.containsKey(key)) {
                 text.append(line).append('\n');
             }
         }
         text.append("# recovery settings written by pgbackup restore\n");
-        settings.forEach((k, v) -> text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        text.append(io.pgbackup.core.internal.postgres.PgConfText.lines(settings));
         AtomicFiles.write(auto, text.toString().getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString("rw-------"));
     }
 
@@ -360,6 +365,7 @@ final class RestoreExecutor {
         } else {
             steps.add("then check: psql -c 'SELECT pg_is_in_recovery()' answers f once promoted");
         }
+        steps.add("archiving in the copy: " + plan.archivingNote());
         plan.moveAsideTo().ifPresent(p -> steps.add("the previous PGDATA is in " + p + "; remove it once you are satisfied"));
         plan.tablespaces().forEach(t -> t.moveAsideTo().ifPresent(p -> steps.add("the previous content of tablespace directory "
                 + t.location() + " is in " + p + "; remove it once you are satisfied")));

@@ -69,7 +69,9 @@ public final class DefaultVerifier implements Verifier {
         });
         try {
             // One archive view and one cache for the run: with --all each WAL file is read once.
-            WalChainChecker wal = new WalChainChecker(WalArchive.read(repository), pool);
+            // The chain is judged along the timeline the cluster is on: another one (a test restore's) fails no backup.
+            WalChainChecker wal = new WalChainChecker(WalArchive.read(repository), pool,
+                    ClusterTimeline.resolve(context, newestManifest(repository)));
             for (String id : ids) {
                 BackupVerdict verdict = verifyOne(repository, id, request, wal, pool);
                 record(repository, verdict, warnings);
@@ -145,6 +147,19 @@ public final class DefaultVerifier implements Verifier {
         BackupVerdict verdict = BackupVerdict.of(id, checks, request.restoreTest(), BackupFilesChecker.since(start));
         verdict.firstFailure().ifPresent(f -> log.debug("backup {} failed verification: {}", id, f));
         return verdict;
+    }
+
+    /** The newest backup's manifest that reads, if any. */
+    private static java.util.Optional<BackupManifest> newestManifest(Repository repository) {
+        List<String> ids = repository.backupIds();
+        for (int i = ids.size() - 1; i >= 0; i--) {
+            try {
+                return java.util.Optional.of(readManifest(repository, ids.get(i), repository.locationOf(Repository.manifestKey(ids.get(i)))));
+            } catch (PgBackupException e) {
+                // A damaged manifest fails its own backup's verdict; an older one still tells the timeline.
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private static BackupManifest readManifest(Repository repository, String id, String location) {

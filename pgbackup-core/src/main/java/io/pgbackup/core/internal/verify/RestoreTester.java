@@ -67,10 +67,11 @@ final class RestoreTester {
         try {
             LocalCluster.refuseRoot();
             PgBinaries binaries = context.binaries();
+            refuseShellSpecial(parent);
             checkSpace(parent, backup);
             work = Files.createTempDirectory(Files.createDirectories(parent), "pgbackup-restore-test-" + backup.id() + "-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            socketDir = work.toString().length() <= MAX_SOCKET_DIR ? work
+            socketDir = work.toString().length() <= MAX_SOCKET_DIR && work.toString().indexOf(',') < 0 ? work
                     : Files.createTempDirectory(Path.of("/tmp"), "pgbackup-rt-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path data = work.resolve("data");
@@ -127,6 +128,20 @@ final class RestoreTester {
                 : new VerifyCheck(CHECK_NAME, ok, outcome + leftover, took);
     }
 
+    /**
+     * pg_ctl starts postgres through the shell with {@code -D "<dir>"}: whatever a double-quoted
+     * shell word expands ({@code " $ `}, two backslashes) would be read by the shell, so such a
+     * directory is refused before anything is written.
+     */
+    private static void refuseShellSpecial(Path parent) {
+        String dir = parent.toAbsolutePath().toString();
+        if (dir.contains("\\\\") || dir.chars().anyMatch(c -> c == '"' || c == '$' || c == '`' || Character.isISOControl(c))) {
+            throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "the restore test directory " + parent
+                    + " holds a double quote, $, backtick, two backslashes or a control character, which pg_ctl would hand"
+                    + " to the shell: give --restore-test-dir a plainer directory");
+        }
+    }
+
     private static void checkSpace(Path parent, BackupInfo backup) throws IOException {
         Path existing = parent;
         while (existing != null && !Files.exists(existing)) {
@@ -171,7 +186,7 @@ final class RestoreTester {
         s.put("logging_collector", "off");
         s.put("log_destination", "stderr");
         StringBuilder text = new StringBuilder("# restore test settings written by pgbackup verify\n");
-        s.forEach((k, v) -> text.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        text.append(io.pgbackup.core.internal.postgres.PgConfText.lines(s));
         Files.writeString(data.resolve("postgresql.auto.conf"), text, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
 

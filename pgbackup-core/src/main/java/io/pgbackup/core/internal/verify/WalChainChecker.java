@@ -45,9 +45,17 @@ final class WalChainChecker {
     /** Archive file name to its problem, or empty when intact. */
     private final Map<String, Optional<String>> checked = new ConcurrentHashMap<>();
 
+    /** The timeline the cluster is on; empty: the latest descendant of each backup's (as recovery follows). */
+    private final Optional<ClusterTimeline> cluster;
+
     WalChainChecker(WalArchive archive, ExecutorService pool) {
+        this(archive, pool, Optional.empty());
+    }
+
+    WalChainChecker(WalArchive archive, ExecutorService pool, Optional<ClusterTimeline> cluster) {
         this.archive = archive;
         this.pool = pool;
+        this.cluster = cluster;
     }
 
     VerifyCheck check(BackupManifest m, Set<String> segmentsInBackup) {
@@ -112,12 +120,18 @@ final class WalChainChecker {
                     + " more)" : "") + " [checked " + range + " on " + timelines + "]", BackupFilesChecker.since(start));
         }
         return VerifyCheck.passed(CHECK_NAME, range + " continuous on " + timelines + ": " + archived + " archived segments intact"
-                + (onlyInBackup > 0 ? ", " + onlyInBackup + " only in the backup's pg_wal tar" : ""), BackupFilesChecker.since(start));
+                + (onlyInBackup > 0 ? ", " + onlyInBackup + " only in the backup's pg_wal tar" : "") + otherTimelines(chain),
+                BackupFilesChecker.since(start));
     }
 
-    /** The backup's timeline, then each descendant up to the latest, with the segment where each begins. */
+    /**
+     * The backup's timeline, then each descendant up to the one the cluster is on (or, not knowing
+     * it, the latest), with the segment where each begins.
+     */
     private WalArchive.TimelinePath chain(BackupManifest m) {
-        WalArchive.TimelinePath path = archive.pathFrom(m.timeline(), m.walSegmentSize());
+        WalArchive.TimelinePath path = cluster.isPresent()
+                ? archive.pathTo(m.timeline(), cluster.get().timeline(), m.walSegmentSize())
+                : archive.pathFrom(m.timeline(), m.walSegmentSize());
         // Each history file on the way must itself be readable: recovery reads them all.
         path.timelines().stream().skip(1).forEach(archive::history);
         return path;
@@ -138,6 +152,26 @@ final class WalChainChecker {
             }
         }
         return null;
+    }
+
+    /**
+     * Information, never a failure: timelines in the archive off the cluster's path (a restored
+     * copy that promoted and archived there), each with where it branched off.
+     */
+    private String otherTimelines(WalArchive.TimelinePath chain) {
+        if (cluster.isEmpty() || archive.isSharded()) {
+            return "";
+        }
+        List<String> others = new ArrayList<>();
+        for (int tli : archive.timelinesWithHistory()) {
+            if (!chain.timelines().contains(tli)) {
+                List<WalArchive.TimelineSwitch> h = archive.history(tli);
+                others.add("timeline " + tli + (h.isEmpty() ? "" : " (branched off timeline " + h.get(h.size() - 1).parentTimeline()
+                        + " at " + WalSegmentName.formatLsn(h.get(h.size() - 1).switchLsn()) + ")"));
+            }
+        }
+        return others.isEmpty() ? "" : "; not followed, as the cluster is on timeline " + cluster.get().timeline() + " ("
+                + cluster.get().source() + "): " + String.join(", ", others) + " (a restored copy's? information only)";
     }
 
     private static String previous(long segno, WalArchive.TimelinePath chain, long segmentSize) {
