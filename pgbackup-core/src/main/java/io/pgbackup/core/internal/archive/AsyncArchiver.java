@@ -93,6 +93,7 @@ public final class AsyncArchiver implements WalArchiver {
     }
 
     private ArchiverRun run(Path cluster, ArchiveSpool spool) {
+        io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(context.repository());
         try {
             spool.create();
             try (FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -126,6 +126,7 @@ public final class DefaultStatusReporter implements StatusReporter {
             warn.add("less than 10% free space left on the filesystem of " + repository.root());
         }
 
+        config.s3().flatMap(io.pgbackup.core.storage.s3.S3Settings::plainHttpWarning).ifPresent(warn::add);
         StatusReport.BucketStatus bucket = bucket(repository, archive, backups, now, warn);
         StatusReport.ArchiverStatus walArchiver = new ArchiverReport(context, repository).report(now, fail, warn);
 

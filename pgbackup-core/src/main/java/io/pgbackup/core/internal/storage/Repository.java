@@ -344,6 +344,8 @@ public final class Repository {
 
     /** Takes the repository's lease for {@code command}, or fails at once naming who holds it. */
     public Storage.Lease lease(String command, Clock clock) {
+        // Every command that writes the repository takes its lease first: the place to refuse an unsafe directory.
+        DirectoryGuard.requireOwnerOnly(this);
         String holder = command + ", pid " + ProcessHandle.current().pid() + ", since " + clock.instant();
         try {
             return storage.acquireLease(holder);
