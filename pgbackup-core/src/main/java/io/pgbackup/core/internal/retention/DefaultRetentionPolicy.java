@@ -317,6 +317,9 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 orphansRemoved++;
                 freed += o.bytes();
             }
+        } catch (Storage.LeaseLostException e) {
+            throw new PgBackupException(ErrorCode.LOCKED, "cleanup stopped: " + e.getMessage()
+                    + "; run cleanup again once the other command is done", e);
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cleanup stopped: " + e.getMessage()
                     + " (check permissions on " + repository.location() + "); run cleanup again to finish", e);
