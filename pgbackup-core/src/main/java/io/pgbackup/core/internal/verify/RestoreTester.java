@@ -120,11 +120,23 @@ final class RestoreTester {
             if (cluster != null) {
                 cluster.stopQuietly();
             }
+            if (work != null) {
+                endRestoreMarker(work.resolve("data"));
+            }
         }
         String leftover = remove(work, socketDir);
         Duration took = BackupFilesChecker.since(start);
         return ok && leftover.isEmpty() ? VerifyCheck.passed(CHECK_NAME, outcome + "; " + seconds(took) + " in all", took)
                 : new VerifyCheck(CHECK_NAME, ok, outcome + leftover, took);
+    }
+
+    /** The throwaway copy's restore marker goes with it (recovery_end_command removed it if the test got that far). */
+    private void endRestoreMarker(Path data) {
+        try {
+            io.pgbackup.core.internal.restore.RestoreMarkers.endFrom(context.repository(), data);
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(RestoreTester.class).debug("restore marker of the restore test not removed: {}", e.getMessage());
+        }
     }
 
     private static void checkSpace(Path parent, BackupInfo backup) throws IOException {
