@@ -1,6 +1,9 @@
 package io.pgbackup.core.storage.s3;
 
 import io.pgbackup.core.storage.Storage;
+import io.pgbackup.core.storage.Storage.StoredObject;
+import io.pgbackup.core.storage.Storage.ObjectWriter;
+import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.WriteMode;
 import io.pgbackup.core.testing.S3Server;
 
@@ -82,6 +85,52 @@ class S3LeaseLossTest {
         // Released: the new holder's lease stays, and this storage, holding none, writes again (as sync does).
         assertThat(new String(other.read(S3Storage.LEASE_KEY), StandardCharsets.UTF_8)).contains("\"owner\":\"theirs\"");
         holder.write(keys.get(2), bytes("replaced"), WriteMode.REPLACE);
+    }
+
+    @Test
+    void aCleanupWhoseLeaseIsTakenOverStopsWithOneLineAndDeletesNothing() throws Exception {
+        // An old backup and its WAL, which a cleanup keeping nothing deletes.
+        String id = "20260101_000000";
+        io.pgbackup.core.backup.BackupManifest m = new io.pgbackup.core.backup.BackupManifest(1, id, "pgbackup " + id,
+                java.time.OffsetDateTime.now().minusDays(30), java.time.OffsetDateTime.now().minusDays(30), 60_000, "test", "15.1",
+                150001, "7000000000000000001", 1, "0/2000028", "0/2000100", "000000010000000000000002",
+                "000000010000000000000002", 16L << 20, "gzip", 1000, "fast",
+                List.of(new io.pgbackup.core.backup.BackupManifest.BackupFile("base.tar.gz", 1, "00")));
+        other.write("base/" + id + "/base.tar.gz", bytes("x"), WriteMode.CREATE_NEW);
+        other.write("base/" + id + "/pgbackup_manifest.json", new io.pgbackup.core.internal.backup.ManifestCodec().toJson(m),
+                WriteMode.CREATE_NEW);
+        other.write("wal_archive/000000010000000000000001.gz", bytes("x"), WriteMode.CREATE_NEW);
+        List<String> before = other.list("").stream().map(Storage.StoredObject::key).filter(k -> !k.contains(".pgbackup.lease")).toList();
+        // The cleanup's storage: right after the lease is granted, the holder stalls and another process takes over.
+        Storage stalling = new Storage() {
+            public String location() { return holder.location(); }
+            public List<StoredObject> list(String prefix) throws java.io.IOException { return holder.list(prefix); }
+            public java.util.Optional<StoredObject> stat(String key) throws java.io.IOException { return holder.stat(key); }
+            public java.io.InputStream open(String key) throws java.io.IOException { return holder.open(key); }
+            public ObjectWriter create(String key, WriteMode mode) throws java.io.IOException { return holder.create(key, mode); }
+            public boolean delete(String key) throws java.io.IOException { return holder.delete(key); }
+            public Lease acquireLease(String who) throws java.io.IOException {
+                Lease lease = holder.acquireLease(who);
+                try {
+                    takeOver();
+                } catch (Exception e) {
+                    throw new java.io.IOException(e);
+                }
+                return lease;
+            }
+        };
+        io.pgbackup.core.config.PgBackupConfig config = io.pgbackup.core.config.PgBackupConfig.builder()
+                .backupDir(dir.resolve("local")).retainCount(0).retainDays(0).retainWalDays(0).build();
+        io.pgbackup.core.PgBackup pg = io.pgbackup.core.PgBackup.builder(config).storage(stalling).build();
+        io.pgbackup.core.retention.RetentionPlan plan = pg.retentionPolicy().plan();
+        assertThat(plan.delete()).hasSize(1);
+
+        assertThatThrownBy(() -> pg.retentionPolicy().execute(plan)).isInstanceOfSatisfying(io.pgbackup.core.PgBackupException.class,
+                e -> assertThat(e.code()).isEqualTo(io.pgbackup.core.ErrorCode.LOCKED))
+                .hasMessage("cleanup stopped: lost the lease on s3://pgbackup-test/repo (now held by backup, pid 2): stopped before"
+                        + " changing anything more there; run cleanup again once the other command is done");
+        assertThat(other.list("").stream().map(Storage.StoredObject::key).filter(k -> !k.contains(".pgbackup.lease")).toList())
+                .isEqualTo(before);
     }
 
     @Test
