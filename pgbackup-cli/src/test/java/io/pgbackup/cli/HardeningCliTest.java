@@ -86,6 +86,7 @@ class HardeningCliTest {
     @Test
     void everyCommandThatWritesRefusesAGroupOrOtherWritableRepositoryAndChangesNothing() throws Exception {
         Map<String, String> env = repo();
+        env.put("PG_BACKUP_REMOTE_HOST", "backup.invalid"); // sync copies there: it must not copy what others planted
         Path root = work.resolve("backups");
         assertThat(CliProcess.run(env, "init").exitCode()).isZero();
         // A temporary file of an archive call killed two hours ago: cleanup would remove it.
@@ -96,7 +97,7 @@ class HardeningCliTest {
                 {"wal_archive", "rwxrwx---", "its group"}}) {
             Path dir = unsafe[0].isEmpty() ? root : root.resolve(unsafe[0]);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(unsafe[1]));
-            for (String[] command : new String[][]{{"cleanup"}, {"backup"}, {"verify", "--all"}}) {
+            for (String[] command : new String[][]{{"cleanup"}, {"backup"}, {"verify", "--all"}, {"sync", "--to", "remote"}}) {
                 CliProcess.Result run = CliProcess.run(env, command);
 
                 assertThat(run.exitCode()).as(String.join(" ", command) + ": " + run.all()).isEqualTo(1);
