@@ -76,6 +76,14 @@ class S3RestoreMarkerTest {
             Instant later = Instant.now().plus(Duration.ofMinutes(2));
             RestoreMarkers.renewFrom(new Repository(work.resolve("local"), bucket), target.resolve("pg_wal"), Clock.fixed(later, ZoneOffset.UTC));
             assertThat(new String(bucket.read(key), StandardCharsets.UTF_8)).contains("\"renewed\" : \"" + later + "\"");
+            // The fetch-ahead fetches into pg_wal/pgbackup_prefetch: the same marker.
+            Instant evenLater = later.plus(Duration.ofMinutes(2));
+            RestoreMarkers.renewFrom(new Repository(work.resolve("local"), bucket), target.resolve("pg_wal/pgbackup_prefetch"),
+                    Clock.fixed(evenLater, ZoneOffset.UTC));
+            assertThat(new String(bucket.read(key), StandardCharsets.UTF_8)).contains("\"renewed\" : \"" + evenLater + "\"");
+            // Within a minute of its last write (the server's clock), nothing is written.
+            RestoreMarkers.renewFrom(new Repository(work.resolve("local"), bucket), target.resolve("pg_wal"), Clock.systemUTC());
+            assertThat(new String(bucket.read(key), StandardCharsets.UTF_8)).contains("\"renewed\" : \"" + evenLater + "\"");
 
             // The end of recovery (restore_wal.sh runs wal-fetch --end-restore) removes it; cleanup then deletes.
             pg.endRestore(target);

@@ -165,6 +165,16 @@ class RestoreMarkerRetentionTest {
     }
 
     @Test
+    void anOversizedMarkerIsNotReadAndKeepsEverything() throws Exception {
+        marker(old + "-deadbeef", content(old, seg(1, 3)) + " ".repeat(100_000), NOW.minus(Duration.ofHours(1)));
+
+        RetentionPlan plan = pg(NOW).retentionPolicy().plan();
+        assertThat(plan.delete()).isEmpty();
+        assertThat(plan.walToDelete()).isEmpty();
+        assertThat(plan.notes()).anyMatch(n -> n.contains("cannot be read (") && n.contains("bytes, far more than a marker holds"));
+    }
+
+    @Test
     void aRestoreThatStartsBetweenThePlanAndItsExecutionKeepsWhatItNeeds() throws Exception {
         RetentionPlan plan = pg(NOW).retentionPolicy().plan();
         assertThat(ids(plan.delete())).containsExactly(old);

@@ -50,6 +50,8 @@ public final class RestoreMarkers {
     static final Duration RENEW_AFTER = Duration.ofMinutes(1);
     /** In the restored PGDATA: the marker's id, for restore_wal.sh and wal-fetch. */
     public static final String POINTER = "pg_wal/pgbackup_restore";
+    /** Markers are a few hundred bytes; a bigger one is not read (untrusted input). */
+    private static final long MAX_SIZE = 64 * 1024;
     private static final Pattern ID = Pattern.compile("\\d{8}_\\d{6}-[0-9a-f]{8}");
 
     private RestoreMarkers() {
@@ -113,7 +115,10 @@ public final class RestoreMarkers {
      */
     public static void renewFrom(Repository repository, Path pgWal, Clock clock) {
         try {
-            Path pointer = pgWal.resolveSibling(POINTER);
+            // The fetch-ahead writes into pg_wal/pgbackup_prefetch, wal-fetch into pg_wal.
+            Path dir = pgWal.getFileName() != null && pgWal.getFileName().toString().equals("pgbackup_prefetch")
+                    ? pgWal.getParent() : pgWal;
+            Path pointer = dir.resolveSibling(POINTER);
             if (!Files.isRegularFile(pointer)) {
                 return;
             }
@@ -179,6 +184,9 @@ public final class RestoreMarkers {
             String name = o.key().substring(PREFIX.length());
             if (!name.endsWith(".json") || !isId(name.substring(0, name.length() - ".json".length()))) {
                 throw new IOException("not a marker name");
+            }
+            if (o.size() > MAX_SIZE) {
+                throw new IOException(o.size() + " bytes, far more than a marker holds");
             }
             Content c = JSON.readValue(repository.storage().read(o.key()), Content.class);
             if (!Repository.isBackupId(c.backup()) || c.timeline() < 1 || c.startWal() == null
