@@ -52,6 +52,30 @@ class HardeningCliTest {
     }
 
     @Test
+    void statusShowsARestoreInProgressInTextAndJson() throws Exception {
+        Map<String, String> env = repo();
+        assertThat(CliProcess.run(env, "init").exitCode()).isZero();
+        // What 'pgbackup restore' leaves in the repository while the restored cluster replays.
+        Path marker = Files.createDirectories(work.resolve("backups/restores")).resolve("20260101_000000-0a1b2c3d.json");
+        Files.writeString(marker, "{\"version\":1,\"backup\":\"20260101_000000\",\"timeline\":1,"
+                + "\"startWal\":\"000000010000000000000002\",\"target\":\"end of WAL\",\"targetDir\":\"/srv/restored\","
+                + "\"host\":\"db2\",\"pid\":42,\"started\":\"2026-01-02T00:00:00Z\",\"renewed\":\"2026-01-02T00:00:00Z\","
+                + "\"ttlSeconds\":86400}");
+
+        CliProcess.Result text = CliProcess.run(env, "status");
+        CliProcess.Result json = CliProcess.run(env, "status", "--json");
+
+        assertThat(text.stdout()).contains("Restores in progress (cleanup keeps what their replay reads)")
+                .containsPattern("  20260101_000000  into /srv/restored on db2, started 2026-01-02T00:00:00Z, WAL from"
+                        + " 000000010000000000000002, marker live until \\S+");
+        com.fasterxml.jackson.databind.JsonNode restores = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.stdout())
+                .get("restores");
+        assertThat(restores).hasSize(1);
+        assertThat(restores.get(0).get("backupId").asText()).isEqualTo("20260101_000000");
+        assertThat(restores.get(0).get("marker").asText()).isEqualTo("restores/20260101_000000-0a1b2c3d.json");
+    }
+
+    @Test
     void aLoopbackHttpEndpointGetsNoWarning() throws Exception {
         for (String endpoint : new String[]{"http://127.0.0.1:9000", "http://localhost:9000", "http://[::1]:9000", "https://s3.example.com"}) {
             Map<String, String> env = repo();

@@ -51,6 +51,11 @@ import java.util.regex.Pattern;
  * only keep more; it never deletes WAL a retained backup needs. {@code .history} files always stay.
  * With no retained backup at all, no WAL is deleted.
  *
+ * <h2>Restores in progress</h2>
+ * While a restore's marker in {@code restores/} lives, the backup it restores stays and so does
+ * archived WAL from that backup's start on, on its timeline and later ones ({@link RestoreProtection});
+ * {@link #execute} reads the markers again under the lock. Expired markers go as leftovers.
+ *
  * <h2>Leftovers</h2>
  * {@code base/.staging-*} older than {@link #STAGING_MIN_AGE} (an interrupted backup: a running one
  * holds the lock, and {@link #execute} takes it), {@code base/.deleting-*} (an interrupted cleanup)
