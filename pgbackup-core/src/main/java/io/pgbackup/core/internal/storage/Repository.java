@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  *                      a backup is complete when pgbackup_manifest.json, written last, exists
  * base/.staging-*, base/.deleting-*   leftovers of interrupted commands of earlier versions
  * wal_archive/*.gz                    archived WAL segments, .history and .backup files
+ * restores/<backup>-<id>.json         restores whose replay may still read here (RestoreMarkers)
  * </pre>
  *
  * The objects live in a {@link Storage}. Beside them, in the local directory {@code PG_BACKUP_DIR},
