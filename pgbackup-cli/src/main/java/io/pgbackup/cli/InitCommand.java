@@ -22,7 +22,10 @@ final class InitCommand extends BaseCommand {
 
     @Override
     protected int execute() {
-        InitResult result = pgBackup().archiveSetup().init();
+        io.pgbackup.core.PgBackup pg = pgBackup();
+        pg.config().s3().flatMap(io.pgbackup.core.storage.s3.S3Settings::plainHttpWarning)
+                .ifPresent(w -> err().println("pgbackup: warning: " + w));
+        InitResult result = pg.archiveSetup().init();
         if (json) {
             printJson(jsonView(result));
         } else {

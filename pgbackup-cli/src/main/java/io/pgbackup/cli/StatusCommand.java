@@ -122,6 +122,16 @@ final class StatusCommand extends BaseCommand {
             r.backups().unreadable().forEach(u -> row(u.id(), "UNREADABLE, skipped: " + u.reason()));
         }
 
+        if (!r.restores().isEmpty()) {
+            out().println();
+            out().println("Restores in progress (cleanup keeps what their replay reads)");
+            for (io.pgbackup.core.restore.RestoreInProgress p : r.restores()) {
+                row(p.readable() ? p.backupId() : "unreadable", p.readable()
+                        ? "into " + p.targetDir() + " on " + p.host() + ", started " + p.started() + ", WAL from " + p.startWal()
+                        + ", marker live until " + p.expires() : p.marker() + " (" + p.problem() + "), live until " + p.expires());
+            }
+        }
+
         if (r.bucket() != null) {
             StatusReport.BucketStatus b = r.bucket();
             out().println();

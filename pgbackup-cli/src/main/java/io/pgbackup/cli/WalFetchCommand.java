@@ -14,8 +14,13 @@ final class WalFetchCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The WAL file name (%f).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "The WAL file name (%f).")
     String name;
+
+    @picocli.CommandLine.Option(names = "--end-restore", paramLabel = "PGDATA", description = {
+            "Instead of fetching: recovery of PGDATA ended, remove its restore marker from the repository",
+            "(restore_wal.sh --end-of-recovery runs this for a restore from the bucket)."})
+    Path endRestore;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "Where to write it (%p), relative to the current directory.")
     Path dest;
@@ -44,6 +49,13 @@ final class WalFetchCommand extends BaseCommand {
 
     @Override
     protected int execute() {
+        if (endRestore != null) {
+            pgBackup().endRestore(endRestore.toAbsolutePath());
+            return 0;
+        }
+        if (name == null) {
+            throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "wal-fetch NAME PATH: give the WAL file name (%f)");
+        }
         if (ahead != null) {
             if (into == null || dest != null || ahead < 1) {
                 throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,

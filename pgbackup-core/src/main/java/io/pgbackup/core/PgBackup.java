@@ -163,6 +163,19 @@ public final class PgBackup {
     }
 
     /**
+     * Recovery of the cluster in {@code pgData}, restored by {@code restore}, ended: its restore
+     * marker goes, so cleanup no longer keeps what replay needed (restore_wal.sh runs this for a
+     * restore from the bucket; for a local repository it removes the marker itself).
+     */
+    public void endRestore(java.nio.file.Path pgData) {
+        try {
+            io.pgbackup.core.internal.restore.RestoreMarkers.endFrom(context.repository(), pgData);
+        } catch (java.io.IOException e) {
+            throw Repository.ioFailure("cannot remove the restore marker of " + pgData, e);
+        }
+    }
+
+    /**
      * The archiver ({@code pgbackup archiver}, started by archive_wal.sh in async mode): stores into
      * the repository, or into the bucket alone with {@code PG_BACKUP_ARCHIVER_REPO=s3}; copies each
      * archived file to the offsite targets.

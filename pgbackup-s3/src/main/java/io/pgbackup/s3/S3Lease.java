@@ -1,6 +1,7 @@
 package io.pgbackup.s3;
 
 import io.pgbackup.core.internal.storage.RepositoryJson;
+import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 
@@ -54,6 +55,7 @@ final class S3Lease implements Lease {
     private final Duration ttl;
     private final ScheduledExecutorService renewer;
     private volatile boolean lost;
+    private volatile String lostTo = "";
     private boolean closed;
 
     private S3Lease(S3Storage storage, String fullKey, LeaseRecord granted, Duration ttl) {
@@ -174,8 +176,29 @@ final class S3Lease implements Lease {
     }
 
     private void lose(String by) {
+        lostTo = by.startsWith("nobody yet") ? by : "now held by " + by;
         lost = true;
-        log.error("lost the lease on {} (now held by {}): it expired before it could be renewed", storage.location(), by);
+        log.error("lost the lease on {} ({}): it expired before it could be renewed", storage.location(), lostTo);
+    }
+
+    /**
+     * Reads the lease object back: it must still carry this holder's token and not have expired.
+     * Otherwise the lease counts as lost from now on, and this fails naming who holds it.
+     */
+    @Override
+    public void check() throws IOException {
+        if (!lost) {
+            Optional<Current> current = read(storage, fullKey);
+            if (current.isEmpty() || !owner.equals(current.get().lease().owner())) {
+                lose(current.map(c -> c.lease().holder()).orElse("nobody"));
+            } else if (current.get().expired()) {
+                lose("nobody yet: it expired");
+            }
+        }
+        if (lost) {
+            throw new Storage.LeaseLostException("lost the lease on " + storage.location() + " (" + lostTo
+                    + "): stopped before changing anything more there");
+        }
     }
 
     /** Whether renewing found the lease taken by someone else (it had expired unrenewed). */
@@ -189,6 +212,7 @@ final class S3Lease implements Lease {
             return;
         }
         closed = true;
+        storage.released(this);
         renewer.shutdownNow();
         try {
             // A renewal in flight must not re-create the lease after the delete.

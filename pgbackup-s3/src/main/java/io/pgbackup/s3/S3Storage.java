@@ -77,6 +77,8 @@ public final class S3Storage implements Storage, AutoCloseable {
     private final ExecutorService uploads;
     private final Duration leaseTtl;
     private final Clock clock;
+    /** The lease this storage took and has not released: destructive calls check it first. */
+    private volatile Lease held;
     private volatile boolean conditionalWritesRefused;
 
     /** Credentials from the SDK's default chain. */
@@ -385,6 +387,9 @@ public final class S3Storage implements Storage, AutoCloseable {
 
     @Override
     public ObjectWriter create(String key, WriteMode mode) throws IOException {
+        if (mode == WriteMode.REPLACE) {
+            checkLease(); // an overwrite destroys what was there
+        }
         return new S3ObjectWriter(this, s3, settings.bucket(), fullKey(key), Objects.requireNonNull(mode), uploads);
     }
 
@@ -395,6 +400,7 @@ public final class S3Storage implements Storage, AutoCloseable {
     @Override
     public boolean delete(String key) throws IOException {
         String full = fullKey(key);
+        checkLease();
         boolean existed = exists(full);
         if (existed) {
             call(full, () -> s3.deleteObject(r -> r.bucket(settings.bucket()).key(full)));
@@ -411,6 +417,7 @@ public final class S3Storage implements Storage, AutoCloseable {
         List<String> full = keys.stream().map(this::fullKey).toList();
         int deleted = 0;
         for (int start = 0; start < full.size(); start += PAGE) {
+            checkLease();
             List<ObjectIdentifier> batch = full.subList(start, Math.min(full.size(), start + PAGE)).stream()
                     .map(k -> ObjectIdentifier.builder().key(k).build()).toList();
             DeleteObjectsResponse response = call(batch.get(0).key(), () -> s3.deleteObjects(r -> r.bucket(settings.bucket())
@@ -428,7 +435,27 @@ public final class S3Storage implements Storage, AutoCloseable {
 
     @Override
     public Lease acquireLease(String holder) throws IOException {
-        return S3Lease.acquire(this, fullKey(LEASE_KEY), holder, leaseTtl);
+        Lease lease = S3Lease.acquire(this, fullKey(LEASE_KEY), holder, leaseTtl);
+        held = lease;
+        return lease;
+    }
+
+    void released(Lease lease) {
+        if (held == lease) {
+            held = null;
+        }
+    }
+
+    /**
+     * Before a delete or an overwrite: while this storage holds the bucket's lease, it must still
+     * hold it. A holder that lost it (it expired, another process took over) stops here instead of
+     * deleting what the new holder may be relying on. Without a lease (sync, the archiver), nothing.
+     */
+    private void checkLease() throws IOException {
+        Lease lease = held;
+        if (lease != null) {
+            lease.check();
+        }
     }
 
     /** A multipart upload that was started and neither completed nor aborted. */

@@ -99,6 +99,15 @@ public final class PgBackupConfig {
                 throw invalid(PG_BACKUP_REMOTE_DIR + " is not set and there is no " + PG_BACKUP_DIR
                         + " to default to: set " + PG_BACKUP_DIR);
             }
+            // ssh and rsync would read a leading '-' as one of their options (-oProxyCommand=...).
+            if (b.remoteHost.startsWith("-")) {
+                throw invalid(PG_BACKUP_REMOTE_HOST + " '" + b.remoteHost + "' begins with '-', which ssh and rsync would take"
+                        + " as an option: give a host name or address");
+            }
+            if (remoteUser.startsWith("-")) {
+                throw invalid(PG_BACKUP_REMOTE_USER + " '" + remoteUser + "' begins with '-', which ssh and rsync would take"
+                        + " as an option: give a user name");
+            }
             if (b.sshCommand != null && b.sshCommand.chars().anyMatch(Character::isISOControl)) {
                 throw invalid(PG_BACKUP_SSH_COMMAND + " contains a control character (newline, tab): use one line");
             }

@@ -14,9 +14,21 @@ import java.util.Map;
  */
 public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
                            WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket,
-                           ArchiverStatus walArchiver) {
+                           ArchiverStatus walArchiver, List<io.pgbackup.core.restore.RestoreInProgress> restores) {
     public StatusReport {
         reasons = List.copyOf(reasons);
+        restores = restores == null ? List.of() : List.copyOf(restores);
+    }
+
+    /**
+     * Without restores in progress.
+     *
+     * @see #restores() the restores whose marker is live: cleanup keeps what their replay needs
+     */
+    public StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
+                        WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket,
+                        ArchiverStatus walArchiver) {
+        this(verdict, reasons, config, cluster, walArchive, backups, disk, bucket, walArchiver, List.of());
     }
 
     /** Without the archiver section. */

@@ -263,9 +263,13 @@ public final class LocalStorage implements Storage {
     public Lease acquireLease(String holder) throws IOException {
         createDirectories(root);
         Path file = root.resolve(LOCK_FILE);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        // Owner-only like every other file here, whatever the umask; one an earlier version left is tightened.
+        FileChannel channel = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(FILE_MODE));
         try {
+            if (!Files.getPosixFilePermissions(file).equals(FILE_MODE)) {
+                Files.setPosixFilePermissions(file, FILE_MODE);
+            }
             FileLock lock;
             try {
                 lock = channel.tryLock();

@@ -123,8 +123,23 @@ public interface Storage {
 
     /** The repository's exclusive lease; closing it releases it. */
     interface Lease extends AutoCloseable {
+        /**
+         * Fails with {@link LeaseLostException} when this lease is no longer held (it expired, or
+         * another process took it over): a holder calls it before each step that deletes or
+         * overwrites. An OS lock cannot be lost, so by default nothing happens.
+         */
+        default void check() throws IOException {
+        }
+
         @Override
         void close();
+    }
+
+    /** A lease that was held is not any more: what it protected may now be someone else's to change. */
+    final class LeaseLostException extends IOException {
+        public LeaseLostException(String message) {
+            super(message);
+        }
     }
 
     /** The lease is held by someone else. */

@@ -93,6 +93,50 @@ class RestoreWalScriptTest {
     }
 
     @Test
+    void replayRenewsTheRestoreMarkerItsDataDirectoryNamesAndTheEndOfRecoveryRemovesIt() throws Exception {
+        Path data = pgWal.getParent();
+        String id = "20260101_000000-0a1b2c3d";
+        Path marker = Files.createDirectories(repository.root().resolve("restores")).resolve(id + ".json");
+        Files.writeString(marker, "{}");
+        java.nio.file.attribute.FileTime stale = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minusSeconds(7200));
+        Files.setLastModifiedTime(marker, stale);
+        Files.writeString(data.resolve("pg_wal/pgbackup_restore"), id + "\n");
+        store(repository.walArchiveDir().resolve(SEGMENT + ".gz"), content(1000, 8));
+
+        // A segment from the archive renews it.
+        Sh.Result result = Sh.run(data, repository.restoreScript().toString(), SEGMENT, pgWal.resolve("RECOVERYXLOG").toString());
+        assertThat(result.exitCode()).as(result.stderr()).isZero();
+        assertThat(Files.getLastModifiedTime(marker).toInstant()).isAfter(java.time.Instant.now().minusSeconds(600));
+
+        // A prefetched one only every 16th segment: a hit costs no process otherwise.
+        Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
+        Files.writeString(prefetch.resolve(".trusted"), "fsynced\n");
+        for (String name : List.of("00000001000000000000000F", "000000010000000000000010")) {
+            Files.setLastModifiedTime(marker, stale);
+            Files.write(prefetch.resolve(name), content(1000, 9));
+            Sh.Result hit = Sh.run(data, repository.restoreScript().toString(), name, pgWal.resolve("RECOVERYXLOG").toString());
+            assertThat(hit.exitCode()).as(hit.stderr()).isZero();
+            assertThat(Files.getLastModifiedTime(marker).equals(stale)).as(name).isEqualTo(name.endsWith("F"));
+        }
+
+        // A pointer that is not a marker id is ignored: nothing outside restores/ is touched or created.
+        Files.writeString(data.resolve("pg_wal/pgbackup_restore"), "../scripts/restore_wal\n");
+        java.nio.file.attribute.FileTime script = Files.getLastModifiedTime(repository.restoreScript());
+        assertThat(Sh.run(data, repository.restoreScript().toString(), SEGMENT, pgWal.resolve("RECOVERYXLOG").toString())
+                .exitCode()).isZero();
+        assertThat(Files.getLastModifiedTime(repository.restoreScript())).isEqualTo(script);
+        assertThat(Sh.run(data, repository.restoreScript().toString(), "--end-of-recovery").exitCode()).isZero();
+        assertThat(repository.restoreScript()).exists();
+        assertThat(marker).exists();
+
+        Files.writeString(data.resolve("pg_wal/pgbackup_restore"), id + "\n");
+        Sh.Result end = Sh.run(data, repository.restoreScript().toString(), "--end-of-recovery");
+        assertThat(end.exitCode()).as(end.stderr()).isZero();
+        assertThat(marker).doesNotExist();
+        assertThat(data.resolve("pg_wal/pgbackup_restore")).doesNotExist();
+    }
+
+    @Test
     void prefetchedSegmentsFromBeforeARestartOfTheMachineAreNotTrusted() throws Exception {
         Path data = pgWal.getParent();
         Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));

@@ -93,6 +93,7 @@ public final class AsyncArchiver implements WalArchiver {
     }
 
     private ArchiverRun run(Path cluster, ArchiveSpool spool) {
+        io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(context.repository());
         ArchiverLiveness.Holder alive = null;
         try {
             spool.create();

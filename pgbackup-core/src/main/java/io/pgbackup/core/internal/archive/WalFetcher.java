@@ -58,6 +58,7 @@ public final class WalFetcher {
         try (InputStream in = repository.openDecoded(key.get())) {
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            renewRestoreMarker(dest);
             return true;
         } catch (IOException e) {
             try {
@@ -67,6 +68,21 @@ public final class WalFetcher {
             }
             throw Repository.ioFailure("cannot fetch " + repository.locationOf(key.get()) + " to " + dest, e);
         }
+    }
+
+    /** When this process last renewed a restore marker: a fetch-ahead fetches many segments a minute. */
+    private static final java.util.concurrent.atomic.AtomicReference<java.time.Instant> lastRenewal =
+            new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.EPOCH);
+
+    /** Replay is running in the cluster {@code dest} belongs to: its restore marker, if any, lives on. */
+    private void renewRestoreMarker(Path dest) {
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant previous = lastRenewal.get();
+        if (now.isBefore(previous.plusSeconds(60)) || !lastRenewal.compareAndSet(previous, now)) {
+            return;
+        }
+        io.pgbackup.core.internal.restore.RestoreMarkers.renewFrom(repository, dest.toAbsolutePath().getParent(),
+                java.time.Clock.systemUTC());
     }
 
     private static void checkName(String name) {

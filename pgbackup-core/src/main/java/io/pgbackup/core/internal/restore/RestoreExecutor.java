@@ -97,6 +97,7 @@ final class RestoreExecutor {
             ensureRestoreScript(repository);
             prepareTarget(plan);
             Tablespaces.prepare(plan);
+            String marker = RestoreMarkers.beginOrFail(repository, plan, context.clock());
             long bytes;
             try {
                 try (BackgroundFsync fsync = new BackgroundFsync()) {
@@ -109,8 +110,11 @@ final class RestoreExecutor {
                 }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 dropStandbySignal(plan.targetDir());
+                // Cleanup keeps what replay reads until recovery ends (or the marker expires).
+                RestoreMarkers.extracted(repository, marker, plan.targetDir(), context.clock());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
             } catch (IOException | PgBackupException e) {
+                RestoreMarkers.endQuietly(repository, marker);
                 String why = e instanceof PgBackupException p ? p.getMessage() : e.getMessage();
                 throw new PgBackupException(e instanceof SafeTarExtractor.UnsafeEntryException ? ErrorCode.VERIFICATION_FAILED
                         : ErrorCode.IO_FAILED, "restore failed: " + why + ". " + plan.targetDir()

@@ -51,6 +51,11 @@ import java.util.regex.Pattern;
  * only keep more; it never deletes WAL a retained backup needs. {@code .history} files always stay.
  * With no retained backup at all, no WAL is deleted.
  *
+ * <h2>Restores in progress</h2>
+ * While a restore's marker in {@code restores/} lives, the backup it restores stays and so does
+ * archived WAL from that backup's start on, on its timeline and later ones ({@link RestoreProtection});
+ * {@link #execute} reads the markers again under the lock. Expired markers go as leftovers.
+ *
  * <h2>Leftovers</h2>
  * {@code base/.staging-*} older than {@link #STAGING_MIN_AGE} (an interrupted backup: a running one
  * holds the lock, and {@link #execute} takes it), {@code base/.deleting-*} (an interrupted cleanup)
@@ -84,6 +89,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         PgBackupConfig config = context.config();
         Instant now = context.clock().instant();
         RetentionPlan.Rules rules = new RetentionPlan.Rules(config.retainCount(), config.retainDays(), config.retainWalDays());
+        RestoreProtection restores = RestoreProtection.read(repository, now);
 
         Repository.BaseListing base = repository.listBase();
         List<BackupInfo> newestFirst = new ArrayList<>(backupManager.list());
@@ -108,6 +114,11 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 stays = true;
                 reason = "not older than " + rules.retainDays() + " days (PG_BACKUP_RETAIN_DAYS)";
             }
+            Optional<String> restoring = restores.keeps(b.id());
+            if (!stays && restoring.isPresent()) {
+                stays = true;
+                reason = restoring.get() + "; else it would go: " + reason;
+            }
             RetentionPlan.BackupDecision d = new RetentionPlan.BackupDecision(b.id(), b.manifest().endTime(), age,
                     sizeOf(base.complete().get(b.id())), reason);
             (stays ? keep : delete).add(d);
@@ -116,13 +127,14 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
             }
         }
 
-        List<String> notes = new ArrayList<>();
+        List<String> notes = new ArrayList<>(restores.notes());
         List<RetentionPlan.WalFloor> floors = new ArrayList<>();
         List<RetentionPlan.WalFile> walToDelete = new ArrayList<>();
         // One listing of the WAL archive for the whole plan: the floors and the archive's temporary files.
         WalArchive archive = WalArchive.read(repository);
-        planWal(archive, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty());
-        List<RetentionPlan.Orphan> orphans = planOrphans(repository, archive, base, now, notes);
+        planWal(archive, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty(), restores);
+        List<RetentionPlan.Orphan> orphans = new ArrayList<>(planOrphans(repository, archive, base, now, notes));
+        orphans.addAll(restores.expiredMarkers(repository));
 
         long bytes = delete.stream().mapToLong(RetentionPlan.BackupDecision::bytes).sum()
                 + walToDelete.stream().mapToLong(RetentionPlan.WalFile::bytes).sum()
@@ -132,7 +144,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
 
     private static void planWal(WalArchive archive, List<BackupInfo> kept, RetentionPlan.Rules rules, Instant now,
                                 List<RetentionPlan.WalFloor> floors, List<RetentionPlan.WalFile> walToDelete,
-                                List<String> notes, boolean noBackups) {
+                                List<String> notes, boolean noBackups, RestoreProtection restores) {
         if (kept.isEmpty()) {
             notes.add((noBackups ? "there are no backups" : "no backup is kept")
                     + ", so no WAL is deleted: WAL can only be judged against a backup that replays it (run 'pgbackup backup')");
@@ -184,6 +196,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
 
         Instant walCutoff = now.minus(Duration.ofDays(rules.retainWalDays()));
         int heldByWalDays = 0;
+        int heldByRestores = 0;
         for (WalArchive.Entry entry : archive.entries().values()) {
             Matcher wal = WAL_FILE.matcher(entry.name());
             if (!wal.matches()) {
@@ -198,8 +211,15 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 heldByWalDays++;
                 continue;
             }
+            if (restores.keepsWal(wal.group(1)).isPresent()) {
+                heldByRestores++;
+                continue;
+            }
             walToDelete.add(new RetentionPlan.WalFile(entry.key().substring(Repository.WAL_PREFIX.length()), entry.size(),
                     entry.archivedAt()));
+        }
+        if (heldByRestores > 0) {
+            notes.add(heldByRestores + " WAL file(s) older than the kept range stay for the restore(s) in progress above");
         }
         if (heldByWalDays > 0) {
             notes.add(heldByWalDays + " WAL file(s) older than the kept range stay until they are "
@@ -272,12 +292,19 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         int walDeleted = 0;
         int orphansRemoved = 0;
         try (Storage.Lease ignored = repository.lease("cleanup", context.clock())) {
+            // A restore may have started since the plan was made: what its marker keeps is skipped.
+            RestoreProtection restores = RestoreProtection.read(repository, context.clock().instant());
             // Backups first: an interruption then leaves only WAL nobody needs, never a backup without its WAL.
             for (RetentionPlan.BackupDecision d : plan.delete()) {
                 List<String> keys = repository.storage().list(Repository.backupKey(d.id()) + "/").stream()
                         .map(Storage.StoredObject::key).toList();
                 if (!keys.contains(Repository.manifestKey(d.id()))) {
                     skipped.add("backup " + d.id() + " (already gone)");
+                    continue;
+                }
+                Optional<String> restoring = restores.keeps(d.id());
+                if (restoring.isPresent()) {
+                    skipped.add("backup " + d.id() + " (" + restoring.get() + ")");
                     continue;
                 }
                 repository.deleteBackup(d.id(), keys);
@@ -288,7 +315,11 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
             List<String> walKeys = new ArrayList<>();
             for (RetentionPlan.WalFile w : plan.walToDelete()) {
                 String key = Repository.walKey(w.file());
-                if (repository.storage().stat(key).isPresent()) {
+                Matcher name = WAL_FILE.matcher(io.pgbackup.core.internal.storage.StoredName.parse(w.file()).stem());
+                Optional<String> restoring = name.matches() ? restores.keepsWal(name.group(1)) : Optional.empty();
+                if (restoring.isPresent()) {
+                    skipped.add(key + " (" + restoring.get() + ")");
+                } else if (repository.storage().stat(key).isPresent()) {
                     walKeys.add(key);
                     walDeleted++;
                     freed += w.bytes();
@@ -301,6 +332,10 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 log.info("deleted {} WAL archive file(s)", walDeleted);
             }
             for (RetentionPlan.Orphan o : plan.orphans()) {
+                if (o.keys().size() == 1 && restores.isLive(o.keys().get(0))) {
+                    skipped.add(o.location() + " (renewed since the plan: the restore runs)");
+                    continue;
+                }
                 boolean removed;
                 if (o.keys().isEmpty()) {
                     removed = repository.deleteLegacyLeftover(java.nio.file.Path.of(o.location()));
@@ -317,6 +352,9 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                 orphansRemoved++;
                 freed += o.bytes();
             }
+        } catch (Storage.LeaseLostException e) {
+            throw new PgBackupException(ErrorCode.LOCKED, "cleanup stopped: " + e.getMessage()
+                    + "; run cleanup again once the other command is done", e);
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cleanup stopped: " + e.getMessage()
                     + " (check permissions on " + repository.location() + "); run cleanup again to finish", e);

@@ -126,13 +126,33 @@ public final class DefaultStatusReporter implements StatusReporter {
             warn.add("less than 10% free space left on the filesystem of " + repository.root());
         }
 
+        config.s3().flatMap(io.pgbackup.core.storage.s3.S3Settings::plainHttpWarning).ifPresent(warn::add);
         StatusReport.BucketStatus bucket = bucket(repository, archive, backups, now, warn);
         StatusReport.ArchiverStatus walArchiver = new ArchiverReport(context, repository).report(now, fail, warn);
 
+        List<io.pgbackup.core.restore.RestoreInProgress> restores = restoresInProgress(repository, now, warn);
         List<String> reasons = new ArrayList<>(fail);
         reasons.addAll(warn);
         Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
-        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket, walArchiver);
+        return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket, walArchiver,
+                restores);
+    }
+
+    /**
+     * Restores whose marker is live: cleanup keeps their backup and WAL. One that cannot be read
+     * keeps everything, which deserves a warning.
+     */
+    private static List<io.pgbackup.core.restore.RestoreInProgress> restoresInProgress(Repository repository, Instant now,
+                                                                                     List<String> warn) {
+        try {
+            List<io.pgbackup.core.restore.RestoreInProgress> live = io.pgbackup.core.internal.restore.RestoreMarkers.list(repository)
+                    .stream().filter(r -> r.live(now)).toList();
+            live.stream().filter(r -> !r.readable()).forEach(r -> warn.add("restore marker " + r.marker() + " cannot be read ("
+                    + r.problem() + "): cleanup deletes nothing until " + r.expires() + "; remove it if no restore is running"));
+            return live;
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     /** WAL archived here this long ago and still not in the bucket means the background copy is not working. */

@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  *                      a backup is complete when pgbackup_manifest.json, written last, exists
  * base/.staging-*, base/.deleting-*   leftovers of interrupted commands of earlier versions
  * wal_archive/*.gz                    archived WAL segments, .history and .backup files
+ * restores/<backup>-<id>.json         restores whose replay may still read here (RestoreMarkers)
  * </pre>
  *
  * The objects live in a {@link Storage}. Beside them, in the local directory {@code PG_BACKUP_DIR},
@@ -334,6 +335,8 @@ public final class Repository {
 
     /** Takes the repository's lease for {@code command}, or fails at once naming who holds it. */
     public Storage.Lease lease(String command, Clock clock) {
+        // Every command that writes the repository takes its lease first: the place to refuse an unsafe directory.
+        DirectoryGuard.requireOwnerOnly(this);
         String holder = command + ", pid " + ProcessHandle.current().pid() + ", since " + clock.instant();
         try {
             return storage.acquireLease(holder);

@@ -74,6 +74,8 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         RemoteConfig remote = requireRemote();
         Repository repository = context.repository();
         repository.requireInitialized();
+        // What sync copies offsite must be what this user wrote: nobody else can write here.
+        io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(repository);
         Instant started = context.clock().instant();
         if (!dryRun) {
             ensureRemoteDir(remote);

@@ -62,6 +62,8 @@ public final class S3Syncer implements RemoteSyncer {
     private SyncResult run(boolean dryRun, boolean walOnly) {
         Repository local = localRepository();
         local.requireInitialized();
+        // What sync copies offsite must be what this user wrote: nobody else can write here.
+        io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(local);
         Storage bucket = context.requireBucket();
         Instant started = context.clock().instant();
         List<Copy> plan;

@@ -57,6 +57,8 @@ public final class DefaultVerifier implements Verifier {
     public VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict) {
         Repository repository = context.repository();
         repository.requireInitialized();
+        // verify records its verdicts in the repository.
+        io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(repository);
         List<String> ids = select(repository, request);
         Instant start = Instant.now();
         List<BackupVerdict> verdicts = new ArrayList<>();

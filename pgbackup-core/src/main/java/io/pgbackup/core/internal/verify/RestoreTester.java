@@ -121,6 +121,9 @@ final class RestoreTester {
             if (cluster != null) {
                 cluster.stopQuietly();
             }
+            if (work != null) {
+                endRestoreMarker(work.resolve("data"));
+            }
         }
         String leftover = remove(work, socketDir);
         Duration took = BackupFilesChecker.since(start);
@@ -139,6 +142,15 @@ final class RestoreTester {
             throw new PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT, "the restore test directory " + parent
                     + " holds a double quote, $, backtick, two backslashes or a control character, which pg_ctl would hand"
                     + " to the shell: give --restore-test-dir a plainer directory");
+        }
+    }
+
+    /** The throwaway copy's restore marker goes with it (recovery_end_command removed it if the test got that far). */
+    private void endRestoreMarker(Path data) {
+        try {
+            io.pgbackup.core.internal.restore.RestoreMarkers.endFrom(context.repository(), data);
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(RestoreTester.class).debug("restore marker of the restore test not removed: {}", e.getMessage());
         }
     }
 

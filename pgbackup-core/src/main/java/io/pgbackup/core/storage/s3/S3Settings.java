@@ -49,6 +49,39 @@ public record S3Settings(String bucket, String prefix, String region, Optional<U
         return new S3Settings(bucket, prefix, region, Optional.of(endpoint), true);
     }
 
+    /**
+     * A warning when the endpoint is plain {@code http://} to another machine: credentials' signatures
+     * and every backup then cross the network unencrypted. Loopback ({@code localhost}, 127.0.0.0/8,
+     * {@code ::1}, a local proxy or test server) is fine. Names are not resolved.
+     */
+    public Optional<String> plainHttpWarning() {
+        if (endpoint.isEmpty() || !"http".equalsIgnoreCase(endpoint.get().getScheme())) {
+            return Optional.empty();
+        }
+        String host = endpoint.get().getHost();
+        if (host == null || isLoopback(host)) {
+            return Optional.empty();
+        }
+        return Optional.of("PG_BACKUP_S3_ENDPOINT " + endpoint.get() + " is plain http:// to another machine: backups and WAL"
+                + " travel unencrypted and can be read or altered on the way; use https://");
+    }
+
+    private static boolean isLoopback(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (h.equalsIgnoreCase("localhost") || h.toLowerCase(java.util.Locale.ROOT).endsWith(".localhost")) {
+            return true;
+        }
+        // Only literals go to InetAddress: it does not look them up.
+        if (h.matches("[0-9.]+") || h.contains(":")) {
+            try {
+                return java.net.InetAddress.getByName(h).isLoopbackAddress();
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     /** {@code s3://bucket/prefix}, for messages. */
     public String location() {
         return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix);

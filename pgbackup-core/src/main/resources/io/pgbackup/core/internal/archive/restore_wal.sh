@@ -33,10 +33,34 @@ PREFETCH_DIR=$PWD/pg_wal/pgbackup_prefetch
 # Segments 'pgbackup wal-fetch --ahead' keeps decompressed in PREFETCH_DIR while replay runs,
 # several downloads at once (PG_BACKUP_FETCH_AHEAD at init time; 0: one file per call, here).
 FETCH_AHEAD=@@FETCH_AHEAD@@
+# The restore marker this data directory names (written by 'pgbackup restore'): while it lives,
+# cleanup keeps the backup and the WAL replay reads. Replay renews it here (a local repository:
+# its modification time; a bucket: wal-fetch rewrites it); the end of recovery removes it.
+RESTORE_MARKER=
+{ read -r RESTORE_MARKER <"$PWD/pg_wal/pgbackup_restore"; } 2>/dev/null
+case $RESTORE_MARKER in ''|*[!0-9a-f_-]*) RESTORE_MARKER= ;; esac
+MARKER_FILE=$BACKUP_DIR/restores/$RESTORE_MARKER.json
 if [ "${1:-}" = --end-of-recovery ]; then
     rm -rf -- "$PREFETCH_DIR"
+    if [ -n "$RESTORE_MARKER" ]; then
+        if [ -f "$MARKER_FILE" ]; then
+            rm -f -- "$MARKER_FILE"
+        elif [ -n "$S3_BUCKET" ]; then
+            export PG_BACKUP_DIR="$BACKUP_DIR" PG_BACKUP_S3_BUCKET="$S3_BUCKET" PG_BACKUP_S3_PREFIX="$S3_PREFIX" \
+                PG_BACKUP_S3_REGION="$S3_REGION" PG_BACKUP_S3_ENDPOINT="$S3_ENDPOINT" PG_BACKUP_S3_PATH_STYLE="$S3_PATH_STYLE"
+            # Best effort: a marker left behind expires by itself.
+            @@PGBACKUP@@ wal-fetch --repo s3 --end-restore "$PWD" </dev/null >/dev/null 2>&1
+        fi
+        rm -f -- "$PWD/pg_wal/pgbackup_restore"
+    fi
     exit 0
 fi
+# renew_marker: a hit from the prefetch directory renews only for every 16th segment (a process
+# per hit would slow replay); a file taken from the archive always does.
+renew_marker() {
+    [ -n "$RESTORE_MARKER" ] && [ -f "$MARKER_FILE" ] || return 0
+    touch -c -- "$MARKER_FILE" 2>/dev/null || :
+}
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 %f %p   (PostgreSQL's restore_command)" >&2
@@ -87,6 +111,7 @@ fetch_ahead() {
 }
 
 if [ -f "$PREFETCH_DIR/$name" ] && prefetch_trusted && mv -f "$PREFETCH_DIR/$name" "$dest"; then
+    case $name in *0) renew_marker ;; esac
     fetch_ahead auto 1
     exit 0
 fi
@@ -137,5 +162,6 @@ if ! mv -f "$tmp" "$dest"; then
     echo "restore_wal.sh: cannot rename $tmp to $dest" >&2
     exit 126
 fi
+renew_marker
 fetch_ahead local 0
 exit 0
