@@ -72,7 +72,7 @@ class SmallDiskCliTest {
     private String inSmallRepository(long size, String... commands) throws IOException, InterruptedException {
         assumeTrue(userNamespacesWork(), "unshare -rm (unprivileged user namespaces) is not available here");
         Path mount = Files.createDirectories(work.resolve("small"));
-        StringBuilder script = new StringBuilder("set -u\nmount -t tmpfs -o size=" + size + " tmpfs \"$REPO\" || exit 3\n"
+        StringBuilder script = new StringBuilder("set -u\nmount -t tmpfs -o mode=0700,size=" + size + " tmpfs \"$REPO\" || exit 3\n"
                 + "mkdir -m 700 \"$REPO/base\" \"$REPO/wal_archive\" \"$REPO/scripts\" \"$REPO/logs\"\n");
         for (String command : commands) {
             script.append("\"$JAVA\" -jar \"$JAR\" ").append(command).append(" >\"$OUT/").append(command)

@@ -445,7 +445,7 @@ class ArchiverFaultTest {
             String script = """
                     set -u
                     if [ ! -e "$FREE" ]; then
-                        mkdir -p "$DIR" && mount -t tmpfs -o size=64k,nr_inodes=16 tmpfs "$DIR" || exit 3
+                        mkdir -p "$DIR" && mount -t tmpfs -o size=64k,nr_inodes=16,mode=0700 tmpfs "$DIR" || exit 3
                         dd if=/dev/zero of="$DIR/.fill" bs=4k 2>/dev/null
                         i=0
                         while touch "$DIR/.fill$i" 2>/dev/null; do i=$((i + 1)); done
