@@ -9,7 +9,10 @@ import picocli.CommandLine.Option;
 
 import java.util.Optional;
 
-@Command(name = "backup", description = "Take a base backup with pg_basebackup (tar, compressed, streamed WAL, manifest).")
+@Command(name = "backup", mixinStandardHelpOptions = true, description = {
+        "Take a base backup over the replication protocol (tar, compressed, streamed WAL, manifest).",
+        "pgbackup speaks BASE_BACKUP itself, as pg_basebackup -Ft -X stream does, and stores the compressed tars "
+                + "directly in the repository; it needs no PostgreSQL programs on this machine."})
 final class BackupCommand extends BaseCommand {
     @Option(names = "--compress", paramLabel = "METHOD",
             description = "Compression of the tar files (default: PG_BACKUP_COMPRESS, else gzip).")
