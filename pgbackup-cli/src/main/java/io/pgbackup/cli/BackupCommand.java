@@ -22,6 +22,9 @@ final class BackupCommand extends BaseCommand {
             description = "fast (default): start at once; spread: gentler on a busy server.")
     String checkpoint;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Option(names = "--json", description = "Print the new backup as JSON.")
     boolean json;
 
@@ -35,12 +38,10 @@ final class BackupCommand extends BaseCommand {
         if (compress != null) {
             options = options.withCompression(Compression.parse("--compress", compress));
         }
-        if (System.console() != null && !json) {
-            options = options.withProgress(line -> err().print("\r" + line));
-        }
-        BackupInfo backup = pg.backups().backup(options);
-        if (System.console() != null && !json) {
-            err().println();
+        ProgressBar bar = progress.bar("backup", err());
+        BackupInfo backup = pg.backups().backup(options.withProgressListener(bar));
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
         }
         if (json) {
             printJson(backup);

@@ -65,6 +65,9 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Option(names = "--json", description = "Print the plan (or the result) as JSON.")
     boolean json;
 
@@ -88,7 +91,11 @@ final class RestoreCommand extends BaseCommand {
         if (!json) {
             printPlan(plan, "restoring");
         }
-        RestoreResult result = pg.restorePlanner().execute(plan);
+        ProgressBar bar = progress.bar("restore", err());
+        RestoreResult result = pg.restorePlanner().execute(plan, bar);
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
+        }
         if (json) {
             printJson(result);
             return 0;
