@@ -6,10 +6,11 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-@Command(name = "archiver", description = {
-        "Run the WAL archiver for one cluster: look ahead over pg_wal/archive_status/*.ready, compress and store",
-        "several files at once, acknowledge each to archive_wal.sh once it is durable. archive_wal.sh starts it",
-        "(PG_BACKUP_ARCHIVER=async); it exits after PG_BACKUP_ARCHIVER_IDLE_EXIT seconds with nothing to do.",
+@Command(name = "archiver", mixinStandardHelpOptions = true, description = {
+        "Run the asynchronous WAL archiver for one cluster.",
+        "It looks ahead over pg_wal/archive_status/*.ready, compresses and stores several files at once, and "
+                + "acknowledges each to archive_wal.sh once it is durable. archive_wal.sh starts it "
+                + "(PG_BACKUP_ARCHIVER=async); it exits after PG_BACKUP_ARCHIVER_IDLE_EXIT seconds with nothing to do.",
         "Exits 0 at once when another archiver runs for this repository."})
 final class ArchiverCommand extends BaseCommand {
     @Option(names = "--pgdata", required = true, paramLabel = "DIR", description = "The cluster's data directory (PostgreSQL runs archive_command in it).")

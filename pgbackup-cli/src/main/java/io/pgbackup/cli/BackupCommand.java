@@ -9,7 +9,10 @@ import picocli.CommandLine.Option;
 
 import java.util.Optional;
 
-@Command(name = "backup", description = "Take a base backup with pg_basebackup (tar, compressed, streamed WAL, manifest).")
+@Command(name = "backup", mixinStandardHelpOptions = true, description = {
+        "Take a base backup over the replication protocol (tar, compressed, streamed WAL, manifest).",
+        "pgbackup speaks BASE_BACKUP itself, as pg_basebackup -Ft -X stream does, and stores the compressed tars "
+                + "directly in the repository; it needs no PostgreSQL programs on this machine."})
 final class BackupCommand extends BaseCommand {
     @Option(names = "--compress", paramLabel = "METHOD",
             description = "Compression of the tar files (default: PG_BACKUP_COMPRESS, else gzip).")
@@ -18,6 +21,9 @@ final class BackupCommand extends BaseCommand {
     @Option(names = "--checkpoint", paramLabel = "fast|spread", defaultValue = "fast",
             description = "fast (default): start at once; spread: gentler on a busy server.")
     String checkpoint;
+
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
 
     @Option(names = "--json", description = "Print the new backup as JSON.")
     boolean json;
@@ -32,12 +38,10 @@ final class BackupCommand extends BaseCommand {
         if (compress != null) {
             options = options.withCompression(Compression.parse("--compress", compress));
         }
-        if (System.console() != null && !json) {
-            options = options.withProgress(line -> err().print("\r" + line));
-        }
-        BackupInfo backup = pg.backups().backup(options);
-        if (System.console() != null && !json) {
-            err().println();
+        ProgressBar bar = progress.bar("backup", err());
+        BackupInfo backup = pg.backups().backup(options.withProgressListener(bar));
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
         }
         if (json) {
             printJson(backup);

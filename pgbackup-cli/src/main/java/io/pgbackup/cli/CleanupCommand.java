@@ -6,9 +6,10 @@ import io.pgbackup.core.retention.RetentionResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "cleanup", description = {
-        "Apply the retention policy: keep the newest PG_BACKUP_RETAIN_COUNT backups, delete older ones past",
-        "PG_BACKUP_RETAIN_DAYS, and delete WAL no kept backup needs once older than PG_BACKUP_RETAIN_WAL_DAYS."})
+@Command(name = "cleanup", mixinStandardHelpOptions = true, description = {
+        "Apply the retention policy to backups and archived WAL.",
+        "Keeps the newest PG_BACKUP_RETAIN_COUNT backups, deletes older ones past PG_BACKUP_RETAIN_DAYS, "
+                + "and deletes WAL no kept backup needs once older than PG_BACKUP_RETAIN_WAL_DAYS."})
 final class CleanupCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;

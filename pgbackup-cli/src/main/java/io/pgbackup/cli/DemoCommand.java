@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Optional;
 
-@Command(name = "demo", description = {
+@Command(name = "demo", mixinStandardHelpOptions = true, description = {
         "Create a throwaway cluster, archive it, back it up, drop a table, and restore to the moment before.",
         "Needs PostgreSQL's server programs (initdb, pg_ctl, postgres); uses none of the PG_* settings."})
 final class DemoCommand extends BaseCommand {
@@ -19,8 +19,8 @@ final class DemoCommand extends BaseCommand {
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to create the throwaway directory (default: the system temp dir).")
     Path dir;
 
-    @Option(names = "--s3", description = {"Keep the offsite copy in an S3 bucket served in-process (s3proxy on 127.0.0.1),",
-            "then lose the local repository and restore from the bucket alone."})
+    @Option(names = "--s3", description = {"Keep the offsite copy in an S3 bucket served in-process (s3proxy on 127.0.0.1),"
+            + " then lose the local repository and restore from the bucket alone."})
     boolean s3;
 
     @Override

@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-@Command(name = "init", description = {
-        "Create the backup directories, install the WAL archive and restore scripts, and check PostgreSQL's settings.",
+@Command(name = "init", mixinStandardHelpOptions = true, description = {
+        "Set up the repository and check PostgreSQL's settings.",
+        "Creates the backup directories, installs the WAL archive and restore scripts, and checks PostgreSQL's settings.",
         "Safe to re-run: re-run it after changing PG_BACKUP_* (e.g. to turn on remote sync)."})
 final class InitCommand extends BaseCommand {
     @Option(names = "--json", description = "Print the result as JSON, for scripts.")

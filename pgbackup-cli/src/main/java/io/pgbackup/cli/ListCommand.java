@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import java.time.Instant;
 import java.util.List;
 
-@Command(name = "list", description = "List the backups in the repository, newest last.")
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the backups in the repository, newest last.")
 final class ListCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;

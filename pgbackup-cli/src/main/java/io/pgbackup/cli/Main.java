@@ -24,7 +24,7 @@ public final class Main implements Runnable {
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
             InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class,
             RestoreCommand.class, VerifyCommand.class, CleanupCommand.class, SyncCommand.class, WalFetchCommand.class, ArchiverCommand.class,
-            ScheduleCommand.class, DemoCommand.class);
+            ScheduleCommand.class, DemoCommand.class, ReportCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 /** {@code --repo auto|local|s3}: which repository a reading command uses. */
 final class RepoOption {
     @Option(names = "--repo", paramLabel = "auto|local|s3", defaultValue = "auto", converter = Converter.class,
-            description = {"Where to read the repository: local (PG_BACKUP_DIR), s3 (the bucket of PG_BACKUP_S3_*),",
-                    "or auto (default): local when PG_BACKUP_DIR holds an initialized repository, else the bucket if one is configured."})
+            description = {"Where to read the repository: local (PG_BACKUP_DIR), s3 (the bucket of PG_BACKUP_S3_*),"
+                    + " or auto (default): local when PG_BACKUP_DIR holds an initialized repository, else the bucket if one is configured."})
     PgBackup.RepositorySource source = PgBackup.RepositorySource.AUTO;
 
     @Option(names = "--from-s3", description = "The same as --repo s3: recover from the bucket alone.")

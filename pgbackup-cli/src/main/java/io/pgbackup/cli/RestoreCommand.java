@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.Optional;
 
-@Command(name = "restore", description = {
+@Command(name = "restore", mixinStandardHelpOptions = true, description = {
         "Restore a backup, to the end of the archived WAL or to a point in time.",
         "PostgreSQL must be stopped. With no ID: the newest backup that ends before the target."})
 final class RestoreCommand extends BaseCommand {
@@ -49,8 +49,8 @@ final class RestoreCommand extends BaseCommand {
     @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new.")
     Path targetDir;
 
-    @Option(names = "--move-aside", description = {"When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first,",
-            "and each non-empty tablespace directory likewise."})
+    @Option(names = "--move-aside", description = {"When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first,"
+            + " and each non-empty tablespace directory likewise."})
     boolean moveAside;
 
     @Option(names = "--tablespace-mapping", paramLabel = "OLD=NEW", description = {"Restore the tablespace that was in directory OLD into NEW"
@@ -64,6 +64,9 @@ final class RestoreCommand extends BaseCommand {
 
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
+
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
 
     @Option(names = "--json", description = "Print the plan (or the result) as JSON.")
     boolean json;
@@ -88,7 +91,11 @@ final class RestoreCommand extends BaseCommand {
         if (!json) {
             printPlan(plan, "restoring");
         }
-        RestoreResult result = pg.restorePlanner().execute(plan);
+        ProgressBar bar = progress.bar("restore", err());
+        RestoreResult result = pg.restorePlanner().execute(plan, bar);
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
+        }
         if (json) {
             printJson(result);
             return 0;

@@ -22,7 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-@Command(name = "schedule", description = {
+@Command(name = "schedule", mixinStandardHelpOptions = true, description = {
+        "Print or install the scheduled backup, cleanup and sync jobs.",
         "Print (or --install) the scheduled jobs: backup daily at 02:00, cleanup Sundays at 03:00, optional hourly sync.",
         "Default: cron on Linux, launchd on macOS. The password is never written: use ~/.pgpass."})
 final class ScheduleCommand extends BaseCommand {

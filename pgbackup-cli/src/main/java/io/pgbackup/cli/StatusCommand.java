@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.util.Map;
 
-@Command(name = "status", description = "Show configuration, the cluster's archiving, the WAL archive, backups and disk space.")
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show configuration, the cluster's archiving, the WAL archive, backups and disk space.")
 final class StatusCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;

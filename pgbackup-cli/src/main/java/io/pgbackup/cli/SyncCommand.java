@@ -6,9 +6,10 @@ import io.pgbackup.core.sync.SyncResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "sync", description = {
-        "Copy the WAL archive and base backups offsite: to the S3 bucket (PG_BACKUP_S3_BUCKET) and/or to",
-        "PG_BACKUP_REMOTE_HOST with rsync over SSH. WAL first, each backup's manifest last.",
+@Command(name = "sync", mixinStandardHelpOptions = true, description = {
+        "Copy the WAL archive and base backups offsite.",
+        "Copies to the S3 bucket (PG_BACKUP_S3_BUCKET) and/or to PG_BACKUP_REMOTE_HOST with rsync over SSH: "
+                + "WAL first, each backup's manifest last.",
         "Only adds: nothing is ever deleted there by sync, so it keeps history cleanup removed here."})
 final class SyncCommand extends BaseCommand {
     @Option(names = "--dry-run", description = "List what would be copied and change nothing.")

@@ -11,9 +11,10 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.Optional;
 
-@Command(name = "verify", description = {
-        "Verify backups and the WAL archive: checksums of every stored file and of every file inside the tars,",
-        "each compressed stream read to its end, and the archived WAL continuous from the backup on.",
+@Command(name = "verify", mixinStandardHelpOptions = true, description = {
+        "Verify backups and the WAL archive.",
+        "Checks the checksums of every stored file and of every file inside the tars, reads each compressed stream "
+                + "to its end, and checks that the archived WAL is continuous from the backup on.",
         "With no ID: the newest backup. Exit code 1 when any backup fails."})
 final class VerifyCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
@@ -30,8 +31,8 @@ final class VerifyCommand extends BaseCommand {
     @Option(names = "--all", description = "Verify every backup, one verdict each.")
     boolean all;
 
-    @Option(names = "--restore-test", description = {"Also restore each backup into a temporary directory, start PostgreSQL on it",
-            "(archiving off, no TCP), wait for recovery, run a sanity query and pg_amcheck, then remove it."})
+    @Option(names = "--restore-test", description = {"Also restore each backup into a temporary directory, start PostgreSQL on it"
+            + " (archiving off, no TCP), wait for recovery, run a sanity query and pg_amcheck, then remove it."})
     boolean restoreTest;
 
     @Option(names = "--restore-test-dir", paramLabel = "DIR",

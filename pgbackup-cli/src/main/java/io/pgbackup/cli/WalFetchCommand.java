@@ -6,28 +6,28 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 
-@Command(name = "wal-fetch", description = {
-        "Write one archived WAL file, decompressed, to PATH: a restore_command helper (restore_wal.sh runs it",
-        "for a file it has neither prefetched nor in a local archive, with --repo s3).",
+@Command(name = "wal-fetch", mixinStandardHelpOptions = true, description = {
+        "Write one archived WAL file, decompressed, to PATH (a restore_command helper).",
+        "restore_wal.sh runs it for a file it has neither prefetched nor in a local archive, with --repo s3.",
         "Exit codes as restore_command wants them: 0 written, 1 not in the archive, 2 usage, 126 cannot fetch."})
 final class WalFetchCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "The WAL file name (%f).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "The WAL file name (%%f).")
     String name;
 
     @picocli.CommandLine.Option(names = "--end-restore", paramLabel = "PGDATA", description = {
-            "Instead of fetching: recovery of PGDATA ended, remove its restore marker from the repository",
-            "(restore_wal.sh --end-of-recovery runs this for a restore from the bucket)."})
+            "Instead of fetching: recovery of PGDATA ended, remove its restore marker from the repository"
+            + " (restore_wal.sh --end-of-recovery runs this for a restore from the bucket)."})
     Path endRestore;
 
-    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "Where to write it (%p), relative to the current directory.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "Where to write it (%%p), relative to the current directory.")
     Path dest;
 
     @picocli.CommandLine.Option(names = "--ahead", paramLabel = "N", description = {
-            "Instead of one file: keep the N segments after NAME (restored just now) decompressed in --into while",
-            "recovery takes them, several downloads at once (restore_wal.sh starts this in the background)."})
+            "Instead of one file: keep the N segments after NAME (restored just now) decompressed in --into while"
+            + " recovery takes them, several downloads at once (restore_wal.sh starts this in the background)."})
     Integer ahead;
 
     @picocli.CommandLine.Option(names = "--into", paramLabel = "DIR", description = "With --ahead: the prefetch directory, PGDATA/pg_wal/pgbackup_prefetch (no other, and never a link).")

@@ -214,6 +214,12 @@ public final class PgBackup {
         return new DefaultStatusReporter(context, backups);
     }
 
+    /** {@code report}: backups, the archived WAL with its gaps, the recoverable window, the status verdict's reasons. */
+    public io.pgbackup.core.report.ReportModel report() {
+        return io.pgbackup.core.internal.report.ReportBuilder.build(context.repository(), backups.list(), status().report(),
+                context.clock());
+    }
+
     /** Where a command reads and writes the repository's objects. */
     public enum RepositorySource {
         /** The directory {@code PG_BACKUP_DIR} (the default). */

@@ -1,5 +1,6 @@
 package io.pgbackup.core.backup;
 
+import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.storage.Compression;
 
 import java.util.Optional;
@@ -12,18 +13,25 @@ import java.util.function.Consumer;
  * @param fastCheckpoint true: ask for an immediate checkpoint (starts at once, costs an I/O burst);
  *                       false: a spread checkpoint, gentler on a busy server
  * @param progress       receives progress lines (pg_basebackup's), e.g. for a terminal
+ * @param listener       receives bytes streamed of the server's estimate ({@link ProgressListener#NONE}: nobody)
  */
-public record BackupOptions(Optional<Compression> compression, boolean fastCheckpoint, Consumer<String> progress) {
+public record BackupOptions(Optional<Compression> compression, boolean fastCheckpoint, Consumer<String> progress,
+                            ProgressListener listener) {
     public BackupOptions {
         compression = compression == null ? Optional.empty() : compression;
         progress = progress == null ? NO_PROGRESS : progress;
+        listener = listener == null ? ProgressListener.NONE : listener;
+    }
+
+    public BackupOptions(Optional<Compression> compression, boolean fastCheckpoint, Consumer<String> progress) {
+        this(compression, fastCheckpoint, progress, null);
     }
 
     private static final Consumer<String> NO_PROGRESS = line -> { };
 
     /** True when someone listens to progress; pg_basebackup's {@code --progress} costs a size estimate first. */
     public boolean reportsProgress() {
-        return progress != NO_PROGRESS;
+        return progress != NO_PROGRESS || listener != ProgressListener.NONE;
     }
 
     public static BackupOptions defaults() {
@@ -31,14 +39,19 @@ public record BackupOptions(Optional<Compression> compression, boolean fastCheck
     }
 
     public BackupOptions withCompression(Compression c) {
-        return new BackupOptions(Optional.of(c), fastCheckpoint, progress);
+        return new BackupOptions(Optional.of(c), fastCheckpoint, progress, listener);
     }
 
     public BackupOptions withProgress(Consumer<String> listener) {
-        return new BackupOptions(compression, fastCheckpoint, listener);
+        return new BackupOptions(compression, fastCheckpoint, listener, this.listener);
+    }
+
+    /** Progress as bytes done of the total, e.g. for a progress bar. */
+    public BackupOptions withProgressListener(ProgressListener l) {
+        return new BackupOptions(compression, fastCheckpoint, progress, l);
     }
 
     public BackupOptions withFastCheckpoint(boolean fast) {
-        return new BackupOptions(compression, fast, progress);
+        return new BackupOptions(compression, fast, progress, listener);
     }
 }

@@ -7,4 +7,9 @@ public interface RestorePlanner {
 
     /** Carries out a plan: moves PGDATA aside if planned, extracts, writes the recovery settings, creates recovery.signal last. */
     RestoreResult execute(RestorePlan plan);
+
+    /** {@link #execute(RestorePlan)}, telling {@code progress} the tar bytes extracted (implementations without it ignore it). */
+    default RestoreResult execute(RestorePlan plan, io.pgbackup.core.progress.ProgressListener progress) {
+        return execute(plan);
+    }
 }

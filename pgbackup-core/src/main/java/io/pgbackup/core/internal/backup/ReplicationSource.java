@@ -151,6 +151,7 @@ final class ReplicationSource implements BackupSource {
 
         @Override
         public void progress(long doneBytes, long totalBytes) {
+            options.listener().update("backup", doneBytes, totalBytes);
             if (options.reportsProgress() && (doneBytes - reported >= PROGRESS_STEP || doneBytes >= totalBytes)) {
                 reported = doneBytes;
                 long percent = totalBytes > 0 ? Math.min(100, doneBytes * 100 / totalBytes) : 0;

@@ -116,11 +116,16 @@ public final class DefaultRestorePlanner implements RestorePlanner {
 
     @Override
     public RestoreResult execute(RestorePlan plan) {
+        return execute(plan, null);
+    }
+
+    @Override
+    public RestoreResult execute(RestorePlan plan, io.pgbackup.core.progress.ProgressListener progress) {
         WalArchive archive;
         synchronized (listings) {
             archive = listings.remove(plan);
         }
-        return new RestoreExecutor(context, targets, archive).execute(plan);
+        return new RestoreExecutor(context, targets, archive, progress).execute(plan);
     }
 
     /** Whether two paths are one directory, by real location where they exist (a symlinked PGDATA is still PGDATA). */

@@ -67,15 +67,22 @@ final class RestoreExecutor {
     private final TargetDirectory targets;
     /** The archive listing the plan was made from, when known: the WAL archive is listed once per restore. */
     private final WalArchive planned;
+    private final io.pgbackup.core.progress.ProgressListener progress;
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
         this(context, targets, null);
     }
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned) {
+        this(context, targets, planned, null);
+    }
+
+    RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned,
+                    io.pgbackup.core.progress.ProgressListener progress) {
         this.context = context;
         this.targets = targets;
         this.planned = planned;
+        this.progress = progress;
     }
 
     /**
@@ -172,13 +179,16 @@ final class RestoreExecutor {
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
         ExecutorService pool = Executors.newFixedThreadPool(2 + Math.min(2, plan.tablespaces().size()));
+        // Tar bytes extracted of the database size the backup recorded (an estimate: the tars add headers).
+        io.pgbackup.core.internal.storage.ProgressCounter counter =
+                new io.pgbackup.core.internal.storage.ProgressCounter("restore", m.databaseSizeBytes(), progress);
         try {
             List<Future<Long>> tasks = new ArrayList<>();
-            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync)));
-            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync)
+            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
+            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync, counter)
                     + prefetchWal(repository, plan, fsync)));
             for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
-                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync)));
+                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync, counter)));
             }
             long bytes = 0;
             for (Future<Long> task : tasks) {
@@ -280,12 +290,12 @@ final class RestoreExecutor {
         return !(repository.storage() instanceof io.pgbackup.core.storage.LocalStorage);
     }
 
-    private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync)
-            throws IOException {
+    private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync,
+                                   io.pgbackup.core.internal.storage.ProgressCounter counter) throws IOException {
         String key = backup.fileKey(fileName);
         if (!checksWhileExtracting(repository)) {
             try (InputStream ahead = new ReadAheadInputStream(repository.openDecoded(key), 1 << 20, 4, fileName)) {
-                return new SafeTarExtractor(into, fsync::submit).extract(ahead, fileName);
+                return new SafeTarExtractor(into, fsync::submit).extract(counter.wrap(ahead), fileName);
             }
         }
         MessageDigest sha = StoredFileCheck.sha256();
@@ -308,7 +318,7 @@ final class RestoreExecutor {
         long bytes;
         try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
             // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
-            bytes = new SafeTarExtractor(into, fsync::submit).extract(new java.io.FilterInputStream(ahead) {
+            bytes = new SafeTarExtractor(into, fsync::submit).extract(new java.io.FilterInputStream(counter.wrap(ahead)) {
                 @Override
                 public void close() {
                 }

@@ -1,0 +1,91 @@
+package io.pgbackup.cli;
+
+import io.pgbackup.core.testing.ArchivingCluster;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Progress of backup and restore: a bar with rate and ETA on a terminal or with --progress, else one summary line. */
+class ProgressCliTest {
+    @TempDir
+    Path work;
+
+    @Test
+    void barRedrawsAtMostEveryTwoHundredMillisecondsWithRateAndEta() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        long[] now = {0};
+        ProgressBar bar = new ProgressBar("backup", new PrintStream(bytes, true, StandardCharsets.UTF_8), true, () -> now[0]);
+        now[0] = 1_000_000_000L;
+        bar.update("backup", 10L << 20, 40L << 20);
+        now[0] += 100_000_000L;
+        bar.update("backup", 11L << 20, 40L << 20); // too soon: not drawn
+        now[0] += 150_000_000L;
+        bar.update("backup", 20L << 20, 40L << 20);
+        bar.finish();
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(out.split("\r", -1)).hasSize(4); // two redraws and the final one
+        assertThat(out).contains("50% 20.0 MiB / 40.0 MiB").contains("MiB/s").contains("ETA ").endsWith("\n");
+
+        ByteArrayOutputStream summary = new ByteArrayOutputStream();
+        ProgressBar quiet = new ProgressBar("restore", new PrintStream(summary, true, StandardCharsets.UTF_8), false, () -> now[0]);
+        quiet.update("restore", 5L << 20, 40L << 20);
+        quiet.finish();
+        assertThat(summary.toString(StandardCharsets.UTF_8)).doesNotContain("\r").matches("restore: 5\\.0 MiB in .*/s\\n");
+    }
+
+    @Test
+    void backupAndRestoreShowProgressThroughTheJar() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.create(work)) {
+            Map<String, String> env = source.cluster().environment(source.repository());
+            source.cluster().execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g");
+
+            CliProcess.Result forced = CliProcess.run(env, "backup", "--progress");
+            assertThat(forced.exitCode()).as(forced.all()).isZero();
+            assertThat(forced.stderr()).contains("\rbackup [").contains("/s").contains("ETA ");
+            String id = forced.stdout().split(" ")[1];
+
+            // Not on a terminal: one summary line on stderr, stdout as before.
+            CliProcess.Result plain = CliProcess.run(env, "backup");
+            assertThat(plain.exitCode()).as(plain.all()).isZero();
+            assertThat(plain.stdout()).startsWith("backup ").contains(" complete: ");
+            assertThat(plain.stderr()).doesNotContain("\r").containsPattern("(?m)^backup: .* in .*/s$");
+            CliProcess.Result none = CliProcess.run(env, "backup", "--no-progress", "--json");
+            assertThat(none.exitCode()).as(none.all()).isZero();
+            assertThat(none.stderr()).isEmpty();
+            source.switchAndAwaitArchived();
+
+            CliProcess.Result restore = CliProcess.run(env, "restore", id, "--target-dir", work.resolve("copy").toString(), "--progress");
+            assertThat(restore.exitCode()).as(restore.all()).isZero();
+            assertThat(restore.stderr()).contains("\rrestore [").contains("/s").contains("ETA ");
+
+            // On a real terminal (script(1) gives it a pty) without asking: the bar.
+            if (Files.isExecutable(Path.of("/usr/bin/script"))) {
+                String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                List<String> command = new ArrayList<>(List.of("/usr/bin/script", "-qec",
+                        java + " -jar " + CliProcess.jar() + " backup", "/dev/null"));
+                ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+                pb.environment().keySet().removeIf(k -> k.startsWith("PG"));
+                pb.environment().putAll(env);
+                Path out = work.resolve("tty.out");
+                pb.redirectOutput(out.toFile());
+                Process p = pb.start();
+                assertThat(p.waitFor(10, TimeUnit.MINUTES)).isTrue();
+                String tty = Files.readString(out);
+                assertThat(p.exitValue()).as(tty).isZero();
+                assertThat(tty).contains("\rbackup [").contains("ETA ").contains(" complete: ");
+            }
+        }
+    }
+}
