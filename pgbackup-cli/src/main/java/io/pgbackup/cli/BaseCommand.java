@@ -51,9 +51,9 @@ abstract class BaseCommand implements Callable<Integer> {
         return true;
     }
 
-    /** Which repository this command reads: local unless the command has {@code --repo}. */
+    /** Which repository this command reads: its {@code --repo} mixin says, else local. */
     protected PgBackup.RepositorySource repositorySource() {
-        return PgBackup.RepositorySource.LOCAL;
+        return RepoOption.sourceOf(spec);
     }
 
     protected PrintStream out() {

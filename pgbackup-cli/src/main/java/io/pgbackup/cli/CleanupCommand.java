@@ -14,11 +14,6 @@ final class CleanupCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Override
-    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
-        return repo.source();
-    }
-
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 

@@ -13,11 +13,6 @@ final class ListCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Override
-    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
-        return repo.source();
-    }
-
     @Option(names = "--json", description = "Print the backups as a JSON array.")
     boolean json;
 

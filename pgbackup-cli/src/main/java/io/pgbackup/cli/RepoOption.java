@@ -26,6 +26,16 @@ final class RepoOption {
                 && mixee.commandLine().getParseResult().hasMatchedOption("--repo"));
     }
 
+    /** The source the command's {@link RepoOption} mixin names; local for a command without one. */
+    static PgBackup.RepositorySource sourceOf(picocli.CommandLine.Model.CommandSpec command) {
+        for (picocli.CommandLine.Model.CommandSpec mixin : command.mixins().values()) {
+            if (mixin.userObject() instanceof RepoOption repo) {
+                return repo.source();
+            }
+        }
+        return PgBackup.RepositorySource.LOCAL;
+    }
+
     static final class Converter implements picocli.CommandLine.ITypeConverter<PgBackup.RepositorySource> {
         @Override
         public PgBackup.RepositorySource convert(String value) {

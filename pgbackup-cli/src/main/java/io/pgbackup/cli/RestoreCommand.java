@@ -19,11 +19,6 @@ final class RestoreCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Override
-    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
-        return repo.source();
-    }
-
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "Backup id (see 'pgbackup list').")
     String id;
 

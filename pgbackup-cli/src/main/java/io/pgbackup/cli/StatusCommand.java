@@ -12,11 +12,6 @@ final class StatusCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
 
-    @Override
-    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
-        return repo.source();
-    }
-
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 

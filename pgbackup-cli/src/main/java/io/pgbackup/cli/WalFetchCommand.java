@@ -38,11 +38,6 @@ final class WalFetchCommand extends BaseCommand {
     long segmentSize;
 
     @Override
-    protected io.pgbackup.core.PgBackup.RepositorySource repositorySource() {
-        return repo.source();
-    }
-
-    @Override
     protected boolean announceRepository() {
         return false;
     }

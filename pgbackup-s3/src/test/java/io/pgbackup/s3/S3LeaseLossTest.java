@@ -91,11 +91,28 @@ class S3LeaseLossTest {
     void aCleanupWhoseLeaseIsTakenOverStopsWithOneLineAndDeletesNothing() throws Exception {
         // An old backup and its WAL, which a cleanup keeping nothing deletes.
         String id = "20260101_000000";
-        io.pgbackup.core.backup.BackupManifest m = new io.pgbackup.core.backup.BackupManifest(1, id, "pgbackup " + id,
-                java.time.OffsetDateTime.now().minusDays(30), java.time.OffsetDateTime.now().minusDays(30), 60_000, "test", "15.1",
-                150001, "7000000000000000001", 1, "0/2000028", "0/2000100", "000000010000000000000002",
-                "000000010000000000000002", 16L << 20, "gzip", 1000, "fast",
-                List.of(new io.pgbackup.core.backup.BackupManifest.BackupFile("base.tar.gz", 1, "00")));
+        io.pgbackup.core.backup.BackupManifest m = io.pgbackup.core.backup.BackupManifest.builder()
+                .formatVersion(1)
+                .id(id)
+                .label("pgbackup " + id)
+                .startTime(java.time.OffsetDateTime.now().minusDays(30))
+                .endTime(java.time.OffsetDateTime.now().minusDays(30))
+                .durationMillis(60_000)
+                .pgbackupVersion("test")
+                .postgresVersion("15.1")
+                .postgresVersionNum(150001)
+                .systemIdentifier("7000000000000000001")
+                .timeline(1)
+                .startLsn("0/2000028")
+                .stopLsn("0/2000100")
+                .startWalFile("000000010000000000000002")
+                .stopWalFile("000000010000000000000002")
+                .walSegmentSize(16L << 20)
+                .compression("gzip")
+                .databaseSizeBytes(1000)
+                .checkpoint("fast")
+                .files(List.of(new io.pgbackup.core.backup.BackupManifest.BackupFile("base.tar.gz", 1, "00")))
+                .build();
         other.write("base/" + id + "/base.tar.gz", bytes("x"), WriteMode.CREATE_NEW);
         other.write("base/" + id + "/pgbackup_manifest.json", new io.pgbackup.core.internal.backup.ManifestCodec().toJson(m),
                 WriteMode.CREATE_NEW);

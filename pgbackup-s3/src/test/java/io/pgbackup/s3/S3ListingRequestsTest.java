@@ -78,10 +78,28 @@ class S3ListingRequestsTest {
         byte[] base = "not really a tar".getBytes(StandardCharsets.UTF_8);
         byte[] walTar = "nor this".getBytes(StandardCharsets.UTF_8);
         OffsetDateTime end = OffsetDateTime.now().minusHours(1);
-        BackupManifest m = new BackupManifest(1, ID, "pgbackup " + ID, end.minusMinutes(1), end, 60_000, "test", "15.1",
-                150001, "7000000000000000001", 1, lsn(START * SEG + 0x28), lsn((START + 1) * SEG + 0x100),
-                name(1, START), name(1, START + 1), SEG, "gzip", 1000, "fast",
-                List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)));
+        BackupManifest m = BackupManifest.builder()
+                .formatVersion(1)
+                .id(ID)
+                .label("pgbackup " + ID)
+                .startTime(end.minusMinutes(1))
+                .endTime(end)
+                .durationMillis(60_000)
+                .pgbackupVersion("test")
+                .postgresVersion("15.1")
+                .postgresVersionNum(150001)
+                .systemIdentifier("7000000000000000001")
+                .timeline(1)
+                .startLsn(lsn(START * SEG + 0x28))
+                .stopLsn(lsn((START + 1) * SEG + 0x100))
+                .startWalFile(name(1, START))
+                .stopWalFile(name(1, START + 1))
+                .walSegmentSize(SEG)
+                .compression("gzip")
+                .databaseSizeBytes(1000)
+                .checkpoint("fast")
+                .files(List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)))
+                .build();
         bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
         bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
         bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);

@@ -129,9 +129,28 @@ class S3RestoreMarkerTest {
 
     private void store(S3Storage bucket, byte[] base, byte[] walTar, List<BackupManifest.BackupFile> files) throws Exception {
         OffsetDateTime end = OffsetDateTime.now().minusHours(1);
-        BackupManifest m = new BackupManifest(1, ID, "pgbackup " + ID, end.minusMinutes(1), end, 60_000, "test", "15.1",
-                150001, "7000000000000000001", 1, "0/2000028", "0/2000100", "000000010000000000000002",
-                "000000010000000000000002", SEG, "gzip", 1000, "fast", files);
+        BackupManifest m = BackupManifest.builder()
+                .formatVersion(1)
+                .id(ID)
+                .label("pgbackup " + ID)
+                .startTime(end.minusMinutes(1))
+                .endTime(end)
+                .durationMillis(60_000)
+                .pgbackupVersion("test")
+                .postgresVersion("15.1")
+                .postgresVersionNum(150001)
+                .systemIdentifier("7000000000000000001")
+                .timeline(1)
+                .startLsn("0/2000028")
+                .stopLsn("0/2000100")
+                .startWalFile("000000010000000000000002")
+                .stopWalFile("000000010000000000000002")
+                .walSegmentSize(SEG)
+                .compression("gzip")
+                .databaseSizeBytes(1000)
+                .checkpoint("fast")
+                .files(files)
+                .build();
         bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
         bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
         bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);

@@ -35,29 +35,36 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
         tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
     }
 
-    /** A manifest of a backup taken from a primary. */
-    public BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
-                          OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
-                          String postgresVersion, int postgresVersionNum, String systemIdentifier,
-                          int timeline, String startLsn, String stopLsn, String startWalFile,
-                          String stopWalFile, long walSegmentSize, String compression,
-                          long databaseSizeBytes, String checkpoint, List<BackupFile> files,
-                          List<Tablespace> tablespaces) {
-        this(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion, postgresVersion,
-                postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile, stopWalFile,
-                walSegmentSize, compression, databaseSizeBytes, checkpoint, files, tablespaces, false);
+    /** A builder with the current format version, no files, no tablespaces, not from a standby. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    /** A manifest of a cluster without tablespaces outside its data directory. */
-    public BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
-                          OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
-                          String postgresVersion, int postgresVersionNum, String systemIdentifier,
-                          int timeline, String startLsn, String stopLsn, String startWalFile,
-                          String stopWalFile, long walSegmentSize, String compression,
-                          long databaseSizeBytes, String checkpoint, List<BackupFile> files) {
-        this(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion, postgresVersion,
-                postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile, stopWalFile,
-                walSegmentSize, compression, databaseSizeBytes, checkpoint, files, List.of());
+    /** A builder holding this manifest's values, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder()
+                .formatVersion(formatVersion)
+                .id(id)
+                .label(label)
+                .startTime(startTime)
+                .endTime(endTime)
+                .durationMillis(durationMillis)
+                .pgbackupVersion(pgbackupVersion)
+                .postgresVersion(postgresVersion)
+                .postgresVersionNum(postgresVersionNum)
+                .systemIdentifier(systemIdentifier)
+                .timeline(timeline)
+                .startLsn(startLsn)
+                .stopLsn(stopLsn)
+                .startWalFile(startWalFile)
+                .stopWalFile(stopWalFile)
+                .walSegmentSize(walSegmentSize)
+                .compression(compression)
+                .databaseSizeBytes(databaseSizeBytes)
+                .checkpoint(checkpoint)
+                .files(files)
+                .tablespaces(tablespaces)
+                .fromStandby(fromStandby);
     }
 
     public Duration duration() {
@@ -95,5 +102,151 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
 
     /** One stored file: its name inside the backup directory, size in bytes and SHA-256 (hex). */
     public record BackupFile(String name, long size, String sha256) {
+    }
+
+    /** Builds a manifest by name rather than by the position of 22 arguments. */
+    public static final class Builder {
+        private int formatVersion = FORMAT_VERSION;
+        private String id;
+        private String label;
+        private OffsetDateTime startTime;
+        private OffsetDateTime endTime;
+        private long durationMillis;
+        private String pgbackupVersion;
+        private String postgresVersion;
+        private int postgresVersionNum;
+        private String systemIdentifier;
+        private int timeline;
+        private String startLsn;
+        private String stopLsn;
+        private String startWalFile;
+        private String stopWalFile;
+        private long walSegmentSize;
+        private String compression;
+        private long databaseSizeBytes;
+        private String checkpoint;
+        private List<BackupFile> files = List.of();
+        private List<Tablespace> tablespaces = List.of();
+        private boolean fromStandby;
+
+        private Builder() {
+        }
+
+        public Builder formatVersion(int formatVersion) {
+            this.formatVersion = formatVersion;
+            return this;
+        }
+
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        public Builder label(String label) {
+            this.label = label;
+            return this;
+        }
+
+        public Builder startTime(OffsetDateTime startTime) {
+            this.startTime = startTime;
+            return this;
+        }
+
+        public Builder endTime(OffsetDateTime endTime) {
+            this.endTime = endTime;
+            return this;
+        }
+
+        public Builder durationMillis(long durationMillis) {
+            this.durationMillis = durationMillis;
+            return this;
+        }
+
+        public Builder pgbackupVersion(String pgbackupVersion) {
+            this.pgbackupVersion = pgbackupVersion;
+            return this;
+        }
+
+        public Builder postgresVersion(String postgresVersion) {
+            this.postgresVersion = postgresVersion;
+            return this;
+        }
+
+        public Builder postgresVersionNum(int postgresVersionNum) {
+            this.postgresVersionNum = postgresVersionNum;
+            return this;
+        }
+
+        public Builder systemIdentifier(String systemIdentifier) {
+            this.systemIdentifier = systemIdentifier;
+            return this;
+        }
+
+        public Builder timeline(int timeline) {
+            this.timeline = timeline;
+            return this;
+        }
+
+        public Builder startLsn(String startLsn) {
+            this.startLsn = startLsn;
+            return this;
+        }
+
+        public Builder stopLsn(String stopLsn) {
+            this.stopLsn = stopLsn;
+            return this;
+        }
+
+        public Builder startWalFile(String startWalFile) {
+            this.startWalFile = startWalFile;
+            return this;
+        }
+
+        public Builder stopWalFile(String stopWalFile) {
+            this.stopWalFile = stopWalFile;
+            return this;
+        }
+
+        public Builder walSegmentSize(long walSegmentSize) {
+            this.walSegmentSize = walSegmentSize;
+            return this;
+        }
+
+        public Builder compression(String compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        public Builder databaseSizeBytes(long databaseSizeBytes) {
+            this.databaseSizeBytes = databaseSizeBytes;
+            return this;
+        }
+
+        public Builder checkpoint(String checkpoint) {
+            this.checkpoint = checkpoint;
+            return this;
+        }
+
+        public Builder files(List<BackupFile> files) {
+            this.files = files;
+            return this;
+        }
+
+        public Builder tablespaces(List<Tablespace> tablespaces) {
+            this.tablespaces = tablespaces;
+            return this;
+        }
+
+        public Builder fromStandby(boolean fromStandby) {
+            this.fromStandby = fromStandby;
+            return this;
+        }
+
+        public BackupManifest build() {
+            return new BackupManifest(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion,
+                    postgresVersion, postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile,
+                    stopWalFile, walSegmentSize, compression, databaseSizeBytes, checkpoint, files, tablespaces,
+                    fromStandby);
+        }
     }
 }

@@ -27,9 +27,28 @@ public final class RepositoryFixtures {
                                 String stopWal, int bytes) throws IOException {
         Path dir = Files.createDirectories(repository.baseDir().resolve(id));
         Files.write(dir.resolve("base.tar.gz"), new byte[bytes]);
-        BackupManifest m = new BackupManifest(1, id, "pgbackup " + id, end.minusMinutes(1), end, 60_000, "test", "18.1",
-                180001, "7000000000000000001", timeline, "0/0", "0/0", startWal, stopWal, SEGMENT_SIZE, "gzip",
-                bytes, "fast", List.of(new BackupManifest.BackupFile("base.tar.gz", bytes, "00")));
+        BackupManifest m = BackupManifest.builder()
+                .formatVersion(1)
+                .id(id)
+                .label("pgbackup " + id)
+                .startTime(end.minusMinutes(1))
+                .endTime(end)
+                .durationMillis(60_000)
+                .pgbackupVersion("test")
+                .postgresVersion("18.1")
+                .postgresVersionNum(180001)
+                .systemIdentifier("7000000000000000001")
+                .timeline(timeline)
+                .startLsn("0/0")
+                .stopLsn("0/0")
+                .startWalFile(startWal)
+                .stopWalFile(stopWal)
+                .walSegmentSize(SEGMENT_SIZE)
+                .compression("gzip")
+                .databaseSizeBytes(bytes)
+                .checkpoint("fast")
+                .files(List.of(new BackupManifest.BackupFile("base.tar.gz", bytes, "00")))
+                .build();
         Files.write(dir.resolve(Repository.MANIFEST_FILE), new ManifestCodec().toJson(m));
         return id;
     }

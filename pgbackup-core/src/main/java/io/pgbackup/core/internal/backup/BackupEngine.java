@@ -46,15 +46,29 @@ final class BackupEngine {
             BackupRun.ServerFacts server = run.server();
             OffsetDateTime end = OffsetDateTime.now(clock);
             long segmentSize = server.info().walSegmentSize();
-            BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT_VERSION, run.id(), run.label(),
-                    run.start(), end, Duration.between(run.start(), end).toMillis(), PgBackupVersion.get(),
-                    server.info().version(), server.info().versionNum(), server.info().systemIdentifier(),
-                    taken.timeline(), WalSegmentName.formatLsn(taken.startLsn()), WalSegmentName.formatLsn(taken.stopLsn()),
-                    WalSegmentName.ofLsn(taken.timeline(), taken.startLsn(), segmentSize).fileName(),
-                    WalSegmentName.ofLsn(taken.timeline(), taken.stopLsn(), segmentSize).fileName(),
-                    segmentSize, run.compression().cliName(), server.databaseSize(),
-                    run.options().fastCheckpoint() ? "fast" : "spread", sink.files(), withFiles(taken.tablespaces(), sink.files()),
-                    taken.fromStandby());
+            BackupManifest manifest = BackupManifest.builder()
+                    .id(run.id())
+                    .label(run.label())
+                    .startTime(run.start())
+                    .endTime(end)
+                    .durationMillis(Duration.between(run.start(), end).toMillis())
+                    .pgbackupVersion(PgBackupVersion.get())
+                    .postgresVersion(server.info().version())
+                    .postgresVersionNum(server.info().versionNum())
+                    .systemIdentifier(server.info().systemIdentifier())
+                    .timeline(taken.timeline())
+                    .startLsn(WalSegmentName.formatLsn(taken.startLsn()))
+                    .stopLsn(WalSegmentName.formatLsn(taken.stopLsn()))
+                    .startWalFile(WalSegmentName.ofLsn(taken.timeline(), taken.startLsn(), segmentSize).fileName())
+                    .stopWalFile(WalSegmentName.ofLsn(taken.timeline(), taken.stopLsn(), segmentSize).fileName())
+                    .walSegmentSize(segmentSize)
+                    .compression(run.compression().cliName())
+                    .databaseSizeBytes(server.databaseSize())
+                    .checkpoint(run.options().fastCheckpoint() ? "fast" : "spread")
+                    .files(sink.files())
+                    .tablespaces(withFiles(taken.tablespaces(), sink.files()))
+                    .fromStandby(taken.fromStandby())
+                    .build();
             requireFiles(manifest);
             if (manifest.file(StoringSink.PG_MANIFEST).isEmpty()) {
                 log.info("PostgreSQL {} writes no backup_manifest (it came in 13): verify checks this backup by its own checksums",

@@ -67,8 +67,28 @@ class RemoteSyncTest {
         Path dir = Files.createDirectories(repository.baseDir().resolve(id));
         Files.write(dir.resolve("base.tar.gz"), random(size));
         Files.write(dir.resolve("pg_wal.tar.gz"), random(size / 4));
-        BackupManifest m = new BackupManifest(1, id, "pgbackup " + id, end, end, 1, "t", "18.1", 180001, "1", 1, "0/0",
-                "0/0", "000000010000000000000002", "000000010000000000000002", 16L << 20, "gzip", size, "fast", List.of());
+        BackupManifest m = BackupManifest.builder()
+                .formatVersion(1)
+                .id(id)
+                .label("pgbackup " + id)
+                .startTime(end)
+                .endTime(end)
+                .durationMillis(1)
+                .pgbackupVersion("t")
+                .postgresVersion("18.1")
+                .postgresVersionNum(180001)
+                .systemIdentifier("1")
+                .timeline(1)
+                .startLsn("0/0")
+                .stopLsn("0/0")
+                .startWalFile("000000010000000000000002")
+                .stopWalFile("000000010000000000000002")
+                .walSegmentSize(16L << 20)
+                .compression("gzip")
+                .databaseSizeBytes(size)
+                .checkpoint("fast")
+                .files(List.of())
+                .build();
         Files.write(dir.resolve(Repository.MANIFEST_FILE), new ManifestCodec().toJson(m));
         return id;
     }

@@ -2,8 +2,6 @@ package io.pgbackup.core.internal.postgres.replication;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +25,6 @@ public final class BaseBackupClient {
     private static final int NEW_PROTOCOL_VERSION = 150000;
     private static final int MANIFEST_VERSION = 130000;
     private static final long WAL_THREAD_JOIN_MILLIS = 30_000;
-    private static final byte[] TAR_END = new byte[2 * WalTarWriter.BLOCK];
 
     private final ReplicationSettings settings;
     private final Object lock = new Object();
@@ -74,23 +71,23 @@ public final class BaseBackupClient {
                     + (facts.version >= NEW_PROTOCOL_VERSION ? " (RESERVE_WAL)" : " RESERVE_WAL"));
 
             main.sendQuery(baseBackupCommand(request, facts.version));
-            PgWireConnection.ResultSet start = main.readResultSet("the backup's start position");
+            QueryResult start = main.readResultSet("the backup's start position");
             Lsn startLsn = Lsn.parse(start.value(0, 0));
             int startTimeline = Integer.parseInt(start.value(0, 1));
-            List<TablespaceRow> tablespaces = tablespaces(main.readResultSet("the tablespace list"));
+            List<TablespaceInfo> tablespaces = tablespaces(main.readResultSet("the tablespace list"));
 
             WalStreamer streamer = new WalStreamer(wal, slot, startLsn, startTimeline, facts.walSegmentSize, sink);
             register(main, streamer);
             wal = null; // the WAL thread owns it now
             walThread = startWalThread(streamer, main, walFailure);
 
-            long total = tablespaces.stream().mapToLong(t -> t.estimatedBytes).sum();
+            ArchiveReceiver archives = new ArchiveReceiver(main, tablespaces, sink);
             if (facts.version >= NEW_PROTOCOL_VERSION) {
-                receiveArchiveStream(main, tablespaces, sink, total);
+                archives.receiveStream();
             } else {
-                receiveLegacyArchives(main, tablespaces, sink, total, facts.version >= MANIFEST_VERSION);
+                archives.receiveLegacy(facts.version >= MANIFEST_VERSION);
             }
-            PgWireConnection.ResultSet end = main.readResultSet("the backup's end position");
+            QueryResult end = main.readResultSet("the backup's end position");
             Lsn endLsn = Lsn.parse(end.value(0, 0));
             int endTimeline = Integer.parseInt(end.value(0, 1));
             main.readUntilReady("BASE_BACKUP");
@@ -103,12 +100,7 @@ public final class BaseBackupClient {
                 throw new IOException("the backup started on timeline " + startTimeline + " and ended on timeline "
                         + endTimeline + " (the server was promoted during the backup): take it again");
             }
-            List<TablespaceInfo> infos = new ArrayList<>();
-            for (TablespaceRow t : tablespaces) {
-                if (t.oid != 0) {
-                    infos.add(new TablespaceInfo(t.oid, t.location, t.estimatedBytes));
-                }
-            }
+            List<TablespaceInfo> infos = tablespaces.stream().filter(t -> t.oid() != 0).toList();
             return new BaseBackupResult(facts.version, facts.systemIdentifier, startLsn, startTimeline, endLsn,
                     endTimeline, facts.walSegmentSize, infos, facts.inRecovery);
         } catch (IOException | RuntimeException | Error e) {
@@ -142,9 +134,6 @@ public final class BaseBackupClient {
     private record ServerFacts(int version, String systemIdentifier, int walSegmentSize, boolean inRecovery) {
     }
 
-    private record TablespaceRow(long oid, String location, long estimatedBytes) {
-    }
-
     /**
      * 12 to 18, the majors whose BASE_BACKUP this client speaks and the tests run: a newer server
      * may change the protocol, and a backup that only looks right is worse than a refusal.
@@ -168,7 +157,7 @@ public final class BaseBackupClient {
             throw new IOException("server-side compression needs PostgreSQL " + majorName(NEW_PROTOCOL_VERSION)
                     + " or newer; the server at " + main.address() + " runs PostgreSQL " + majorName(version));
         }
-        PgWireConnection.ResultSet identify = main.query("IDENTIFY_SYSTEM").get(0);
+        QueryResult identify = main.query("IDENTIFY_SYSTEM").get(0);
         String systemIdentifier = identify.value(0, 0);
         int segmentSize = parseSize(showSetting(main, "wal_segment_size"));
         // A walsender runs SHOW in a transaction, which is read-only exactly when in recovery
@@ -233,180 +222,15 @@ public final class BaseBackupClient {
     }
 
     /** The tablespace list; the data directory is the row without OID (always last), oid 0 here. */
-    private static List<TablespaceRow> tablespaces(PgWireConnection.ResultSet rs) {
-        List<TablespaceRow> rows = new ArrayList<>();
+    private static List<TablespaceInfo> tablespaces(QueryResult rs) {
+        List<TablespaceInfo> rows = new ArrayList<>();
         for (List<String> row : rs.rows()) {
             long oid = row.get(0) == null ? 0 : Long.parseLong(row.get(0));
             String location = row.get(1) == null ? "" : row.get(1);
             long kb = row.size() > 2 && row.get(2) != null ? Long.parseLong(row.get(2)) : 0;
-            rows.add(new TablespaceRow(oid, location, kb * 1024));
+            rows.add(new TablespaceInfo(oid, location, kb * 1024));
         }
         return rows;
-    }
-
-    /** PostgreSQL 15+: one COPY stream, each CopyData tagged n(ew archive), d(ata), p(rogress), m(anifest). */
-    private static void receiveArchiveStream(PgWireConnection main, List<TablespaceRow> tablespaces,
-                                             BaseBackupSink sink, long total) throws IOException {
-        expectCopyOut(main, "the backup's archives");
-        OutputStream current = null;
-        try {
-            while (true) {
-                PgWireConnection.Message m = main.read();
-                switch (m.type()) {
-                    case 'd' -> {
-                        ByteBuffer p = m.payload();
-                        byte kind = p.get();
-                        switch (kind) {
-                            case 'n' -> {
-                                String name = m.cstring();
-                                String location = m.cstring();
-                                OutputStream previous = current;
-                                current = null;
-                                closeQuietlyOnSuccess(previous);
-                                current = sink.archive(new ArchiveStart(name, oidFor(location, name, tablespaces),
-                                        location));
-                            }
-                            case 'm' -> {
-                                OutputStream previous = current;
-                                current = null;
-                                closeQuietlyOnSuccess(previous);
-                                current = sink.manifest();
-                            }
-                            case 'd' -> {
-                                if (current == null) {
-                                    throw new IOException("server at " + main.address()
-                                            + " sent backup data before naming its archive");
-                                }
-                                current.write(p.array(), p.arrayOffset() + p.position(), p.remaining());
-                            }
-                            case 'p' -> sink.progress(p.getLong(), total);
-                            default -> throw new IOException("unknown base backup message '" + (char) kind
-                                    + "' from server at " + main.address());
-                        }
-                    }
-                    case 'c' -> {
-                        OutputStream last = current;
-                        current = null;
-                        closeQuietlyOnSuccess(last);
-                        return;
-                    }
-                    case 'N', 'S' -> { }
-                    case 'E' -> throw PgWireConnection.error(m);
-                    default -> throw main.protocolError("during the backup's COPY stream", m);
-                }
-            }
-        } finally {
-            closeAfterFailure(current);
-        }
-    }
-
-    private static long oidFor(String location, String name, List<TablespaceRow> tablespaces) {
-        if (location.isEmpty()) {
-            return 0;
-        }
-        for (TablespaceRow t : tablespaces) {
-            if (t.location.equals(location)) {
-                return t.oid;
-            }
-        }
-        String digits = name.replaceFirst("\\..*$", "");
-        return digits.matches("\\d+") ? Long.parseLong(digits) : 0;
-    }
-
-    /**
-     * PostgreSQL 12-14: one COPY stream per tablespace, the data directory last, then (13+) one
-     * with the manifest. These servers leave out the two zero blocks that end a tar file;
-     * pg_basebackup adds them, and so does this.
-     */
-    private static void receiveLegacyArchives(PgWireConnection main, List<TablespaceRow> tablespaces,
-                                              BaseBackupSink sink, long total, boolean manifest) throws IOException {
-        long done = 0;
-        for (TablespaceRow t : tablespaces) {
-            expectCopyOut(main, "archive of " + (t.oid == 0 ? "the data directory" : "tablespace " + t.oid));
-            String name = t.oid == 0 ? "base.tar" : t.oid + ".tar";
-            OutputStream out = sink.archive(new ArchiveStart(name, t.oid, t.location));
-            done = copyOut(main, out, done, total, sink);
-            try {
-                out.write(TAR_END);
-            } catch (IOException | RuntimeException e) {
-                closeAfterFailure(out);
-                throw e;
-            }
-            closeQuietlyOnSuccess(out);
-        }
-        if (manifest) {
-            expectCopyOut(main, "the backup manifest");
-            OutputStream out = sink.manifest();
-            copyOut(main, out, -1, total, sink);
-            closeQuietlyOnSuccess(out);
-        }
-    }
-
-    /** Copies one COPY OUT stream into {@code out}; counts progress unless {@code done} is negative. */
-    private static long copyOut(PgWireConnection main, OutputStream out, long done, long total, BaseBackupSink sink)
-            throws IOException {
-        long lastReport = System.nanoTime();
-        try {
-            while (true) {
-                PgWireConnection.Message m = main.read();
-                switch (m.type()) {
-                    case 'd' -> {
-                        ByteBuffer p = m.payload();
-                        out.write(p.array(), p.arrayOffset() + p.position(), p.remaining());
-                        if (done >= 0) {
-                            done += p.remaining();
-                            if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(1)) {
-                                sink.progress(done, total);
-                                lastReport = System.nanoTime();
-                            }
-                        }
-                    }
-                    case 'c' -> {
-                        if (done >= 0) {
-                            sink.progress(done, total);
-                        }
-                        return done;
-                    }
-                    case 'N', 'S' -> { }
-                    case 'E' -> throw PgWireConnection.error(m);
-                    default -> throw main.protocolError("during a COPY stream of the backup", m);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            closeAfterFailure(out);
-            throw e;
-        }
-    }
-
-    private static void expectCopyOut(PgWireConnection main, String what) throws IOException {
-        while (true) {
-            PgWireConnection.Message m = main.read();
-            switch (m.type()) {
-                case 'H' -> {
-                    return;
-                }
-                case 'C', 'N', 'S' -> { }
-                case 'E' -> throw PgWireConnection.error(m);
-                default -> throw main.protocolError("waiting for " + what, m);
-            }
-        }
-    }
-
-    /** Closes a finished stream; its failure (e.g. the sink could not write) fails the backup. */
-    private static void closeQuietlyOnSuccess(OutputStream out) throws IOException {
-        if (out != null) {
-            out.close();
-        }
-    }
-
-    private static void closeAfterFailure(OutputStream out) {
-        if (out != null) {
-            try {
-                out.close();
-            } catch (IOException | RuntimeException e) {
-                // the backup already failed; this is the sink's cleanup
-            }
-        }
     }
 
     private Thread startWalThread(WalStreamer streamer, PgWireConnection main, AtomicReference<Throwable> failure) {

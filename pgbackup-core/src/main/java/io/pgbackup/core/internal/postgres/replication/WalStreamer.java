@@ -56,8 +56,8 @@ final class WalStreamer {
             WalTarWriter tar = new WalTarWriter(out, segmentSize, timeline);
             if (timeline > 1) {
                 // as pg_basebackup: the backup's timeline history goes along (a restore needs it)
-                List<PgWireConnection.ResultSet> history = connection.query("TIMELINE_HISTORY " + timeline);
-                PgWireConnection.ResultSet r = history.get(0);
+                List<QueryResult> history = connection.query("TIMELINE_HISTORY " + timeline);
+                QueryResult r = history.get(0);
                 tar.historyFile(r.value(0, 0), r.value(0, 1).getBytes(StandardCharsets.UTF_8));
             }
             connection.sendQuery("START_REPLICATION SLOT \"" + slot + "\" PHYSICAL " + new Lsn(startLsn)
@@ -74,13 +74,13 @@ final class WalStreamer {
 
     private void awaitCopyBoth() throws IOException {
         while (true) {
-            PgWireConnection.Message m = connection.read();
+            BackendMessage m = connection.read();
             switch (m.type()) {
                 case 'W' -> {
                     return;
                 }
                 case 'N', 'S' -> { }
-                case 'E' -> throw PgWireConnection.error(m);
+                case 'E' -> throw m.asError();
                 default -> throw connection.protocolError("starting WAL streaming", m);
             }
         }
@@ -90,7 +90,7 @@ final class WalStreamer {
         while (!reachedEnd()) {
             long waitMillis = STATUS_INTERVAL_MILLIS
                     - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastStatusNanos);
-            PgWireConnection.Message m = waitMillis <= 0 ? null : connection.read(waitMillis);
+            BackendMessage m = waitMillis <= 0 ? null : connection.read(waitMillis);
             if (m == null) {
                 if (System.nanoTime() - lastStatusNanos >= TimeUnit.MILLISECONDS.toNanos(STATUS_INTERVAL_MILLIS)) {
                     sendStatus(false);
@@ -107,7 +107,7 @@ final class WalStreamer {
                                 + ": did the server change timeline (a standby promoted) or shut down?");
                     }
                 }
-                case 'E' -> throw PgWireConnection.error(m);
+                case 'E' -> throw m.asError();
                 case 'N', 'S' -> { }
                 default -> throw connection.protocolError("while streaming WAL", m);
             }
@@ -171,7 +171,7 @@ final class WalStreamer {
             if (left <= 0) {
                 return; // all WAL is in; a slow goodbye is no reason to fail the backup
             }
-            PgWireConnection.Message m = connection.read(left);
+            BackendMessage m = connection.read(left);
             if (m == null) {
                 continue;
             }
@@ -179,7 +179,7 @@ final class WalStreamer {
                 case 'Z' -> {
                     return;
                 }
-                case 'E' -> throw PgWireConnection.error(m);
+                case 'E' -> throw m.asError();
                 default -> { }
             }
         }

@@ -30,9 +30,9 @@ final class WireAuthenticator {
         ScramClient scram = null;
         boolean scramDone = false;
         while (true) {
-            PgWireConnection.Message m = c.read();
+            BackendMessage m = c.read();
             if (m.type() == 'E') {
-                throw c.withSslHint(PgWireConnection.error(m), settings);
+                throw c.withSslHint(m.asError(), settings);
             }
             if (m.type() != 'R') {
                 throw c.protocolError("during authentication", m);
@@ -75,7 +75,7 @@ final class WireAuthenticator {
                         throw new IOException("server at " + address + " sent SASL data before SASL started");
                     }
                     try {
-                        scram.serverFirstMessage(remainingText(m));
+                        scram.serverFirstMessage(m.remainingText());
                     } catch (ScramException | RuntimeException e) {
                         throw new IOException("invalid SCRAM message from server at " + address + ": " + e.getMessage());
                     }
@@ -86,7 +86,7 @@ final class WireAuthenticator {
                         throw new IOException("server at " + address + " sent SASL data before SASL started");
                     }
                     try {
-                        scram.serverFinalMessage(remainingText(m));
+                        scram.serverFinalMessage(m.remainingText());
                     } catch (ScramException | RuntimeException e) {
                         throw new IOException("SCRAM authentication with server at " + address + " failed: "
                                 + e.getMessage());
@@ -143,10 +143,4 @@ final class WireAuthenticator {
             throw new IllegalStateException("the JDK has no MD5", e);
         }
     }
-
-    private static String remainingText(PgWireConnection.Message m) {
-        ByteBuffer p = m.payload();
-        return new String(p.array(), p.arrayOffset() + p.position(), p.remaining(), StandardCharsets.UTF_8);
-    }
-
 }
