@@ -25,7 +25,7 @@ import java.util.TreeMap;
 
 /**
  * The spec's scheduled jobs: a daily backup, a weekly cleanup and optionally an hourly sync, as a
- * marked crontab block or as launchd agents ({@code com.shared.pgbackup.plist},
+ * marked crontab block, as systemd user timers ({@link SystemdUnits}) or as launchd agents ({@code com.shared.pgbackup.plist},
  * {@code com.shared.pgbackup-cleanup.plist}, {@code com.shared.pgbackup-sync.plist}). Each job
  * logs to {@code logs/<job>-stdout.log} and {@code logs/<job>-stderr.log}. The jobs carry the
  * {@code PG_*} settings they need except the password, which must come from {@code ~/.pgpass}:
@@ -76,6 +76,9 @@ public final class JobScheduler {
         }
         if (request.format() == ScheduleFormat.CRON) {
             return new Schedule(request.format(), jobs, cronBlock(jobs, request), List.of(), notes);
+        }
+        if (request.format() == ScheduleFormat.SYSTEMD) {
+            return new Schedule(request.format(), jobs, "", SystemdUnits.files(jobs, request), notes);
         }
         List<Schedule.File> files = new ArrayList<>();
         for (Schedule.Job job : jobs) {
@@ -161,7 +164,11 @@ public final class JobScheduler {
     public InstallResult install(Schedule schedule) {
         try {
             Files.createDirectories(context.repository().logsDir());
-            return schedule.format() == ScheduleFormat.CRON ? installCron(schedule) : installLaunchd(schedule);
+            return switch (schedule.format()) {
+                case CRON -> installCron(schedule);
+                case LAUNCHD -> installLaunchd(schedule);
+                case SYSTEMD -> installSystemd(schedule);
+            };
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot install the schedule: " + e.getMessage(), e);
         }
@@ -223,6 +230,23 @@ public final class JobScheduler {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "crontab could not be run (" + e.getMessage()
                     + "): install cron (Debian: apt-get install cron), or add the printed lines by hand with 'crontab -e'", e);
         }
+    }
+
+    /** Writes each unit unless it already holds exactly that text, so a re-run changes nothing. */
+    private InstallResult installSystemd(Schedule schedule) throws IOException {
+        List<String> actions = new ArrayList<>();
+        for (Schedule.File f : schedule.files()) {
+            byte[] content = f.content().getBytes(StandardCharsets.UTF_8);
+            if (Files.isRegularFile(f.path()) && java.util.Arrays.equals(Files.readAllBytes(f.path()), content)) {
+                actions.add("unchanged " + f.path());
+                continue;
+            }
+            boolean existed = Files.exists(f.path());
+            Files.createDirectories(f.path().getParent());
+            AtomicFiles.write(f.path(), content);
+            actions.add((existed ? "updated " : "wrote ") + f.path());
+        }
+        return new InstallResult(actions, SystemdUnits.nextSteps(schedule.files()));
     }
 
     private InstallResult installLaunchd(Schedule schedule) throws IOException {
