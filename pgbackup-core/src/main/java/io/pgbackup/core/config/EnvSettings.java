@@ -73,6 +73,19 @@ public final class EnvSettings {
         return file == null ? null : file.values().get(name);
     }
 
+    /**
+     * The settings as one map, the environment's entries over the file's: for a reader that takes
+     * a {@code Map} of variables (e.g. {@code CheckThresholds.fromEnvironment(settings.asMap())}).
+     */
+    public Map<String, String> asMap() {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (file != null) {
+            out.putAll(file.values());
+        }
+        out.putAll(env);
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
     /** Where {@code name}'s value comes from: {@code env}, {@code file:/path}, or {@code default}. */
     public String source(String name) {
         if (env.containsKey(name)) {
