@@ -65,6 +65,9 @@ final class ScheduleCommand extends BaseCommand {
     protected int execute() {
         ScheduleFormat format = kind == null ? ScheduleFormat.defaultFor(System.getProperty("os.name", ""))
                 : kind.launchd ? ScheduleFormat.LAUNCHD : kind.systemd ? ScheduleFormat.SYSTEMD : ScheduleFormat.CRON;
+        if (unitDir != null && format != ScheduleFormat.SYSTEMD) {
+            throw usage("--unit-dir is where --systemd writes its units: add --systemd, or drop --unit-dir");
+        }
         String[] cleanup = cleanupAt.trim().split("\\s+");
         if (cleanup.length != 2) {
             throw usage("--cleanup-at '" + cleanupAt + "' is not \"DAY HH:MM\": use e.g. \"Sun 03:00\"");

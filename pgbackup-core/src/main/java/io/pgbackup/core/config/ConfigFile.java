@@ -51,6 +51,10 @@ public final class ConfigFile {
         String text;
         try {
             real = file.toRealPath();
+            if (real.toString().chars().anyMatch(Character::isISOControl)) {
+                // The path goes into scripts, crontab lines and units.
+                throw invalid("configuration file " + file + " has a control character in its path: use a plain path");
+            }
             if (!Files.isRegularFile(real)) {
                 throw invalid("configuration file " + file + " is not a regular file: give the file of KEY=value lines");
             }

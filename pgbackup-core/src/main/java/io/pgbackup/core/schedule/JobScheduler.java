@@ -101,7 +101,12 @@ public final class JobScheduler {
     }
 
     private static String cronBlock(List<Schedule.Job> jobs, ScheduleRequest request) {
-        StringBuilder out = new StringBuilder(BEGIN_MARK).append('\n');
+        // Each configuration file (one per cluster) has its own block, so installing one cluster's
+        // jobs does not replace another's.
+        String file = request.environment().getOrDefault(io.pgbackup.core.config.EnvSettings.PG_BACKUP_CONFIG, "");
+        String begin = file.isBlank() ? BEGIN_MARK : BEGIN_MARK.replace("jobs (", "jobs for " + file + " (");
+        String end = file.isBlank() ? END_MARK : END_MARK + " for " + file;
+        StringBuilder out = new StringBuilder(begin).append('\n');
         for (Schedule.Job job : jobs) {
             String timing = switch (job.name()) {
                 case "backup" -> request.backupAt().getMinute() + " " + request.backupAt().getHour() + " * * *";
@@ -120,7 +125,7 @@ public final class JobScheduler {
             out.append("# pgbackup ").append(job.name()).append(", ").append(job.when()).append('\n')
                     .append(timing).append(' ').append(line.toString().replace("%", "\\%")).append('\n');
         }
-        return out.append(END_MARK).append('\n').toString();
+        return out.append(end).append('\n').toString();
     }
 
     private static String plist(Schedule.Job job, ScheduleRequest request) {
@@ -177,7 +182,7 @@ public final class JobScheduler {
     private InstallResult installCron(Schedule schedule) throws IOException {
         String current = readCrontab();
         String merged = merge(current, schedule.crontabBlock());
-        boolean replaced = current.contains(BEGIN_MARK);
+        boolean replaced = current.lines().anyMatch(l -> l.equals(schedule.crontabBlock().lines().findFirst().orElse("")));
         Path file = Files.createTempFile("pgbackup-crontab-", ".txt",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
@@ -194,14 +199,17 @@ public final class JobScheduler {
                 + schedule.jobs().size() + " jobs)"), List.of("check with: crontab -l"));
     }
 
-    /** {@code current} with any earlier pgbackup block removed and {@code block} appended. */
+    /** {@code current} with any earlier block of the same marks (its first and last line) removed and {@code block} appended. */
     static String merge(String current, String block) {
+        List<String> marks = block.lines().toList();
+        String begin = marks.get(0);
+        String end = marks.get(marks.size() - 1);
         StringBuilder kept = new StringBuilder();
         boolean inside = false;
         for (String line : current.split("\n", -1)) {
-            if (line.equals(BEGIN_MARK)) {
+            if (line.equals(begin)) {
                 inside = true;
-            } else if (line.equals(END_MARK)) {
+            } else if (line.equals(end)) {
                 inside = false;
             } else if (!inside) {
                 kept.append(line).append('\n');
