@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.config.EnvSettings;
 import io.pgbackup.core.config.PgBackupConfig;
 
 import java.io.PrintStream;
@@ -30,7 +31,14 @@ abstract class BaseCommand implements Callable<Integer> {
     protected abstract int execute() throws Exception;
 
     protected PgBackupConfig config() {
-        return PgBackupConfig.fromEnvironment(context.env());
+        return PgBackupConfig.fromSettings(settings());
+    }
+
+    /** The environment over the configuration file of {@code --config} (else {@code PG_BACKUP_CONFIG}). */
+    protected EnvSettings settings() {
+        picocli.CommandLine.Model.OptionSpec option = spec == null ? null : spec.findOption(ConfigOption.NAME);
+        java.nio.file.Path file = option == null ? null : option.getValue();
+        return EnvSettings.load(context.env(), file);
     }
 
     protected PgBackup pgBackup() {

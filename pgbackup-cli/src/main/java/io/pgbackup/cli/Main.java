@@ -32,6 +32,9 @@ public final class Main implements Runnable {
     @CommandLine.Mixin
     VerboseOption verbose;
 
+    @CommandLine.Mixin
+    ConfigOption config;
+
     public static void main(String[] args) {
         System.exit(run(args, System.getenv(), System.out, System.err));
     }
@@ -58,13 +61,16 @@ public final class Main implements Runnable {
         return commandLine.execute(args);
     }
 
-    /** The first argument that is not an option: the root's options ({@code -v}, {@code --help}, {@code --version}) take no value. */
+    /** The first argument that is not an option or the value of one ({@code --config FILE}). */
     private static String firstPositional(String[] args) {
-        for (String arg : args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
             if (arg.equals("--")) {
                 return null;
             }
-            if (!arg.startsWith("-")) {
+            if (ConfigOption.ROOT_OPTIONS_WITH_VALUE.contains(arg)) {
+                i++;
+            } else if (!arg.startsWith("-")) {
                 return arg;
             }
         }

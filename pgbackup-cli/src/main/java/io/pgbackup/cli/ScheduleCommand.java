@@ -25,7 +25,7 @@ import java.util.Map;
 @Command(name = "schedule", mixinStandardHelpOptions = true, description = {
         "Print or install the scheduled backup, cleanup and sync jobs.",
         "Print (or --install) the scheduled jobs: backup daily at 02:00, cleanup Sundays at 03:00, optional hourly sync.",
-        "Default: cron on Linux, launchd on macOS. The password is never written: use ~/.pgpass."})
+        "Default: cron on Linux, launchd on macOS; --systemd for systemd timers. The password is never written: use ~/.pgpass."})
 final class ScheduleCommand extends BaseCommand {
     static final class Kind {
         @Option(names = "--cron", description = "A crontab block (default on Linux).")
@@ -33,13 +33,19 @@ final class ScheduleCommand extends BaseCommand {
 
         @Option(names = "--launchd", description = "launchd agents in ~/Library/LaunchAgents (default on macOS).")
         boolean launchd;
+
+        @Option(names = "--systemd", description = "systemd user timers: a .service and a .timer per job (Persistent=true), in ~/.config/systemd/user.")
+        boolean systemd;
     }
 
     @ArgGroup(exclusive = true)
     Kind kind;
 
-    @Option(names = "--install", description = "cron: merge into your crontab, replacing an earlier pgbackup block; launchd: write the plists.")
+    @Option(names = "--install", description = "cron: merge into your crontab, replacing an earlier pgbackup block; launchd: write the plists; systemd: write the units.")
     boolean install;
+
+    @Option(names = "--unit-dir", paramLabel = "DIR", description = "Where --systemd --install writes the units (default ~/.config/systemd/user).")
+    Path unitDir;
 
     @Option(names = "--backup-at", paramLabel = "HH:MM", defaultValue = "02:00", description = "Daily backup time (default 02:00).")
     String backupAt;
@@ -59,15 +65,19 @@ final class ScheduleCommand extends BaseCommand {
     @Override
     protected int execute() {
         ScheduleFormat format = kind == null ? ScheduleFormat.defaultFor(System.getProperty("os.name", ""))
-                : kind.launchd ? ScheduleFormat.LAUNCHD : ScheduleFormat.CRON;
+                : kind.launchd ? ScheduleFormat.LAUNCHD : kind.systemd ? ScheduleFormat.SYSTEMD : ScheduleFormat.CRON;
+        if (unitDir != null && format != ScheduleFormat.SYSTEMD) {
+            throw usage("--unit-dir is where --systemd writes its units: add --systemd, or drop --unit-dir");
+        }
         String[] cleanup = cleanupAt.trim().split("\\s+");
         if (cleanup.length != 2) {
             throw usage("--cleanup-at '" + cleanupAt + "' is not \"DAY HH:MM\": use e.g. \"Sun 03:00\"");
         }
         String home = context.env().getOrDefault("HOME", System.getProperty("user.home"));
         ScheduleRequest request = new ScheduleRequest(format, time("--backup-at", backupAt), day(cleanup[0]),
-                time("--cleanup-at", cleanup[1]), syncHourly, launcherCommand(), context.env(),
-                Path.of(home, "Library", "LaunchAgents"));
+                time("--cleanup-at", cleanup[1]), syncHourly, launcherCommand(), settings().environmentForJobs(),
+                Path.of(home, "Library", "LaunchAgents"),
+                unitDir != null ? unitDir.toAbsolutePath().normalize() : Path.of(home, ".config", "systemd", "user"));
         PgBackup pg = pgBackup();
         Schedule schedule = pg.scheduler().plan(request);
         InstallResult installed = install ? pg.scheduler().install(schedule) : null;
@@ -92,6 +102,8 @@ final class ScheduleCommand extends BaseCommand {
         if (installed == null) {
             err().println(format == ScheduleFormat.CRON
                     ? "note: nothing installed; run with --install to merge this block into your crontab (or add it with 'crontab -e')"
+                    : format == ScheduleFormat.SYSTEMD
+                    ? "note: nothing written; run with --install to write the units to " + request.systemdUnitDir()
                     : "note: nothing written; run with --install to write the plists to " + request.launchAgentsDir());
         } else {
             installed.actions().forEach(a -> err().println(a));

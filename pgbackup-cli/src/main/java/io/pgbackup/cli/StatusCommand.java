@@ -17,9 +17,10 @@ final class StatusCommand extends BaseCommand {
 
     @Override
     protected int execute() {
-        StatusReport r = pgBackup().status().report();
+        io.pgbackup.core.PgBackup pg = pgBackup();
+        StatusReport r = pg.status().report();
         if (json) {
-            printJson(r);
+            printJson(SettingsView.json(r, pg.config().settings()));
             return 0;
         }
         StatusReport.ConfigSummary c = r.config();
@@ -36,6 +37,9 @@ final class StatusCommand extends BaseCommand {
         row("retention", c.retainCount() + " backups minimum, " + c.retainDays() + " days; WAL " + c.retainWalDays() + " days");
         row("compression", c.compression());
         row("remote sync", c.remote() == null ? "not configured" : c.remote());
+        out().println();
+        out().println("Settings (where each came from; the rest are defaults)");
+        SettingsView.text(pg.config().settings(), this::row);
 
         StatusReport.ClusterStatus cl = r.cluster();
         out().println();

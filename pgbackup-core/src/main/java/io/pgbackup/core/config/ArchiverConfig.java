@@ -85,38 +85,16 @@ public record ArchiverConfig(Optional<Mode> mode, int workers, boolean bucketOnl
         return new ArchiverConfig(mode, workers, bucketOnly, fetchAhead, s, idleExitSeconds);
     }
 
-    static ArchiverConfig fromEnvironment(Map<String, String> env) {
+    static ArchiverConfig fromSettings(EnvSettings env) {
         ArchiverConfig d = defaults();
-        String rawMode = env.getOrDefault(PG_BACKUP_ARCHIVER, "").strip().toLowerCase(java.util.Locale.ROOT);
-        Optional<Mode> mode = switch (rawMode) {
-            case "" -> Optional.empty();
-            case "async" -> Optional.of(Mode.ASYNC);
-            case "sync" -> Optional.of(Mode.SYNC);
-            default -> throw new PgBackupException(ErrorCode.INVALID_CONFIG, PG_BACKUP_ARCHIVER + "='" + env.get(PG_BACKUP_ARCHIVER)
-                    + "' is not a mode: use async (the archiver) or sync (archive_wal.sh stores each segment itself)");
-        };
-        String repo = env.getOrDefault(PG_BACKUP_ARCHIVER_REPO, "").strip().toLowerCase(java.util.Locale.ROOT);
-        boolean bucketOnly = switch (repo) {
-            case "", "local" -> false;
-            case "s3" -> true;
-            default -> throw new PgBackupException(ErrorCode.INVALID_CONFIG, PG_BACKUP_ARCHIVER_REPO + "='" + env.get(PG_BACKUP_ARCHIVER_REPO)
-                    + "' is not a repository: use local (PG_BACKUP_DIR, the default) or s3 (the bucket; the directory is only a spool)");
-        };
-        return new ArchiverConfig(mode, integer(env, PG_BACKUP_ARCHIVER_WORKERS, d.workers()), bucketOnly,
-                integer(env, PG_BACKUP_FETCH_AHEAD, d.fetchAhead()), integer(env, PG_BACKUP_ARCHIVER_ACK_TIMEOUT, d.ackTimeoutSeconds()),
-                integer(env, PG_BACKUP_ARCHIVER_IDLE_EXIT, d.idleExitSeconds()));
-    }
-
-    private static int integer(Map<String, String> env, String variable, int fallback) {
-        String raw = env.get(variable);
-        if (raw == null || raw.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(raw.strip());
-        } catch (NumberFormatException e) {
-            throw new PgBackupException(ErrorCode.INVALID_CONFIG, variable + "='" + raw + "' is not a whole number: set it to e.g. " + fallback);
-        }
+        Optional<Mode> mode = env.choice(PG_BACKUP_ARCHIVER, Optional.empty(),
+                Map.of("async", Optional.of(Mode.ASYNC), "sync", Optional.of(Mode.SYNC)),
+                "is not a mode: use async (the archiver) or sync (archive_wal.sh stores each segment itself)");
+        boolean bucketOnly = env.choice(PG_BACKUP_ARCHIVER_REPO, false, Map.of("local", false, "s3", true),
+                "is not a repository: use local (PG_BACKUP_DIR, the default) or s3 (the bucket; the directory is only a spool)");
+        return new ArchiverConfig(mode, env.integer(PG_BACKUP_ARCHIVER_WORKERS, d.workers()), bucketOnly,
+                env.integer(PG_BACKUP_FETCH_AHEAD, d.fetchAhead()), env.integer(PG_BACKUP_ARCHIVER_ACK_TIMEOUT, d.ackTimeoutSeconds()),
+                env.integer(PG_BACKUP_ARCHIVER_IDLE_EXIT, d.idleExitSeconds()));
     }
 
     private static void check(String variable, int value, int min, int max) {

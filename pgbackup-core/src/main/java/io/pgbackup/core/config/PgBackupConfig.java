@@ -1,6 +1,5 @@
 package io.pgbackup.core.config;
 
-import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.s3.S3Settings;
@@ -12,7 +11,8 @@ import java.util.Optional;
 
 /**
  * Everything pgbackup needs to know, immutable once built. Built from the environment
- * ({@link #fromEnvironment()}, the spec's variables and defaults) or by {@link #builder()} when
+ * ({@link #fromEnvironment()}, the spec's variables and defaults, over an optional configuration
+ * file, read by {@link EnvSettings}) or by {@link #builder()} when
  * embedding. Malformed values are rejected when the config is built; a value that only some
  * commands need (the database user, PGDATA) is demanded by those commands through the
  * {@code require...} accessors, so {@code list} does not ask for a password.
@@ -64,88 +64,51 @@ public final class PgBackupConfig {
     private final S3Settings s3;
     private final ArchiverConfig archiver;
     private final TlsConfig tls;
+    private final EnvSettings settings;
 
     private PgBackupConfig(Builder b) {
+        this.settings = Objects.requireNonNull(b.settings, "settings");
         this.archiver = Objects.requireNonNull(b.archiver, "archiver");
         this.tls = Objects.requireNonNull(b.tls, "tls");
-        this.user = blankToNull(b.user);
+        this.user = ConfigChecks.blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
-        this.database = blankToNull(b.database);
-        this.host = checkHost(b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host.strip());
-        this.port = checkPort(PG_PORT, b.port);
+        this.database = ConfigChecks.blankToNull(b.database);
+        this.host = ConfigChecks.checkHost(b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host.strip());
+        this.port = ConfigChecks.checkPort(PG_PORT, b.port);
         if (isSocketDirectory(host)) {
-            checkSocketPathLength(Path.of(host), port);
+            ConfigChecks.checkSocketPathLength(Path.of(host), port);
         }
-        this.backupDir = b.backupDir == null ? null : checkAbsolute(PG_BACKUP_DIR, b.backupDir);
-        this.pgData = b.pgData == null ? null : checkAbsolute(PGDATA, b.pgData);
-        this.retainDays = checkNonNegative(PG_BACKUP_RETAIN_DAYS, b.retainDays);
-        this.retainCount = checkNonNegative(PG_BACKUP_RETAIN_COUNT, b.retainCount);
-        this.retainWalDays = checkNonNegative(PG_BACKUP_RETAIN_WAL_DAYS, b.retainWalDays);
+        this.backupDir = b.backupDir == null ? null : ConfigChecks.checkAbsolute(PG_BACKUP_DIR, b.backupDir);
+        this.pgData = b.pgData == null ? null : ConfigChecks.checkAbsolute(PGDATA, b.pgData);
+        this.retainDays = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_DAYS, b.retainDays);
+        this.retainCount = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_COUNT, b.retainCount);
+        this.retainWalDays = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_WAL_DAYS, b.retainWalDays);
         this.compression = Objects.requireNonNull(b.compression, "compression");
-        this.pgBin = b.pgBin == null ? null : checkAbsolute(PG_BIN, b.pgBin);
+        this.pgBin = b.pgBin == null ? null : ConfigChecks.checkAbsolute(PG_BIN, b.pgBin);
         this.s3 = b.s3;
         if (archiver.bucketOnly() && s3 == null) {
             throw invalid(ArchiverConfig.PG_BACKUP_ARCHIVER_REPO + "=s3 needs a bucket: set " + PG_BACKUP_S3_BUCKET
                     + " (and PG_BACKUP_S3_ENDPOINT for a server other than AWS)");
         }
-        if (b.remoteHost == null || b.remoteHost.isBlank()) {
-            this.remote = null;
-        } else {
-            String remoteUser = b.remoteUser == null || b.remoteUser.isBlank()
-                    ? System.getProperty("user.name") : b.remoteUser;
-            String remoteDir = b.remoteDir == null || b.remoteDir.isBlank()
-                    ? (backupDir == null ? null : backupDir.toString()) : b.remoteDir;
-            if (remoteDir == null) {
-                throw invalid(PG_BACKUP_REMOTE_DIR + " is not set and there is no " + PG_BACKUP_DIR
-                        + " to default to: set " + PG_BACKUP_DIR);
-            }
-            // ssh and rsync would read a leading '-' as one of their options (-oProxyCommand=...).
-            if (b.remoteHost.startsWith("-")) {
-                throw invalid(PG_BACKUP_REMOTE_HOST + " '" + b.remoteHost + "' begins with '-', which ssh and rsync would take"
-                        + " as an option: give a host name or address");
-            }
-            if (remoteUser.startsWith("-")) {
-                throw invalid(PG_BACKUP_REMOTE_USER + " '" + remoteUser + "' begins with '-', which ssh and rsync would take"
-                        + " as an option: give a user name");
-            }
-            if (b.sshCommand != null && b.sshCommand.chars().anyMatch(Character::isISOControl)) {
-                throw invalid(PG_BACKUP_SSH_COMMAND + " contains a control character (newline, tab): use one line");
-            }
-            this.remote = new RemoteConfig(b.remoteHost, remoteUser, remoteDir,
-                    checkPort(PG_BACKUP_REMOTE_PORT, b.remotePort), b.sshCommand);
-        }
+        this.remote = ConfigChecks.remote(b.remoteHost, b.remoteUser, b.remoteDir, b.remotePort, b.sshCommand, backupDir);
     }
 
-    /** Reads the process environment. */
+    /** Reads the process environment (and the configuration file {@code PG_BACKUP_CONFIG} names, if any). */
     public static PgBackupConfig fromEnvironment() {
         return fromEnvironment(System.getenv());
     }
 
-    /** Reads the spec's variables from {@code env}; unset optional ones take the spec's defaults. */
+    /**
+     * Reads the spec's variables from {@code env}, over the configuration file its
+     * {@code PG_BACKUP_CONFIG} names, if any; unset optional ones take the spec's defaults.
+     */
     public static PgBackupConfig fromEnvironment(Map<String, String> env) {
-        Builder b = builder()
-                .user(env.get(PG_USER_NAME))
-                .password(env.get(PG_PASSWORD))
-                .database(env.get(PG_DB_NAME))
-                .host(env.get(PG_HOST))
-                .port(parseInt(env, PG_PORT, 5432))
-                .retainDays(parseInt(env, PG_BACKUP_RETAIN_DAYS, 7))
-                .retainCount(parseInt(env, PG_BACKUP_RETAIN_COUNT, 3))
-                .retainWalDays(parseInt(env, PG_BACKUP_RETAIN_WAL_DAYS, 14))
-                .remote(env.get(PG_BACKUP_REMOTE_HOST), env.get(PG_BACKUP_REMOTE_USER),
-                        env.get(PG_BACKUP_REMOTE_DIR), parseInt(env, PG_BACKUP_REMOTE_PORT, 22))
-                .sshCommand(env.get(PG_BACKUP_SSH_COMMAND));
-        b.backupDir = parsePath(env, PG_BACKUP_DIR);
-        b.pgData = parsePath(env, PGDATA);
-        b.pgBin = parsePath(env, PG_BIN);
-        String compress = env.get(PG_BACKUP_COMPRESS);
-        if (compress != null && !compress.isBlank()) {
-            b.compression(Compression.parse(PG_BACKUP_COMPRESS, compress));
-        }
-        b.s3 = S3Config.fromEnvironment(env);
-        b.archiver = ArchiverConfig.fromEnvironment(env);
-        b.tls = TlsConfig.fromEnvironment(env);
-        return b.build();
+        return fromSettings(EnvSettings.load(env, null));
+    }
+
+    /** Reads {@code settings} (the environment over a configuration file, see {@link EnvSettings#load}). */
+    public static PgBackupConfig fromSettings(EnvSettings settings) {
+        return ConfigReader.read(settings);
     }
 
     public static Builder builder() {
@@ -170,6 +133,7 @@ public final class PgBackupConfig {
         b.s3 = s3;
         b.archiver = archiver;
         b.tls = tls;
+        b.settings = settings;
         if (remote != null) {
             b.remoteHost = remote.host();
             b.remoteUser = remote.user();
@@ -221,7 +185,7 @@ public final class PgBackupConfig {
 
     /** The server's socket file, {@code <dir>/.s.PGSQL.<port>}, when PG_HOST is a socket directory. */
     public Optional<Path> socketPath() {
-        return socketDirectory().map(dir -> socketFile(dir, port));
+        return socketDirectory().map(dir -> ConfigChecks.socketFile(dir, port));
     }
 
     /** Where the server is, for messages: {@code 127.0.0.1:5432} or {@code socket /var/run/postgresql port 5432}. */
@@ -307,6 +271,20 @@ public final class PgBackupConfig {
     }
 
     /**
+     * The settings this config was read from (the environment over the configuration file, with
+     * where each value came from); empty for a config made by the builder. Other settings
+     * (e.g. {@code check}'s) are read from here, through the same typed readers.
+     */
+    public EnvSettings settings() {
+        return settings;
+    }
+
+    /** The configuration file the settings were read from ({@code --config}, {@code PG_BACKUP_CONFIG}), if any. */
+    public Optional<Path> configFile() {
+        return settings.configFile();
+    }
+
+    /**
      * The variables a libpq child (pg_basebackup, psql) needs: the password travels here, in
      * {@code PGPASSWORD}, never on the command line. Without a configured password the child falls
      * back to the user's own {@code .pgpass}.
@@ -333,81 +311,7 @@ public final class PgBackupConfig {
     }
 
     private static PgBackupException invalid(String message) {
-        return new PgBackupException(ErrorCode.INVALID_CONFIG, message);
-    }
-
-    private static String blankToNull(String s) {
-        return s == null || s.isBlank() ? null : s;
-    }
-
-    private static int parseInt(Map<String, String> env, String variable, int fallback) {
-        String raw = env.get(variable);
-        if (raw == null || raw.isBlank()) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(raw.trim());
-        } catch (NumberFormatException e) {
-            throw invalid(variable + "='" + raw + "' is not a whole number: set it to e.g. " + fallback);
-        }
-    }
-
-    private static Path parsePath(Map<String, String> env, String variable) {
-        String raw = env.get(variable);
-        if (raw == null || raw.isBlank()) {
-            return null;
-        }
-        Path path = Path.of(raw);
-        checkAbsolute(variable, path);
-        return path;
-    }
-
-    private static Path checkAbsolute(String variable, Path path) {
-        if (!path.isAbsolute()) {
-            throw invalid(variable + "='" + path + "' is a relative path: use an absolute path, e.g. "
-                    + Path.of(path.toString()).toAbsolutePath().normalize());
-        }
-        return path.normalize();
-    }
-
-    /** Linux's sun_path holds 108 bytes including the terminating NUL. */
-    private static final int MAX_SOCKET_PATH_BYTES = 107;
-
-    private static Path socketFile(Path dir, int port) {
-        return dir.resolve(".s.PGSQL." + port);
-    }
-
-    private static String checkHost(String host) {
-        if (host.chars().anyMatch(Character::isISOControl)) {
-            throw invalid(PG_HOST + " contains a control character (newline, tab): set it to a host name, an address"
-                    + " or a socket directory such as /var/run/postgresql");
-        }
-        // A socket directory as libpq takes it; normalized so messages and the socket path agree.
-        return isSocketDirectory(host) ? Path.of(host).normalize().toString() : host;
-    }
-
-    private static void checkSocketPathLength(Path dir, int port) {
-        String socket = socketFile(dir, port).toString();
-        int bytes = socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        if (bytes > MAX_SOCKET_PATH_BYTES) {
-            throw invalid(PG_HOST + "='" + dir + "' is too long for a socket directory: " + socket + " is " + bytes
-                    + " bytes, a Unix socket path holds at most " + MAX_SOCKET_PATH_BYTES
-                    + "; use a shorter directory in unix_socket_directories and PG_HOST");
-        }
-    }
-
-    private static int checkPort(String variable, int port) {
-        if (port < 1 || port > 65535) {
-            throw invalid(variable + "=" + port + " is not a TCP port: use a number from 1 to 65535");
-        }
-        return port;
-    }
-
-    private static int checkNonNegative(String variable, int value) {
-        if (value < 0) {
-            throw invalid(variable + "=" + value + " is negative: use 0 or more");
-        }
-        return value;
+        return ConfigChecks.invalid(message);
     }
 
     /** Mutable builder; {@link #build()} validates once and returns the immutable config. */
@@ -432,6 +336,7 @@ public final class PgBackupConfig {
         private S3Settings s3;
         private ArchiverConfig archiver = ArchiverConfig.defaults();
         private TlsConfig tls = TlsConfig.defaults();
+        private EnvSettings settings = EnvSettings.empty();
 
         private Builder() {
         }
@@ -526,6 +431,12 @@ public final class PgBackupConfig {
         /** TLS towards PostgreSQL; default {@link TlsConfig#defaults()} ({@code prefer}). */
         public Builder tls(TlsConfig tls) {
             this.tls = tls;
+            return this;
+        }
+
+        /** The settings the values came from, for {@link PgBackupConfig#settings()}; default: none. */
+        public Builder settings(EnvSettings settings) {
+            this.settings = settings;
             return this;
         }
 

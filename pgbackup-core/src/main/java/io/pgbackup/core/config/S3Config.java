@@ -7,7 +7,6 @@ import io.pgbackup.core.storage.s3.S3Settings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -26,7 +25,7 @@ final class S3Config {
     private S3Config() {
     }
 
-    static S3Settings fromEnvironment(Map<String, String> env) {
+    static S3Settings fromSettings(EnvSettings env) {
         String bucket = value(env, PG_BACKUP_S3_BUCKET);
         if (bucket == null) {
             for (String other : new String[] {PG_BACKUP_S3_PREFIX, PG_BACKUP_S3_REGION, PG_BACKUP_S3_ENDPOINT, PG_BACKUP_S3_PATH_STYLE}) {
@@ -52,8 +51,7 @@ final class S3Config {
             throw invalid(PG_BACKUP_S3_REGION + "='" + printable(region) + "' is not a region name: use e.g. eu-west-1");
         }
         Optional<URI> endpoint = Optional.ofNullable(value(env, PG_BACKUP_S3_ENDPOINT)).map(S3Config::endpoint);
-        String pathStyleRaw = value(env, PG_BACKUP_S3_PATH_STYLE);
-        boolean pathStyle = pathStyleRaw == null ? endpoint.isPresent() : bool(pathStyleRaw);
+        boolean pathStyle = env.bool(PG_BACKUP_S3_PATH_STYLE, endpoint.isPresent());
         try {
             return new S3Settings(bucket, prefix, region, endpoint, pathStyle);
         } catch (IllegalArgumentException e) {
@@ -87,15 +85,7 @@ final class S3Config {
         return URI.create(scheme + "://" + uri.getRawAuthority());
     }
 
-    private static boolean bool(String raw) {
-        return switch (raw.toLowerCase(Locale.ROOT)) {
-            case "true", "yes", "on", "1" -> true;
-            case "false", "no", "off", "0" -> false;
-            default -> throw invalid(PG_BACKUP_S3_PATH_STYLE + "='" + printable(raw) + "' is not true or false");
-        };
-    }
-
-    private static String value(Map<String, String> env, String name) {
+    private static String value(EnvSettings env, String name) {
         String raw = env.get(name);
         return raw == null || raw.isBlank() ? null : raw.strip();
     }

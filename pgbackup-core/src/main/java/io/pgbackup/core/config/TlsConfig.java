@@ -5,7 +5,6 @@ import io.pgbackup.core.PgBackupException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -36,12 +35,12 @@ public record TlsConfig(SslMode mode, Optional<Path> rootCert, Optional<Path> cl
         return new TlsConfig(SslMode.PREFER, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
-    /** A mode with the given files (null for none), checked as {@link #fromEnvironment} checks them. */
+    /** A mode with the given files (null for none), checked as the environment's are. */
     public static TlsConfig of(SslMode mode, Path rootCert, Path clientCert, Path clientKey) {
         return check(mode, rootCert, clientCert, clientKey, Path.of(System.getProperty("user.home", "/")));
     }
 
-    static TlsConfig fromEnvironment(Map<String, String> env) {
+    static TlsConfig fromSettings(EnvSettings env) {
         String raw = env.get(PG_SSLMODE);
         SslMode mode = raw == null || raw.isBlank() ? SslMode.PREFER : SslMode.parse(PG_SSLMODE, raw);
         return check(mode, path(env, PG_SSLROOTCERT), path(env, PG_SSLCERT), path(env, PG_SSLKEY),
@@ -79,14 +78,14 @@ public record TlsConfig(SslMode mode, Optional<Path> rootCert, Optional<Path> cl
         return mode == SslMode.VERIFY_FULL;
     }
 
-    private static Path path(Map<String, String> env, String variable) {
+    private static Path path(EnvSettings env, String variable) {
         String raw = env.get(variable);
         if (raw == null || raw.isBlank()) {
             return null;
         }
         Path p = Path.of(raw.strip());
         if (!p.isAbsolute()) {
-            throw invalid(variable + "='" + raw + "' is a relative path: use an absolute path, e.g. "
+            throw env.invalid(variable, variable + "='" + raw + "' is a relative path: use an absolute path, e.g. "
                     + p.toAbsolutePath().normalize());
         }
         return p;

@@ -25,7 +25,7 @@ import java.util.TreeMap;
 
 /**
  * The spec's scheduled jobs: a daily backup, a weekly cleanup and optionally an hourly sync, as a
- * marked crontab block or as launchd agents ({@code com.shared.pgbackup.plist},
+ * marked crontab block, as systemd user timers ({@link SystemdUnits}) or as launchd agents ({@code com.shared.pgbackup.plist},
  * {@code com.shared.pgbackup-cleanup.plist}, {@code com.shared.pgbackup-sync.plist}). Each job
  * logs to {@code logs/<job>-stdout.log} and {@code logs/<job>-stderr.log}. The jobs carry the
  * {@code PG_*} settings they need except the password, which must come from {@code ~/.pgpass}:
@@ -77,6 +77,9 @@ public final class JobScheduler {
         if (request.format() == ScheduleFormat.CRON) {
             return new Schedule(request.format(), jobs, cronBlock(jobs, request), List.of(), notes);
         }
+        if (request.format() == ScheduleFormat.SYSTEMD) {
+            return new Schedule(request.format(), jobs, "", SystemdUnits.files(jobs, request), notes);
+        }
         List<Schedule.File> files = new ArrayList<>();
         for (Schedule.Job job : jobs) {
             files.add(new Schedule.File(request.launchAgentsDir().resolve(job.label() + ".plist"), plist(job, request)));
@@ -98,7 +101,12 @@ public final class JobScheduler {
     }
 
     private static String cronBlock(List<Schedule.Job> jobs, ScheduleRequest request) {
-        StringBuilder out = new StringBuilder(BEGIN_MARK).append('\n');
+        // Each configuration file (one per cluster) has its own block, so installing one cluster's
+        // jobs does not replace another's.
+        String file = request.environment().getOrDefault(io.pgbackup.core.config.EnvSettings.PG_BACKUP_CONFIG, "");
+        String begin = file.isBlank() ? BEGIN_MARK : BEGIN_MARK.replace("jobs (", "jobs for " + file + " (");
+        String end = file.isBlank() ? END_MARK : END_MARK + " for " + file;
+        StringBuilder out = new StringBuilder(begin).append('\n');
         for (Schedule.Job job : jobs) {
             String timing = switch (job.name()) {
                 case "backup" -> request.backupAt().getMinute() + " " + request.backupAt().getHour() + " * * *";
@@ -117,7 +125,7 @@ public final class JobScheduler {
             out.append("# pgbackup ").append(job.name()).append(", ").append(job.when()).append('\n')
                     .append(timing).append(' ').append(line.toString().replace("%", "\\%")).append('\n');
         }
-        return out.append(END_MARK).append('\n').toString();
+        return out.append(end).append('\n').toString();
     }
 
     private static String plist(Schedule.Job job, ScheduleRequest request) {
@@ -161,7 +169,11 @@ public final class JobScheduler {
     public InstallResult install(Schedule schedule) {
         try {
             Files.createDirectories(context.repository().logsDir());
-            return schedule.format() == ScheduleFormat.CRON ? installCron(schedule) : installLaunchd(schedule);
+            return switch (schedule.format()) {
+                case CRON -> installCron(schedule);
+                case LAUNCHD -> installLaunchd(schedule);
+                case SYSTEMD -> installSystemd(schedule);
+            };
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot install the schedule: " + e.getMessage(), e);
         }
@@ -170,7 +182,7 @@ public final class JobScheduler {
     private InstallResult installCron(Schedule schedule) throws IOException {
         String current = readCrontab();
         String merged = merge(current, schedule.crontabBlock());
-        boolean replaced = current.contains(BEGIN_MARK);
+        boolean replaced = current.lines().anyMatch(l -> l.equals(schedule.crontabBlock().lines().findFirst().orElse("")));
         Path file = Files.createTempFile("pgbackup-crontab-", ".txt",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
@@ -187,14 +199,17 @@ public final class JobScheduler {
                 + schedule.jobs().size() + " jobs)"), List.of("check with: crontab -l"));
     }
 
-    /** {@code current} with any earlier pgbackup block removed and {@code block} appended. */
+    /** {@code current} with any earlier block of the same marks (its first and last line) removed and {@code block} appended. */
     static String merge(String current, String block) {
+        List<String> marks = block.lines().toList();
+        String begin = marks.get(0);
+        String end = marks.get(marks.size() - 1);
         StringBuilder kept = new StringBuilder();
         boolean inside = false;
         for (String line : current.split("\n", -1)) {
-            if (line.equals(BEGIN_MARK)) {
+            if (line.equals(begin)) {
                 inside = true;
-            } else if (line.equals(END_MARK)) {
+            } else if (line.equals(end)) {
                 inside = false;
             } else if (!inside) {
                 kept.append(line).append('\n');
@@ -223,6 +238,23 @@ public final class JobScheduler {
             throw new PgBackupException(ErrorCode.EXTERNAL_TOOL_FAILED, "crontab could not be run (" + e.getMessage()
                     + "): install cron (Debian: apt-get install cron), or add the printed lines by hand with 'crontab -e'", e);
         }
+    }
+
+    /** Writes each unit unless it already holds exactly that text, so a re-run changes nothing. */
+    private InstallResult installSystemd(Schedule schedule) throws IOException {
+        List<String> actions = new ArrayList<>();
+        for (Schedule.File f : schedule.files()) {
+            byte[] content = f.content().getBytes(StandardCharsets.UTF_8);
+            if (Files.isRegularFile(f.path()) && java.util.Arrays.equals(Files.readAllBytes(f.path()), content)) {
+                actions.add("unchanged " + f.path());
+                continue;
+            }
+            boolean existed = Files.exists(f.path());
+            Files.createDirectories(f.path().getParent());
+            AtomicFiles.write(f.path(), content);
+            actions.add((existed ? "updated " : "wrote ") + f.path());
+        }
+        return new InstallResult(actions, SystemdUnits.nextSteps(schedule.files()));
     }
 
     private InstallResult installLaunchd(Schedule schedule) throws IOException {

@@ -2,9 +2,9 @@ package io.pgbackup.core.schedule;
 
 import java.util.Locale;
 
-/** How jobs are scheduled: a crontab block (Linux) or launchd agents (macOS). */
+/** How jobs are scheduled: a crontab block (Linux), launchd agents (macOS) or systemd user timers (Linux, on request). */
 public enum ScheduleFormat {
-    CRON, LAUNCHD;
+    CRON, LAUNCHD, SYSTEMD;
 
     /** launchd on macOS, cron everywhere else. */
     public static ScheduleFormat defaultFor(String osName) {

@@ -14,10 +14,11 @@ import java.util.Objects;
  *                          or {@code java -jar /path/pgbackup.jar})
  * @param environment       the variables the jobs need; {@code PG_PASSWORD} is never written (use ~/.pgpass)
  * @param launchAgentsDir   where {@code --install} puts launchd plists ({@code ~/Library/LaunchAgents})
+ * @param systemdUnitDir    where {@code --install} puts systemd units ({@code ~/.config/systemd/user})
  */
 public record ScheduleRequest(ScheduleFormat format, LocalTime backupAt, DayOfWeek cleanupDay, LocalTime cleanupAt,
                               boolean hourlySync, List<String> launcher, Map<String, String> environment,
-                              Path launchAgentsDir) {
+                              Path launchAgentsDir, Path systemdUnitDir) {
     public ScheduleRequest {
         Objects.requireNonNull(format);
         Objects.requireNonNull(backupAt);
@@ -26,6 +27,14 @@ public record ScheduleRequest(ScheduleFormat format, LocalTime backupAt, DayOfWe
         launcher = List.copyOf(launcher);
         environment = Map.copyOf(environment);
         Objects.requireNonNull(launchAgentsDir);
+        Objects.requireNonNull(systemdUnitDir);
+    }
+
+    /** Without a systemd unit directory: {@code ~/.config/systemd/user} of this JVM's user. */
+    public ScheduleRequest(ScheduleFormat format, LocalTime backupAt, DayOfWeek cleanupDay, LocalTime cleanupAt,
+                           boolean hourlySync, List<String> launcher, Map<String, String> environment, Path launchAgentsDir) {
+        this(format, backupAt, cleanupDay, cleanupAt, hourlySync, launcher, environment, launchAgentsDir,
+                Path.of(System.getProperty("user.home"), ".config", "systemd", "user"));
     }
 
     /** The spec's defaults: backup daily at 02:00, cleanup Sundays at 03:00, no hourly sync. */

@@ -40,11 +40,15 @@ public final class ArchiveScripts {
     private final S3Settings s3;
     private final List<String> launcher;
     private final io.pgbackup.core.config.ArchiverConfig archiver;
+    private String configFile = "";
 
     /** The scripts for the repository and settings of {@code context}: compression, remote, bucket, launcher. */
     public static ArchiveScripts of(io.pgbackup.core.internal.PgBackupContext context, Repository repository) {
-        return new ArchiveScripts(repository, context.config().compression(), context.config().remote(),
+        ArchiveScripts scripts = new ArchiveScripts(repository, context.config().compression(), context.config().remote(),
                 context.config().s3(), context.launcher(), context.config().archiver());
+        // The pgbackup the scripts start reads the same configuration file as init did.
+        scripts.configFile = context.config().configFile().map(Object::toString).orElse("");
+        return scripts;
     }
 
     public ArchiveScripts(Repository repository, Compression compression, Optional<RemoteConfig> remote) {
@@ -153,6 +157,7 @@ public final class ArchiveScripts {
         String text = resource(template).replace("@@DECOMPRESS@@", resource("decompress.sh").strip());
         Map<String, String> all = new HashMap<>(values);
         all.put("VERSION", PgBackupVersion.get());
+        all.put("CONFIG_FILE", shellQuote(configFile));
         // The suffix table is Compression's: the scripts read by suffix what Java writes.
         List<String> suffixes = Arrays.stream(Compression.values()).map(Compression::suffix).filter(x -> !x.isEmpty()).toList();
         all.put("KNOWN_SUFFIXES", shellQuote(String.join(" ", suffixes)));

@@ -17,6 +17,8 @@ set -u
 umask 077
 # PostgreSQL may start us with a bare PATH; make sure the usual places are searched too.
 PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+# The configuration file init read (--config / PG_BACKUP_CONFIG; empty: none), for the pgbackup started here.
+PG_BACKUP_CONFIG=@@CONFIG_FILE@@; export PG_BACKUP_CONFIG
 
 BACKUP_DIR=@@BACKUP_DIR@@
 COMPRESSION=@@COMPRESSION@@

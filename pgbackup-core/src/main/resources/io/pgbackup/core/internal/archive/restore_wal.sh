@@ -17,6 +17,8 @@
 set -u
 umask 077
 PATH="${PATH:+$PATH:}/usr/local/bin:/usr/bin:/bin"
+# The configuration file init read (--config / PG_BACKUP_CONFIG; empty: none), for the pgbackup started here.
+PG_BACKUP_CONFIG=@@CONFIG_FILE@@; export PG_BACKUP_CONFIG
 
 BACKUP_DIR=@@BACKUP_DIR@@
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
