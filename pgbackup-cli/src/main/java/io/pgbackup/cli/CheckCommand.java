@@ -26,11 +26,10 @@ final class CheckCommand extends BaseCommand {
         CheckReport report;
         try {
             HealthSettings settings = HealthSettings.fromEnvironment(context.env());
-            Health.Snapshot snapshot = pgBackup().health().snapshot(settings.thresholds());
+            Health health = pgBackup().health();
+            Health.Snapshot snapshot = health.snapshot(settings.thresholds());
             report = snapshot.check();
-            if (settings.metricsFile().isPresent()) {
-                CommandOutcomes.publish(snapshot, settings).ifPresent(w -> err().println("pgbackup: warning: " + w));
-            }
+            CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         } catch (RuntimeException e) {
             report = CheckReport.unknown(e.getMessage() == null ? e.toString() : e.getMessage());
         }

@@ -11,11 +11,10 @@ final class MetricsCommand extends BaseCommand {
     @Override
     protected int execute() {
         HealthSettings settings = HealthSettings.fromEnvironment(context.env());
-        Health.Snapshot snapshot = pgBackup().health().snapshot(settings.thresholds());
+        Health health = pgBackup().health();
+        Health.Snapshot snapshot = health.snapshot(settings.thresholds());
         out().print(snapshot.metricsText());
-        if (settings.metricsFile().isPresent()) {
-            CommandOutcomes.publish(snapshot, settings).ifPresent(w -> err().println("pgbackup: warning: " + w));
-        }
+        CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         return 0;
     }
 }

@@ -14,8 +14,8 @@ import java.util.Optional;
  * problem here becomes a warning line.
  */
 public final class CommandOutcomes {
-    /** The CLI's command names that notify, and the kind each reports as. */
-    private static final Map<String, String> KINDS = Map.of("backup", "backup", "archiver", "archive", "sync", "sync",
+    /** The CLI's command names that notify, and the kind each reports as (archiving: see {@link #observe}). */
+    private static final Map<String, String> KINDS = Map.of("backup", "backup", "sync", "sync",
             "cleanup", "cleanup", "verify", "verify", "restore", "restore");
     /** Called once per WAL segment or too often to compute a status each time; the archiver writes its own metrics. */
     private static final List<String> NO_METRICS = List.of("wal-fetch", "archiver", "help", "warm-up", "demo", "schedule",
@@ -52,8 +52,37 @@ public final class CommandOutcomes {
                     .ifPresent(warnings::add);
         }
         if (metrics) {
-            Optional<String> failure = writeMetrics(health, settings);
-            failure.ifPresent(warnings::add);
+            try {
+                warnings.addAll(observe(health, health.snapshot(settings.thresholds()), settings));
+            } catch (RuntimeException e) {
+                warnings.add("could not compute the metrics for " + HealthSettings.PG_BACKUP_METRICS_FILE + ": " + e.getMessage());
+            }
+        }
+        return warnings;
+    }
+
+    /**
+     * What every snapshot feeds: the metrics file (when configured) and the archiving state to the
+     * notify command (an event when archiving starts failing and when it recovers). The sync
+     * archive_wal.sh runs no Java, so check, metrics and the commands' snapshots are where its
+     * failures are seen; the async archiver also calls this after its batches.
+     */
+    public static List<String> observe(Health health, Health.Snapshot snapshot, HealthSettings settings) {
+        List<String> warnings = new ArrayList<>();
+        if (settings.notifications().enabled()) {
+            List<CheckReport.Finding> archiving = snapshot.check().findings().stream()
+                    .filter(f -> f.key().equals("archiving") || f.key().equals("archiver"))
+                    .filter(f -> f.state() == CheckReport.State.CRITICAL).toList();
+            boolean clusterSeen = snapshot.status().cluster() != null && snapshot.status().cluster().reachable();
+            // Unreachable, the cluster says nothing about archiving: no recovery claimed from silence.
+            if (clusterSeen || !archiving.isEmpty()) {
+                String message = archiving.isEmpty() ? "archiving works again" : archiving.get(0).message();
+                health.notifier(settings.notifications()).transition("archive", archiving.isEmpty(), message, health.location(),
+                        health.systemIdentifier().orElse(null)).ifPresent(warnings::add);
+            }
+        }
+        if (settings.metricsFile().isPresent()) {
+            publish(snapshot, settings).ifPresent(warnings::add);
         }
         return warnings;
     }

@@ -64,6 +64,21 @@ public final class Notifier {
         return run(new NotifyEvent(event, kind, systemIdentifier, repository, line, now, host()));
     }
 
+    /**
+     * For outcomes observed over and over (archiving, judged at every check and archiver batch):
+     * an event only when the outcome changes, so a failing archive pages once, not every minute.
+     */
+    public Optional<String> transition(String kind, boolean ok, String message, String repository, String systemIdentifier) {
+        Optional<LastOutcome> previous = last(kind);
+        if (previous.isEmpty() ? ok : previous.get().ok() == ok) {
+            if (previous.isEmpty()) {
+                record(kind, new LastOutcome(true, OffsetDateTime.now(clock), CheckReport.oneLine(message)));
+            }
+            return Optional.empty();
+        }
+        return outcome(kind, ok, message, repository, systemIdentifier);
+    }
+
     public Optional<LastOutcome> last(String kind) {
         if (stateDir == null) {
             return Optional.empty();
