@@ -124,7 +124,8 @@ public final class Notifier {
         }
         try {
             try (OutputStream in = process.getOutputStream()) {
-                in.write(mapper.writeValueAsString(event).getBytes(StandardCharsets.UTF_8));
+                in.write(mapper.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(event).getBytes(StandardCharsets.UTF_8));
                 in.write('\n');
             } catch (IOException e) {
                 // It need not read its stdin.
