@@ -49,6 +49,7 @@ class HealthCliTest {
             assertThat(Files.getPosixFilePermissions(textfile)).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
 
             CliProcess.Result ok = CliProcess.run(env, "check");
+            System.out.println("check (OK cluster): " + ok.stdout().strip());
             assertThat(ok.exitCode()).as(ok.all()).isZero();
             assertThat(ok.stdout().strip()).startsWith("PGBACKUP OK - newest backup " + backupId).contains(" | backup_age=")
                     .contains("free_percent=").doesNotContain("\n");
@@ -70,7 +71,8 @@ class HealthCliTest {
                     .contains("PG_BACKUP_DIR=");
 
             // Archiving breaks (the command still names our script, so only the failures tell).
-            pg.execute("ALTER SYSTEM SET archive_command = 'false && ' || current_setting('archive_command')",
+            String archiveCommand = pg.queryString("SHOW archive_command");
+            pg.execute("ALTER SYSTEM SET archive_command = 'false && " + archiveCommand.replace("'", "''") + "'",
                     "SELECT pg_reload_conf()");
             PgCluster.await(Duration.ofMinutes(1), "archive_command reloaded",
                     () -> pg.queryString("SHOW archive_command").startsWith("false && "));
@@ -79,6 +81,7 @@ class HealthCliTest {
                     () -> pg.queryLong("SELECT failed_count FROM pg_stat_archiver") > 0);
 
             CliProcess.Result critical = CliProcess.run(env, "check");
+            System.out.println("check (archiving failing): " + critical.stdout().strip() + "\nmetrics file:\n" + Files.readString(textfile));
             assertThat(critical.exitCode()).as(critical.all()).isEqualTo(2);
             assertThat(critical.stdout().strip()).startsWith("PGBACKUP CRITICAL - archiving is failing").contains("archive_failures=");
             assertThat(Files.readString(textfile)).contains("pgbackup_wal_archive_failing 1").contains("pgbackup_check_status 2")

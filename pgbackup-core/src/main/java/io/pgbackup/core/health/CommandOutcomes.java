@@ -18,7 +18,7 @@ public final class CommandOutcomes {
     private static final Map<String, String> KINDS = Map.of("backup", "backup", "sync", "sync",
             "cleanup", "cleanup", "verify", "verify", "restore", "restore");
     /** Called once per WAL segment or too often to compute a status each time; the archiver writes its own metrics. */
-    private static final List<String> NO_METRICS = List.of("wal-fetch", "archiver", "help", "warm-up", "demo", "schedule",
+    private static final List<String> NO_METRICS = List.of("wal-fetch", "archiver", "help", "cds-warm-up", "demo", "schedule",
             "check", "metrics");
 
     private CommandOutcomes() {
