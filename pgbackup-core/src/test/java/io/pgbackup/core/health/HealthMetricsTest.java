@@ -25,7 +25,7 @@ class HealthMetricsTest {
         String text = HealthMetrics.text(HealthMetrics.snapshot(failing, check, null, null, HealthCheckTest.NOW));
         assertThat(text).contains("# TYPE pgbackup_check_status gauge\n").contains("pgbackup_check_status 2.0\n")
                 .contains("pgbackup_wal_archive_failing 1.0\n").contains("pgbackup_wal_ready_files 3.0\n")
-                .contains("# TYPE pgbackup_wal_archive_failures counter\n").contains("pgbackup_wal_archive_failures_total 3.0\n")
+                .contains("# TYPE pgbackup_wal_archive_failures_total counter\n").contains("pgbackup_wal_archive_failures_total 3.0\n")
                 .contains("pgbackup_wal_archive_last_failure_timestamp_seconds ")
                 .contains("pgbackup_repository_free_bytes 50000.0\n")
                 // No manifest given: nothing about the newest backup rather than zeros.
