@@ -67,8 +67,9 @@ public final class Main implements Runnable {
     /** Notifications and the metrics file (PG_BACKUP_NOTIFY_COMMAND, PG_BACKUP_METRICS_FILE); usage errors (2) are neither. */
     private static void afterCommand(CommandLine commandLine, CliContext context, int code, String failure) {
         CommandLine.ParseResult parsed = commandLine.getParseResult();
-        if (parsed == null || !parsed.hasSubcommand() || (code != 0 && code != 1)) {
-            return;
+        if (parsed == null || !parsed.hasSubcommand() || (code != 0 && code != 1)
+                || parsed.subcommand().isUsageHelpRequested() || parsed.subcommand().isVersionHelpRequested()) {
+            return; // 'backup --help' ran no backup: no outcome to tell
         }
         String name = parsed.subcommand().commandSpec().name();
         io.pgbackup.core.health.CommandOutcomes.afterCommand(context.env(), name, code == 0,
