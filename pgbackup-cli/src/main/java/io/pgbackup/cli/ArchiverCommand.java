@@ -25,8 +25,13 @@ final class ArchiverCommand extends BaseCommand {
             throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
                     "--pgdata " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
         }
-        ArchiverRun run = spool == null ? pgBackup().archiver().run(pgData.toAbsolutePath())
-                : pgBackup().archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());
+        io.pgbackup.core.PgBackup pg = pgBackup();
+        ArchiverRun run;
+        try (var watch = io.pgbackup.core.health.ArchiverWatch.start(context.env(), pg.health(),
+                w -> err().println("pgbackup: warning: " + w))) {
+            run = spool == null ? pg.archiver().run(pgData.toAbsolutePath())
+                    : pg.archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());
+        }
         if (run.alreadyRunning()) {
             err().println("pgbackup: another archiver runs for this repository; nothing to do");
         }

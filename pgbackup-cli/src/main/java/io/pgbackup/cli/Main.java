@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * {@code pgbackup}: parses, calls pgbackup-core, renders. Exit codes: 0 success, 1 failure,
- * 2 usage error (bad flag, bad setting). Errors are one line on stderr; {@code -v} adds the stack.
+ * 2 usage error (bad flag, bad setting); {@code check} alone exits 3 (Nagios UNKNOWN) when it cannot run. Errors are one line on stderr; {@code -v} adds the stack.
  */
 @Command(name = "pgbackup", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "PostgreSQL WAL archiving, base backups and point-in-time recovery.")
@@ -22,7 +22,7 @@ public final class Main implements Runnable {
      * itself (see CHANGELOG); help, errors and the CDS warm-up get them all.
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
-            InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class,
+            InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class, CheckCommand.class, MetricsCommand.class,
             RestoreCommand.class, VerifyCommand.class, CleanupCommand.class, SyncCommand.class, WalFetchCommand.class, ArchiverCommand.class,
             ScheduleCommand.class, DemoCommand.class, ReportCommand.class);
 
@@ -57,8 +57,27 @@ public final class Main implements Runnable {
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         commandLine.setParameterExceptionHandler(Main::onBadUsage);
-        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> onFailure(ex, cmd, context));
-        return commandLine.execute(args);
+        String[] failure = new String[1];
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            failure[0] = ex instanceof PgBackupException ? ex.getMessage() : "unexpected error: " + ex;
+            return onFailure(ex, cmd, context);
+        });
+        int code = commandLine.execute(args);
+        afterCommand(commandLine, context, code, failure[0]);
+        return code;
+    }
+
+    /** Notifications and the metrics file (PG_BACKUP_NOTIFY_COMMAND, PG_BACKUP_METRICS_FILE); usage errors (2) are neither. */
+    private static void afterCommand(CommandLine commandLine, CliContext context, int code, String failure) {
+        CommandLine.ParseResult parsed = commandLine.getParseResult();
+        if (parsed == null || !parsed.hasSubcommand() || (code != 0 && code != 1)
+                || parsed.subcommand().isUsageHelpRequested() || parsed.subcommand().isVersionHelpRequested()) {
+            return; // 'backup --help' ran no backup: no outcome to tell
+        }
+        String name = parsed.subcommand().commandSpec().name();
+        io.pgbackup.core.health.CommandOutcomes.afterCommand(context.env(), name, code == 0,
+                failure != null ? failure : name + " exited with " + code)
+                .forEach(w -> context.err().println("pgbackup: warning: " + w));
     }
 
     /** The first argument that is not an option or the value of one ({@code --config FILE}). */
@@ -93,13 +112,27 @@ public final class Main implements Runnable {
     private static int onBadUsage(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
+        if (isCheck(cmd)) {
+            // A Nagios plugin that cannot run is UNKNOWN (3), not CRITICAL (2, every other command's usage error).
+            cmd.getOut().println("PGBACKUP UNKNOWN - " + ex.getMessage().replace('|', '/'));
+            err.println("pgbackup: " + ex.getMessage());
+            return CheckCommand.UNKNOWN;
+        }
         err.println("pgbackup: " + ex.getMessage());
         err.println("Usage: " + cmd.getHelp().synopsis(0).strip() + "  (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         return 2;
     }
 
+    private static boolean isCheck(CommandLine cmd) {
+        return cmd.getCommandSpec().userObject() instanceof CheckCommand;
+    }
+
     private static int onFailure(Exception ex, CommandLine cmd, CliContext context) {
         PrintWriter err = cmd.getErr();
+        if (isCheck(cmd)) {
+            cmd.getOut().println("PGBACKUP UNKNOWN - " + String.valueOf(ex.getMessage()).replace('|', '/').replace('\n', ' '));
+            return CheckCommand.UNKNOWN;
+        }
         if (ex instanceof PgBackupException failure) {
             err.println("pgbackup: " + failure.getMessage());
             if (context.verbose()) {

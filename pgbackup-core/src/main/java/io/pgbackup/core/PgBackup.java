@@ -220,6 +220,12 @@ public final class PgBackup {
                 context.clock());
     }
 
+    /** {@code check}, {@code metrics} and notifications, from one status snapshot. */
+    public io.pgbackup.core.health.Health health() {
+        return new io.pgbackup.core.health.Health(status(), backups, context.clock(), context.repository().root(),
+                context.repository().storage(), context.repository().location());
+    }
+
     /** Where a command reads and writes the repository's objects. */
     public enum RepositorySource {
         /** The directory {@code PG_BACKUP_DIR} (the default). */

@@ -13,7 +13,7 @@ import java.util.List;
  * separate, single or double quotes keep spaces, no other expansion), then the port,
  * {@code BatchMode=yes} (a missing key fails instead of prompting) and a connect timeout.
  */
-final class SshCommand {
+public final class SshCommand {
     static final int CONNECT_TIMEOUT_SECONDS = 10;
 
     private SshCommand() {
@@ -36,7 +36,7 @@ final class SshCommand {
         return String.join(" ", quoted);
     }
 
-    static List<String> split(String command) {
+    public static List<String> split(String command) {
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();
         boolean inWord = false;
