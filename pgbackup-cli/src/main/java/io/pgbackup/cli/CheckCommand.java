@@ -25,7 +25,7 @@ final class CheckCommand extends BaseCommand {
     protected int execute() {
         CheckReport report;
         try {
-            HealthSettings settings = HealthSettings.fromEnvironment(context.env());
+            HealthSettings settings = HealthSettings.fromEnvironment(settings().asMap());
             Health health = pgBackup().health();
             Health.Snapshot snapshot = health.snapshot(settings.thresholds());
             report = snapshot.check();

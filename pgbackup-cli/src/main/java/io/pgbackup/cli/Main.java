@@ -75,7 +75,14 @@ public final class Main implements Runnable {
             return; // 'backup --help' ran no backup: no outcome to tell
         }
         String name = parsed.subcommand().commandSpec().name();
-        io.pgbackup.core.health.CommandOutcomes.afterCommand(context.env(), name, code == 0,
+        // --config reaches the notify and metrics settings as PG_BACKUP_CONFIG would.
+        java.nio.file.Path configFile = parsed.subcommand().matchedOptionValue(ConfigOption.NAME,
+                parsed.<java.nio.file.Path>matchedOptionValue(ConfigOption.NAME, null));
+        java.util.Map<String, String> env = new java.util.HashMap<>(context.env());
+        if (configFile != null) {
+            env.put(io.pgbackup.core.config.EnvSettings.PG_BACKUP_CONFIG, configFile.toString());
+        }
+        io.pgbackup.core.health.CommandOutcomes.afterCommand(env, name, code == 0,
                 failure != null ? failure : name + " exited with " + code)
                 .forEach(w -> context.err().println("pgbackup: warning: " + w));
     }

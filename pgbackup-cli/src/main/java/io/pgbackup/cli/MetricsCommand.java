@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 final class MetricsCommand extends BaseCommand {
     @Override
     protected int execute() {
-        HealthSettings settings = HealthSettings.fromEnvironment(context.env());
+        HealthSettings settings = HealthSettings.fromEnvironment(settings().asMap());
         Health health = pgBackup().health();
         Health.Snapshot snapshot = health.snapshot(settings.thresholds());
         out().print(snapshot.metricsText());

@@ -25,7 +25,11 @@ public final class SettingNames {
             ArchiverConfig.PG_BACKUP_ARCHIVER, ArchiverConfig.PG_BACKUP_ARCHIVER_WORKERS, ArchiverConfig.PG_BACKUP_ARCHIVER_REPO,
             ArchiverConfig.PG_BACKUP_FETCH_AHEAD, ArchiverConfig.PG_BACKUP_ARCHIVER_ACK_TIMEOUT,
             ArchiverConfig.PG_BACKUP_ARCHIVER_IDLE_EXIT,
-            TlsConfig.PG_SSLMODE, TlsConfig.PG_SSLROOTCERT, TlsConfig.PG_SSLCERT, TlsConfig.PG_SSLKEY)));
+            TlsConfig.PG_SSLMODE, TlsConfig.PG_SSLROOTCERT, TlsConfig.PG_SSLCERT, TlsConfig.PG_SSLKEY,
+            // io.pgbackup.core.health's settings, by name: health depends on config, not the reverse.
+            "PG_BACKUP_CHECK_BACKUP_AGE_HOURS", "PG_BACKUP_CHECK_ARCHIVE_LAG_SECONDS", "PG_BACKUP_CHECK_READY_FILES",
+            "PG_BACKUP_CHECK_VERIFY_AGE_DAYS", "PG_BACKUP_CHECK_FREE_PERCENT", "PG_BACKUP_METRICS_FILE",
+            "PG_BACKUP_NOTIFY_COMMAND", "PG_BACKUP_NOTIFY_ON", "PG_BACKUP_NOTIFY_TIMEOUT")));
 
     private SettingNames() {
     }

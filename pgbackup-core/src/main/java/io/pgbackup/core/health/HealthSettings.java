@@ -12,7 +12,9 @@ import java.util.Optional;
 public record HealthSettings(CheckThresholds thresholds, NotifySettings notifications, Optional<Path> metricsFile) {
     public static final String PG_BACKUP_METRICS_FILE = "PG_BACKUP_METRICS_FILE";
 
-    public static HealthSettings fromEnvironment(Map<String, String> env) {
+    public static HealthSettings fromEnvironment(Map<String, String> environment) {
+        // The configuration file of PG_BACKUP_CONFIG under the environment, as for every other setting.
+        Map<String, String> env = io.pgbackup.core.config.EnvSettings.load(environment, null).asMap();
         String metrics = env.get(PG_BACKUP_METRICS_FILE);
         Optional<Path> file = Optional.empty();
         if (metrics != null && !metrics.isBlank()) {
