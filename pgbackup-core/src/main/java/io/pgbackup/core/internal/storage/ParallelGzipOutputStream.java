@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.storage;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -10,8 +12,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
@@ -65,7 +65,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
     // Workers take and return deflaters concurrently; close() ends them all.
     private final ConcurrentLinkedQueue<Deflater> deflaters = new ConcurrentLinkedQueue<>();
 
-    private ThreadPoolExecutor pool;
+    private ExecutorService pool;
     private byte[] block;
     private int filled;
     private byte[] dictionary;
@@ -305,7 +305,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for gzip compression");
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed in a worker thread", e.getCause());
+            throw new IOException("gzip compression failed in a worker thread", Futures.cause(e));
         }
     }
 
@@ -350,15 +350,9 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private ExecutorService pool() {
         if (pool == null) {
             int id = STREAMS.incrementAndGet();
-            AtomicInteger n = new AtomicInteger();
-            pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "pgbackup-gzip-" + id + "-" + n.incrementAndGet());
-                // A stream its owner never closes must not keep the JVM alive.
-                t.setDaemon(true);
-                return t;
-            });
-            // And its idle threads go away on their own.
-            pool.allowCoreThreadTimeOut(true);
+            // Daemon threads: a stream its owner never closes must not keep the JVM alive; and its
+            // idle threads go away on their own.
+            pool = Pools.fixedTimingOut("pgbackup-gzip-" + id, threads, 10, TimeUnit.SECONDS).executor();
         }
         return pool;
     }

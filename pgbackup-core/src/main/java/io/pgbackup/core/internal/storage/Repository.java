@@ -282,7 +282,7 @@ public final class Repository {
                                        java.util.function.UnaryOperator<OutputStream> storedTap) throws IOException {
         Storage.ObjectWriter writer = storage.create(key, Storage.WriteMode.REPLACE);
         try {
-            return new EncodedWriter(writer, compression.compress(storedTap.apply(new NonClosingOutputStream(writer.stream()))));
+            return new EncodedWriter(writer, compression.compress(storedTap.apply(NonClosing.output(writer.stream()))));
         } catch (IOException | RuntimeException e) {
             writer.close();
             throw e;
@@ -312,22 +312,6 @@ public final class Repository {
         @Override
         public void close() throws IOException {
             writer.close();
-        }
-    }
-
-    private static final class NonClosingOutputStream extends java.io.FilterOutputStream {
-        NonClosingOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
         }
     }
 
