@@ -1,5 +1,6 @@
 package io.pgbackup.s3;
 
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.storage.RepositoryJson;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.Lease;
@@ -21,7 +22,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -64,11 +64,7 @@ final class S3Lease implements Lease {
         this.owner = granted.owner();
         this.granted = granted;
         this.ttl = ttl;
-        this.renewer = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread t = new Thread(task, "pgbackup-s3-lease");
-            t.setDaemon(true);
-            return t;
-        });
+        this.renewer = Pools.scheduledSingle("pgbackup-s3-lease");
         long every = Math.max(1, ttl.toMillis() / 10);
         renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }

@@ -1,5 +1,6 @@
 package io.pgbackup.s3;
 
+import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.WriteMode;
 
@@ -167,7 +168,7 @@ final class S3ObjectWriter implements ObjectWriter {
         } catch (CancellationException e) {
             throw fail(new IOException("the upload of " + storage.url(fullKey) + " was cancelled"));
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
+            Throwable cause = Futures.cause(e);
             throw fail(cause instanceof SdkException sdk ? storage.errors().toIOException(sdk, storage.url(fullKey))
                     : cause instanceof IOException io ? io : new IOException("uploading " + storage.url(fullKey) + " failed: " + cause, cause));
         }

@@ -1,5 +1,6 @@
 package io.pgbackup.s3;
 
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.storage.s3.S3Settings;
 import io.pgbackup.core.storage.Storage;
 
@@ -41,7 +42,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -116,13 +116,8 @@ public final class S3Storage implements Storage, AutoCloseable {
                 .addPlugin(LegacyMd5Plugin.create()));
         this.s3 = builder.build();
         int pool = POOL_NUMBER.incrementAndGet();
-        AtomicInteger thread = new AtomicInteger();
         // Shared by this storage's writers; each keeps at most PartSizes.maxInFlight parts queued.
-        this.uploads = Executors.newFixedThreadPool(2 * PartSizes.MAX_CONCURRENT_UPLOADS, task -> {
-            Thread t = new Thread(task, "pgbackup-s3-" + pool + "-upload-" + thread.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.uploads = Pools.fixed("pgbackup-s3-" + pool + "-upload", 2 * PartSizes.MAX_CONCURRENT_UPLOADS).executor();
     }
 
     public S3Settings settings() {

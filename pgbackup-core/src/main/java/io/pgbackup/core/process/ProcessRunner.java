@@ -39,10 +39,8 @@ public interface ProcessRunner {
                 try {
                     return result.get();
                 } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof IOException io) {
-                        throw io;
-                    }
-                    throw new IOException(e.getCause());
+                    throw io.pgbackup.core.internal.concurrent.Futures.cause(e) instanceof IOException io ? io
+                            : new IOException(io.pgbackup.core.internal.concurrent.Futures.cause(e));
                 }
             }
 

@@ -165,17 +165,8 @@ public final class LocalStorage implements Storage {
             this.target = target;
             this.mode = mode;
             // Closing the stream must not close the channel before commit forces it.
-            this.stream = new BufferedOutputStream(new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    out.write(b, off, len);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    flush();
-                }
-            }, WRITE_BUFFER);
+            this.stream = new BufferedOutputStream(io.pgbackup.core.internal.storage.NonClosing.output(Channels.newOutputStream(channel)),
+                    WRITE_BUFFER);
         }
 
         @Override

@@ -109,7 +109,19 @@ public final class ArchiveScripts {
                 Map.entry("REMOTE_USER", shellQuote(remote == null ? "" : remote.user())),
                 Map.entry("REMOTE_DIR", shellQuote(remote == null ? "" : remote.dir())),
                 Map.entry("REMOTE_PORT", shellQuote(remote == null ? "" : String.valueOf(remote.port()))),
-                Map.entry("REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand()))));
+                Map.entry("REMOTE_SSH", shellQuote(remote == null ? RemoteConfig.DEFAULT_SSH_COMMAND : remote.sshCommand())),
+                // What the archiver and the script share, defined once on the Java side.
+                Map.entry("SPOOL_DIR", ArchiveSpool.shellSpoolDir()),
+                Map.entry("LOG_LINE", ArchiveLogFormat.shellLine()),
+                Map.entry("LOUD_LEVELS", ArchiveLogFormat.shellLoudLevels()),
+                Map.entry("LOOKUP_SUFFIXES", String.join(" ",
+                        SegmentStore.lookupOrder(compression).stream().map(ArchiveScripts::shellQuote).toList())),
+                Map.entry("RESULT_NEW", SegmentStore.Rule.NEW.result()),
+                Map.entry("EXIT_NEW", String.valueOf(SegmentStore.Rule.NEW.exitCode())),
+                Map.entry("RESULT_IDENTICAL", SegmentStore.Rule.IDENTICAL.result()),
+                Map.entry("EXIT_IDENTICAL", String.valueOf(SegmentStore.Rule.IDENTICAL.exitCode())),
+                Map.entry("RESULT_CONFLICT", SegmentStore.Rule.CONFLICT.result()),
+                Map.entry("EXIT_CONFLICT", String.valueOf(SegmentStore.Rule.CONFLICT.exitCode()))));
     }
 
     public String restoreScript() {
@@ -160,7 +172,6 @@ public final class ArchiveScripts {
         all.put("CONFIG_FILE", shellQuote(configFile));
         // The suffix table is Compression's: the scripts read by suffix what Java writes.
         List<String> suffixes = Arrays.stream(Compression.values()).map(Compression::suffix).filter(x -> !x.isEmpty()).toList();
-        all.put("KNOWN_SUFFIXES", shellQuote(String.join(" ", suffixes)));
         all.put("KNOWN_SUFFIXES_WORDS", String.join(" ", suffixes));
         for (Compression c : Compression.values()) {
             all.put("SUFFIX_" + c.name(), c.suffix());

@@ -38,8 +38,14 @@ public final class ArchiveSpool {
         return new ArchiveSpool(dir);
     }
 
+    /** Below PG_BACKUP_DIR; archive_wal.sh gets the same, rendered ({@link #shellSpoolDir()}). */
+    private static final String ROOT = "spool/archiver";
+    private static final String SEPARATOR = "_";
+    /** The key of PGDATA {@code /}, or of a path with no component. */
+    private static final String EMPTY_KEY = "_";
+
     static Path root(Path backupDir) {
-        return backupDir.resolve("spool").resolve("archiver");
+        return backupDir.resolve(ROOT);
     }
 
     /** Every cluster's spool under {@code backupDir}, the most recently updated state first. */
@@ -68,10 +74,26 @@ public final class ArchiveSpool {
         StringBuilder key = new StringBuilder();
         for (String part : pgData.split("/")) {
             if (!part.isEmpty()) {
-                key.append(key.length() == 0 ? "" : "_").append(part);
+                key.append(key.length() == 0 ? "" : SEPARATOR).append(part);
             }
         }
-        return key.length() == 0 ? "_" : key.toString();
+        return key.length() == 0 ? EMPTY_KEY : key.toString();
+    }
+
+    /**
+     * {@link #key} in shell builtins, for archive_wal.sh (run in PGDATA): sets {@code SPOOL_DIR}
+     * from {@code $BACKUP_DIR} and {@code $PWD}, the same directory as {@code new ArchiveSpool(backupDir, pgData)}.
+     */
+    static String shellSpoolDir() {
+        return String.join("\n",
+                "spool_key=",
+                "rest=${PWD#/}",
+                "while [ -n \"$rest\" ]; do",
+                "    part=${rest%%/*}",
+                "    [ -n \"$part\" ] && spool_key=$spool_key${spool_key:+" + SEPARATOR + "}$part",
+                "    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac",
+                "done",
+                "SPOOL_DIR=$BACKUP_DIR/" + ROOT + "/${spool_key:-" + EMPTY_KEY + "}");
     }
 
     /** Where the archiver of {@code pgData} writes its pid (tests stop it through this). */

@@ -35,6 +35,33 @@ public final class SegmentStore {
         this.compression = compression;
     }
 
+    /**
+     * The store rules archive_wal.sh shares (rendered into it by {@link ArchiveScripts}): a new file
+     * is stored, an identical copy already there is success, different content is a conflict that
+     * fails and leaves the archived copy alone. Each with its log result word and script exit code.
+     */
+    public enum Rule {
+        NEW("archived", 0), IDENTICAL("already-archived", 0), CONFLICT("conflict", 1);
+
+        private final String result;
+        private final int exitCode;
+
+        Rule(String result, int exitCode) {
+            this.result = result;
+            this.exitCode = exitCode;
+        }
+
+        /** The RESULT word of the log line. */
+        public String result() {
+            return result;
+        }
+
+        /** What archive_wal.sh exits with (0: PostgreSQL may recycle the file). */
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+
     /** What happened to one file. */
     public record Stored(String key, long size, long storedSize, boolean alreadyArchived) {
     }
@@ -75,19 +102,27 @@ public final class SegmentStore {
 
     /** The key holding {@code name} under any suffix, the configured compression's first. */
     public Optional<String> findExisting(String name) throws IOException {
-        List<Compression> order = new ArrayList<>(List.of(compression));
-        for (Compression c : Compression.values()) {
-            if (c != compression) {
-                order.add(c);
-            }
-        }
-        for (Compression c : order) {
-            String key = Repository.walKey(name + c.suffix());
+        for (String suffix : lookupOrder(compression)) {
+            String key = Repository.walKey(name + suffix);
             if (storage.stat(key).isPresent()) {
                 return Optional.of(key);
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The suffixes under which a file may already be archived, in the order they are looked up: the
+     * configured compression's first, then the others. archive_wal.sh gets the same list, rendered.
+     */
+    public static List<String> lookupOrder(Compression configured) {
+        List<String> order = new ArrayList<>(List.of(configured.suffix()));
+        for (Compression c : Compression.values()) {
+            if (c != configured) {
+                order.add(c.suffix());
+            }
+        }
+        return List.copyOf(order);
     }
 
     private Stored compareExisting(String key, Path source, String name, long size) throws IOException {

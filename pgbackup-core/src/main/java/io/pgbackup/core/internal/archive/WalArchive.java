@@ -349,57 +349,7 @@ public final class WalArchive {
          * view answers from its listing.
          */
         public long newestArchived(WalArchive archive, long from, long until, java.util.function.Predicate<Entry> enough) {
-            long newest = from;
-            if (!archive.isSharded()) {
-                for (int tli : timelines()) {
-                    for (WalSegmentName s : archive.segments(tli, segmentSize)) {
-                        if (timelineOf(s.segmentNumber()) == tli) {
-                            newest = Math.max(newest, s.segmentNumber());
-                        }
-                    }
-                }
-                return newest;
-            }
-            long perLog = 0x1_0000_0000L / segmentSize;
-            boolean previousEmpty = false;
-            for (long log = from / perLog; log <= until / perLog; log++) {
-                boolean any = false;
-                boolean done = false;
-                for (int tli : timelinesOfLog(log, perLog)) {
-                    for (WalSegmentName s : archive.segmentsOfLog(tli, log, segmentSize)) {
-                        if (timelineOf(s.segmentNumber()) == tli) {
-                            any = true;
-                            newest = Math.max(newest, s.segmentNumber());
-                            if (s.segmentNumber() > from && archive.find(s.fileName()).map(enough::test).orElse(false)) {
-                                done = true;
-                            }
-                        }
-                    }
-                }
-                // One empty log may be a lost one (4 GiB at 16 MiB segments) with WAL after it: look at
-                // the next before calling it the archive's end, so the plan shows the gap instead of
-                // quietly restoring to a point before it. Two empty logs in a row end the archive.
-                if (done || (!any && previousEmpty)) {
-                    break;
-                }
-                previousEmpty = !any;
-            }
-            return newest;
-        }
-
-        /** The timelines this path reads some segment of log {@code log} from, in path order. */
-        private List<Integer> timelinesOfLog(long log, long perLog) {
-            java.util.LinkedHashSet<Integer> out = new java.util.LinkedHashSet<>();
-            long first = log * perLog;
-            long last = first + perLog - 1;
-            for (int i = 0; i < steps.size(); i++) {
-                long start = steps.get(i).firstSegment();
-                long end = i + 1 < steps.size() ? steps.get(i + 1).firstSegment() - 1 : Long.MAX_VALUE;
-                if (start <= last && end >= first) {
-                    out.add(steps.get(i).timeline());
-                }
-            }
-            return List.copyOf(out);
+            return ArchiveEnd.newestArchived(this, archive, from, until, enough);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.archive;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.Repository;
 
@@ -17,7 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -71,7 +72,7 @@ public final class WalPrefetcher {
     /** {@code asGiven}: the directory's path as given, by which recovery's end is seen (pg_wal may be a link elsewhere). */
     private Result loop(WalSegmentName after, int window, PrefetchDirectory own, Path asGiven) throws IOException {
         Path dir = own.path();
-        ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
+        ExecutorService pool = Pools.fixed("pgbackup-fetch-ahead", PARALLEL).executor();
         Set<WalSegmentName> produced = new LinkedHashSet<>();
         WalSegmentName next = after.next();
         WalSegmentName consumedUpTo = after;
@@ -171,7 +172,7 @@ public final class WalPrefetcher {
         try {
             return f.get();
         } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            throw Futures.cause(e) instanceof IOException io ? io : new IOException(Futures.cause(e));
         }
     }
 

@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.restore;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.restore.ArchiveMode;
 import io.pgbackup.core.restore.RestorePlan;
 
@@ -32,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -206,7 +207,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             }
             return;
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(files.size(), 2)));
+        ExecutorService pool = Pools.fixed("pgbackup-restore-check", Math.min(files.size(), 2)).executor();
         try {
             List<Future<String>> problems = new ArrayList<>();
             for (BackupManifest.BackupFile f : files) {
@@ -226,7 +227,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             Thread.currentThread().interrupt();
             throw new PgBackupException(ErrorCode.IO_FAILED, "interrupted while checking backup " + backup.id());
         } catch (ExecutionException e) {
-            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read backup " + backup.id() + ": " + e.getCause().getMessage(), e);
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot read backup " + backup.id() + ": " + Futures.cause(e).getMessage(), e);
         } finally {
             pool.shutdownNow();
         }

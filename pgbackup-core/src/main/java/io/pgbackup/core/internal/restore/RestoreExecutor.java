@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.restore;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.restore.RecoveryTarget;
 
 import io.pgbackup.core.restore.TargetAction;
@@ -41,7 +43,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -178,7 +179,7 @@ final class RestoreExecutor {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
-        ExecutorService pool = Executors.newFixedThreadPool(2 + Math.min(2, plan.tablespaces().size()));
+        ExecutorService pool = Pools.fixed("pgbackup-extract", 2 + Math.min(2, plan.tablespaces().size())).executor();
         // Tar bytes extracted of the database size the backup recorded (an estimate: the tars add headers).
         io.pgbackup.core.internal.storage.ProgressCounter counter =
                 new io.pgbackup.core.internal.storage.ProgressCounter("restore", m.databaseSizeBytes(), progress);
@@ -199,10 +200,7 @@ final class RestoreExecutor {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(e.getCause().getMessage(), e.getCause());
+            throw Futures.asIOException(e);
         } finally {
             pool.shutdownNow();
         }
@@ -230,7 +228,7 @@ final class RestoreExecutor {
         Optional<String> boot = io.pgbackup.core.internal.archive.WalPrefetcher.bootId();
         // From a bucket, a few downloads side by side hide each request's latency.
         int parallel = prefetchLimit(repository) == PREFETCH_LIMIT ? 1 : 4;
-        ExecutorService pool = Executors.newFixedThreadPool(parallel);
+        ExecutorService pool = Pools.fixed("pgbackup-prefetch", parallel).executor();
         long bytes = 0;
         try {
             List<Future<Long>> done = new ArrayList<>();
@@ -253,7 +251,7 @@ final class RestoreExecutor {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
+            throw Futures.asIOException(e);
         } finally {
             pool.shutdownNow();
         }
@@ -318,11 +316,7 @@ final class RestoreExecutor {
         long bytes;
         try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
             // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
-            bytes = new SafeTarExtractor(into, fsync::submit).extract(new java.io.FilterInputStream(counter.wrap(ahead)) {
-                @Override
-                public void close() {
-                }
-            }, fileName);
+            bytes = new SafeTarExtractor(into, fsync::submit).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
             // To the decoded end (the read-ahead thread has then read all it will), then whatever the
             // codec left unread: the digest covers the whole stored file.
             ahead.transferTo(OutputStream.nullOutputStream());

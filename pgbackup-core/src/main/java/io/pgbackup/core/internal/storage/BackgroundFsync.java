@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.storage;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -10,7 +12,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -25,11 +26,7 @@ public final class BackgroundFsync implements AutoCloseable {
     private final Set<Path> directories = new LinkedHashSet<>();
 
     public BackgroundFsync() {
-        pool = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "pgbackup-fsync");
-            thread.setDaemon(true);
-            return thread;
-        });
+        pool = Pools.single("pgbackup-fsync").executor();
     }
 
     /** Queues {@code file} (complete and closed) to be flushed; its directory is flushed by {@link #finish()}. */
@@ -59,7 +56,7 @@ public final class BackgroundFsync implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while syncing files", e);
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            throw Futures.cause(e) instanceof IOException io ? io : new IOException(Futures.cause(e));
         }
         for (Path dir : dirs) {
             AtomicFiles.fsyncDirectory(dir);

@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.storage;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -10,8 +12,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
@@ -49,7 +49,6 @@ public final class ParallelGzipOutputStream extends OutputStream {
     /** Deflate's window: the most history a match can reach back to. */
     static final int DICTIONARY_SIZE = 32 * 1024;
 
-    private static final int GZIP_MAGIC = 0x8b1f;
     private static final AtomicInteger STREAMS = new AtomicInteger();
 
     private final OutputStream out;
@@ -58,14 +57,13 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private final int blockSize;
     private final int maxInFlight;
     private final CRC32 crc = new CRC32();
-    private final ArrayDeque<Future<Chunk>> inFlight = new ArrayDeque<>();
+    private final ArrayDeque<Future<GzipBlockDeflater.Chunk>> inFlight = new ArrayDeque<>();
     private final ArrayDeque<byte[]> spareInputs = new ArrayDeque<>();
     private final ArrayDeque<byte[]> spareOutputs = new ArrayDeque<>();
     private final ArrayDeque<byte[]> spareDictionaries = new ArrayDeque<>();
-    // Workers take and return deflaters concurrently; close() ends them all.
-    private final ConcurrentLinkedQueue<Deflater> deflaters = new ConcurrentLinkedQueue<>();
+    private final GzipBlockDeflater deflater;
 
-    private ThreadPoolExecutor pool;
+    private ExecutorService pool;
     private byte[] block;
     private int filled;
     private byte[] dictionary;
@@ -100,11 +98,12 @@ public final class ParallelGzipOutputStream extends OutputStream {
             throw new IllegalArgumentException("block size must be at least " + DICTIONARY_SIZE + ", not " + blockSize);
         }
         this.level = level;
+        this.deflater = new GzipBlockDeflater(level);
         this.threads = threads;
         this.blockSize = blockSize;
         this.maxInFlight = 2 * threads;
         this.block = new byte[blockSize];
-        writeHeader();
+        GzipFraming.writeHeader(out, level);
     }
 
     public int level() {
@@ -180,7 +179,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
             while (!inFlight.isEmpty()) {
                 writeChunk(await(inFlight.poll()));
             }
-            writeTrailer();
+            GzipFraming.writeTrailer(out, crc.getValue(), totalIn);
             out.flush();
             finished = true;
         } catch (IOException | RuntimeException | Error e) {
@@ -237,14 +236,14 @@ public final class ParallelGzipOutputStream extends OutputStream {
             System.arraycopy(input, length - DICTIONARY_SIZE, dictionary, 0, DICTIONARY_SIZE);
         }
         byte[] output = spareOutputs.isEmpty() ? new byte[outputCapacity(blockSize)] : spareOutputs.poll();
-        Job job = new Job(input, length, preset, last, output);
+        GzipBlockDeflater.Job job = new GzipBlockDeflater.Job(input, length, preset, last, output);
         if (pool == null && (threads == 1 || last)) {
-            writeChunk(deflate(job));
+            writeChunk(deflater.deflate(job));
         } else {
             while (inFlight.size() >= maxInFlight) {
                 writeChunk(await(inFlight.poll()));
             }
-            inFlight.add(pool().submit(() -> deflate(job)));
+            inFlight.add(pool().submit(() -> deflater.deflate(job)));
             // Write what is already done now, so finished output does not wait in memory.
             while (!inFlight.isEmpty() && inFlight.peek().isDone()) {
                 writeChunk(await(inFlight.poll()));
@@ -255,91 +254,24 @@ public final class ParallelGzipOutputStream extends OutputStream {
         filled = 0;
     }
 
-    private Chunk deflate(Job job) {
-        Deflater deflater = deflaters.poll();
-        if (deflater == null) {
-            deflater = new Deflater(level, true);
-        }
-        try {
-            if (job.dictionary != null) {
-                deflater.setDictionary(job.dictionary);
-            }
-            deflater.setInput(job.input, 0, job.length);
-            byte[] output = job.output;
-            int written = 0;
-            if (job.last) {
-                deflater.finish();
-                while (!deflater.finished()) {
-                    if (written == output.length) {
-                        output = Arrays.copyOf(output, output.length * 2);
-                    }
-                    written += deflater.deflate(output, written, output.length - written, Deflater.NO_FLUSH);
-                }
-            } else {
-                // SYNC_FLUSH ends with an empty stored block: byte-aligned, not final, so blocks concatenate.
-                while (true) {
-                    int room = output.length - written;
-                    int n = deflater.deflate(output, written, room, Deflater.SYNC_FLUSH);
-                    written += n;
-                    if (n < room) {
-                        break;
-                    }
-                    output = Arrays.copyOf(output, output.length * 2);
-                }
-            }
-            deflater.reset();
-            deflaters.add(deflater);
-            deflater = null;
-            return new Chunk(job.input, job.dictionary, output, written);
-        } finally {
-            if (deflater != null) {
-                deflater.end();
-            }
-        }
-    }
-
-    private Chunk await(Future<Chunk> future) throws IOException {
+    private GzipBlockDeflater.Chunk await(Future<GzipBlockDeflater.Chunk> future) throws IOException {
         try {
             return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for gzip compression");
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed in a worker thread", e.getCause());
+            throw new IOException("gzip compression failed in a worker thread", Futures.cause(e));
         }
     }
 
-    private void writeChunk(Chunk chunk) throws IOException {
-        out.write(chunk.output, 0, chunk.length);
-        spareInputs.add(chunk.input);
-        spareOutputs.add(chunk.output);
-        if (chunk.dictionary != null) {
-            spareDictionaries.add(chunk.dictionary);
+    private void writeChunk(GzipBlockDeflater.Chunk chunk) throws IOException {
+        out.write(chunk.output(), 0, chunk.length());
+        spareInputs.add(chunk.input());
+        spareOutputs.add(chunk.output());
+        if (chunk.dictionary() != null) {
+            spareDictionaries.add(chunk.dictionary());
         }
-    }
-
-    private void writeHeader() throws IOException {
-        // XFL tells readers how hard the compressor tried: 2 = slowest, 4 = fastest (RFC 1952).
-        int extraFlags = level == 9 ? 2 : level == 1 ? 4 : 0;
-        out.write(new byte[] {
-                (byte) GZIP_MAGIC, (byte) (GZIP_MAGIC >> 8), Deflater.DEFLATED, 0, // no name, no comment
-                0, 0, 0, 0, // no modification time
-                (byte) extraFlags, (byte) 255, // OS unknown
-        });
-    }
-
-    private void writeTrailer() throws IOException {
-        byte[] trailer = new byte[8];
-        putIntLe(trailer, 0, crc.getValue());
-        putIntLe(trailer, 4, totalIn); // ISIZE is the length modulo 2^32
-        out.write(trailer);
-    }
-
-    private static void putIntLe(byte[] b, int at, long v) {
-        b[at] = (byte) v;
-        b[at + 1] = (byte) (v >> 8);
-        b[at + 2] = (byte) (v >> 16);
-        b[at + 3] = (byte) (v >> 24);
     }
 
     /** Room for a block that does not compress: stored blocks add 5 bytes per 16 KiB, plus the flush marker. */
@@ -350,15 +282,9 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private ExecutorService pool() {
         if (pool == null) {
             int id = STREAMS.incrementAndGet();
-            AtomicInteger n = new AtomicInteger();
-            pool = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "pgbackup-gzip-" + id + "-" + n.incrementAndGet());
-                // A stream its owner never closes must not keep the JVM alive.
-                t.setDaemon(true);
-                return t;
-            });
-            // And its idle threads go away on their own.
-            pool.allowCoreThreadTimeOut(true);
+            // Daemon threads: a stream its owner never closes must not keep the JVM alive; and its
+            // idle threads go away on their own.
+            pool = Pools.fixedTimingOut("pgbackup-gzip-" + id, threads, 10, TimeUnit.SECONDS).executor();
         }
         return pool;
     }
@@ -397,10 +323,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
                 Thread.currentThread().interrupt();
             }
         }
-        Deflater d;
-        while ((d = deflaters.poll()) != null) {
-            d.end();
-        }
+        deflater.endAll();
         spareInputs.clear();
         spareOutputs.clear();
         spareDictionaries.clear();
@@ -420,11 +343,5 @@ public final class ParallelGzipOutputStream extends OutputStream {
         if (finished) {
             throw new IOException("gzip stream is finished");
         }
-    }
-
-    private record Job(byte[] input, int length, byte[] dictionary, boolean last, byte[] output) {
-    }
-
-    private record Chunk(byte[] input, byte[] dictionary, byte[] output, int length) {
     }
 }

@@ -46,8 +46,8 @@ public final class Repository {
     public static final String BASE_PREFIX = "base/";
     public static final String WAL_PREFIX = "wal_archive/";
     private static final Pattern BACKUP_ID = Pattern.compile("\\d{8}_\\d{6}");
-    private static final String STAGING_PREFIX = ".staging-";
-    private static final String DELETING_PREFIX = ".deleting-";
+    static final String STAGING_PREFIX = ".staging-";
+    static final String DELETING_PREFIX = ".deleting-";
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     private final Path root;
@@ -197,38 +197,12 @@ public final class Repository {
 
     /** Earlier versions staged and deleted backups through hidden directories in a local {@code base/}. */
     public List<LegacyLeftover> legacyLeftovers() throws IOException {
-        if (!Files.isDirectory(baseDir())) {
-            return List.of();
-        }
-        List<LegacyLeftover> found = new ArrayList<>();
-        try (java.util.stream.Stream<Path> entries = Files.list(baseDir())) {
-            for (Path dir : entries.sorted().toList()) {
-                String name = dir.getFileName().toString();
-                if (Files.isDirectory(dir) && (name.startsWith(STAGING_PREFIX) || name.startsWith(DELETING_PREFIX))) {
-                    long bytes;
-                    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-                        bytes = all.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-                    }
-                    found.add(new LegacyLeftover(dir, name.startsWith(STAGING_PREFIX), bytes,
-                            Files.getLastModifiedTime(dir).toInstant()));
-                }
-            }
-        }
-        return found;
+        return LegacyLeftovers.list(baseDir());
     }
 
     /** Removes a leftover found by {@link #legacyLeftovers()}; false if it is gone already. */
     public boolean deleteLegacyLeftover(Path directory) throws IOException {
-        Path dir = directory.toAbsolutePath().normalize();
-        String name = dir.getFileName().toString();
-        if (!dir.getParent().equals(baseDir()) || !(name.startsWith(STAGING_PREFIX) || name.startsWith(DELETING_PREFIX))) {
-            throw new IllegalArgumentException(dir + " is not a leftover of an earlier version");
-        }
-        if (!Files.exists(dir)) {
-            return false;
-        }
-        AtomicFiles.deleteTree(dir);
-        return true;
+        return LegacyLeftovers.delete(baseDir(), directory);
     }
 
     /** Ids of complete backups, oldest first. */
@@ -282,7 +256,7 @@ public final class Repository {
                                        java.util.function.UnaryOperator<OutputStream> storedTap) throws IOException {
         Storage.ObjectWriter writer = storage.create(key, Storage.WriteMode.REPLACE);
         try {
-            return new EncodedWriter(writer, compression.compress(storedTap.apply(new NonClosingOutputStream(writer.stream()))));
+            return new EncodedWriter(writer, compression.compress(storedTap.apply(NonClosing.output(writer.stream()))));
         } catch (IOException | RuntimeException e) {
             writer.close();
             throw e;
@@ -312,22 +286,6 @@ public final class Repository {
         @Override
         public void close() throws IOException {
             writer.close();
-        }
-    }
-
-    private static final class NonClosingOutputStream extends java.io.FilterOutputStream {
-        NonClosingOutputStream(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
         }
     }
 
@@ -398,30 +356,7 @@ public final class Repository {
      * through a second time. Then the rest is {@code base/} (and, locally, the scripts and logs).
      */
     public DiskUsage diskUsage(long walArchiveBytes) {
-        long used;
-        try {
-            if (walArchiveBytes < 0) {
-                used = storage.list("").stream().mapToLong(Storage.StoredObject::size).sum();
-            } else {
-                List<String> others = storage instanceof LocalStorage ? List.of(BASE_PREFIX, "scripts/", "logs/") : List.of(BASE_PREFIX);
-                used = walArchiveBytes;
-                for (String prefix : others) {
-                    used += storage.list(prefix).stream().mapToLong(Storage.StoredObject::size).sum();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            used = -1;
-        }
-        Path existing = root;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        try {
-            java.nio.file.FileStore store = Files.getFileStore(existing == null ? Path.of("/") : existing);
-            return new DiskUsage(used, store.getUsableSpace(), store.getTotalSpace());
-        } catch (IOException e) {
-            return new DiskUsage(used, -1, -1);
-        }
+        return DiskUsages.of(root, storage, walArchiveBytes);
     }
 
     /** Free bytes where the objects are, when that is a local filesystem. */

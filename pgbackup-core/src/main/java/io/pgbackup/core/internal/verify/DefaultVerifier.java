@@ -1,5 +1,7 @@
 package io.pgbackup.core.internal.verify;
 
+import io.pgbackup.core.internal.concurrent.Futures;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.verify.Verifier;
 
 import io.pgbackup.core.verify.VerifyReport;
@@ -30,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
@@ -64,11 +65,7 @@ public final class DefaultVerifier implements Verifier {
         List<BackupVerdict> verdicts = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         int threads = Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "pgbackup-verify");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Pools.fixed("pgbackup-verify", threads).executor();
         try {
             // One archive view and one cache for the run: with --all each WAL file is read once.
             // The chain is judged along the timeline the cluster is on: another one (a test restore's) fails no backup.
@@ -179,7 +176,7 @@ public final class DefaultVerifier implements Verifier {
             Thread.currentThread().interrupt();
             throw new PgBackupException(ErrorCode.IO_FAILED, "interrupted while verifying " + name);
         } catch (ExecutionException e) {
-            return VerifyCheck.failed(name, "cannot be checked: " + BackupFilesChecker.message(e.getCause()), Duration.ZERO);
+            return VerifyCheck.failed(name, "cannot be checked: " + BackupFilesChecker.message(Futures.cause(e)), Duration.ZERO);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.pgbackup.core.internal.verify;
 
+import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.verify.VerifyCheck;
 
 import io.pgbackup.core.PgBackupException;
@@ -108,7 +109,7 @@ final class WalChainChecker {
                 Thread.currentThread().interrupt();
                 return VerifyCheck.failed(CHECK_NAME, "interrupted", BackupFilesChecker.since(start));
             } catch (ExecutionException e) {
-                ordered.add("cannot be checked: " + BackupFilesChecker.message(e.getCause()));
+                ordered.add("cannot be checked: " + BackupFilesChecker.message(Futures.cause(e)));
             }
         }
         String range = first.get().fileName() + ".." + chain.segment(last).fileName();

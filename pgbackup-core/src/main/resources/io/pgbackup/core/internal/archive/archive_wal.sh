@@ -47,15 +47,9 @@ ARCHIVER=@@ARCHIVER@@
 ACK_TIMEOUT=@@ACK_TIMEOUT@@
 # The archiver's settings, exported to the archiver started below.
 @@ARCHIVER_SETTINGS@@
-# This cluster's spool: PGDATA's path components joined by '_' (builtins only; PostgreSQL runs us in PGDATA).
-spool_key=
-rest=${PWD#/}
-while [ -n "$rest" ]; do
-    part=${rest%%/*}
-    [ -n "$part" ] && spool_key=$spool_key${spool_key:+_}$part
-    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
-done
-SPOOL_DIR=$BACKUP_DIR/spool/archiver/${spool_key:-_}
+# This cluster's spool: PGDATA's path components joined by '_' (builtins only; PostgreSQL runs us
+# in PGDATA). Rendered from ArchiveSpool, which names the same directory.
+@@SPOOL_DIR@@
 
 ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
@@ -63,21 +57,18 @@ LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
 # mark, which makes the running one go round again instead of starting a JVM per segment.
 S3_LOCK=$BACKUP_DIR/logs/.s3-sync.lock
 S3_PENDING=$BACKUP_DIR/logs/.s3-sync.pending
-# Every suffix a file may have been archived with: a retry after the compression was changed must
-# find the earlier copy rather than archive the same WAL file twice.
-KNOWN_SUFFIXES=@@KNOWN_SUFFIXES@@
 
 name=-
 size=-
 
-# log LEVEL RESULT [DETAIL]: one line per call in logs/wal_archive.log. Errors and warnings also go
-# to stderr, which PostgreSQL copies into its server log. A log that cannot be written never
-# changes the outcome of archiving.
+# log LEVEL RESULT [DETAIL]: one line per call in logs/wal_archive.log, in the archiver's format
+# (ArchiveLogFormat, rendered here). Errors and warnings also go to stderr, which PostgreSQL copies
+# into its server log. A log that cannot be written never changes the outcome of archiving.
 log() {
-    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $1 $name $2 size=$size${3:+ $3}"
+    line=@@LOG_LINE@@
     { printf '%s\n' "$line"; } 2>/dev/null >>"$LOG_FILE"
     case $1 in
-        ERROR|WARNING) printf 'archive_wal.sh: %s\n' "$line" >&2 ;;
+        @@LOUD_LEVELS@@) printf 'archive_wal.sh: %s\n' "$line" >&2 ;;
     esac
 }
 
@@ -300,17 +291,19 @@ size=$(($(wc -c <"$src")))
 
 # Already archived (PostgreSQL retries a file whose earlier attempt it could not confirm, e.g.
 # after a crash): identical content is success, different content must never be overwritten.
-for s in $KNOWN_SUFFIXES ''; do
+# Every suffix a file may have been archived with, in SegmentStore's lookup order: a retry after
+# the compression was changed must find the earlier copy rather than archive the same WAL file twice.
+for s in @@LOOKUP_SUFFIXES@@; do
     existing=$ARCHIVE_DIR/$name$s
     [ -e "$existing" ] || continue
     if same_content "$existing" "$src"; then
         # The earlier attempt may have died between rename and directory fsync.
         sync "$existing" "$ARCHIVE_DIR" 2>/dev/null
-        log INFO already-archived "identical $name$s kept"
-        exit 0
+        log INFO @@RESULT_IDENTICAL@@ "identical $name$s kept"
+        exit @@EXIT_IDENTICAL@@
     fi
-    log ERROR conflict "$name$s already exists with different content; left untouched"
-    exit 1
+    log ERROR @@RESULT_CONFLICT@@ "$name$s already exists with different content; left untouched"
+    exit @@EXIT_CONFLICT@@
 done
 
 if ! require_compressor; then
@@ -343,11 +336,11 @@ if ln "$tmp" "$final" 2>/dev/null; then
     rm -f "$tmp"
 elif [ -e "$final" ]; then
     if same_content "$final" "$src"; then
-        log INFO already-archived "identical $name$SUFFIX stored meanwhile by another archiver, kept"
-        exit 0
+        log INFO @@RESULT_IDENTICAL@@ "identical $name$SUFFIX stored meanwhile by another archiver, kept"
+        exit @@EXIT_IDENTICAL@@
     fi
-    log ERROR conflict "$name$SUFFIX was stored meanwhile with different content; left untouched"
-    exit 1
+    log ERROR @@RESULT_CONFLICT@@ "$name$SUFFIX was stored meanwhile with different content; left untouched"
+    exit @@EXIT_CONFLICT@@
 elif ! mv -f "$tmp" "$final"; then
     log ERROR failed "rename of $tmp to $final failed"
     exit 1
@@ -356,7 +349,7 @@ if ! sync "$ARCHIVE_DIR"; then
     log ERROR failed "fsync of $ARCHIVE_DIR failed"
     exit 1
 fi
-log INFO archived "stored=$stored compression=$COMPRESSION"
+log INFO @@RESULT_NEW@@ "stored=$stored compression=$COMPRESSION"
 
 if [ -n "$REMOTE_HOST" ]; then
     # Detached (own session where setsid exists, immune to hangups, no inherited streams) so that
@@ -369,4 +362,4 @@ if [ -n "$S3_BUCKET" ]; then
     if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
     $detach nohup "$0" --s3-sync </dev/null >/dev/null 2>&1 &
 fi
-exit 0
+exit @@EXIT_NEW@@

@@ -1,0 +1,82 @@
+package io.pgbackup.core.internal.concurrent;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one place that creates thread pools: named daemon threads (a thread dump says whose they
+ * are, and a forgotten pool never keeps the JVM alive), a fixed number of threads, and a
+ * {@link Pool} that shuts down on {@link Pool#close()}.
+ */
+public final class Pools {
+    private Pools() {
+    }
+
+    /** Daemon threads called {@code name-1}, {@code name-2}, ... */
+    public static ThreadFactory daemonThreads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return task -> {
+            Thread t = new Thread(task, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** {@code threads} named daemon threads with an unbounded task queue (callers bound what they submit). */
+    public static Pool fixed(String name, int threads) {
+        return new Pool(java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, threads), daemonThreads(name)));
+    }
+
+    /** One named daemon thread. */
+    public static Pool single(String name) {
+        return fixed(name, 1);
+    }
+
+    /** {@code threads} named daemon threads that end after {@code keepAlive} idle (core threads too). */
+    public static Pool fixedTimingOut(String name, int threads, long keepAlive, TimeUnit unit) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, keepAlive, unit, new LinkedBlockingQueue<>(),
+                daemonThreads(name));
+        pool.allowCoreThreadTimeOut(true);
+        return new Pool(pool);
+    }
+
+    /** One named daemon thread for scheduled tasks; the caller shuts it down. */
+    public static java.util.concurrent.ScheduledExecutorService scheduledSingle(String name) {
+        return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(daemonThreads(name));
+    }
+
+    /** An executor that is shut down (running tasks interrupted) when closed. */
+    public static final class Pool implements AutoCloseable {
+        private final ExecutorService executor;
+
+        Pool(ExecutorService executor) {
+            this.executor = executor;
+        }
+
+        public ExecutorService executor() {
+            return executor;
+        }
+
+        public <T> java.util.concurrent.Future<T> submit(java.util.concurrent.Callable<T> task) {
+            return executor.submit(task);
+        }
+
+        public java.util.concurrent.Future<?> submit(Runnable task) {
+            return executor.submit(task);
+        }
+
+        public void execute(Runnable task) {
+            executor.execute(task);
+        }
+
+        /** Interrupts what runs and drops what waits. */
+        @Override
+        public void close() {
+            executor.shutdownNow();
+        }
+    }
+}
