@@ -1,6 +1,7 @@
 package io.pgbackup.cli;
 
 import io.pgbackup.core.archive.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,10 +21,7 @@ final class ArchiverCommand extends BaseCommand {
 
     @Override
     protected int execute() {
-        if (!java.nio.file.Files.isDirectory(pgData.toAbsolutePath().resolve("pg_wal"))) {
-            throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
-                    "--pgdata " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
-        }
+        WalArchiver.requireDataDirectory("--pgdata", pgData);
         ArchiverRun run = spool == null ? pgBackup().archiver().run(pgData.toAbsolutePath())
                 : pgBackup().archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());
         if (run.alreadyRunning()) {
