@@ -18,7 +18,7 @@ import io.pgbackup.core.retention.RetentionPolicy;
 import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.internal.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.internal.sync.OffsiteSyncer;
 import io.pgbackup.core.internal.sync.S3Syncer;
 import io.pgbackup.core.internal.storage.BucketProviders;
