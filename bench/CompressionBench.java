@@ -1,5 +1,5 @@
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.internal.storage.ParallelGzipOutputStream;
+import io.pgbackup.core.storage.ParallelGzipOutputStream;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
