@@ -1,5 +1,4 @@
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.internal.storage.ParallelGzipOutputStream;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -43,6 +42,21 @@ public final class CompressionBench {
     record Row(Config config, double seconds, long bytes, double decompressSeconds, long peakRssKb) {
     }
 
+    /** ParallelGzipOutputStream's block size (it is package-private in core's storage package). */
+    static final int DEFAULT_BLOCK_SIZE = 512 * 1024;
+
+    /** Parallel gzip with another block size: only the bench needs that, so it opens the constructor itself. */
+    static OutputStream parallelGzip(OutputStream raw, int level, int threads, int blockSize) throws IOException {
+        try {
+            var constructor = Class.forName("io.pgbackup.core.storage.ParallelGzipOutputStream")
+                    .getDeclaredConstructor(OutputStream.class, int.class, int.class, int.class);
+            constructor.setAccessible(true);
+            return (OutputStream) constructor.newInstance(raw, level, threads, blockSize);
+        } catch (ReflectiveOperationException e) {
+            throw new IOException("cannot open ParallelGzipOutputStream: " + e, e);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         List<Path> inputs = new ArrayList<>();
         Path work = Path.of(System.getProperty("java.io.tmpdir"));
@@ -50,7 +64,7 @@ public final class CompressionBench {
         int runs = 3;
         int threads = Runtime.getRuntime().availableProcessors();
         int[] levels = {1, 2, 3, 4, 5, 6};
-        int[] blockSizes = {ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE};
+        int[] blockSizes = {DEFAULT_BLOCK_SIZE};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--input" -> inputs.add(Path.of(args[++i]));
@@ -79,19 +93,19 @@ public final class CompressionBench {
         for (int level : levels) {
             int l = level;
             int t = threads;
-            configs.add(new Config("parallel gzip", Compression.GZIP, l, t, ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE,
-                    raw -> new ParallelGzipOutputStream(raw, l, t)));
+            configs.add(new Config("parallel gzip", Compression.GZIP, l, t, DEFAULT_BLOCK_SIZE,
+                    raw -> Compression.GZIP.compress(raw, l, t)));
         }
         int dl = Compression.GZIP.defaultLevel();
         if (threads != 1) {
-            configs.add(new Config("parallel gzip", Compression.GZIP, dl, 1, ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE,
-                    raw -> new ParallelGzipOutputStream(raw, dl, 1)));
+            configs.add(new Config("parallel gzip", Compression.GZIP, dl, 1, DEFAULT_BLOCK_SIZE,
+                    raw -> Compression.GZIP.compress(raw, dl, 1)));
         }
         for (int blockSize : blockSizes) {
-            if (blockSize != ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE) {
+            if (blockSize != DEFAULT_BLOCK_SIZE) {
                 int t = threads;
                 configs.add(new Config("parallel gzip", Compression.GZIP, dl, t, blockSize,
-                        raw -> new ParallelGzipOutputStream(raw, dl, t, blockSize)));
+                        raw -> parallelGzip(raw, dl, t, blockSize)));
             }
         }
         for (Compression c : List.of(Compression.ZSTD, Compression.LZ4)) {

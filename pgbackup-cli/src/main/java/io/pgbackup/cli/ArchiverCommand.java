@@ -1,6 +1,7 @@
 package io.pgbackup.cli;
 
 import io.pgbackup.core.archive.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,13 +22,10 @@ final class ArchiverCommand extends BaseCommand {
 
     @Override
     protected int execute() {
-        if (!java.nio.file.Files.isDirectory(pgData.toAbsolutePath().resolve("pg_wal"))) {
-            throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
-                    "--pgdata " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
-        }
+        WalArchiver.requireDataDirectory("--pgdata", pgData);
         io.pgbackup.core.PgBackup pg = pgBackup();
         ArchiverRun run;
-        try (var watch = io.pgbackup.core.health.ArchiverWatch.start(context.env(), pg.health(),
+        try (var watch = io.pgbackup.core.health.ArchiverWatch.start(settings().asMap(), pg.health(),
                 w -> err().println("pgbackup: warning: " + w))) {
             run = spool == null ? pg.archiver().run(pgData.toAbsolutePath())
                     : pg.archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());

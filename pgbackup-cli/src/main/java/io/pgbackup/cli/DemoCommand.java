@@ -2,7 +2,6 @@ package io.pgbackup.cli;
 
 import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.postgres.PgBinaries;
-import io.pgbackup.core.internal.process.CommonsExecProcessRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,10 +31,10 @@ final class DemoCommand extends BaseCommand {
         int[] n = {0};
         java.util.function.Consumer<PitrDemo.Step> print = step ->
                 out().printf("%2d. %-30s %8s  %s%n", ++n[0], step.name(), Format.duration(step.duration()), step.detail());
-        PitrDemo demo = new PitrDemo(binaries, new CommonsExecProcessRunner());
+        PitrDemo demo = new PitrDemo(binaries);
         PitrDemo.Result result;
         if (s3) {
-            io.pgbackup.core.internal.postgres.LocalCluster.refuseRoot(); // before a server and a directory exist
+            PitrDemo.refuseRoot(); // before a server and a directory exist
             Path serverJar = DemoS3Server.jar();
             Path objects = createDirectory(parent);
             try (DemoS3Server server = DemoS3Server.start(serverJar, objects)) {

@@ -1,12 +1,14 @@
 package io.pgbackup.s3;
 
 import io.pgbackup.core.internal.concurrent.Pools;
-import io.pgbackup.core.internal.storage.RepositoryJson;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseBytes;
@@ -38,7 +40,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class S3Lease implements Lease {
     private static final Logger log = LoggerFactory.getLogger(S3Lease.class);
-    private static final ObjectMapper JSON = RepositoryJson.newMapper();
+    /**
+     * The settings of core's repository JSON (internal RepositoryJson), spelled out here as this
+     * module uses only core's API: the lease object in the bucket stays byte for byte as before.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(SerializationFeature.INDENT_OUTPUT);
     private static final int ATTEMPTS = 3;
 
     /** The lease object's content. */

@@ -4,7 +4,7 @@ import io.pgbackup.core.storage.Storage.LeaseHeldException;
 import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.StoredObject;
 import io.pgbackup.core.storage.Storage.WriteMode;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.s3.testing.S3Server;
 

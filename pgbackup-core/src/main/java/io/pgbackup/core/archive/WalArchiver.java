@@ -1,5 +1,9 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -25,4 +29,15 @@ public interface WalArchiver {
 
     /** What the last (or the running) archiver reported, if one ever ran on this repository. */
     Optional<ArchiverState> state();
+
+    /**
+     * Refuses a {@code pgData} that is not a PostgreSQL data directory (no {@code pg_wal}), before an
+     * archiver starts on it; {@code option} names where it came from (e.g. {@code --pgdata}).
+     */
+    static void requireDataDirectory(String option, Path pgData) {
+        if (!Files.isDirectory(pgData.toAbsolutePath().resolve("pg_wal"))) {
+            throw new PgBackupException(ErrorCode.INVALID_ARGUMENT,
+                    option + " " + pgData + " is not a PostgreSQL data directory (no pg_wal): give the cluster's PGDATA");
+        }
+    }
 }

@@ -55,6 +55,16 @@ public final class PitrDemo {
         this(binaries, runner, null, List.of());
     }
 
+    /** With the library's own process runner (the one {@link PgBackup#create} uses). */
+    public PitrDemo(PgBinaries binaries) {
+        this(binaries, new io.pgbackup.core.internal.process.CommonsExecProcessRunner());
+    }
+
+    /** Refuses to run as root (initdb does), before the caller creates a server or a directory. */
+    public static void refuseRoot() {
+        LocalCluster.refuseRoot();
+    }
+
     private PitrDemo(PgBinaries binaries, ProcessRunner runner, Bucket bucket, List<String> launcher) {
         this.binaries = binaries;
         this.runner = runner;

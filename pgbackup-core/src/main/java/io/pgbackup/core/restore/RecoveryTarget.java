@@ -2,7 +2,6 @@ package io.pgbackup.core.restore;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.internal.archive.WalSegmentName;
 
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -10,6 +9,7 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /** Where recovery stops: the end of the archived WAL, or one of PostgreSQL's recovery targets. */
@@ -46,11 +46,11 @@ public sealed interface RecoveryTarget {
 
     record Lsn(long lsn) implements RecoveryTarget {
         public Map<String, String> settings() {
-            return Map.of("recovery_target_lsn", WalSegmentName.formatLsn(lsn));
+            return Map.of("recovery_target_lsn", formatLsn(lsn));
         }
 
         public String describe() {
-            return "LSN " + WalSegmentName.formatLsn(lsn);
+            return "LSN " + formatLsn(lsn);
         }
     }
 
@@ -105,9 +105,22 @@ public sealed interface RecoveryTarget {
         }
     }
 
+    /** PostgreSQL's {@code 0/3000028} text of an LSN (as internal WalSegmentName writes it; the API does not reach into internal). */
+    private static String formatLsn(long lsn) {
+        return String.format(Locale.ROOT, "%X/%X", lsn >>> 32, lsn & 0xFFFFFFFFL);
+    }
+
+    private static long lsnValue(String text) {
+        String[] parts = text.trim().split("/");
+        if (parts.length != 2) {
+            throw new IllegalArgumentException("not an LSN: " + text);
+        }
+        return (Long.parseLong(parts[0], 16) << 32) | Long.parseLong(parts[1], 16);
+    }
+
     static Lsn parseLsn(String text) {
         try {
-            return new Lsn(WalSegmentName.parseLsn(text));
+            return new Lsn(lsnValue(text));
         } catch (IllegalArgumentException e) {
             throw usage("--target-lsn '" + text + "' is not an LSN: use the form 0/3000028 (see pg_current_wal_lsn())");
         }

@@ -1,7 +1,5 @@
 package io.pgbackup.core.storage;
 
-import io.pgbackup.core.internal.storage.ParallelGzipOutputStream;
-
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 

@@ -16,7 +16,7 @@ import java.util.Optional;
  * is "its manifest object exists", and the manifest is always written last. Mutual exclusion is a
  * {@link Lease}, an object with an owner.
  *
- * <p>{@link LocalStorage} keeps the objects in a directory, pgbackup-s3's {@code S3Storage} in a
+ * <p>{@code LocalStorage} (internal) keeps the objects in a directory, pgbackup-s3's {@code S3Storage} in a
  * bucket (found through {@link BucketProvider}); an embedder may supply its own implementation
  * through {@code PgBackup.builder(config).storage(...)}.
  */

@@ -5,7 +5,7 @@ import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.ArchiverConfig;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;

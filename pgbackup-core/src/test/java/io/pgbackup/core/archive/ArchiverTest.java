@@ -3,7 +3,7 @@ package io.pgbackup.core.archive;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.internal.archive.SegmentStore;
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.verify.VerifyRequest;

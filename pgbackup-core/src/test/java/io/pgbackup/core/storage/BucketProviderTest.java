@@ -1,5 +1,6 @@
 package io.pgbackup.core.storage;
 
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;

@@ -1,7 +1,7 @@
 package io.pgbackup.core.archive;
 
 import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.s3.S3Storage;
 import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;

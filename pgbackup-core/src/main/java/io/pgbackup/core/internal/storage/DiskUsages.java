@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.storage;
 
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;

@@ -1,6 +1,5 @@
 package io.pgbackup.core.internal.storage;
 
-import io.pgbackup.core.storage.LocalStorage;
 
 import io.pgbackup.core.storage.Storage;
 

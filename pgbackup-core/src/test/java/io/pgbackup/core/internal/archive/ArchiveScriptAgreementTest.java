@@ -3,7 +3,7 @@ package io.pgbackup.core.internal.archive;
 import io.pgbackup.core.config.ArchiverConfig;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.storage.LocalStorage;
+import io.pgbackup.core.internal.storage.LocalStorage;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

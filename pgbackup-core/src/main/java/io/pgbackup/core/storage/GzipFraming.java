@@ -1,4 +1,4 @@
-package io.pgbackup.core.internal.storage;
+package io.pgbackup.core.storage;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.pgbackup.core.internal.storage;
+package io.pgbackup.core.storage;
 
 import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
@@ -36,7 +36,7 @@ import java.util.zip.Deflater;
  * closes the underlying one; {@link #finish()} finishes without closing it. If a write to the
  * underlying stream fails, the workers are stopped and every later call fails.
  */
-public final class ParallelGzipOutputStream extends OutputStream {
+final class ParallelGzipOutputStream extends OutputStream {
     /**
      * zlib level 4 is the first level with lazy matching. On a pgbench scale-50 base tar on 2
      * threads: level 2 1.37 s at 1.026x the size of {@code pg_basebackup -z} (gzip 6) when freshly

@@ -1,4 +1,4 @@
-package io.pgbackup.core.internal.storage;
+package io.pgbackup.core.storage;
 
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;

@@ -1,6 +1,6 @@
-package io.pgbackup.core.storage;
+package io.pgbackup.core.internal.storage;
 
-import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.storage.Storage;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
