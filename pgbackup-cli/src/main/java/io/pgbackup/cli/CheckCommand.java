@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * A Nagios/Icinga plugin: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Unlike the
  * other commands, its own failures (bad flag, bad setting, repository unreadable) exit 3.
  */
-@Command(name = "check", description = {"Judge backups, archiving, verification and disk space against thresholds, as a"
+@Command(name = "check", mixinStandardHelpOptions = true, description = {"Judge backups, archiving, verification and disk space against thresholds, as a"
         + " Nagios/Icinga plugin: one line with perf data; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         "Thresholds: PG_BACKUP_CHECK_BACKUP_AGE_HOURS, PG_BACKUP_CHECK_ARCHIVE_LAG_SECONDS, PG_BACKUP_CHECK_READY_FILES,"
         + " PG_BACKUP_CHECK_VERIFY_AGE_DAYS, PG_BACKUP_CHECK_FREE_PERCENT."})

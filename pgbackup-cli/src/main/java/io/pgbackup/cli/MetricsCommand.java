@@ -5,7 +5,7 @@ import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.Command;
 
-@Command(name = "metrics", description = {"Print backup, archiving and verification metrics in the Prometheus text format.",
+@Command(name = "metrics", mixinStandardHelpOptions = true, description = {"Print backup, archiving and verification metrics in the Prometheus text format.",
         "With PG_BACKUP_METRICS_FILE set, every command rewrites that file (for node_exporter's textfile collector)."})
 final class MetricsCommand extends BaseCommand {
     @Override
