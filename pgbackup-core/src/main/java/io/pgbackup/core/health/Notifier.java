@@ -133,6 +133,8 @@ public final class Notifier {
             if (!process.waitFor(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
+                // Reaped before we go on (bounded): a killed command leaves no process behind.
+                process.waitFor(5, TimeUnit.SECONDS);
                 return Optional.of("the notify command " + settings.command().get(0) + " did not finish within "
                         + settings.timeout().toSeconds() + " s (" + "PG_BACKUP_NOTIFY_TIMEOUT): killed");
             }

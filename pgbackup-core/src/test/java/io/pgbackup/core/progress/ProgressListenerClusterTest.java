@@ -50,8 +50,9 @@ class ProgressListenerClusterTest {
         }
     }
 
+    // How many updates arrive depends on speed (the wire code reports at most once a second): their shape is asserted, not their count.
     private static void assertProgress(List<Update> updates, String phase) {
-        assertThat(updates).as(phase).hasSizeGreaterThan(1).allMatch(u -> u.phase().equals(phase) && u.total() > 0);
+        assertThat(updates).as(phase).isNotEmpty().allMatch(u -> u.phase().equals(phase) && u.total() > 0);
         for (int i = 1; i < updates.size(); i++) {
             assertThat(updates.get(i).done()).as(phase + " update " + i).isGreaterThanOrEqualTo(updates.get(i - 1).done());
         }
