@@ -1,4 +1,4 @@
-package io.pgbackup.core.demo;
+package io.pgbackup.core.internal.demo;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
@@ -42,7 +42,7 @@ import java.util.function.Consumer;
  * archive, write rows, back up, note a time, drop the table, restore to the noted time, start the
  * restored copy and check the rows are back. Each step is reported with its timing as it ends.
  */
-public final class PitrDemo {
+public final class DefaultPitrDemo {
     private static final String USER = "pgbackup_demo";
     private static final String ROWS_CHECK = "SELECT count(*) || ' rows, md5 ' || md5(string_agg(id || ':' || item, ',' ORDER BY id)) FROM demo_orders";
 
@@ -51,12 +51,12 @@ public final class PitrDemo {
     private final Bucket bucket;
     private final List<String> launcher;
 
-    public PitrDemo(PgBinaries binaries, ProcessRunner runner) {
+    public DefaultPitrDemo(PgBinaries binaries, ProcessRunner runner) {
         this(binaries, runner, null, List.of());
     }
 
     /** With the library's own process runner (the one {@link PgBackup#create} uses). */
-    public PitrDemo(PgBinaries binaries) {
+    public DefaultPitrDemo(PgBinaries binaries) {
         this(binaries, new io.pgbackup.core.internal.process.CommonsExecProcessRunner());
     }
 
@@ -65,7 +65,7 @@ public final class PitrDemo {
         LocalCluster.refuseRoot();
     }
 
-    private PitrDemo(PgBinaries binaries, ProcessRunner runner, Bucket bucket, List<String> launcher) {
+    private DefaultPitrDemo(PgBinaries binaries, ProcessRunner runner, Bucket bucket, List<String> launcher) {
         this.binaries = binaries;
         this.runner = runner;
         this.bucket = bucket;
@@ -93,8 +93,8 @@ public final class PitrDemo {
      * restore: the local repository is removed and the restore reads the bucket alone.
      * {@code launcher} is how the scripts run pgbackup ({@code wal-fetch}, the WAL copies).
      */
-    public PitrDemo withBucket(Bucket bucket, List<String> launcher) {
-        return new PitrDemo(binaries, runner, Objects.requireNonNull(bucket), launcher);
+    public DefaultPitrDemo withBucket(Bucket bucket, List<String> launcher) {
+        return new DefaultPitrDemo(binaries, runner, Objects.requireNonNull(bucket), launcher);
     }
 
     /** One finished step: what it did, how long it took, what it found. */

@@ -1,5 +1,7 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.CheckThresholds;
+import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.archive.ArchiverState;
 import io.pgbackup.core.health.CheckReport.Finding;
 import io.pgbackup.core.health.CheckReport.PerfData;

@@ -1,5 +1,6 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.archive.ArchiverState;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.status.StatusReport;

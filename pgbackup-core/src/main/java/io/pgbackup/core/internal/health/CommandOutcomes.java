@@ -1,5 +1,7 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.CheckReport;
+import io.pgbackup.core.health.HealthSettings;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 
@@ -45,7 +47,7 @@ public final class CommandOutcomes {
         } catch (RuntimeException e) {
             return warnings;
         }
-        Health health = pg.health();
+        DefaultHealth health = pg.health();
         if (notify) {
             String text = ok ? command + " succeeded" : message;
             health.notifier(settings.notifications()).outcome(kind, ok, text, health.location(), health.systemIdentifier().orElse(null))
@@ -67,7 +69,7 @@ public final class CommandOutcomes {
      * archive_wal.sh runs no Java, so check, metrics and the commands' snapshots are where its
      * failures are seen; the async archiver also calls this after its batches.
      */
-    public static List<String> observe(Health health, Health.Snapshot snapshot, HealthSettings settings) {
+    public static List<String> observe(DefaultHealth health, DefaultHealth.Snapshot snapshot, HealthSettings settings) {
         List<String> warnings = new ArrayList<>();
         if (settings.notifications().enabled()) {
             List<CheckReport.Finding> archiving = snapshot.check().findings().stream()
@@ -88,9 +90,9 @@ public final class CommandOutcomes {
     }
 
     /** Writes a snapshot already taken (by check or metrics) to the metrics file; the one-line problem if it could not. */
-    public static Optional<String> publish(Health.Snapshot snapshot, HealthSettings settings) {
+    public static Optional<String> publish(DefaultHealth.Snapshot snapshot, HealthSettings settings) {
         try {
-            Health.writeMetricsFile(settings.metricsFile().orElseThrow(), snapshot.metricsText());
+            DefaultHealth.writeMetricsFile(settings.metricsFile().orElseThrow(), snapshot.metricsText());
             return Optional.empty();
         } catch (java.io.IOException | RuntimeException e) {
             return Optional.of("could not write " + HealthSettings.PG_BACKUP_METRICS_FILE + " " + settings.metricsFile().get()
@@ -99,7 +101,7 @@ public final class CommandOutcomes {
     }
 
     /** Rewrites the metrics file; the one-line problem if it could not. */
-    public static Optional<String> writeMetrics(Health health, HealthSettings settings) {
+    public static Optional<String> writeMetrics(DefaultHealth health, HealthSettings settings) {
         try {
             health.writeMetricsFile(settings.metricsFile().orElseThrow(), settings.thresholds());
             return Optional.empty();

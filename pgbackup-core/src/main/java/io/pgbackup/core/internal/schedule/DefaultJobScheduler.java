@@ -1,5 +1,9 @@
-package io.pgbackup.core.schedule;
+package io.pgbackup.core.internal.schedule;
 
+import io.pgbackup.core.schedule.InstallResult;
+import io.pgbackup.core.schedule.ScheduleFormat;
+import io.pgbackup.core.schedule.ScheduleRequest;
+import io.pgbackup.core.schedule.Schedule;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
@@ -34,7 +38,7 @@ import java.util.TreeMap;
  * <p>{@link #plan} only computes; {@link #install} merges the block into the user's crontab
  * ({@code crontab -l}, then {@code crontab FILE}) replacing an earlier block, or writes the plists.
  */
-public final class JobScheduler {
+public final class DefaultJobScheduler {
     public static final String BEGIN_MARK = "# BEGIN pgbackup jobs (written by 'pgbackup schedule --install'; re-running it replaces this block)";
     public static final String END_MARK = "# END pgbackup jobs";
     public static final String LABEL = "com.shared.pgbackup";
@@ -43,12 +47,12 @@ public final class JobScheduler {
     private final PgBackupContext context;
     private final String crontabProgram;
 
-    public JobScheduler(PgBackupContext context) {
+    public DefaultJobScheduler(PgBackupContext context) {
         this(context, "crontab");
     }
 
     /** {@code crontabProgram}: the crontab command (a path, or a name looked up on PATH). */
-    public JobScheduler(PgBackupContext context, String crontabProgram) {
+    public DefaultJobScheduler(PgBackupContext context, String crontabProgram) {
         this.context = context;
         this.crontabProgram = crontabProgram;
     }
@@ -200,7 +204,7 @@ public final class JobScheduler {
     }
 
     /** {@code current} with any earlier block of the same marks (its first and last line) removed and {@code block} appended. */
-    static String merge(String current, String block) {
+    public static String merge(String current, String block) {
         List<String> marks = block.lines().toList();
         String begin = marks.get(0);
         String end = marks.get(marks.size() - 1);

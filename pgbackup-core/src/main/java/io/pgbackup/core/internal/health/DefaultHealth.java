@@ -1,5 +1,8 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.NotifySettings;
+import io.pgbackup.core.health.CheckThresholds;
+import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManager;
@@ -27,7 +30,7 @@ import java.util.regex.Pattern;
  * and rendered as Prometheus metrics. Reads the cluster and the repository; writes only the
  * metrics file and the notifier's outcome records.
  */
-public final class Health {
+public final class DefaultHealth {
     private static final Pattern SYSTEM_ID = Pattern.compile("\"systemIdentifier\"\\s*:\\s*\"(\\d+)\"");
 
     private final StatusReporter status;
@@ -37,7 +40,7 @@ public final class Health {
     private final Storage storage;
     private final String location;
 
-    public Health(StatusReporter status, BackupManager backups, Clock clock, Path repositoryRoot, Storage storage, String location) {
+    public DefaultHealth(StatusReporter status, BackupManager backups, Clock clock, Path repositoryRoot, Storage storage, String location) {
         this.status = status;
         this.backups = backups;
         this.clock = clock;

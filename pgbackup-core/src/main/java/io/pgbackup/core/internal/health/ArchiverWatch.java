@@ -1,5 +1,6 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.HealthSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ public final class ArchiverWatch implements AutoCloseable {
     }
 
     /** Starts watching when a notify command or a metrics file is configured; else a watch that does nothing. */
-    public static ArchiverWatch start(Map<String, String> env, Health health, Consumer<String> warnings) {
+    public static ArchiverWatch start(Map<String, String> env, DefaultHealth health, Consumer<String> warnings) {
         HealthSettings settings;
         try {
             settings = HealthSettings.fromEnvironment(env);
