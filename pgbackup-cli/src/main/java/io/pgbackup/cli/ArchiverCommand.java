@@ -25,7 +25,7 @@ final class ArchiverCommand extends BaseCommand {
         WalArchiver.requireDataDirectory("--pgdata", pgData);
         io.pgbackup.core.PgBackup pg = pgBackup();
         ArchiverRun run;
-        try (var watch = io.pgbackup.core.internal.health.ArchiverWatch.start(settings().asMap(), pg.health(),
+        try (var watch = pg.health().watchArchiver(settings().asMap(),
                 w -> err().println("pgbackup: warning: " + w))) {
             run = spool == null ? pg.archiver().run(pgData.toAbsolutePath())
                     : pg.archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());

@@ -1,8 +1,7 @@
 package io.pgbackup.cli;
 
 import io.pgbackup.core.health.CheckReport;
-import io.pgbackup.core.internal.health.CommandOutcomes;
-import io.pgbackup.core.internal.health.DefaultHealth;
+import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,10 +25,10 @@ final class CheckCommand extends BaseCommand {
         CheckReport report;
         try {
             HealthSettings settings = HealthSettings.fromEnvironment(settings().asMap());
-            DefaultHealth health = pgBackup().health();
-            DefaultHealth.Snapshot snapshot = health.snapshot(settings.thresholds());
+            Health health = pgBackup().health();
+            Health.Snapshot snapshot = health.snapshot(settings.thresholds());
             report = snapshot.check();
-            CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
+            health.observe(snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         } catch (RuntimeException e) {
             report = CheckReport.unknown(e.getMessage() == null ? e.toString() : e.getMessage());
         }

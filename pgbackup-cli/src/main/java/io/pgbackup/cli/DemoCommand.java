@@ -1,6 +1,6 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.internal.demo.DefaultPitrDemo;
+import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.postgres.PgBinaries;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,12 +29,12 @@ final class DemoCommand extends BaseCommand {
                 context.env());
         Path parent = dir != null ? dir.toAbsolutePath() : Path.of(System.getProperty("java.io.tmpdir"));
         int[] n = {0};
-        java.util.function.Consumer<DefaultPitrDemo.Step> print = step ->
+        java.util.function.Consumer<PitrDemo.Step> print = step ->
                 out().printf("%2d. %-30s %8s  %s%n", ++n[0], step.name(), Format.duration(step.duration()), step.detail());
-        DefaultPitrDemo demo = new DefaultPitrDemo(binaries);
-        DefaultPitrDemo.Result result;
+        PitrDemo demo = PitrDemo.create(binaries);
+        PitrDemo.Result result;
         if (s3) {
-            DefaultPitrDemo.refuseRoot(); // before a server and a directory exist
+            demo.refuseRoot(); // before a server and a directory exist
             Path serverJar = DemoS3Server.jar();
             Path objects = createDirectory(parent);
             try (DemoS3Server server = DemoS3Server.start(serverJar, objects)) {

@@ -2,7 +2,7 @@ package io.pgbackup.cli;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.internal.demo.DefaultPitrDemo;
+import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.storage.s3.S3Settings;
 
 import java.lang.reflect.InvocationTargetException;
@@ -72,8 +72,8 @@ final class DemoS3Server implements AutoCloseable {
     }
 
     /** The bucket as the demo uses it: its settings, and the credentials for its processes' environment. */
-    DefaultPitrDemo.Bucket bucket() {
-        return new DefaultPitrDemo.Bucket(S3Settings.compatible(URI.create(info.get("endpoint")), BUCKET, "demo", "us-east-1"),
+    PitrDemo.Bucket bucket() {
+        return new PitrDemo.Bucket(S3Settings.compatible(URI.create(info.get("endpoint")), BUCKET, "demo", "us-east-1"),
                 Map.of("AWS_ACCESS_KEY_ID", info.get("AWS_ACCESS_KEY_ID"), "AWS_SECRET_ACCESS_KEY", info.get("AWS_SECRET_ACCESS_KEY")));
     }
 

@@ -1,7 +1,6 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.internal.health.CommandOutcomes;
-import io.pgbackup.core.internal.health.DefaultHealth;
+import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.Command;
 
@@ -11,10 +10,10 @@ final class MetricsCommand extends BaseCommand {
     @Override
     protected int execute() {
         HealthSettings settings = HealthSettings.fromEnvironment(settings().asMap());
-        DefaultHealth health = pgBackup().health();
-        DefaultHealth.Snapshot snapshot = health.snapshot(settings.thresholds());
+        Health health = pgBackup().health();
+        Health.Snapshot snapshot = health.snapshot(settings.thresholds());
         out().print(snapshot.metricsText());
-        CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
+        health.observe(snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         return 0;
     }
 }

@@ -8,7 +8,7 @@ import io.pgbackup.core.postgres.PgBinaries;
 import io.pgbackup.core.process.ProcessRunner;
 import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.retention.RetentionPolicy;
-import io.pgbackup.core.internal.schedule.DefaultJobScheduler;
+import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.sync.RemoteSyncer;
@@ -104,7 +104,7 @@ public interface PgBackup {
     int prefetchWal(String after, long segmentSize, int window, Path dir);
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
-    DefaultJobScheduler scheduler();
+    JobScheduler scheduler();
 
     StatusReporter status();
 
@@ -112,7 +112,7 @@ public interface PgBackup {
     io.pgbackup.core.report.ReportModel report();
 
     /** {@code check}, {@code metrics} and notifications, from one status snapshot. */
-    io.pgbackup.core.internal.health.DefaultHealth health();
+    io.pgbackup.core.health.Health health();
 
     /** Where a command reads and writes the repository's objects. */
     enum RepositorySource {

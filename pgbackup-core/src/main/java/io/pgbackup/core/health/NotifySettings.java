@@ -36,7 +36,7 @@ public record NotifySettings(List<String> command, boolean all, Duration timeout
         if (raw.chars().anyMatch(Character::isISOControl)) {
             throw invalid(PG_BACKUP_NOTIFY_COMMAND + " contains a control character (newline, tab): use one line");
         }
-        List<String> command = raw.isBlank() ? List.of() : io.pgbackup.core.internal.sync.SshCommand.split(raw.strip());
+        List<String> command = raw.isBlank() ? List.of() : io.pgbackup.core.config.RemoteConfig.words(raw.strip());
         String on = Optional.ofNullable(env.get(PG_BACKUP_NOTIFY_ON)).map(String::strip).orElse("");
         boolean all;
         if (on.isEmpty() || on.equals("failure")) {

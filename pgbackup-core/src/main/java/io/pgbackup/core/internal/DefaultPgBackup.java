@@ -196,7 +196,7 @@ public final class DefaultPgBackup implements PgBackup {
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
     @Override
-    public DefaultJobScheduler scheduler() {
+    public io.pgbackup.core.schedule.JobScheduler scheduler() {
         return new DefaultJobScheduler(context, crontabProgram);
     }
 
@@ -212,7 +212,7 @@ public final class DefaultPgBackup implements PgBackup {
     }
 
     @Override
-    public io.pgbackup.core.internal.health.DefaultHealth health() {
+    public io.pgbackup.core.health.Health health() {
         return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), context.repository().root(),
                 context.repository().storage(), context.repository().location());
     }

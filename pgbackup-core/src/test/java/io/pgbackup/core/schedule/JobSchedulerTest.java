@@ -64,7 +64,7 @@ class JobSchedulerTest {
                 .contains("'/opt/pgbackup/bin/pgbackup' 'backup' >>'" + repo + "/logs/backup-stdout.log' 2>>'" + repo + "/logs/backup-stderr.log'");
         assertThat(lines.get(1)).startsWith("0 3 * * 0 ").contains("'cleanup' >>'" + repo + "/logs/cleanup-stdout.log'");
         assertThat(lines.get(2)).startsWith("0 * * * * ").contains("'sync' >>'" + repo + "/logs/sync-stdout.log'");
-        assertThat(block).startsWith(DefaultJobScheduler.BEGIN_MARK).endsWith(DefaultJobScheduler.END_MARK + "\n")
+        assertThat(block).startsWith(JobScheduler.BEGIN_MARK).endsWith(JobScheduler.END_MARK + "\n")
                 .doesNotContain("s3cret").doesNotContain("PG_PASSWORD=").doesNotContain("HOME=");
         assertThat(s.notes()).anyMatch(n -> n.contains("~/.pgpass"));
 
@@ -146,7 +146,7 @@ class JobSchedulerTest {
     @Test
     void installMergesIntoTheCrontabOnceKeepingOtherLines() throws Exception {
         Path fake = fakeCrontab(Files.createDirectories(work.resolve("cron")));
-        DefaultJobScheduler scheduler = pgWithCrontab(fake.toString()).scheduler();
+        JobScheduler scheduler = pgWithCrontab(fake.toString()).scheduler();
         Schedule s = scheduler.plan(request(ScheduleFormat.CRON, false));
 
         InstallResult first = scheduler.install(s);
@@ -160,7 +160,7 @@ class JobSchedulerTest {
         assertThat(second.actions()).singleElement().asString().startsWith("replaced");
         InstallResult third = scheduler.install(withSync);
         String after = Files.readString(table);
-        assertThat(after.split(java.util.regex.Pattern.quote(DefaultJobScheduler.BEGIN_MARK), -1)).hasSize(2);
+        assertThat(after.split(java.util.regex.Pattern.quote(JobScheduler.BEGIN_MARK), -1)).hasSize(2);
         assertThat(after).contains("MAILTO=me@example.com\n15 * * * * /usr/bin/true\n").contains("\n30 1 * * * /usr/bin/date\n")
                 .endsWith(withSync.crontabBlock()).contains("'sync'");
         assertThat(third.actions()).singleElement().asString().startsWith("replaced");
@@ -168,7 +168,7 @@ class JobSchedulerTest {
 
     @Test
     void mergeIsPureAndIdempotent() {
-        String block = DefaultJobScheduler.BEGIN_MARK + "\n0 2 * * * x\n" + DefaultJobScheduler.END_MARK + "\n";
+        String block = JobScheduler.BEGIN_MARK + "\n0 2 * * * x\n" + JobScheduler.END_MARK + "\n";
         String once = DefaultJobScheduler.merge("1 1 * * * a\n", block);
         assertThat(DefaultJobScheduler.merge(once, block)).isEqualTo(once).isEqualTo("1 1 * * * a\n\n" + block);
         assertThat(DefaultJobScheduler.merge("", block)).isEqualTo(block);

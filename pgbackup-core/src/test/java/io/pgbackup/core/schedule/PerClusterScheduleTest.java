@@ -1,6 +1,5 @@
 package io.pgbackup.core.schedule;
 
-import io.pgbackup.core.internal.schedule.DefaultJobScheduler;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;
@@ -27,7 +26,7 @@ class PerClusterScheduleTest {
         for (String name : List.of("db1", "db2", "db1")) {
             Path repo = work.resolve(name);
             new Repository(repo).createLayout();
-            DefaultJobScheduler scheduler = PgBackup.builder(PgBackupConfig.builder().backupDir(repo).build())
+            JobScheduler scheduler = PgBackup.builder(PgBackupConfig.builder().backupDir(repo).build())
                     .crontabProgram(fake.toString()).build().scheduler();
             Schedule s = scheduler.plan(new ScheduleRequest(ScheduleFormat.CRON, LocalTime.of(2, 0), DayOfWeek.SUNDAY,
                     LocalTime.of(3, 0), false, List.of("/opt/pgbackup/bin/pgbackup"),

@@ -7,6 +7,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.postgres.LocalCluster;
+import io.pgbackup.core.demo.PitrDemo;
 import io.pgbackup.core.postgres.PgBinaries;
 import io.pgbackup.core.process.ProcessRunner;
 import io.pgbackup.core.restore.RecoveryTarget;
@@ -42,7 +43,7 @@ import java.util.function.Consumer;
  * archive, write rows, back up, note a time, drop the table, restore to the noted time, start the
  * restored copy and check the rows are back. Each step is reported with its timing as it ends.
  */
-public final class DefaultPitrDemo {
+public final class DefaultPitrDemo implements PitrDemo {
     private static final String USER = "pgbackup_demo";
     private static final String ROWS_CHECK = "SELECT count(*) || ' rows, md5 ' || md5(string_agg(id || ':' || item, ',' ORDER BY id)) FROM demo_orders";
 
@@ -60,8 +61,8 @@ public final class DefaultPitrDemo {
         this(binaries, new io.pgbackup.core.internal.process.CommonsExecProcessRunner());
     }
 
-    /** Refuses to run as root (initdb does), before the caller creates a server or a directory. */
-    public static void refuseRoot() {
+    @Override
+    public void refuseRoot() {
         LocalCluster.refuseRoot();
     }
 
@@ -72,47 +73,16 @@ public final class DefaultPitrDemo {
         this.launcher = List.copyOf(launcher);
     }
 
-    /**
-     * An S3 bucket for the demo: where it is, and the environment that lets a pgbackup process
-     * reach it ({@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}): given to the clusters, so
-     * that archive_wal.sh's copies and restore_wal.sh's {@code wal-fetch} can sign their requests.
-     */
-    public record Bucket(S3Settings settings, Map<String, String> environment) {
-        public Bucket {
-            environment = Map.copyOf(environment);
-        }
-
-        Storage storage() {
-            return BucketProviders.find().open(settings,
-                    environment.getOrDefault("AWS_ACCESS_KEY_ID", ""), environment.getOrDefault("AWS_SECRET_ACCESS_KEY", ""));
-        }
-    }
-
-    /**
-     * The demo with the repository's offsite copy in {@code bucket}, and a disaster before the
-     * restore: the local repository is removed and the restore reads the bucket alone.
-     * {@code launcher} is how the scripts run pgbackup ({@code wal-fetch}, the WAL copies).
-     */
+    @Override
     public DefaultPitrDemo withBucket(Bucket bucket, List<String> launcher) {
         return new DefaultPitrDemo(binaries, runner, Objects.requireNonNull(bucket), launcher);
-    }
-
-    /** One finished step: what it did, how long it took, what it found. */
-    public record Step(String name, Duration duration, String detail) {
-    }
-
-    /** The outcome: every step, where the throwaway files are (if kept), and whether the rows came back. */
-    public record Result(List<Step> steps, Duration total, boolean rowsRestored, String expected, String restored,
-                         Optional<Path> keptAt) {
-        public Result {
-            steps = List.copyOf(steps);
-        }
     }
 
     /**
      * Runs the demo in a new directory under {@code parent}; removes it at the end unless
      * {@code keep}. Fails with a one-line {@link PgBackupException} naming the step that failed.
      */
+    @Override
     public Result run(Path parent, boolean keep, Consumer<Step> listener) {
         LocalCluster.refuseRoot();
         Instant start = Instant.now();
@@ -129,7 +99,7 @@ public final class DefaultPitrDemo {
         Path repo = work.resolve("backups");
         LocalCluster cluster = null;
         LocalCluster restored = null;
-        Storage s3 = bucket == null ? null : bucket.storage();
+        Storage s3 = bucket == null ? null : storage(bucket);
         Map<String, String> serverEnv = bucket == null ? Map.of() : bucket.environment();
         boolean success = false;
         try {
@@ -342,6 +312,19 @@ public final class DefaultPitrDemo {
             steps.add(step);
             listener.accept(step);
             return outcome.value();
+        }
+    }
+
+    private static Storage storage(Bucket bucket) {
+        return BucketProviders.find().open(bucket.settings(), bucket.environment().getOrDefault("AWS_ACCESS_KEY_ID", ""),
+                bucket.environment().getOrDefault("AWS_SECRET_ACCESS_KEY", ""));
+    }
+
+    /** Found by {@link PitrDemo#create} through {@code META-INF/services}. */
+    public static final class Factory implements PitrDemo.Factory {
+        @Override
+        public PitrDemo create(PgBinaries binaries) {
+            return new DefaultPitrDemo(binaries);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.function.Consumer;
  * from the archiver's state file and pg_stat_archiver. It watches from outside, so the archiver
  * itself knows nothing of monitoring; a slow notify command never delays an acknowledgement.
  */
-public final class ArchiverWatch implements AutoCloseable {
+public final class ArchiverWatch implements Health.Watch {
     static final Duration INTERVAL = Duration.ofSeconds(30);
 
     private final ScheduledExecutorService timer;
@@ -27,7 +28,7 @@ public final class ArchiverWatch implements AutoCloseable {
     }
 
     /** Starts watching when a notify command or a metrics file is configured; else a watch that does nothing. */
-    public static ArchiverWatch start(Map<String, String> env, DefaultHealth health, Consumer<String> warnings) {
+    public static ArchiverWatch start(Map<String, String> env, Health health, Consumer<String> warnings) {
         HealthSettings settings;
         try {
             settings = HealthSettings.fromEnvironment(env);
@@ -40,7 +41,7 @@ public final class ArchiverWatch implements AutoCloseable {
         }
         Runnable round = () -> {
             try {
-                List<String> w = CommandOutcomes.observe(health, health.snapshot(settings.thresholds()), settings);
+                List<String> w = health.observe(health.snapshot(settings.thresholds()), settings);
                 w.forEach(warnings);
             } catch (RuntimeException e) {
                 warnings.accept("archiver monitoring: " + e.getMessage());

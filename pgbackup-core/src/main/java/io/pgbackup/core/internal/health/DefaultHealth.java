@@ -2,6 +2,8 @@ package io.pgbackup.core.internal.health;
 
 import io.pgbackup.core.health.NotifySettings;
 import io.pgbackup.core.health.CheckThresholds;
+import io.pgbackup.core.health.Health;
+import io.pgbackup.core.health.HealthSettings;
 import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
@@ -20,9 +22,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -30,7 +35,7 @@ import java.util.regex.Pattern;
  * and rendered as Prometheus metrics. Reads the cluster and the repository; writes only the
  * metrics file and the notifier's outcome records.
  */
-public final class DefaultHealth {
+public final class DefaultHealth implements Health {
     private static final Pattern SYSTEM_ID = Pattern.compile("\"systemIdentifier\"\\s*:\\s*\"(\\d+)\"");
 
     private final StatusReporter status;
@@ -49,13 +54,7 @@ public final class DefaultHealth {
         this.location = location;
     }
 
-    /** One snapshot, the check's verdict on it and its metrics: the three agree because they share it. */
-    public record Snapshot(StatusReport status, CheckReport check, MetricSnapshots metrics) {
-        public String metricsText() {
-            return HealthMetrics.text(metrics);
-        }
-    }
-
+    @Override
     public Snapshot snapshot(CheckThresholds thresholds) {
         Instant now = clock.instant();
         StatusReport report = status.report();
@@ -71,7 +70,7 @@ public final class DefaultHealth {
         return new Snapshot(report, check, HealthMetrics.snapshot(report, check, newest, oldest, now));
     }
 
-    /** {@code pgbackup check}: never throws; a check that cannot run is UNKNOWN. */
+    @Override
     public CheckReport check(CheckThresholds thresholds) {
         try {
             return snapshot(thresholds).check();
@@ -80,10 +79,8 @@ public final class DefaultHealth {
         }
     }
 
-    /**
-     * Rewrites {@code file} with the metrics: temp file, fsync, rename, so node_exporter never
-     * reads half a file. 0644: metrics hold no secret and node_exporter often runs as another user.
-     */
+    /** 0644: metrics hold no secret and node_exporter often runs as another user. */
+    @Override
     public void writeMetricsFile(Path file, CheckThresholds thresholds) throws IOException {
         writeMetricsFile(file, snapshot(thresholds).metricsText());
     }
@@ -100,12 +97,12 @@ public final class DefaultHealth {
         return new Notifier(settings, stateDir, clock);
     }
 
-    /** Where the repository is, for events. */
+    @Override
     public String location() {
         return location;
     }
 
-    /** The cluster's system identifier as the repository recorded it (cluster.json), if it did. */
+    @Override
     public Optional<String> systemIdentifier() {
         try {
             if (storage.stat("cluster.json").isEmpty()) {
@@ -116,5 +113,34 @@ public final class DefaultHealth {
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    @Override
+    public List<String> observe(Snapshot snapshot, HealthSettings settings) {
+        return CommandOutcomes.observe(this, snapshot, settings);
+    }
+
+    @Override
+    public List<String> afterCommand(String command, boolean ok, String message, HealthSettings settings) {
+        List<String> warnings = new ArrayList<>();
+        Optional<String> kind = settings.notifyKind(command);
+        if (kind.isPresent()) {
+            String text = ok ? command + " succeeded" : message;
+            notifier(settings.notifications()).outcome(kind.get(), ok, text, location(), systemIdentifier().orElse(null))
+                    .ifPresent(warnings::add);
+        }
+        if (settings.metricsAfter(command)) {
+            try {
+                warnings.addAll(observe(snapshot(settings.thresholds()), settings));
+            } catch (RuntimeException e) {
+                warnings.add("could not compute the metrics for " + HealthSettings.PG_BACKUP_METRICS_FILE + ": " + e.getMessage());
+            }
+        }
+        return warnings;
+    }
+
+    @Override
+    public Watch watchArchiver(Map<String, String> env, Consumer<String> warnings) {
+        return ArchiverWatch.start(env, this, warnings);
     }
 }

@@ -1,6 +1,7 @@
 package io.pgbackup.core.internal.schedule;
 
 import io.pgbackup.core.schedule.InstallResult;
+import io.pgbackup.core.schedule.JobScheduler;
 import io.pgbackup.core.schedule.ScheduleFormat;
 import io.pgbackup.core.schedule.ScheduleRequest;
 import io.pgbackup.core.schedule.Schedule;
@@ -38,10 +39,7 @@ import java.util.TreeMap;
  * <p>{@link #plan} only computes; {@link #install} merges the block into the user's crontab
  * ({@code crontab -l}, then {@code crontab FILE}) replacing an earlier block, or writes the plists.
  */
-public final class DefaultJobScheduler {
-    public static final String BEGIN_MARK = "# BEGIN pgbackup jobs (written by 'pgbackup schedule --install'; re-running it replaces this block)";
-    public static final String END_MARK = "# END pgbackup jobs";
-    public static final String LABEL = "com.shared.pgbackup";
+public final class DefaultJobScheduler implements JobScheduler {
     private static final List<String> SECRET_VARIABLES = List.of(PgBackupConfig.PG_PASSWORD, "PGPASSWORD");
 
     private final PgBackupContext context;
@@ -57,6 +55,7 @@ public final class DefaultJobScheduler {
         this.crontabProgram = crontabProgram;
     }
 
+    @Override
     public Schedule plan(ScheduleRequest request) {
         Repository repository = context.repository();
         Map<String, String> env = new TreeMap<>();
@@ -170,6 +169,7 @@ public final class DefaultJobScheduler {
     }
 
     /** Installs {@code schedule}: merges the crontab block, or writes the plists. */
+    @Override
     public InstallResult install(Schedule schedule) {
         try {
             Files.createDirectories(context.repository().logsDir());
