@@ -1,6 +1,6 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.archive.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver.ArchiverRun;
 import io.pgbackup.core.archive.WalArchiver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package io.pgbackup.core.health;
 
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.status.StatusReport;

@@ -13,13 +13,13 @@ import io.pgbackup.core.process.ProcessRunner;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.RestoreResult;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.BucketProviders;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.s3.S3Settings;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -253,7 +253,7 @@ public final class DefaultPitrDemo implements PitrDemo {
         while (Instant.now().isBefore(deadline)) {
             boolean free;
             try {
-                free = !Files.exists(lock) || runner.run(io.pgbackup.core.process.ProcessSpec.of("flock", "-n", lock.toString(), "true")
+                free = !Files.exists(lock) || runner.run(io.pgbackup.core.process.ProcessRunner.ProcessSpec.of("flock", "-n", lock.toString(), "true")
                         .withTimeout(Duration.ofSeconds(10))).exitCode() == 0;
             } catch (IOException e) {
                 free = true; // no flock(1): the script ran its copies without the lock, the pending mark says enough

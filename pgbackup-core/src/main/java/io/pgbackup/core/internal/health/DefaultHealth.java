@@ -1,7 +1,7 @@
 package io.pgbackup.core.internal.health;
 
-import io.pgbackup.core.health.NotifySettings;
-import io.pgbackup.core.health.CheckThresholds;
+import io.pgbackup.core.health.HealthSettings.NotifySettings;
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
 import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import io.pgbackup.core.health.CheckReport;

@@ -1,7 +1,7 @@
 package io.pgbackup.core.internal.health;
 
 import io.pgbackup.core.health.CheckReport;
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.health.Health;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.status.StatusReport;

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.health;
 
-import io.pgbackup.core.health.NotifySettings;
+import io.pgbackup.core.health.HealthSettings.NotifySettings;
 import io.pgbackup.core.health.CheckReport;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.internal.storage.AtomicFiles;

@@ -1,17 +1,17 @@
 package io.pgbackup.core.internal.schedule;
 
-import io.pgbackup.core.schedule.InstallResult;
+import io.pgbackup.core.schedule.JobScheduler.InstallResult;
 import io.pgbackup.core.schedule.JobScheduler;
-import io.pgbackup.core.schedule.ScheduleFormat;
-import io.pgbackup.core.schedule.ScheduleRequest;
-import io.pgbackup.core.schedule.Schedule;
+import io.pgbackup.core.schedule.JobScheduler.Schedule.ScheduleFormat;
+import io.pgbackup.core.schedule.JobScheduler.ScheduleRequest;
+import io.pgbackup.core.schedule.JobScheduler.Schedule;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.internal.archive.ArchiveScripts;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.process.ProcessResult;
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.Repository;
 

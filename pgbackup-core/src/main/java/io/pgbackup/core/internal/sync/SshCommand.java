@@ -16,7 +16,7 @@ public final class SshCommand {
     private SshCommand() {
     }
 
-    /** Program and options, ready for {@link io.pgbackup.core.process.ProcessSpec}. */
+    /** Program and options, ready for {@link io.pgbackup.core.process.ProcessRunner.ProcessSpec}. */
     static List<String> words(RemoteConfig remote) {
         List<String> words = split(remote.sshCommand());
         words.addAll(List.of("-p", String.valueOf(remote.port()), "-o", "BatchMode=yes",

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.health;
 
-import io.pgbackup.core.health.CheckThresholds;
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
 import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.status.StatusReport;
 import org.junit.jupiter.api.Test;
