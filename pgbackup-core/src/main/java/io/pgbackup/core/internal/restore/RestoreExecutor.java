@@ -69,6 +69,7 @@ final class RestoreExecutor {
     /** The archive listing the plan was made from, when known: the WAL archive is listed once per restore. */
     private final WalArchive planned;
     private final io.pgbackup.core.progress.ProgressListener progress;
+    private final RestoreChain chain;
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
         this(context, targets, null);
@@ -80,6 +81,13 @@ final class RestoreExecutor {
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned,
                     io.pgbackup.core.progress.ProgressListener progress) {
+        this(context, targets, planned, progress, null);
+    }
+
+    /** {@code chain}: the backups to reassemble the plan's from, or a delta restore; null for a plain full restore. */
+    RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned,
+                    io.pgbackup.core.progress.ProgressListener progress, RestoreChain chain) {
+        this.chain = chain;
         this.context = context;
         this.targets = targets;
         this.planned = planned;
@@ -101,7 +109,11 @@ final class RestoreExecutor {
         Instant start = Instant.now();
         try (Storage.Lease ignored = repository.lease("restore", context.clock())) {
             // The world may have moved since the plan was made (a server started): check again.
-            targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
+            if (chain != null && chain.delta()) {
+                targets.checkDelta(plan.targetDir(), plan.backup().manifest().systemIdentifier());
+            } else {
+                targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
+            }
             ensureRestoreScript(repository);
             prepareTarget(plan);
             Tablespaces.prepare(plan);
@@ -116,8 +128,11 @@ final class RestoreExecutor {
                     fsync.finish();
                     log.debug("synced");
                 }
-                writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 dropStandbySignal(plan.targetDir());
+                if (chain != null && chain.incremental()) {
+                    ChainRoots.writeManifest(plan);
+                }
+                writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 // Cleanup keeps what replay reads until recovery ends (or the marker expires).
                 RestoreMarkers.extracted(repository, marker, plan.targetDir(), context.clock());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
@@ -185,10 +200,15 @@ final class RestoreExecutor {
                 new io.pgbackup.core.internal.storage.ProgressCounter("restore", m.databaseSizeBytes(), progress);
         try {
             List<Future<Long>> tasks = new ArrayList<>();
-            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
+            boolean reassemble = chain != null && (chain.incremental() || chain.delta());
+            if (reassemble) {
+                ChainRoots.submit(pool, tasks, repository, plan, chain, fsync, counter);
+            } else {
+                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
+            }
             tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync, counter)
                     + prefetchWal(repository, plan, fsync)));
-            for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
+            for (RestorePlan.TablespaceTarget t : reassemble ? List.<RestorePlan.TablespaceTarget>of() : plan.tablespaces()) {
                 tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync, counter)));
             }
             long bytes = 0;
@@ -290,10 +310,17 @@ final class RestoreExecutor {
 
     private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync,
                                    io.pgbackup.core.internal.storage.ProgressCounter counter) throws IOException {
+        return extractOne(repository, backup, fileName, into, fsync::submit, counter, null, null);
+    }
+
+    /** With {@code writer}, onto the files already there (see {@link ChainExtractor}); {@code seen} collects the entries. */
+    static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into,
+                           java.util.function.Consumer<Path> written, io.pgbackup.core.internal.storage.ProgressCounter counter,
+                           InPlaceWriter writer, java.util.Set<String> seen) throws IOException {
         String key = backup.fileKey(fileName);
         if (!checksWhileExtracting(repository)) {
             try (InputStream ahead = new ReadAheadInputStream(repository.openDecoded(key), 1 << 20, 4, fileName)) {
-                return new SafeTarExtractor(into, fsync::submit).extract(counter.wrap(ahead), fileName);
+                return new SafeTarExtractor(into, written, writer, seen).extract(counter.wrap(ahead), fileName);
             }
         }
         MessageDigest sha = StoredFileCheck.sha256();
@@ -316,7 +343,7 @@ final class RestoreExecutor {
         long bytes;
         try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
             // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
-            bytes = new SafeTarExtractor(into, fsync::submit).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
+            bytes = new SafeTarExtractor(into, written, writer, seen).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
             // To the decoded end (the read-ahead thread has then read all it will), then whatever the
             // codec left unread: the digest covers the whole stored file.
             ahead.transferTo(OutputStream.nullOutputStream());
