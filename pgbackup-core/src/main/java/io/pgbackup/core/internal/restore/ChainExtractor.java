@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -27,7 +26,7 @@ import java.util.function.Predicate;
  * files replaced. Each tar is read once, front to back, as it streams from the repository (no
  * staging copy, random access or pg_combinebackup); roots are reassembled side by side. At the end
  * whatever the newest backup's tar does not list (dropped relations and databases, the leftovers of
- * a diverged copy in a delta restore) is removed, and what remains is queued for fsync.
+ * a diverged copy in a delta restore) is removed, Files are queued for fsync as they are written.
  *
  * <p>Why oldest first rather than newest first with holes filled from older backups: the tars are
  * compressed streams, so a block of an older backup can only be reached by reading it in order;
@@ -45,7 +44,6 @@ final class ChainExtractor {
      */
     static long extractRoot(Repository repository, RestoreChain chain, Function<BackupInfo, String> archiveOf, Path root,
                             Predicate<String> keep, BackgroundFsync fsync, ProgressCounter counter) throws IOException {
-        Set<Path> written = ConcurrentHashMap.newKeySet();
         Set<String> seen = new HashSet<>();
         long bytes = 0;
         boolean first = true;
@@ -58,19 +56,15 @@ final class ChainExtractor {
             }
             boolean last = i == members.size() - 1;
             // Into an empty root, the first tar is an ordinary extraction; later ones land on its files.
-            InPlaceWriter writer = first && !chain.delta() ? null : new InPlaceWriter(chain.delta());
-            bytes += RestoreExecutor.extractOne(repository, member, archive, root, written::add, counter, writer,
+            InPlaceWriter writer = first && !chain.delta() ? null : new InPlaceWriter(true);
+            // Each file is flushed as soon as it is written (again after a newer member changes it; a pruned one is skipped).
+            bytes += RestoreExecutor.extractOne(repository, member, archive, root, fsync::submit, counter, writer,
                     last ? seen : null);
             first = false;
         }
         List<String> removed = prune(root, seen, keep);
         if (!removed.isEmpty()) {
             log.info("removed {} files and directories of {} that the newest backup does not hold", removed.size(), root);
-        }
-        for (Path p : written) {
-            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                fsync.submit(p);
-            }
         }
         return bytes;
     }

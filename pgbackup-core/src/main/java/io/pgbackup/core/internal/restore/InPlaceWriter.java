@@ -17,13 +17,20 @@ import java.nio.file.attribute.BasicFileAttributes;
  * (real, inside the root); the file itself is opened without following a link.
  */
 final class InPlaceWriter {
-    /** The file an entry wrote and how many bytes it took. */
-    record Written(Path file, long bytes) {
+    /**
+     * The file an entry wrote and how many bytes it took; {@code changed} false when it already
+     * matched (then neither its time nor a flush is due).
+     */
+    record Written(Path file, long bytes, boolean changed) {
     }
 
     private final boolean delta;
 
-    /** {@code delta}: compare before writing, so a file or block that already matches is left alone. */
+    /**
+     * {@code delta}: compare before writing, so a file or block that already matches is left alone
+     * (a chain restore compares too: most of a newer backup's whole files and blocks are unchanged,
+     * and what is not rewritten needs no flush).
+     */
     InPlaceWriter(boolean delta) {
         this.delta = delta;
     }
@@ -41,19 +48,26 @@ final class InPlaceWriter {
      * null when the extractor should create it afresh (a whole file outside a delta restore, or
      * one not there yet).
      */
-    Written write(InputStream in, long size, Path dir, String name, boolean exists, String archiveName) throws IOException {
+    Written write(InputStream in, long size, Path dir, String name, boolean exists, String archiveName, String entryName)
+            throws IOException {
         if (name.startsWith(IncrementalFile.PREFIX) && name.length() > IncrementalFile.PREFIX.length()) {
             String fileName = name.substring(IncrementalFile.PREFIX.length());
             Path file = dir.resolve(fileName);
+            IncrementalFile header = IncrementalFile.read(in, size, archiveName + ":" + entryName);
             BasicFileAttributes found = attributes(file);
-            if (found == null || !found.isRegularFile()) {
-                throw SafeTarExtractor.refuse(archiveName, name, found == null
+            if (found == null && header.complete()) {
+                // A relation new since the parent, every block of it in this entry (pgbackup's page-LSN path).
+                Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            } else if (found == null || !found.isRegularFile()) {
+                throw SafeTarExtractor.refuse(archiveName, entryName, found == null
                         ? "changes " + fileName + ", which no older backup of the chain holds"
                         : "would be written into " + fileName + ", which is not a regular file");
             }
-            IncrementalFile header = IncrementalFile.read(in, size, archiveName + ":" + name);
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                return new Written(file, header.apply(in, ch, delta, archiveName + ":" + name));
+                long before = ch.size();
+                long n = header.apply(in, ch, delta, archiveName + ":" + entryName);
+                return new Written(file, n, n > 0 || ch.size() != before || found == null);
             }
         }
         if (!delta || !exists) {
@@ -61,7 +75,9 @@ final class InPlaceWriter {
         }
         Path file = dir.resolve(name);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-            return new Written(file, rewriteChanged(in, size, ch));
+            long before = ch.size();
+            long n = rewriteChanged(in, size, ch);
+            return new Written(file, n, n > 0 || before != size);
         }
     }
 

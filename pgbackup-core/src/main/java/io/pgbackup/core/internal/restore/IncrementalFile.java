@@ -36,6 +36,15 @@ record IncrementalFile(int[] blocks, int truncationBlockLength) {
         return headerLength() + (long) blocks.length * BLOCK_SIZE;
     }
 
+    /** Whether every block below the truncation length is here: no older version of the file is needed. */
+    boolean complete() {
+        java.util.BitSet listed = new java.util.BitSet();
+        for (int b : blocks) {
+            listed.set(b);
+        }
+        return listed.nextClearBit(0) >= truncationBlockLength;
+    }
+
     /** The reassembled file's length: the truncation length, or further to hold every block sent. */
     long fileLength() {
         long length = truncationBlockLength;

@@ -228,7 +228,10 @@ final class SafeTarExtractor {
         }
         if (writer != null) {
             InPlaceWriter.Written w = writer.write(tar, entry.getSize(), target.getParent(), target.getFileName().toString(),
-                    existing != null, archiveName);
+                    existing != null, archiveName, name);
+            if (w != null && !w.changed()) {
+                return 0;
+            }
             if (w != null) {
                 Files.setPosixFilePermissions(w.file(), permissions(entry.getMode()));
                 Files.setLastModifiedTime(w.file(), FileTime.from(entry.getModTime().toInstant()));

@@ -134,10 +134,13 @@ class IncrementalApplyTest {
                     .hasMessageContaining("INCREMENTAL.16384").hasMessageNotContaining("\n");
             assertThat(Files.readAllBytes(root.resolve("16384"))).isEqualTo(blocks(1, 1));
         }
-        byte[] orphan = tar(Map.of("base/5/INCREMENTAL.99999", incremental(1, 0, 9)));
+        byte[] orphan = tar(Map.of("base/5/INCREMENTAL.99999", incremental(2, 1, 9)));
         assertThatThrownBy(() -> apply(work.resolve("root"), orphan, false, null))
                 .hasMessageContaining("changes 99999, which no older backup of the chain holds");
         assertThat(root.resolve("99999")).doesNotExist();
+        // Every block below its length in the entry: a relation new since the parent, created whole.
+        apply(work.resolve("root"), tar(Map.of("base/5/INCREMENTAL.99999", incremental(2, 1, 9, 0, 8))), false, null);
+        assertThat(Files.readAllBytes(root.resolve("99999"))).isEqualTo(blocks(8, 9));
     }
 
     @Test
