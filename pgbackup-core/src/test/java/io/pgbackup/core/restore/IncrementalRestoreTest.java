@@ -229,6 +229,27 @@ class IncrementalRestoreTest {
         assertThat(fingerprints(rewound)).isEqualTo(atTarget);
         amcheck(rewound);
 
+        // verify: the chain is whole, every block an INCREMENTAL entry leaves to older backups is there, and it restores.
+        io.pgbackup.core.verify.VerifyReport report = pg.verifier().verify(
+                io.pgbackup.core.verify.VerifyRequest.of(incr2.id()).withRestoreTest(true));
+        assertThat(report.ok()).as(report.toString()).isTrue();
+        assertThat(report.backups().get(0).checks()).anyMatch(c -> c.name().equals("chain") && c.ok()
+                && c.detail().startsWith(full.id() + " (full) -> " + incr1.id() + " (incr) -> " + incr2.id() + " (incr)"));
+        // Without an ancestor, verify fails the chain and restore refuses before writing anything.
+        Path incr1Manifest = Path.of(incr1.location()).resolve("pgbackup_manifest.json");
+        Path aside = Files.move(incr1Manifest, shared.resolve("incr1-manifest.json"));
+        try {
+            assertThat(pg.verifier().verify(io.pgbackup.core.verify.VerifyRequest.of(incr2.id())).backups().get(0).checks())
+                    .anyMatch(c -> c.name().equals("chain") && !c.ok() && c.detail().contains("backup " + incr1.id() + " of its chain is missing"));
+            Path never = shared.resolve("never-restored");
+            assertThatThrownBy(() -> pg.restorePlanner().plan(request(incr2.id(), never, new RecoveryTarget.Immediate())))
+                    .isInstanceOf(PgBackupException.class).hasMessageContaining("needs backup " + incr1.id())
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(never).doesNotExist();
+        } finally {
+            Files.move(aside, incr1Manifest);
+        }
+
         started = System.nanoTime();
         pg.restorePlanner().execute(pg.restorePlanner().plan(request(full.id(), shared.resolve("full-copy"), new RecoveryTarget.Immediate())));
         Duration fullRestore = Duration.ofNanos(System.nanoTime() - started);

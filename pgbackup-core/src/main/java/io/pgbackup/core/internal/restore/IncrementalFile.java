@@ -18,12 +18,12 @@ import java.nio.channels.FileChannel;
  * @param truncationBlockLength  blocks below this the file keeps from the older backup; at and past it, only
  *                               blocks of this file exist
  */
-record IncrementalFile(int[] blocks, int truncationBlockLength) {
+public record IncrementalFile(int[] blocks, int truncationBlockLength) {
     static final int MAGIC = 0xd3ae1f0d;
-    static final int BLOCK_SIZE = 8192;
+    public static final int BLOCK_SIZE = 8192;
     /** Blocks per 1 GiB relation segment: no count or block number may reach it. */
     static final int SEGMENT_BLOCKS = 131072;
-    static final String PREFIX = "INCREMENTAL.";
+    public static final String PREFIX = "INCREMENTAL.";
 
     /** Bytes before the first block: 12 + 4 per block, rounded up to a block when there are any. */
     long headerLength() {
@@ -36,13 +36,18 @@ record IncrementalFile(int[] blocks, int truncationBlockLength) {
         return headerLength() + (long) blocks.length * BLOCK_SIZE;
     }
 
-    /** Whether every block below the truncation length is here: no older version of the file is needed. */
-    boolean complete() {
+    /** The highest block below the truncation length this file lacks (an older backup must hold it), or -1 when none. */
+    public int lastBlockFromOlder() {
         java.util.BitSet listed = new java.util.BitSet();
         for (int b : blocks) {
             listed.set(b);
         }
-        return listed.nextClearBit(0) >= truncationBlockLength;
+        return truncationBlockLength == 0 ? -1 : listed.previousClearBit(truncationBlockLength - 1);
+    }
+
+    /** Whether every block below the truncation length is here: no older version of the file is needed. */
+    boolean complete() {
+        return lastBlockFromOlder() < 0;
     }
 
     /** The reassembled file's length: the truncation length, or further to hold every block sent. */
@@ -58,7 +63,7 @@ record IncrementalFile(int[] blocks, int truncationBlockLength) {
      * Reads the header of an entry of {@code entrySize} bytes (the padding included), refusing one
      * whose magic, counts, block numbers or size do not hold together.
      */
-    static IncrementalFile read(InputStream in, long entrySize, String name) throws IOException {
+    public static IncrementalFile read(InputStream in, long entrySize, String name) throws IOException {
         ByteBuffer fixed = ByteBuffer.wrap(readFully(in, 12, name)).order(ByteOrder.LITTLE_ENDIAN);
         int magic = fixed.getInt();
         if (magic != MAGIC) {

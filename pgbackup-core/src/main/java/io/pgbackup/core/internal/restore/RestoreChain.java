@@ -21,8 +21,8 @@ import java.util.stream.Collectors;
  *
  * @param delta rewrite an existing data directory in place, only what differs
  */
-record RestoreChain(List<BackupInfo> members, boolean delta) {
-    RestoreChain {
+public record RestoreChain(List<BackupInfo> members, boolean delta) {
+    public RestoreChain {
         members = List.copyOf(members);
     }
 
@@ -36,7 +36,7 @@ record RestoreChain(List<BackupInfo> members, boolean delta) {
     }
 
     /** The chain of {@code newest}, each member found through {@code byId} (null when missing). */
-    static RestoreChain of(BackupInfo newest, Function<String, BackupInfo> byId, boolean delta) {
+    public static RestoreChain of(BackupInfo newest, Function<String, BackupInfo> byId, boolean delta) {
         BackupManifest m = newest.manifest();
         List<BackupInfo> members = new ArrayList<>();
         for (String id : m.chain()) {
