@@ -41,7 +41,7 @@ final class RestoreCommand extends BaseCommand {
             description = "promote (default), pause or shutdown, once the target is reached.")
     String action;
 
-    @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new.")
+    @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new (with --delta: a stopped copy of this cluster).")
     Path targetDir;
 
     @Option(names = "--move-aside", description = {"When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first,"
