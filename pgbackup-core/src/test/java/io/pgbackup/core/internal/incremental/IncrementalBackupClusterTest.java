@@ -124,6 +124,22 @@ class IncrementalBackupClusterTest {
         assertThat(dataBytes(incr1)).as("incr1 data tars vs the full's").isLessThan(fullData / 4);
         assertThat(dataBytes(incr2)).as("incr2 data tars vs the full's").isLessThan(fullData / 4);
         assertThat(source.repository().resolve(".spool")).doesNotExist();
+
+        // Retention keeping only the newest backup (the diff) a month on keeps the full it needs, drops the incrs.
+        PgBackup later = PgBackup.builder(cluster.config(repo).toBuilder().retainCount(1).build())
+                .clock(java.time.Clock.fixed(diff.manifest().endTime().toInstant().plus(java.time.Duration.ofDays(30)),
+                        java.time.ZoneOffset.UTC)).build();
+        io.pgbackup.core.retention.RetentionPlan plan = later.retentionPolicy().plan();
+        assertThat(plan.keep()).extracting(io.pgbackup.core.retention.RetentionPlan.BackupDecision::id)
+                .containsExactly(diff.id(), full.id());
+        assertThat(plan.keep().get(1).reason()).startsWith("needed by diff " + diff.id() + " (chain " + full.id() + " > " + diff.id() + ")");
+        assertThat(plan.delete()).extracting(io.pgbackup.core.retention.RetentionPlan.BackupDecision::id)
+                .containsExactlyInAnyOrder(incr1.id(), incr2.id());
+        assertThat(plan.delete()).allSatisfy(x -> assertThat(x.reason()).contains("(incr, chain " + full.id() + " > "));
+        later.retentionPolicy().execute(plan);
+        assertThat(pg.backups().list()).extracting(BackupInfo::id).containsExactly(full.id(), diff.id());
+        // the next incr builds on the diff, the newest of the chain that is left
+        assertThat(pg.backups().plan(BackupOptions.defaults().withType(BackupType.INCR)).chain()).containsExactly(full.id(), diff.id());
     }
 
     /** The stored size of the data tars (base and tablespaces), without WAL. */
