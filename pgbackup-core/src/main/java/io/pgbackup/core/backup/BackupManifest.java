@@ -1,5 +1,7 @@
 package io.pgbackup.core.backup;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -34,9 +36,12 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
                              int timeline, String startLsn, String stopLsn, String startWalFile,
                              String stopWalFile, long walSegmentSize, String compression,
                              long databaseSizeBytes, String checkpoint, List<BackupFile> files,
-                             List<Tablespace> tablespaces, boolean fromStandby, String type, String parent,
-                             List<String> chain, String parentStartLsn, Boolean dataChecksums,
-                             String incrementalMethod, String fileList) {
+                             List<Tablespace> tablespaces, boolean fromStandby, String type,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String parent, List<String> chain,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String parentStartLsn,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Boolean dataChecksums,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String incrementalMethod,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String fileList) {
     public static final int FORMAT_VERSION = 1;
     public static final String FULL = "full";
     public static final String DIFF = "diff";
