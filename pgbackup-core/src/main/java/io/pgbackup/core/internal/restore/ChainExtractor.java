@@ -58,7 +58,7 @@ final class ChainExtractor {
             // Into an empty root, the first tar is an ordinary extraction; later ones land on its files.
             InPlaceWriter writer = first && !chain.delta() ? null : new InPlaceWriter(true);
             // Each file is flushed as soon as it is written (again after a newer member changes it; a pruned one is skipped).
-            bytes += RestoreExecutor.extractOne(repository, member, archive, root, fsync::submit, counter, writer,
+            bytes += BackupTarExtraction.extract(repository, member, archive, root, fsync::submit, counter, writer,
                     last ? seen : null);
             first = false;
         }
