@@ -28,6 +28,7 @@ final class FilteringSink implements ArchiveSink {
     private final FileListing listing = new FileListing();
     private final List<IncrementalTarFilter> filters = new ArrayList<>();
     private boolean sawServerCompressed;
+    private volatile boolean manifestSeen;
 
     FilteringSink(StoringSink sink, Optional<PageRule> rule, Path spoolDir) {
         this.sink = sink;
@@ -56,12 +57,16 @@ final class FilteringSink implements ArchiveSink {
 
     @Override
     public OutputStream manifest() throws IOException {
+        manifestSeen = true;
         return sink.manifest();
     }
 
-    /** Stores the file list, unless a tar came compressed by the server (its backup_manifest then serves). */
+    /**
+     * Stores the file list when the server wrote no backup_manifest (PostgreSQL 12): otherwise that
+     * lists every file with the size the next incremental needs.
+     */
     Optional<String> storeListing(Compression compression) throws IOException {
-        if (sawServerCompressed || listing.size() == 0) {
+        if (manifestSeen || sawServerCompressed || listing.size() == 0) {
             return Optional.empty();
         }
         String name = FileListing.FILE + compression.suffix();

@@ -108,7 +108,7 @@ public final class ChainPlanner {
             return Optional.of("data checksums were turned " + (server.dataChecksums() ? "on" : "off") + " since " + p
                     + " (that rewrites every page without a new LSN)");
         }
-        if (parent.fileList() == null && (parent.file("backup_manifest").isEmpty() || parent.isIncremental())) {
+        if (parent.fileList() == null && (parent.file("backup_manifest").isEmpty() || "summaries".equals(parent.incrementalMethod()))) {
             return Optional.of(p + " has no list of its files (taken by an older pgbackup of PostgreSQL 12)");
         }
         Map<String, BackupManifest> byId = backups.stream().collect(Collectors.toMap(BackupManifest::id, m -> m, (a, b) -> a));

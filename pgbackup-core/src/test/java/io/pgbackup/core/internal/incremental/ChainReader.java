@@ -28,7 +28,7 @@ import java.util.zip.CRC32C;
  * pg_combinebackup does, so the tests can check the stored blocks against the server's own
  * backup_manifest without the restore side.
  */
-final class ChainReader {
+public final class ChainReader {
     private ChainReader() {
     }
 
@@ -114,6 +114,50 @@ final class ChainReader {
             return new byte[size];
         }
         return block(chain, index - 1, path, b);
+    }
+
+    /**
+     * The files of the newest of {@code chain} (oldest first) that do not rebuild as the server sent
+     * them: size and CRC32C against its backup_manifest, or (PostgreSQL 12, no backup_manifest) the
+     * size in its pgbackup_files.json; also any file listed there that the tars lack, or the reverse.
+     */
+    public static List<String> mismatches(Path repo, List<BackupInfo> chain) throws IOException {
+        List<Map<String, byte[]>> contents = new java.util.ArrayList<>();
+        for (BackupInfo b : chain) {
+            contents.add(files(repo, b));
+        }
+        BackupInfo newest = chain.get(chain.size() - 1);
+        Map<String, String[]> sent = new HashMap<>();
+        if (newest.manifest().file("backup_manifest").isPresent()) {
+            sent.putAll(serverManifest(repo, newest));
+        } else {
+            String name = newest.manifest().fileList();
+            try (InputStream in = StoredName.parse(name).compression().decompress(
+                    Files.newInputStream(repo.resolve("base").resolve(newest.id()).resolve(name)))) {
+                FileListing.read(in).forEach((p, size) -> sent.put(p, new String[] {String.valueOf(size), "", ""}));
+            }
+        }
+        sent.keySet().removeIf(p -> !p.startsWith("base/") && !p.startsWith("global/") && !p.startsWith("pg_tblspc/"));
+        java.util.TreeSet<String> tarred = new java.util.TreeSet<>();
+        for (String p : contents.get(contents.size() - 1).keySet()) {
+            int slash = p.lastIndexOf('/');
+            String plain = p.substring(slash + 1).startsWith(IncrementalFormat.PREFIX)
+                    ? p.substring(0, slash + 1) + p.substring(slash + 1 + IncrementalFormat.PREFIX.length()) : p;
+            if (plain.startsWith("base/") || plain.startsWith("global/") || plain.startsWith("pg_tblspc/")) {
+                tarred.add(plain);
+            }
+        }
+        List<String> wrong = new java.util.ArrayList<>();
+        tarred.stream().filter(p -> !sent.containsKey(p)).forEach(p -> wrong.add(p + " (in the tars only)"));
+        for (Map.Entry<String, String[]> e : new java.util.TreeMap<>(sent).entrySet()) {
+            byte[] rebuilt = reconstruct(contents, e.getKey());
+            String[] entry = e.getValue();
+            if (rebuilt == null || rebuilt.length != Long.parseLong(entry[0])
+                    || entry[1].equals("CRC32C") && !crc32c(rebuilt).equalsIgnoreCase(entry[2])) {
+                wrong.add(e.getKey());
+            }
+        }
+        return wrong;
     }
 
     /** backup_manifest's files: path to {size, algorithm, checksum}. */
