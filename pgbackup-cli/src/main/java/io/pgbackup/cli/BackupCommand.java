@@ -2,7 +2,10 @@ package io.pgbackup.cli;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.BackupOptions;
+import io.pgbackup.core.backup.BackupPlan;
+import io.pgbackup.core.backup.BackupType;
 import io.pgbackup.core.storage.Compression;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,13 +31,37 @@ final class BackupCommand extends BaseCommand {
     @Option(names = "--json", description = "Print the new backup as JSON.")
     boolean json;
 
+    @Option(names = "--type", paramLabel = "full|diff|incr|auto", defaultValue = "full",
+            description = "full (default); diff: changes since the newest full; incr: changes since the newest backup;"
+                    + " auto: full when the newest full is PG_BACKUP_FULL_INTERVAL_DAYS (7) old or the chain"
+                    + " PG_BACKUP_MAX_CHAIN (7) long, else incr.")
+    String type;
+
+    @Option(names = "--dry-run", description = "Print what the backup would be (type, parent, chain, why) and take none.")
+    boolean dryRun;
+
     @Override
     protected int execute() {
         if (!checkpoint.equals("fast") && !checkpoint.equals("spread")) {
             throw new picocli.CommandLine.ParameterException(spec(), "--checkpoint must be fast or spread, not '" + checkpoint + "'");
         }
+        BackupType backupType;
+        try {
+            backupType = BackupType.parse("--type", type);
+        } catch (io.pgbackup.core.PgBackupException e) {
+            throw new picocli.CommandLine.ParameterException(spec(), e.getMessage());
+        }
         PgBackup pg = pgBackup();
-        BackupOptions options = BackupOptions.defaults().withFastCheckpoint(checkpoint.equals("fast"));
+        BackupOptions options = BackupOptions.defaults().withFastCheckpoint(checkpoint.equals("fast")).withType(backupType);
+        if (dryRun) {
+            BackupPlan plan = pg.backups().plan(options);
+            if (json) {
+                printJson(plan);
+            } else {
+                out().println("would take " + plan.describe());
+            }
+            return 0;
+        }
         if (compress != null) {
             options = options.withCompression(Compression.parse("--compress", compress));
         }
@@ -46,7 +73,9 @@ final class BackupCommand extends BaseCommand {
         if (json) {
             printJson(backup);
         } else {
-            out().printf("backup %s complete: %s stored (database %s) in %s, %s, WAL %s..%s%s%n", backup.id(),
+            BackupManifest m = backup.manifest();
+            out().printf("backup %s%s complete: %s stored (database %s) in %s, %s, WAL %s..%s%s%n", backup.id(),
+                    m.isIncremental() ? " (" + m.type() + " on " + m.parent() + ", chain of " + (m.chain().size() + 1) + ")" : "",
                     Format.bytes(backup.storedBytes()), Format.bytes(backup.manifest().databaseSizeBytes()),
                     Format.duration(backup.manifest().duration()), Format.rate(backup.throughputBytesPerSecond()),
                     backup.manifest().startWalFile(), backup.manifest().stopWalFile(),

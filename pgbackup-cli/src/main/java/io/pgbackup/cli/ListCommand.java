@@ -29,12 +29,15 @@ final class ListCommand extends BaseCommand {
             return 0;
         }
         Instant now = Instant.now();
-        out().printf("%-15s  %7s  %10s  %9s  %-49s  %s%n", "ID", "AGE", "SIZE", "DURATION", "WAL RANGE", "POSTGRESQL");
+        out().printf("%-15s  %-4s  %7s  %10s  %9s  %-49s  %s%n", "ID", "TYPE", "AGE", "SIZE", "DURATION", "WAL RANGE", "POSTGRESQL");
         for (BackupInfo b : backups) {
             BackupManifest m = b.manifest();
-            out().printf("%-15s  %7s  %10s  %9s  %-49s  %s%n", b.id(), Format.age(b.age(now)),
+            out().printf("%-15s  %-4s  %7s  %10s  %9s  %-49s  %s%n", b.id(), m.type(), Format.age(b.age(now)),
                     Format.bytes(b.storedBytes()), Format.duration(m.duration()),
                     m.startWalFile() + ".." + m.stopWalFile(), m.postgresVersion() + (m.fromStandby() ? " (standby)" : ""));
+            if (m.isIncremental()) {
+                out().println("  " + m.type() + " on " + m.parent() + ", chain: " + String.join(" > ", m.chain()) + " > " + b.id());
+            }
             if (!m.tablespaces().isEmpty()) {
                 out().println("  tablespaces: " + Format.tablespaces(m.tablespaces()));
             }

@@ -41,7 +41,7 @@ final class RestoreCommand extends BaseCommand {
             description = "promote (default), pause or shutdown, once the target is reached.")
     String action;
 
-    @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new.")
+    @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new (with --delta: a stopped copy of this cluster).")
     Path targetDir;
 
     @Option(names = "--move-aside", description = {"When the target is the stopped cluster's own PGDATA, rename it to PGDATA.pre-restore-<time> first,"
@@ -57,6 +57,10 @@ final class RestoreCommand extends BaseCommand {
             + " (a copy beside the cluster must not archive into its repository)."})
     String archiveMode;
 
+    @Option(names = "--delta", description = {"Rewrite an existing, stopped data directory of the same cluster (and its tablespaces)"
+            + " in place: files that match are kept, changed blocks rewritten, files the backup lacks removed."})
+    boolean delta;
+
     @Option(names = "--dry-run", description = "Print the plan and change nothing.")
     boolean dryRun;
 
@@ -71,7 +75,7 @@ final class RestoreCommand extends BaseCommand {
         RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
                 RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
                 Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping),
-                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.RestorePlan.ArchiveMode::parse));
+                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.RestorePlan.ArchiveMode::parse)).withDelta(delta);
         PgBackup pg = pgBackup();
         RestorePlan plan = pg.restorePlanner().plan(request);
         if (dryRun) {

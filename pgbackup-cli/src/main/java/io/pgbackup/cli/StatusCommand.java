@@ -108,6 +108,10 @@ final class StatusCommand extends BaseCommand {
         } else {
             row("count", r.backups().count() + " (" + Format.bytes(r.backups().bytes()) + "), oldest " + r.backups().oldestId());
             row("newest", r.backups().newestId() + ", " + Format.age(r.backups().newestAge()) + " ago");
+            if (r.backups().chain() != null && r.backups().chain().backups().size() > 1) {
+                row("chain", r.backups().chain().backups().size() + " backups from full " + r.backups().chain().fullId() + " ("
+                        + Format.bytes(r.backups().chain().bytes()) + ", full " + Format.age(r.backups().chain().fullAge()) + " old)");
+            }
             java.time.OffsetDateTime now = java.time.OffsetDateTime.now();
             for (StatusReport.BackupVerification v : r.backups().verification()) {
                 row(v.backupId(), proof(v, now));

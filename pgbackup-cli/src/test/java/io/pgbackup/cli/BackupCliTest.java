@@ -72,6 +72,46 @@ class BackupCliTest {
     }
 
     @Test
+    void incrementalTypesPlanListStatusAndCleanupShowTheChain() throws Exception {
+        Map<String, String> env = env(work.resolve("repo"));
+        CliProcess.Result bogus = CliProcess.run(env, "backup", "--type", "weekly");
+        assertThat(bogus.exitCode()).as(bogus.all()).isEqualTo(2);
+        assertThat(bogus.stderr()).contains("--type must be full, diff, incr or auto, not 'weekly'");
+
+        CliProcess.Result noFull = CliProcess.run(env, "backup", "--type", "incr", "--dry-run");
+        assertThat(noFull.exitCode()).as(noFull.all()).isZero();
+        assertThat(noFull.stdout()).contains("would take full: no full backup of this cluster to build an incr on");
+        assertThat(work.resolve("repo/base")).isEmptyDirectory();
+
+        String full = CliProcess.run(env, "backup").stdout().split(" ")[1];
+        cluster.execute("INSERT INTO t SELECT g FROM generate_series(1001, 2000) g");
+        CliProcess.Result incr = CliProcess.run(env, "backup", "--type", "incr");
+        assertThat(incr.exitCode()).as(incr.all()).isZero();
+        assertThat(incr.stdout()).contains("(incr on " + full + ", chain of 2) complete");
+        String incrId = incr.stdout().split(" ")[1];
+
+        env.put("PG_BACKUP_MAX_CHAIN", "2");
+        CliProcess.Result auto = CliProcess.run(env, "backup", "--type", "auto", "--dry-run");
+        assertThat(auto.stdout()).contains("would take full: the chain of " + full + " is 2 backups long (PG_BACKUP_MAX_CHAIN=2)");
+        env.put("PG_BACKUP_MAX_CHAIN", "7");
+        CliProcess.Result autoIncr = CliProcess.run(env, "backup", "--type", "auto", "--dry-run");
+        assertThat(autoIncr.stdout()).contains("would take incr on " + incrId + " (chain of 3)");
+
+        CliProcess.Result list = CliProcess.run(env, "list");
+        assertThat(list.stdout()).contains("TYPE").containsPattern(incrId + " +incr ")
+                .contains("incr on " + full + ", chain: " + full + " > " + incrId);
+        JsonNode array = new ObjectMapper().readTree(CliProcess.run(env, "list", "--json").stdout());
+        assertThat(array.get(0).path("manifest").path("type").asText()).isEqualTo("full");
+        assertThat(array.get(1).path("manifest").path("type").asText()).isEqualTo("incr");
+        assertThat(array.get(1).path("manifest").path("parent").asText()).isEqualTo(full);
+        assertThat(array.get(1).path("manifest").path("chain").get(0).asText()).isEqualTo(full);
+
+        assertThat(CliProcess.run(env, "status").stdout()).contains("2 backups from full " + full);
+        CliProcess.Result cleanup = CliProcess.run(env, "cleanup", "--dry-run");
+        assertThat(cleanup.stdout()).as(cleanup.all()).contains("chain " + full + " > " + incrId);
+    }
+
+    @Test
     void closedPortExitsOneWithOneLineAndLeavesBaseAsItWas() throws Exception {
         Path repo = work.resolve("repo");
         Map<String, String> env = env(repo);

@@ -89,6 +89,14 @@ class RestoreCliTest {
             CliProcess.Result running = CliProcess.run(env, "restore");
             assertOneLine(running, 1, "PostgreSQL is running");
             assertThat(target).doesNotExist();
+            // --delta: into the running cluster, into something that is no data directory, with --move-aside
+            assertOneLine(CliProcess.run(env, "restore", "--delta"), 1, "PostgreSQL is running in " + source.cluster().dataDir());
+            Path notData = java.nio.file.Files.createDirectories(work.resolve("not-data"));
+            java.nio.file.Files.writeString(notData.resolve("keep.txt"), "mine");
+            assertOneLine(CliProcess.run(env, "restore", "--delta", "--target-dir", notData.toString()), 1, "has no readable global/pg_control");
+            assertThat(notData.resolve("keep.txt")).hasContent("mine");
+            assertOneLine(CliProcess.run(env, "restore", "--delta", "--move-aside", "--target-dir", target.toString()), 2,
+                    "--delta rewrites the directory in place and --move-aside renames it first");
         }
     }
 

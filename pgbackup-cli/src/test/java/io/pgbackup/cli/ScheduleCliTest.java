@@ -44,7 +44,7 @@ class ScheduleCliTest {
         CliProcess.Result printed = CliProcess.run(env, "schedule", "--cron", "--launcher", "/opt/pgbackup/bin/pgbackup");
         assertThat(printed.exitCode()).as(printed.all()).isZero();
         assertThat(printed.stdout()).contains("0 2 * * * ").contains("0 3 * * 0 ").doesNotContain("0 * * * * ")
-                .contains("'/opt/pgbackup/bin/pgbackup' 'backup' >>'" + work.resolve("repo/logs/backup-stdout.log") + "'")
+                .contains("'/opt/pgbackup/bin/pgbackup' 'backup' '--type' 'auto' >>'" + work.resolve("repo/logs/backup-stdout.log") + "'")
                 .doesNotContain("not-in-any-file");
         assertThat(printed.stderr()).contains("~/.pgpass").contains("nothing installed");
         assertThat(work.resolve("table")).doesNotExist();

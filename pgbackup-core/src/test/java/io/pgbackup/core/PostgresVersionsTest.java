@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -65,6 +66,13 @@ class PostgresVersionsTest {
             assertThat(backup.manifest().file("backup_manifest").isPresent()).isEqualTo(major >= 13);
 
             cluster.execute("INSERT INTO orders SELECT g, 'late ' || g FROM generate_series(1001, 1500) g");
+            // An incr on every major (the page-LSN path): only changed pages, and each file rebuilds as the server sent it.
+            BackupInfo incr = pg.backups().backup(BackupOptions.defaults().withCompression(Compression.ZSTD)
+                    .withType(io.pgbackup.core.backup.BackupType.INCR));
+            assertThat(incr.manifest().type()).isEqualTo("incr");
+            assertThat(incr.manifest().chain()).containsExactly(backup.id());
+            assertThat(io.pgbackup.core.internal.incremental.ChainReader.mismatches(source.repository(), List.of(backup, incr)))
+                    .isEmpty();
             OffsetDateTime target = source.serverNow();
             String atTarget = fingerprint(cluster, "orders");
             cluster.execute("UPDATE orders SET item = 'changed' WHERE id <= 100", "DROP TABLE orders");

@@ -11,6 +11,15 @@ public interface BackupManager {
      */
     BackupInfo backup(BackupOptions options);
 
+    /**
+     * What {@link #backup} would take with these options (type, parent, chain, and why), read from
+     * the repository and the server; changes nothing.
+     */
+    default BackupPlan plan(BackupOptions options) {
+        return new BackupPlan(BackupManifest.FULL, options.type().cliName(), null, List.of(),
+                "this backup manager takes full backups only");
+    }
+
     /** Complete backups, oldest first; a directory whose manifest cannot be read is left out, with a warning. */
     List<BackupInfo> list();
 

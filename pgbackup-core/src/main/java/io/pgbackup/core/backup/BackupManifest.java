@@ -1,5 +1,7 @@
 package io.pgbackup.core.backup;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -20,6 +22,13 @@ import java.util.Optional;
  *                           compression suffix); empty in manifests written before pgbackup backed them up
  * @param fromStandby        taken from a streaming standby (in recovery); {@code timeline} is then the
  *                           primary's timeline the standby was replaying. False in older manifests
+ * @param type               {@code full}, {@code diff} or {@code incr}; {@code full} in older manifests
+ * @param parent             the backup a diff or incr holds the changes since (null for a full)
+ * @param chain              the backups a restore needs before this one, from the full to {@code parent}
+ * @param parentStartLsn     the parent's start LSN: pages changed at or after it are stored (null for a full)
+ * @param dataChecksums      whether the cluster had data checksums (null in older manifests)
+ * @param incrementalMethod  {@code page-lsn} or {@code summaries} (PostgreSQL 17's WAL summaries); null for a full
+ * @param fileList           the stored {@code pgbackup_files.json} (every file's final size), or null
  */
 public record BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
                              OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
@@ -27,12 +36,43 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
                              int timeline, String startLsn, String stopLsn, String startWalFile,
                              String stopWalFile, long walSegmentSize, String compression,
                              long databaseSizeBytes, String checkpoint, List<BackupFile> files,
-                             List<Tablespace> tablespaces, boolean fromStandby) {
+                             List<Tablespace> tablespaces, boolean fromStandby, String type,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String parent, List<String> chain,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String parentStartLsn,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) Boolean dataChecksums,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String incrementalMethod,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String fileList) {
     public static final int FORMAT_VERSION = 1;
+    public static final String FULL = "full";
+    public static final String DIFF = "diff";
+    public static final String INCR = "incr";
 
+    @com.fasterxml.jackson.annotation.JsonCreator
     public BackupManifest {
         files = List.copyOf(files);
         tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
+        type = type == null ? FULL : type;
+        chain = chain == null ? List.of() : List.copyOf(chain);
+    }
+
+    /** A full backup's manifest, as written before incremental backups. */
+    public BackupManifest(int formatVersion, String id, String label, OffsetDateTime startTime,
+                          OffsetDateTime endTime, long durationMillis, String pgbackupVersion,
+                          String postgresVersion, int postgresVersionNum, String systemIdentifier,
+                          int timeline, String startLsn, String stopLsn, String startWalFile,
+                          String stopWalFile, long walSegmentSize, String compression,
+                          long databaseSizeBytes, String checkpoint, List<BackupFile> files,
+                          List<Tablespace> tablespaces, boolean fromStandby) {
+        this(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion, postgresVersion,
+                postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile, stopWalFile,
+                walSegmentSize, compression, databaseSizeBytes, checkpoint, files, tablespaces, fromStandby,
+                FULL, null, List.of(), null, null, null, null);
+    }
+
+    /** A diff or incr: restoring it needs its {@link #chain()} first. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isIncremental() {
+        return !FULL.equals(type);
     }
 
     /** A builder with the current format version, no files, no tablespaces, not from a standby. */
@@ -64,7 +104,14 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
                 .checkpoint(checkpoint)
                 .files(files)
                 .tablespaces(tablespaces)
-                .fromStandby(fromStandby);
+                .fromStandby(fromStandby)
+                .type(type)
+                .parent(parent)
+                .chain(chain)
+                .parentStartLsn(parentStartLsn)
+                .dataChecksums(dataChecksums)
+                .incrementalMethod(incrementalMethod)
+                .fileList(fileList);
     }
 
     public Duration duration() {
@@ -128,6 +175,13 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
         private List<BackupFile> files = List.of();
         private List<Tablespace> tablespaces = List.of();
         private boolean fromStandby;
+        private String type = FULL;
+        private String parent;
+        private List<String> chain = List.of();
+        private String parentStartLsn;
+        private Boolean dataChecksums;
+        private String incrementalMethod;
+        private String fileList;
 
         private Builder() {
         }
@@ -242,11 +296,46 @@ public record BackupManifest(int formatVersion, String id, String label, OffsetD
             return this;
         }
 
+        public Builder type(String type) {
+            this.type = type;
+            return this;
+        }
+
+        public Builder parent(String parent) {
+            this.parent = parent;
+            return this;
+        }
+
+        public Builder chain(List<String> chain) {
+            this.chain = chain;
+            return this;
+        }
+
+        public Builder parentStartLsn(String parentStartLsn) {
+            this.parentStartLsn = parentStartLsn;
+            return this;
+        }
+
+        public Builder dataChecksums(Boolean dataChecksums) {
+            this.dataChecksums = dataChecksums;
+            return this;
+        }
+
+        public Builder incrementalMethod(String incrementalMethod) {
+            this.incrementalMethod = incrementalMethod;
+            return this;
+        }
+
+        public Builder fileList(String fileList) {
+            this.fileList = fileList;
+            return this;
+        }
+
         public BackupManifest build() {
             return new BackupManifest(formatVersion, id, label, startTime, endTime, durationMillis, pgbackupVersion,
                     postgresVersion, postgresVersionNum, systemIdentifier, timeline, startLsn, stopLsn, startWalFile,
                     stopWalFile, walSegmentSize, compression, databaseSizeBytes, checkpoint, files, tablespaces,
-                    fromStandby);
+                    fromStandby, type, parent, chain, parentStartLsn, dataChecksums, incrementalMethod, fileList);
         }
     }
 }

@@ -22,10 +22,13 @@ import java.util.Optional;
  *                          pg_basebackup's {@code --tablespace-mapping OLD=NEW}); the others go back where they were
  * @param archiveMode       empty: archiving as the backup had it when restoring into PGDATA, else
  *                          {@link ArchiveMode#OFF} (a copy beside production must not archive into its repository)
+ * @param delta             rewrite an existing, stopped data directory of the same cluster (and its
+ *                          tablespaces) in place: what already matches is kept, what differs rewritten,
+ *                          what the backup does not hold removed
  */
 public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
                              Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
-                             Optional<ArchiveMode> archiveMode) {
+                             Optional<ArchiveMode> archiveMode, boolean delta) {
     public RestoreRequest {
         archiveMode = archiveMode == null ? Optional.empty() : archiveMode;
         backupId = backupId == null ? Optional.empty() : backupId;
@@ -39,6 +42,18 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
         tablespaceMapping = Collections.unmodifiableMap(mapping);
     }
 
+    /** Into an empty directory (or one moved aside). */
+    public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
+                          Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
+                          Optional<ArchiveMode> archiveMode) {
+        this(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, false);
+    }
+
+    /** This request as a delta restore (or not). */
+    public RestoreRequest withDelta(boolean delta) {
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, delta);
+    }
+
     /** Archiving chosen by where the copy goes (see {@link #archiveMode()}). */
     public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
                           Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping) {
@@ -47,7 +62,7 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
 
     /** This request with archiving in the restored copy set to {@code mode}. */
     public RestoreRequest withArchiveMode(ArchiveMode mode) {
-        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.of(mode));
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.of(mode), delta);
     }
 
     /** Every tablespace back at its original location. */

@@ -131,10 +131,18 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
      * @param verification one entry per backup, oldest first: what {@code verify} last found and
      *                     when a restore test last proved the backup restores
      * @param tablespaces  by backup id, the tablespaces outside PGDATA each backup holds (backups without any left out)
+     * @param chain        the newest backup's chain (what restoring it reads); null when there is no backup
      */
     public record BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
                                 String oldestId, List<BackupVerification> verification,
-                                List<UnreadableBackup> unreadable, Map<String, List<BackupManifest.Tablespace>> tablespaces) {
+                                List<UnreadableBackup> unreadable, Map<String, List<BackupManifest.Tablespace>> tablespaces,
+                                ChainStatus chain) {
+        public BackupsStatus(int count, long bytes, String newestId, OffsetDateTime newestEnd, Duration newestAge,
+                             String oldestId, List<BackupVerification> verification,
+                             List<UnreadableBackup> unreadable, Map<String, List<BackupManifest.Tablespace>> tablespaces) {
+            this(count, bytes, newestId, newestEnd, newestAge, oldestId, verification, unreadable, tablespaces, null);
+        }
+
         public BackupsStatus {
             verification = verification == null ? List.of() : List.copyOf(verification);
             unreadable = unreadable == null ? List.of() : List.copyOf(unreadable);
@@ -149,6 +157,16 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
         /** The newest backup's entry, if there is a backup. */
         public java.util.Optional<BackupVerification> newestVerification() {
             return verification.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(verification.get(verification.size() - 1));
+        }
+    }
+
+    /**
+     * A chain of backups: its full, every backup from the full to the newest, their stored bytes and
+     * the full's age (a restore of the newest reads them all).
+     */
+    public record ChainStatus(String fullId, List<String> backups, long bytes, Duration fullAge) {
+        public ChainStatus {
+            backups = List.copyOf(backups);
         }
     }
 

@@ -65,7 +65,7 @@ class JobSchedulerTest {
         List<String> lines = block.lines().filter(l -> !l.startsWith("#")).toList();
         assertThat(lines).hasSize(3);
         assertThat(lines.get(0)).startsWith("0 2 * * * ").contains("PG_USER_NAME='backup'").contains("PG_PORT='5433'")
-                .contains("'/opt/pgbackup/bin/pgbackup' 'backup' >>'" + repo + "/logs/backup-stdout.log' 2>>'" + repo + "/logs/backup-stderr.log'");
+                .contains("'/opt/pgbackup/bin/pgbackup' 'backup' '--type' 'auto' >>'" + repo + "/logs/backup-stdout.log' 2>>'" + repo + "/logs/backup-stderr.log'");
         assertThat(lines.get(1)).startsWith("0 3 * * 0 ").contains("'cleanup' >>'" + repo + "/logs/cleanup-stdout.log'");
         assertThat(lines.get(2)).startsWith("0 * * * * ").contains("'sync' >>'" + repo + "/logs/sync-stdout.log'");
         assertThat(block).startsWith(JobScheduler.BEGIN_MARK).endsWith(JobScheduler.END_MARK + "\n")
@@ -86,7 +86,7 @@ class JobSchedulerTest {
                 .containsExactly("com.shared.pgbackup.plist", "com.shared.pgbackup-cleanup.plist");
         Map<String, String> backup = plist(s.files().get(0).content());
         assertThat(backup).containsEntry("Label", "com.shared.pgbackup")
-                .containsEntry("ProgramArguments", "/opt/pgbackup/bin/pgbackup backup")
+                .containsEntry("ProgramArguments", "/opt/pgbackup/bin/pgbackup backup --type auto")
                 .containsEntry("StartCalendarInterval", "Hour=2 Minute=0")
                 .containsEntry("StandardOutPath", repo + "/logs/backup-stdout.log")
                 .containsEntry("StandardErrorPath", repo + "/logs/backup-stderr.log");

@@ -61,7 +61,7 @@ class SystemdScheduleTest {
                 "pgbackup-db1-cleanup.timer", "pgbackup-db1-sync.service", "pgbackup-db1-sync.timer");
         Map<String, Map<String, List<String>>> backup = parse(s.files().get(0).content());
         assertThat(backup.get("Service").get("Type")).containsExactly("oneshot");
-        assertThat(backup.get("Service").get("ExecStart")).containsExactly("\"/bin/true\" \"backup\"");
+        assertThat(backup.get("Service").get("ExecStart")).containsExactly("\"/bin/true\" \"backup\" \"--type\" \"auto\"");
         assertThat(backup.get("Service").get("Environment")).contains("\"PG_BACKUP_CONFIG=/etc/pgbackup/db1.env\"",
                 "\"PG_DB_NAME=app%%1\"", "\"PG_BACKUP_DIR=" + repo + "\"");
         assertThat(backup.get("Service").get("StandardOutput")).containsExactly("append:" + repo + "/logs/backup-stdout.log");

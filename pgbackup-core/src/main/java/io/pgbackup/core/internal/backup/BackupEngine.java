@@ -3,6 +3,7 @@ package io.pgbackup.core.internal.backup;
 import io.pgbackup.core.backup.BackupManifest;
 
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.backup.BackupPlan;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Takes one backup: the source streams the server's tars into {@code base/<id>/} through a
@@ -41,8 +43,12 @@ final class BackupEngine {
 
     BackupInfo run(BackupRun run) {
         StoringSink sink = new StoringSink(repository, run.id(), run.compression());
+        FilteringSink filtering = new FilteringSink(sink, run.rule(), repository.root().resolve(".spool").resolve(run.id()));
+        BackupPlan plan = run.decision().plan();
+        log.info("backup {}: {}", run.id(), plan.describe());
         try {
-            BackupSource.Taken taken = source.take(run, sink);
+            BackupSource.Taken taken = source.take(run, filtering);
+            Optional<String> fileList = filtering.storeListing(run.compression());
             BackupRun.ServerFacts server = run.server();
             OffsetDateTime end = OffsetDateTime.now(clock);
             long segmentSize = server.info().walSegmentSize();
@@ -68,6 +74,13 @@ final class BackupEngine {
                     .files(sink.files())
                     .tablespaces(withFiles(taken.tablespaces(), sink.files()))
                     .fromStandby(taken.fromStandby())
+                    .type(plan.type())
+                    .parent(plan.parent())
+                    .chain(plan.chain())
+                    .parentStartLsn(run.decision().parent().map(BackupManifest::startLsn).orElse(null))
+                    .incrementalMethod(plan.isFull() ? null : "page-lsn")
+                    .dataChecksums("on".equals(server.info().setting("data_checksums")))
+                    .fileList(fileList.orElse(null))
                     .build();
             requireFiles(manifest);
             if (manifest.file(StoringSink.PG_MANIFEST).isEmpty()) {
@@ -79,14 +92,19 @@ final class BackupEngine {
                     manifest.fromStandby() ? " (from a standby, timeline " + manifest.timeline() + ")" : "");
             return new BackupInfo(run.id(), Repository.backupKey(run.id()), repository.locationOf(Repository.backupKey(run.id())), manifest);
         } catch (java.io.UncheckedIOException e) {
+            filtering.abort();
             removeQuietly(sink);
             throw failedWriting(run, e.getCause());
         } catch (IOException e) {
+            filtering.abort();
             removeQuietly(sink);
             throw failedWriting(run, e);
         } catch (RuntimeException e) {
+            filtering.abort();
             removeQuietly(sink);
             throw e;
+        } finally {
+            filtering.removeSpoolDir();
         }
     }
 

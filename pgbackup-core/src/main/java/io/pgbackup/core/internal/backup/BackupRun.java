@@ -5,7 +5,11 @@ import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.internal.postgres.ServerInfo;
 import io.pgbackup.core.storage.Compression;
 
+import io.pgbackup.core.internal.incremental.ChainPlanner;
+import io.pgbackup.core.internal.incremental.PageRule;
+
 import java.time.OffsetDateTime;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -14,7 +18,12 @@ import java.util.concurrent.CompletionException;
  * server's identity, read beside the transfer (a foreign cluster stops it).
  */
 record BackupRun(String id, OffsetDateTime start, Compression compression, BackupOptions options,
-                 CompletableFuture<ServerFacts> serverCheck) {
+                 CompletableFuture<ServerFacts> serverCheck, ChainPlanner.Decision decision, Optional<PageRule> rule) {
+
+    /** A diff or incr: its tars are filtered, so the server must not compress them. */
+    boolean incremental() {
+        return !decision.plan().isFull();
+    }
 
     /**
      * The server as read over SQL: identity, version, the databases' total size, and whether it was

@@ -7,6 +7,16 @@ import io.pgbackup.core.backup.BackupManager;
 import io.pgbackup.core.backup.BackupInfo;
 
 import io.pgbackup.core.backup.BackupOptions;
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.backup.BackupPlan;
+import io.pgbackup.core.backup.BackupType;
+import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.internal.archive.WalSegmentName;
+import io.pgbackup.core.internal.incremental.ChainPlanner;
+import io.pgbackup.core.internal.incremental.ChainSettings;
+import io.pgbackup.core.internal.incremental.PageRule;
+import io.pgbackup.core.internal.incremental.ParentFiles;
+import java.util.Optional;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
@@ -39,6 +49,9 @@ public final class DefaultBackupManager implements BackupManager {
     private static final Logger log = LoggerFactory.getLogger(DefaultBackupManager.class);
     private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss");
 
+    private static final ChainPlanner.Decision FULL = new ChainPlanner.Decision(
+            new BackupPlan(BackupManifest.FULL, "full", null, List.of(), "asked for"), Optional.empty());
+
     private final PgBackupContext context;
     private final BackupCatalog catalog;
 
@@ -65,8 +78,14 @@ public final class DefaultBackupManager implements BackupManager {
                 thread.setDaemon(true);
                 thread.start();
             });
+            // A diff or incr is planned on the server's facts before the transfer starts: the page filter needs its parent.
+            ChainPlanner.Decision decision = options.type() == BackupType.FULL ? FULL
+                    : decide(options, joined(server));
+            Optional<PageRule> rule = decision.parent().map(p -> new PageRule(WalSegmentName.parseLsn(p.startLsn()),
+                    ParentFiles.read(repository, p)));
             OffsetDateTime start = OffsetDateTime.now(context.clock());
-            BackupRun run = new BackupRun(freeId(repository, start.toLocalDateTime()), start, compression, options, server);
+            BackupRun run = new BackupRun(freeId(repository, start.toLocalDateTime()), start, compression, options, server,
+                    decision, rule);
             BackupEngine engine = new BackupEngine(repository, new ReplicationSource(context.config()), context.clock());
             AtomicBoolean finished = new AtomicBoolean();
             // Ctrl-C or SIGTERM: what was stored goes (the manifest is never written, so it is never listed either way).
@@ -82,6 +101,41 @@ public final class DefaultBackupManager implements BackupManager {
                 finished.set(true);
                 removeHook(cleanup);
             }
+        }
+    }
+
+    @Override
+    public BackupPlan plan(BackupOptions options) {
+        context.repository().requireInitialized();
+        if (options.type() == BackupType.FULL) {
+            return FULL.plan();
+        }
+        BackupRun.ServerFacts facts = readServer();
+        catalog.refuseForeignCluster(facts.info().systemIdentifier());
+        return decide(options, facts).plan();
+    }
+
+    private ChainPlanner.Decision decide(BackupOptions options, BackupRun.ServerFacts facts) {
+        String checksums = facts.info().setting("data_checksums");
+        ChainPlanner.Server server = new ChainPlanner.Server(facts.info().systemIdentifier(), facts.info().versionNum(),
+                facts.info().timeline(), checksums.isEmpty() ? null : "on".equals(checksums));
+        WalArchive archive = WalArchive.sharded(context.repository());
+        ChainPlanner.Decision decision = new ChainPlanner(ChainSettings.of(context.config()))
+                .plan(options.type(), catalog.list(), server, OffsetDateTime.now(context.clock()), archive::history);
+        if (decision.plan().isFull() && options.type() != BackupType.AUTO) {
+            log.warn("taking a full backup instead of {}: {}", options.type().cliName(), decision.plan().reason());
+        }
+        return decision;
+    }
+
+    private static BackupRun.ServerFacts joined(CompletableFuture<BackupRun.ServerFacts> server) {
+        try {
+            return server.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
         }
     }
 

@@ -50,7 +50,8 @@ final class ReplicationSource implements BackupSource {
         ReplicationSettings settings = new ReplicationSettings(config.host(), config.port(), config.requireUser(), password,
                 config.tls());
         // Server-side zstd (PostgreSQL 15+) sends each tar already compressed: nothing to recompress here.
-        Optional<String> serverCompression = run.compression() == Compression.ZSTD && run.server().info().versionNum() >= 150000
+        // A diff or incr reads its tars on the way (the page filter): they come uncompressed.
+        Optional<String> serverCompression = !run.incremental() && run.compression() == Compression.ZSTD && run.server().info().versionNum() >= 150000
                 && run.server().zstd()
                 ? Optional.of("zstd:level=" + Compression.ZSTD.defaultLevel() + ",workers=" + Compression.defaultThreads())
                 : Optional.empty();

@@ -50,6 +50,11 @@ final class StoringSink implements ArchiveSink {
         return store(PG_MANIFEST, Compression.NONE);
     }
 
+    /** A file of pgbackup's own beside the server's (e.g. pgbackup_files.json.gz), stored as named. */
+    OutputStream extra(String fileName, Compression encoding) throws IOException {
+        return store(fileName, encoding);
+    }
+
     /** Discards every object not yet complete (a failed source may leave streams unclosed). */
     void abort() {
         synchronized (open) {

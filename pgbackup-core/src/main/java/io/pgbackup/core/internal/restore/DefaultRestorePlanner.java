@@ -49,6 +49,8 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     private final TargetDirectory targets;
     /** The WAL archive each plan was made from, so executing it does not list the archive again. */
     private final Map<RestorePlan, WalArchive> listings = new java.util.WeakHashMap<>();
+    /** The chain (and whether a delta restore) each plan reassembles. */
+    private final Map<RestorePlan, RestoreChain> chains = new java.util.WeakHashMap<>();
 
     public DefaultRestorePlanner(PgBackupContext context, BackupManager backupManager) {
         this.context = context;
@@ -64,11 +66,25 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());
-        Optional<Path> aside = targets.check(targetDir, request.moveAside());
+        RestoreChain chain = RestoreChain.of(backup, backups, request.delta());
+        if (request.delta() && request.moveAside()) {
+            throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "--delta rewrites the directory in place and --move-aside"
+                    + " renames it first: give one of them");
+        }
+        TargetDirectory checks = request.delta() ? targets.forDelta() : targets;
+        Optional<Path> aside;
+        if (request.delta()) {
+            checks.checkDelta(targetDir, backup.manifest().systemIdentifier());
+            aside = Optional.empty();
+        } else {
+            aside = targets.check(targetDir, request.moveAside());
+        }
         boolean inPlace = context.config().pgData().map(p -> sameDirectory(p, targetDir)).orElse(false);
         List<RestorePlan.TablespaceTarget> tablespaces = Tablespaces.plan(backup.manifest(), targetDir,
-                request.tablespaceMapping(), request.moveAside(), inPlace, targets);
-        checkBackupFiles(repository, backup);
+                request.tablespaceMapping(), request.moveAside(), inPlace, checks);
+        for (BackupInfo member : chain.members()) {
+            checkBackupFiles(repository, member);
+        }
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
@@ -97,6 +113,10 @@ public final class DefaultRestorePlanner implements RestorePlanner {
             files.add(repository.restoreScript() + " (missing: installed from this version)");
         }
         BackupManifest m = backup.manifest();
+        files.addAll(chain.describe());
+        if (request.delta()) {
+            files.addAll(DeltaPreview.lines(repository, backup, targetDir, tablespaces));
+        }
         files.add(targetDir + "/ from " + RestoreExecutor.fileOf(m, "base.tar"));
         files.add(targetDir.resolve("pg_wal") + "/ from " + RestoreExecutor.fileOf(m, "pg_wal.tar"));
         files.addAll(Tablespaces.describe(targetDir, tablespaces));
@@ -110,6 +130,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                 warnings, tablespaces, archiveMode);
         synchronized (listings) {
             listings.put(plan, archive);
+            chains.put(plan, chain);
         }
         return plan;
     }
@@ -123,10 +144,16 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     @Override
     public RestoreResult execute(RestorePlan plan, io.pgbackup.core.progress.ProgressListener progress) {
         WalArchive archive;
+        RestoreChain chain;
         synchronized (listings) {
             archive = listings.remove(plan);
+            chain = chains.remove(plan);
         }
-        return new RestoreExecutor(context, targets, archive, progress).execute(plan);
+        if (chain == null) {
+            // A plan made elsewhere (an embedder's): its chain is checked again here, as plan() would.
+            chain = RestoreChain.of(plan.backup(), backupManager.list(), false);
+        }
+        return new RestoreExecutor(context, chain.delta() ? targets.forDelta() : targets, archive, progress, chain).execute(plan);
     }
 
     /** Whether two paths are one directory, by real location where they exist (a symlinked PGDATA is still PGDATA). */

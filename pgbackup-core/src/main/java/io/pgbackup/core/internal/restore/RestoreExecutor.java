@@ -20,16 +20,12 @@ import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.BackgroundFsync;
 import io.pgbackup.core.storage.Compression;
-import io.pgbackup.core.internal.storage.ReadAheadInputStream;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.internal.storage.StoredName;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +65,7 @@ final class RestoreExecutor {
     /** The archive listing the plan was made from, when known: the WAL archive is listed once per restore. */
     private final WalArchive planned;
     private final io.pgbackup.core.progress.ProgressListener progress;
+    private final RestoreChain chain;
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
         this(context, targets, null);
@@ -80,6 +77,13 @@ final class RestoreExecutor {
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned,
                     io.pgbackup.core.progress.ProgressListener progress) {
+        this(context, targets, planned, progress, null);
+    }
+
+    /** {@code chain}: the backups to reassemble the plan's from, or a delta restore; null for a plain full restore. */
+    RestoreExecutor(PgBackupContext context, TargetDirectory targets, WalArchive planned,
+                    io.pgbackup.core.progress.ProgressListener progress, RestoreChain chain) {
+        this.chain = chain;
         this.context = context;
         this.targets = targets;
         this.planned = planned;
@@ -101,7 +105,11 @@ final class RestoreExecutor {
         Instant start = Instant.now();
         try (Storage.Lease ignored = repository.lease("restore", context.clock())) {
             // The world may have moved since the plan was made (a server started): check again.
-            targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
+            if (chain != null && chain.delta()) {
+                targets.checkDelta(plan.targetDir(), plan.backup().manifest().systemIdentifier());
+            } else {
+                targets.check(plan.targetDir(), plan.moveAsideTo().isPresent());
+            }
             ensureRestoreScript(repository);
             prepareTarget(plan);
             Tablespaces.prepare(plan);
@@ -116,8 +124,11 @@ final class RestoreExecutor {
                     fsync.finish();
                     log.debug("synced");
                 }
-                writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 dropStandbySignal(plan.targetDir());
+                if (chain != null && chain.incremental()) {
+                    ChainRoots.writeManifest(plan);
+                }
+                writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 // Cleanup keeps what replay reads until recovery ends (or the marker expires).
                 RestoreMarkers.extracted(repository, marker, plan.targetDir(), context.clock());
                 AtomicFiles.write(plan.targetDir().resolve("recovery.signal"), new byte[0]);
@@ -185,10 +196,15 @@ final class RestoreExecutor {
                 new io.pgbackup.core.internal.storage.ProgressCounter("restore", m.databaseSizeBytes(), progress);
         try {
             List<Future<Long>> tasks = new ArrayList<>();
-            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
+            boolean reassemble = chain != null && (chain.incremental() || chain.delta());
+            if (reassemble) {
+                ChainRoots.submit(pool, tasks, repository, plan, chain, fsync, counter);
+            } else {
+                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
+            }
             tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync, counter)
                     + prefetchWal(repository, plan, fsync)));
-            for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
+            for (RestorePlan.TablespaceTarget t : reassemble ? List.<RestorePlan.TablespaceTarget>of() : plan.tablespaces()) {
                 tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync, counter)));
             }
             long bytes = 0;
@@ -290,47 +306,7 @@ final class RestoreExecutor {
 
     private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync,
                                    io.pgbackup.core.internal.storage.ProgressCounter counter) throws IOException {
-        String key = backup.fileKey(fileName);
-        if (!checksWhileExtracting(repository)) {
-            try (InputStream ahead = new ReadAheadInputStream(repository.openDecoded(key), 1 << 20, 4, fileName)) {
-                return new SafeTarExtractor(into, fsync::submit).extract(counter.wrap(ahead), fileName);
-            }
-        }
-        MessageDigest sha = StoredFileCheck.sha256();
-        long[] stored = {0};
-        InputStream raw = new java.io.FilterInputStream(new java.security.DigestInputStream(repository.storage().open(key), sha)) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                stored[0] += b < 0 ? 0 : 1;
-                return b;
-            }
-
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, len);
-                stored[0] += Math.max(n, 0);
-                return n;
-            }
-        };
-        long bytes;
-        try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
-            // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
-            bytes = new SafeTarExtractor(into, fsync::submit).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
-            // To the decoded end (the read-ahead thread has then read all it will), then whatever the
-            // codec left unread: the digest covers the whole stored file.
-            ahead.transferTo(OutputStream.nullOutputStream());
-            raw.transferTo(OutputStream.nullOutputStream());
-        }
-        BackupManifest.BackupFile recorded = backup.manifest().files().stream().filter(f -> f.name().equals(fileName)).findFirst()
-                .orElseThrow(() -> new PgBackupException(ErrorCode.VERIFICATION_FAILED, "backup " + backup.id() + " has no "
-                        + fileName + " in its manifest"));
-        String problem = StoredFileCheck.contentProblem(stored[0], StoredFileCheck.hex(sha), recorded.size(), recorded.sha256());
-        if (problem != null) {
-            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "backup " + backup.id() + " is damaged: " + fileName + " "
-                    + problem + "; use another backup (see 'pgbackup list', 'pgbackup verify --all')");
-        }
-        return bytes;
+        return BackupTarExtraction.extract(repository, backup, fileName, into, fsync::submit, counter, null, null);
     }
 
     /** The stored name of a tar, whatever its compression: base.tar.gz, base.tar.zst, base.tar. */

@@ -70,9 +70,23 @@ final class SafeTarExtractor {
 
     /** {@code fileWritten} hears of each regular file once it is complete and closed. */
     SafeTarExtractor(Path root, Consumer<Path> fileWritten) throws IOException {
+        this(root, fileWritten, null, null);
+    }
+
+    /**
+     * With {@code writer}, regular entries may land on files already there (a chain's increments,
+     * a delta restore); {@code seen} collects the path of every entry (an {@code INCREMENTAL.}
+     * entry under its file's name), for what the restore then removes.
+     */
+    SafeTarExtractor(Path root, Consumer<Path> fileWritten, InPlaceWriter writer, Set<String> seen) throws IOException {
         this.realRoot = root.toAbsolutePath().toRealPath();
         this.fileWritten = fileWritten;
+        this.writer = writer;
+        this.seen = seen;
     }
+
+    private final InPlaceWriter writer;
+    private final Set<String> seen;
 
     /** A symbolic link of the archive, created once every other entry is written. */
     private record PendingLink(List<String> path, String name, String target) {
@@ -89,6 +103,9 @@ final class SafeTarExtractor {
                 String name = entry.getName();
                 refuseSpecial(entry, archiveName);
                 List<String> path = components(name, archiveName);
+                if (seen != null && !path.isEmpty()) {
+                    seen.add(InPlaceWriter.fileNameOf(String.join("/", path)));
+                }
                 if (entry.isDirectory()) {
                     if (!path.isEmpty()) { // the root itself ("./") keeps the mode restore gave it
                         Files.setPosixFilePermissions(directory(path, name, archiveName), permissions(entry.getMode() | 0700));
@@ -208,7 +225,22 @@ final class SafeTarExtractor {
             if (!existing.isRegularFile()) {
                 throw refuse(archiveName, name, "is a file where the restore already has a directory or special file");
             }
-            Files.delete(target); // named twice: the later entry wins, as in tar
+        }
+        if (writer != null) {
+            InPlaceWriter.Written w = writer.write(tar, entry.getSize(), target.getParent(), target.getFileName().toString(),
+                    existing != null, archiveName, name);
+            if (w != null && !w.changed()) {
+                return 0;
+            }
+            if (w != null) {
+                Files.setPosixFilePermissions(w.file(), permissions(entry.getMode()));
+                Files.setLastModifiedTime(w.file(), FileTime.from(entry.getModTime().toInstant()));
+                fileWritten.accept(w.file());
+                return w.bytes();
+            }
+        }
+        if (existing != null) {
+            Files.delete(target); // named twice, or there from an older backup of the chain: the later entry wins, as in tar
         }
         long written = 0;
         // CREATE_NEW is O_EXCL: never opens what is there, a link included.
@@ -238,7 +270,11 @@ final class SafeTarExtractor {
             throw refuse(archiveName, name, "is a link without a valid target");
         }
         checkLinkTarget(parent, target, name, archiveName);
-        if (attributes(at) != null) {
+        BasicFileAttributes there = attributes(at);
+        if (writer != null && there != null && there.isSymbolicLink()) {
+            Files.delete(at); // from an older backup of the chain, or the copy a delta restore rewinds
+        }
+        if (writer == null && there != null) {
             throw refuse(archiveName, name, "is a link where the archive also has a file or directory");
         }
         try {
@@ -318,7 +354,7 @@ final class SafeTarExtractor {
         }
     }
 
-    private static IOException refuse(String archiveName, String entry, String why) {
+    static IOException refuse(String archiveName, String entry, String why) {
         return new UnsafeEntryException(archiveName + " holds an unsafe entry '" + printable(entry) + "': it " + why);
     }
 

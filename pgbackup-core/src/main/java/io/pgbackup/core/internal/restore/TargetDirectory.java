@@ -23,8 +23,21 @@ final class TargetDirectory {
 
     private final PgBackupContext context;
 
+    /** Tablespace directories with content are rewritten in place, not refused (a delta restore). */
+    private final boolean delta;
+
     TargetDirectory(PgBackupContext context) {
+        this(context, false);
+    }
+
+    TargetDirectory(PgBackupContext context, boolean delta) {
         this.context = context;
+        this.delta = delta;
+    }
+
+    /** The same checks for a delta restore. */
+    TargetDirectory forDelta() {
+        return new TargetDirectory(context, true);
     }
 
     /**
@@ -65,6 +78,9 @@ final class TargetDirectory {
      * in-place restore, whose cluster was found stopped): then returns where it will be renamed to.
      */
     Optional<Path> checkTablespace(Path dir, boolean moveAside, boolean inPlace) {
+        if (delta && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty(); // rewritten in place with the data directory
+        }
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS) || isEmptyDir(dir)) {
             if (Files.exists(dir) && !Files.isDirectory(dir)) {
                 throw new PgBackupException(ErrorCode.REFUSED, "tablespace directory " + dir + " is a file, not a directory:"
@@ -79,6 +95,39 @@ final class TargetDirectory {
                 + " tablespace elsewhere with --tablespace-mapping " + dir + "=NEW"
                 + (inPlace ? ", or add --move-aside to rename it to " + dir.getFileName() + ".pre-restore-<time> first"
                 : ", or move its contents away first"));
+    }
+
+    /**
+     * For a delta restore: refuses a directory in use (a live postmaster.pid, or PGDATA answering)
+     * or one holding another cluster (pg_control's system identifier) or something that is no data
+     * directory; an empty or missing one is fine (the delta is then the whole backup).
+     */
+    void checkDelta(Path dir, String systemIdentifier) {
+        Optional<Long> pid = livePostmaster(dir);
+        if (pid.isPresent()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "PostgreSQL is running in " + dir + " (pid " + pid.get()
+                    + "): stop it before a delta restore (pg_ctl -D " + dir + " stop)");
+        }
+        if (context.config().pgData().map(p -> p.equals(dir)).orElse(false) && serverAnswers()) {
+            throw new PgBackupException(ErrorCode.REFUSED, "the server at " + context.config().serverDescription()
+                    + " is running and " + dir + " is PGDATA: stop PostgreSQL before a delta restore into it");
+        }
+        if (Files.isSymbolicLink(dir) || Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new PgBackupException(ErrorCode.REFUSED, dir + " is not a directory: give the data directory itself as --target-dir");
+        }
+        if (!Files.exists(dir) || isEmptyDir(dir)) {
+            return;
+        }
+        Optional<String> found = ControlFile.systemIdentifier(dir);
+        if (found.isEmpty()) {
+            throw new PgBackupException(ErrorCode.REFUSED, dir + " has no readable global/pg_control, so it is no data directory"
+                    + " a delta restore can rewrite: restore into an empty directory instead");
+        }
+        if (!found.get().equals(systemIdentifier)) {
+            throw new PgBackupException(ErrorCode.REFUSED, dir + " holds another cluster (system identifier " + found.get()
+                    + ", the backup's is " + systemIdentifier + "): a delta restore only rewinds a copy of the same cluster;"
+                    + " restore into an empty directory instead");
+        }
     }
 
     private Path asideOf(Path dir) {

@@ -127,6 +127,8 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
             }
         }
 
+        ChainRetention.keepChains(newestFirst, keep, delete, kept);
+
         List<String> notes = new ArrayList<>(restores.notes());
         List<RetentionPlan.WalFloor> floors = new ArrayList<>();
         List<RetentionPlan.WalFile> walToDelete = new ArrayList<>();

@@ -94,6 +94,10 @@ public final class DefaultJobScheduler implements JobScheduler {
                                     Map<String, String> env, Repository repository) {
         List<String> command = new ArrayList<>(request.launcher());
         command.add(name);
+        if (name.equals("backup")) {
+            // the daily job: a full every PG_BACKUP_FULL_INTERVAL_DAYS, incrementals between
+            command.addAll(List.of("--type", "auto"));
+        }
         return new Schedule.Job(name, label, command, when, repository.logsDir().resolve(name + "-stdout.log"),
                 repository.logsDir().resolve(name + "-stderr.log"), env);
     }

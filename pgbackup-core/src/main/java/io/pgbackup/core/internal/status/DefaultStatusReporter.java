@@ -302,7 +302,7 @@ public final class DefaultStatusReporter implements StatusReporter {
         java.util.Map<String, List<io.pgbackup.core.backup.BackupManifest.Tablespace>> tablespaces = new java.util.LinkedHashMap<>();
         all.stream().filter(b -> !b.manifest().tablespaces().isEmpty()).forEach(b -> tablespaces.put(b.id(), b.manifest().tablespaces()));
         return new BackupsStatus(all.size(), bytes, newest.id(), newest.manifest().endTime(), newest.age(now),
-                all.get(0).id(), verification, unreadable, tablespaces);
+                all.get(0).id(), verification, unreadable, tablespaces, io.pgbackup.core.internal.incremental.Chains.status(all, newest, now));
     }
 
     private static BackupVerification verification(BackupInfo backup, VerificationRecords records) {

@@ -35,6 +35,8 @@ public final class BackgroundFsync implements AutoCloseable {
         pending.add(pool.submit(() -> {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 channel.force(true);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                // removed since (a chain restore prunes what the newest backup dropped): the directory's fsync covers it
             }
             return null;
         }));

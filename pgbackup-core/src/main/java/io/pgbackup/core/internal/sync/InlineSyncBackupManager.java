@@ -47,6 +47,11 @@ public final class InlineSyncBackupManager implements BackupManager {
     }
 
     @Override
+    public io.pgbackup.core.backup.BackupPlan plan(BackupOptions options) {
+        return delegate.plan(options);
+    }
+
+    @Override
     public List<BackupInfo> list() {
         return delegate.list();
     }

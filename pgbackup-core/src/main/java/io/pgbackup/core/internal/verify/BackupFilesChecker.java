@@ -41,6 +41,8 @@ final class BackupFilesChecker {
     /** WAL segments found in pg_wal.tar: the WAL check counts them as present up to the backup's stop. */
     private final Set<String> segmentsInBackup = new ConcurrentSkipListSet<>();
     private PostgresManifest pgManifest;
+    /** For a diff or incr: its {@code INCREMENTAL.} entries, checked against the parent's file sizes. */
+    private IncrementalEntries incremental;
 
     BackupFilesChecker(Repository repository, BackupInfo backup) {
         this.repository = repository;
@@ -48,7 +50,12 @@ final class BackupFilesChecker {
         this.manifest = backup.manifest();
     }
 
-    Set<String> segmentsInBackup() {
+    /** A diff or incr: {@code parentSizes} gives each file's size in its parent, read when first needed. */
+    void parentSizes(java.util.function.Supplier<Map<String, Long>> parentSizes) {
+        incremental = new IncrementalEntries(parentSizes);
+    }
+
+        Set<String> segmentsInBackup() {
         return Set.copyOf(segmentsInBackup);
     }
 
@@ -151,6 +158,19 @@ final class BackupFilesChecker {
             files[0]++;
             seen.add(path);
             PostgresManifest.Entry entry = expected.get(path);
+            String changes = incremental == null || entry != null ? null : IncrementalEntries.fileOf(path);
+            if (changes != null) {
+                // pgbackup's page-LSN incremental: backup_manifest names the whole file the entry's blocks belong to
+                seen.add(changes);
+                if (pgManifest != null && !expected.containsKey(changes)) {
+                    problems.add(path + " changes " + changes + ", which " + PG_MANIFEST + " does not list");
+                }
+                String problem = incremental.check(path, changes, size, content, buffer);
+                if (problem != null) {
+                    problems.add(problem);
+                }
+                return;
+            }
             if (pgManifest == null) {
                 drain(content, buffer, null);
                 return;

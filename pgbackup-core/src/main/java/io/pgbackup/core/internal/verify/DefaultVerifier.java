@@ -130,6 +130,9 @@ public final class DefaultVerifier implements Verifier {
         BackupInfo backup = new BackupInfo(id, Repository.backupKey(id), repository.locationOf(Repository.backupKey(id)), manifest);
 
         BackupFilesChecker files = new BackupFilesChecker(repository, backup);
+        if (manifest.isIncremental()) {
+            checks.add(IncrementalChainCheck.check(repository, backup, files));
+        }
         checks.add(files.checkPgManifest());
         // The tars are independent: read them side by side (each also decompresses on a thread of its own).
         List<Future<VerifyCheck>> stored = new ArrayList<>();
@@ -161,7 +164,7 @@ public final class DefaultVerifier implements Verifier {
         return java.util.Optional.empty();
     }
 
-    private static BackupManifest readManifest(Repository repository, String id, String location) {
+    static BackupManifest readManifest(Repository repository, String id, String location) {
         try {
             return new ManifestCodec().read(repository.storage().read(Repository.manifestKey(id)), location);
         } catch (IOException e) {

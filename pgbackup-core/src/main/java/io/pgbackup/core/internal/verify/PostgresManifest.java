@@ -23,20 +23,20 @@ import java.util.Map;
  * the manifest itself. Read with a streaming parser: memory grows with the number of files, never
  * with their size.
  */
-record PostgresManifest(Map<String, Entry> files, List<WalRange> walRanges, boolean checksumMatches,
+public record PostgresManifest(Map<String, Entry> files, List<WalRange> walRanges, boolean checksumMatches,
                         String checksumAlgorithms) {
     /** The line that ends the part of the manifest its own checksum covers. */
     private static final byte[] CHECKSUM_KEY = "\"Manifest-Checksum\"".getBytes(StandardCharsets.US_ASCII);
 
     /** One file: its size, checksum algorithm ({@code CRC32C}, {@code SHA256}, ..., {@code NONE}) and checksum in hex. */
-    record Entry(long size, String algorithm, String checksum) {
+    public record Entry(long size, String algorithm, String checksum) {
     }
 
     /** A range of WAL on one timeline the backup needs to become consistent. */
     record WalRange(int timeline, long startLsn, long endLsn) {
     }
 
-    static PostgresManifest read(byte[] file) throws IOException {
+    public static PostgresManifest read(byte[] file) throws IOException {
         boolean checksumMatches = checksumMatches(file);
         Map<String, Entry> files = new LinkedHashMap<>();
         List<WalRange> ranges = new ArrayList<>();

@@ -111,6 +111,8 @@ class ManifestBuilderTest {
                 "location" : "/srv/ts",
                 "file" : "16385.tar.gz"
               } ],
-              "fromStandby" : true
+              "fromStandby" : true,
+              "type" : "full",
+              "chain" : [ ]
             }""";
 }

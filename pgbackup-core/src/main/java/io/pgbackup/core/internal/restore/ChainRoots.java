@@ -1,0 +1,49 @@
+package io.pgbackup.core.internal.restore;
+
+import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.internal.storage.BackgroundFsync;
+import io.pgbackup.core.internal.storage.ProgressCounter;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.restore.RestorePlan;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/** The roots of a chain or delta restore, each reassembled on a thread of its own, and the manifest of the result. */
+final class ChainRoots {
+    private ChainRoots() {
+    }
+
+    /**
+     * Queues the data directory and each tablespace; a delta restore's pg_wal is emptied first (its
+     * WAL comes from the newest backup's pg_wal.tar only).
+     */
+    static void submit(ExecutorService pool, List<Future<Long>> tasks, Repository repository, RestorePlan plan,
+                       RestoreChain chain, BackgroundFsync fsync, ProgressCounter counter) throws IOException {
+        Path dir = plan.targetDir();
+        if (chain.delta()) {
+            ChainExtractor.emptyWal(dir);
+        }
+        Set<String> links = plan.tablespaces().stream().map(t -> "pg_tblspc/" + t.oid()).collect(Collectors.toSet());
+        Predicate<String> keepInData = rel -> rel.equals("pg_wal") || links.contains(rel);
+        tasks.add(pool.submit(() -> ChainExtractor.extractRoot(repository, chain,
+                b -> RestoreExecutor.fileOf(b.manifest(), "base.tar"), dir, keepInData, fsync, counter)));
+        for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
+            tasks.add(pool.submit(() -> ChainExtractor.extractRoot(repository, chain,
+                    b -> RestoreChain.tablespaceArchive(b, t.oid()), t.location(), rel -> false, fsync, counter)));
+        }
+    }
+
+    /** backup_manifest over the reassembled directory, with the newest backup's WAL range (and system identifier on 17+). */
+    static void writeManifest(RestorePlan plan) throws IOException {
+        BackupManifest m = plan.backup().manifest();
+        List<CombinedManifest.WalRange> wal = List.of(new CombinedManifest.WalRange(m.timeline(), m.startLsn(), m.stopLsn()));
+        CombinedManifest.write(plan.targetDir(), wal, m.postgresVersionNum() >= 170000 ? m.systemIdentifier() : null);
+    }
+}
