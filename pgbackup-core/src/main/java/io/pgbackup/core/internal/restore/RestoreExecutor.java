@@ -92,7 +92,7 @@ final class RestoreExecutor {
      * {@link #PREFETCH_LIMIT}.
      */
     static int prefetchLimit(Repository repository) {
-        return repository.storage() instanceof io.pgbackup.core.internal.storage.LocalStorage ? PREFETCH_LIMIT : Integer.MAX_VALUE;
+        return repository.rawStorage() instanceof io.pgbackup.core.internal.storage.LocalStorage ? PREFETCH_LIMIT : Integer.MAX_VALUE;
     }
 
     RestoreResult execute(RestorePlan plan) {
@@ -285,7 +285,7 @@ final class RestoreExecutor {
      * then fails the restore before recovery.signal is written.
      */
     static boolean checksWhileExtracting(Repository repository) {
-        return !(repository.storage() instanceof io.pgbackup.core.internal.storage.LocalStorage);
+        return !(repository.rawStorage() instanceof io.pgbackup.core.internal.storage.LocalStorage);
     }
 
     private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync,
@@ -298,7 +298,7 @@ final class RestoreExecutor {
         }
         MessageDigest sha = StoredFileCheck.sha256();
         long[] stored = {0};
-        InputStream raw = new java.io.FilterInputStream(new java.security.DigestInputStream(repository.storage().open(key), sha)) {
+        InputStream raw = new java.io.FilterInputStream(new java.security.DigestInputStream(repository.rawStorage().open(key), sha)) {
             @Override
             public int read() throws IOException {
                 int b = super.read();
@@ -314,7 +314,7 @@ final class RestoreExecutor {
             }
         };
         long bytes;
-        try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
+        try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(repository.unseal(key, raw)), 1 << 20, 4, fileName)) {
             // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
             bytes = new SafeTarExtractor(into, fsync::submit).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
             // To the decoded end (the read-ahead thread has then read all it will), then whatever the
