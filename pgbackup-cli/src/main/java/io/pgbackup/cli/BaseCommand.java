@@ -54,6 +54,11 @@ abstract class BaseCommand implements Callable<Integer> {
         return pg;
     }
 
+    /** A PgBackup for a command that never opens the repository (key generate): no PG_BACKUP_DIR needed. */
+    protected PgBackup pgBackupWithoutRepository() {
+        return PgBackup.builder(config()).build();
+    }
+
     /** Whether a command reading the bucket says so on stderr (not wal-fetch: restore_command output stays clean). */
     protected boolean announceRepository() {
         return true;

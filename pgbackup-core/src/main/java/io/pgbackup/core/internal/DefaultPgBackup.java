@@ -225,6 +225,11 @@ public final class DefaultPgBackup implements PgBackup {
                 ? new io.pgbackup.core.internal.crypto.SealingStorage(bucket, s.ring().forStorage(bucket)) : bucket;
     }
 
+    @Override
+    public io.pgbackup.core.crypto.Encryption encryption() {
+        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository);
+    }
+
     /** A facade for what a {@link PgBackup.Builder} collected; nothing is opened until a command needs it. */
     static PgBackup create(PgBackup.Seams seams) {
         PgBackupConfig config = seams.config();
