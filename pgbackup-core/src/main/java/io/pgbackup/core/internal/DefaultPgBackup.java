@@ -227,7 +227,7 @@ public final class DefaultPgBackup implements PgBackup {
 
     @Override
     public io.pgbackup.core.crypto.Encryption encryption() {
-        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository);
+        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository, context::bucket, context.clock());
     }
 
     /** A facade for what a {@link PgBackup.Builder} collected; nothing is opened until a command needs it. */

@@ -21,9 +21,24 @@ public final class DefaultEncryption implements Encryption {
     private static final Pattern OBJECT_KEY = Pattern.compile("[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*");
 
     private final Supplier<Repository> repository;
+    private final Supplier<Optional<io.pgbackup.core.storage.Storage>> bucket;
+    private final java.time.Clock clock;
 
     public DefaultEncryption(Supplier<Repository> repository) {
+        this(repository, Optional::empty, java.time.Clock.systemUTC());
+    }
+
+    /** With the configured bucket, whose keyset records {@code key rotate} re-wraps too. */
+    public DefaultEncryption(Supplier<Repository> repository, Supplier<Optional<io.pgbackup.core.storage.Storage>> bucket,
+                             java.time.Clock clock) {
         this.repository = repository;
+        this.bucket = bucket;
+        this.clock = clock;
+    }
+
+    @Override
+    public Rotation rotateKey(Path newKeyFile, boolean dryRun) {
+        return Rotator.rotate(repository.get(), bucket.get(), clock, newKeyFile, dryRun);
     }
 
     @Override

@@ -55,9 +55,17 @@ public final class WrapKeys {
         return Optional.empty();
     }
 
+    /** A private key file named on the command line ({@code setting}: the option), checked as the configured one is. */
+    public static WrapKey loadPrivateFile(Path file, String setting) {
+        return parse(readPrivateFile(file, setting), setting + " " + file, true);
+    }
+
     /** Reads a secret key file, refusing one that its group or others may access (as libpq does for .pgpass). */
     static byte[] readPrivateFile(Path file) {
-        String setting = EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE;
+        return readPrivateFile(file, EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE);
+    }
+
+    private static byte[] readPrivateFile(Path file, String setting) {
         try {
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
             if (mode.stream().anyMatch(GROUP_OR_OTHER::contains)) {
