@@ -222,6 +222,11 @@ fi
 
 kinds=(ceiling spec)
 $have_pgbackup && kinds+=(pgb_default pgb_gzip pgb_zstd pgb_lz4 pgb_none)
+# Encryption at rest (issue 17): the default backup again with a generated key file, same rounds.
+bench_key=$work/bench.key
+if $have_pgbackup && as_pg "${pgb[@]}" key generate --out "$bench_key" >"$work/key.log" 2>&1; then
+  kinds+=(pgb_sealed)
+fi
 $have_pgbr && kinds+=(pgbr_gz pgbr_zst)
 declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
 pgb_default_compression=
@@ -241,11 +246,15 @@ run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES o
       rm -rf "$out" ;;
     pgb_*)
       [ -n "${live_archive:-}" ] && set_archive_command "$live_archive"
-      local args=(backup --checkpoint fast)
-      [ "$k" != pgb_default ] && args+=(--compress "${k#pgb_}")
+      local args=(backup --checkpoint fast) cmd=("${pgb[@]}")
+      case $k in
+        pgb_default) ;;
+        pgb_sealed) cmd=(env PG_BACKUP_ENCRYPTION_KEY_FILE="$bench_key" "${pgb[@]}") ;;
+        *) args+=(--compress "${k#pgb_}") ;;
+      esac
       wait_archived
       psql_pg -c "CHECKPOINT"
-      timed "${pgb[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
+      timed "${cmd[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
       id=$(newest_backup "$live_repo")
       K_BYTES[$k]=$(du -sb "$live_repo/base/$id" | cut -f1)
       if [ "$k" = pgb_default ]; then
@@ -286,6 +295,9 @@ backup_row spec pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)"
 if $have_pgbackup; then
   backup_row pgb_default pgbackup_backup_default "pgbackup backup (default: ${pgb_default_compression:-?})"
   for c in "${compressions[@]}"; do backup_row "pgb_$c" "pgbackup_backup_$c" "pgbackup backup --compress $c"; done
+  if [[ " ${kinds[*]} " == *" pgb_sealed "* ]]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  else absent_row pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "key generate failed: $(tail -1 "$work/key.log")"; fi
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
   for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
@@ -631,13 +643,15 @@ archive_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_gz)" "$(s wal_pgbackup_archive
 restore_vs_pgbackrest=$(ratio "$(s pgbackrest_restore_gz)" "$(s pgbackup_restore)")
 backup_zstd_vs_pgbackrest=$(ratio "$(s pgbackrest_backup_zst)" "$(s pgbackup_backup_zstd)")
 archive_zstd_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_zst)" "$(s wal_pgbackup_archive_sh_zstd)")
+# Encryption's cost: the sealed default backup's time over the plain one's (<= 1.10: within 10%).
+encrypted_backup_vs_plain=$(ratio "$(s pgbackup_backup_encrypted)" "$(s pgbackup_backup_default)")
 
 ratio_names=(backup_vs_gzip size_vs_gzip zstd_vs_ceiling archive_vs_seed_script archive_zstd_vs_seed_script
-  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest)
+  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest encrypted_backup_vs_plain)
 declare -A target=([backup_vs_gzip]='>= 3.0' [size_vs_gzip]='<= 1.06' [zstd_vs_ceiling]='>= 1.0'
   [archive_vs_seed_script]='>= 1.0' [archive_zstd_vs_seed_script]='>= 5.0' [restore_vs_tar_gz]='>= 1.5'
   [peak_rss_mib]='<= 256' [backup_vs_pgbackrest]='>= 2.0' [archive_vs_pgbackrest]='>= 1.0'
-  [restore_vs_pgbackrest]='>= 1.0')
+  [restore_vs_pgbackrest]='>= 1.0' [encrypted_backup_vs_plain]='<= 1.10')
 met() { # VALUE TARGET -> true|false|null
   local v=$1 op=${2% *} t=${2#* }
   num "$v" || { echo null; return; }

@@ -34,6 +34,7 @@ public final class SealingStorage implements Storage {
     private final Storage raw;
     private final KeyRing ring;
     private final Map<String, Boolean> sealedScopes = new HashMap<>();
+    private final Map<String, Boolean> plainBackups = new HashMap<>();
 
     public SealingStorage(Storage raw, KeyRing ring) {
         this.raw = raw;
@@ -61,8 +62,29 @@ public final class SealingStorage implements Storage {
                 || key.equals("cluster.json") || key.startsWith("restores/");
     }
 
-    private boolean seals(String key) {
-        return ring.seals() && !isAlwaysPlain(key);
+    private boolean seals(String key) throws IOException {
+        return ring.seals() && !isAlwaysPlain(key) && !inPlainBackup(key);
+    }
+
+    /**
+     * A complete backup of before encryption stays plain: what is added to it later (verify's
+     * record) is stored plain too, else its keyset would make its plain files look planted.
+     */
+    private boolean inPlainBackup(String key) throws IOException {
+        String scope = KeyRing.scopeOf(key);
+        if (!scope.startsWith("base/")) {
+            return false;
+        }
+        synchronized (plainBackups) {
+            Boolean known = plainBackups.get(scope);
+            if (known == null) {
+                known = raw.stat(scope + MANIFEST_FILE).isPresent() && raw.list(scope + KeyRing.KEYS_DIR).isEmpty();
+                if (known) {
+                    plainBackups.put(scope, true);
+                }
+            }
+            return known;
+        }
     }
 
     @Override
