@@ -53,7 +53,8 @@ class S3EncryptionTest {
                     b -> b.bucket(bucket), credentials)) {
                 PgCluster pg = source.cluster();
                 pg.execute("CREATE TABLE secrets AS SELECT g AS id, '" + MARKER + "' || g AS v FROM generate_series(1, 20000) g");
-                PgBackup inBucket = PgBackup.builder(source.pgBackup().config()).storage(bucket).bucket(bucket).build();
+                PgBackup inBucket = PgBackup.builder(source.pgBackup().config()).storage(bucket).bucket(bucket)
+                        .launcher(ArchiverMain.launcher()).build();
                 BackupInfo backup = inBucket.backups().backup(BackupOptions.defaults());
                 pg.execute("INSERT INTO secrets SELECT g, '" + MARKER + "' || g FROM generate_series(20001, 25000) g");
                 String expected = fingerprint(pg, "secrets");
@@ -78,7 +79,13 @@ class S3EncryptionTest {
                 Path dir = work.resolve("restored");
                 inBucket.restorePlanner().execute(inBucket.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
                         new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
-                try (PgCluster copy = PgCluster.startExisting(dir, work.resolve("run-restored"), pg.password())) {
+                PgCluster copyStarted;
+                try {
+                    copyStarted = PgCluster.startExisting(dir, work.resolve("run-restored"), pg.password());
+                } catch (java.io.IOException e) {
+                    throw new AssertionError(Files.readString(work.resolve("run-restored/postgres.log")), e);
+                }
+                try (PgCluster copy = copyStarted) {
                     copy.awaitPromoted(Duration.ofMinutes(2));
                     assertThat(fingerprint(copy, "secrets")).isEqualTo(expected);
                 }
