@@ -15,6 +15,16 @@ public final class ReadCheck {
     private ReadCheck() {
     }
 
+    /** Whether the object under {@code key} is sealed and this host cannot open it (verify then checks size and SHA-256 only). */
+    public static boolean sealedWithoutKey(Repository repository, String key) throws IOException {
+        if (!(repository.storage() instanceof SealingStorage sealing) || sealing.ring().canOpen()) {
+            return false;
+        }
+        try (var in = sealing.raw().open(key)) {
+            return SealedFormat.peekRef(in, key).isPresent();
+        }
+    }
+
     public static void requireOpenable(Repository repository, String backupId, String command) {
         if (!(repository.storage() instanceof SealingStorage sealing) || sealing.ring().canOpen()) {
             return;

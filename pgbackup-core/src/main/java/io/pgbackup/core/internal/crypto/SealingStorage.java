@@ -25,11 +25,13 @@ import java.util.function.UnaryOperator;
  *
  * <p>Stored plain, because hosts that hold only the public key must read them: keyset records,
  * the manifest's plain index ({@code pgbackup_index.json}, for list, cleanup and a key-less verify),
- * {@code cluster.json} and {@code restores/} markers. None holds table data.
+ * {@code cluster.json}, {@code restores/} markers and verify's {@code pgbackup_verified.json}. None holds table data.
  */
 public final class SealingStorage implements Storage {
     public static final String INDEX_FILE = "pgbackup_index.json";
     private static final String MANIFEST_FILE = "pgbackup_manifest.json";
+    /** verify's record of its last outcome: a key-less verify writes it too. */
+    private static final String VERIFIED_FILE = "pgbackup_verified.json";
 
     private final Storage raw;
     private final KeyRing ring;
@@ -58,7 +60,7 @@ public final class SealingStorage implements Storage {
     /** Whether {@code key} is stored plain whatever the configuration. */
     public static boolean isAlwaysPlain(String key) {
         String name = key.substring(key.lastIndexOf('/') + 1);
-        return KeyRing.isKeysetRecord(key) || name.startsWith(".") || name.equals(INDEX_FILE)
+        return KeyRing.isKeysetRecord(key) || name.startsWith(".") || name.equals(INDEX_FILE) || name.equals(VERIFIED_FILE)
                 || key.equals("cluster.json") || key.startsWith("restores/");
     }
 
