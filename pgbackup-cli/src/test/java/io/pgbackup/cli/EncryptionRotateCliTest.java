@@ -24,8 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Issue 17 items 3 and 4 through the jar, on one cluster: a plain backup, then encryption turned
  * on and a sealed backup (list, verify, status and cleanup across the mix); turning it off again
- * refused; key rotate (dry run, run) after which the old key is refused and the new one restores
- * both backups with equal rows.
+ * refused; key rotate (dry run, run) after which the old key is refused and the new one opens both
+ * backups and restores with equal rows.
  */
 class EncryptionRotateCliTest {
     @TempDir
@@ -41,7 +41,6 @@ class EncryptionRotateCliTest {
             CliProcess.Result plain = CliProcess.run(plainEnv, "backup");
             assertThat(plain.exitCode()).as(plain.all()).isZero();
             String plainId = plain.stdout().split(" ")[1];
-            String atPlain = fingerprint(pg, "t");
             source.switchAndAwaitArchived();
 
             // Encryption turned on for the existing repository.
@@ -119,16 +118,18 @@ class EncryptionRotateCliTest {
             assertThat(rotated.path("recordsByWrapKey").has(oldId)).isFalse();
             assertThat(rotated.path("recordsWithoutConfiguredKey").asLong()).isZero();
 
-            // The new key restores both kinds; rows equal.
+            // The new key opens both kinds (verify reads every file) and restores; rows equal. (EncryptionClusterTest
+            // restores a plain backup in a mixed repository by PITR; here one restore proves the rotated key.)
+            CliProcess.Result verifyNew = CliProcess.run(newEnv, "verify", "--all");
+            assertThat(verifyNew.exitCode()).as(verifyNew.all()).isZero();
+            assertThat(verifyNew.stdout()).contains("backup " + plainId + ": OK").contains("backup " + sealedId + ": OK");
             pg.stop();
-            for (String[] c : new String[][] {{sealedId, atSealed, "sealed"}, {plainId, atPlain, "plain"}}) {
-                Path target = work.resolve("restored-" + c[2]);
-                CliProcess.Result r = CliProcess.run(newEnv, "restore", c[0], "--target", "immediate", "--target-dir", target.toString());
-                assertThat(r.exitCode()).as(r.all()).isZero();
-                try (PgCluster copy = PgCluster.startExisting(target, work.resolve("run-" + c[2]), pg.password())) {
-                    copy.awaitPromoted(Duration.ofMinutes(2));
-                    assertThat(fingerprint(copy, "t")).as(c[2]).isEqualTo(c[1]);
-                }
+            Path target = work.resolve("restored");
+            CliProcess.Result r = CliProcess.run(newEnv, "restore", sealedId, "--target", "immediate", "--target-dir", target.toString());
+            assertThat(r.exitCode()).as(r.all()).isZero();
+            try (PgCluster copy = PgCluster.startExisting(target, work.resolve("run-restored"), pg.password())) {
+                copy.awaitPromoted(Duration.ofMinutes(2));
+                assertThat(fingerprint(copy, "t")).isEqualTo(atSealed);
             }
         }
     }

@@ -85,6 +85,33 @@ class KeyRotationTest {
     }
 
     @Test
+    void rotateCoversTheRepositoryAndTheConfiguredBucketDryRunFirst() throws Exception {
+        WrapKey oldKey = key("old.key");
+        WrapKey newKey = key("new.key");
+        Path root = Files.createDirectories(work.resolve("repo"));
+        LocalStorage local = new LocalStorage(root);
+        // The bucket through the same Storage seam (a second directory stands in for S3Storage here).
+        LocalStorage bucket = new LocalStorage(Files.createDirectories(work.resolve("bucket")));
+        write(local, oldKey);
+        write(bucket, oldKey);
+        io.pgbackup.core.internal.storage.Repository repository = new io.pgbackup.core.internal.storage.Repository(root,
+                new SealingStorage(local, new KeyRing(local, Optional.of(oldKey), Clock.systemUTC())));
+        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC());
+
+        List<String> before = snapshot(local);
+        io.pgbackup.core.crypto.Encryption.Rotation dry = encryption.rotateKey(work.resolve("new.key"), true);
+        assertThat(dry.records()).hasSize(6).allMatch(r -> r.step().equals("add-wrap"));
+        assertThat(dry.records()).filteredOn(r -> r.location().startsWith(bucket.location())).hasSize(3);
+        assertThat(snapshot(local)).isEqualTo(before);
+
+        io.pgbackup.core.crypto.Encryption.Rotation done = encryption.rotateKey(work.resolve("new.key"), false);
+        assertThat(done.rewritten()).isEqualTo(12);
+        assertThat(readAll(local, newKey)).isEqualTo(OBJECTS);
+        assertThat(readAll(bucket, newKey)).isEqualTo(OBJECTS);
+        assertThat(encryption.rotateKey(work.resolve("new.key"), true).records()).allMatch(r -> r.step().equals("done"));
+    }
+
+    @Test
     void theNewKeyFileMustBeTheOwnersOnly() throws Exception {
         Path file = work.resolve("loose.key");
         KeyGenerator.generate(file, Optional.empty());
