@@ -27,13 +27,13 @@ final class KeyCommand implements Runnable {
         Path out;
 
         @Option(names = "--public-out", paramLabel = "PUB", description = {
-                "Make a key pair and write its public half to PUB: a host given only PUB",
-                "(PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE) backs up and archives but cannot read anything back."})
+                "Make a key pair and write its public half to PUB.",
+                "A host given only PUB (PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE) backs up and archives but cannot read anything back."})
         Path publicOut;
 
         @Override
         protected int execute() {
-            Encryption.GeneratedKey key = pgBackupWithoutRepository().encryption()
+            Encryption.GeneratedKey key = pgBackupWithoutRepository(out.toAbsolutePath().getParent()).encryption()
                     .generateKey(out.toAbsolutePath(), Optional.ofNullable(publicOut).map(Path::toAbsolutePath));
             out().println("key " + key.keyId() + " written to " + key.keyFile() + " (mode 0600)"
                     + key.publicKeyFile().map(p -> "; its public half to " + p).orElse("")
