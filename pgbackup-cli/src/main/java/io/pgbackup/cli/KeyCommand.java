@@ -43,9 +43,9 @@ final class KeyCommand implements Runnable {
     }
 
     @Command(name = "rotate", mixinStandardHelpOptions = true, description = {
-            "Re-wrap every data key of the repository (and of the configured S3 bucket) under the key in NEW;",
-            "the data is not re-encrypted. Afterwards the configured key opens nothing: point",
-            "PG_BACKUP_ENCRYPTION_KEY_FILE at NEW. Interrupted, run it again: it finishes what is left."})
+            "Re-wrap every data key of the repository and of the configured S3 bucket under the key in NEW.",
+            "The data is not re-encrypted; afterwards the configured key opens nothing: point PG_BACKUP_ENCRYPTION_KEY_FILE at NEW.",
+            "Interrupted, run it again: it finishes what is left."})
     static final class Rotate extends BaseCommand {
         @Option(names = "--new-key-file", required = true, paramLabel = "NEW",
                 description = "The new key file ('pgbackup key generate --out NEW'; mode 0600).")
