@@ -14,6 +14,7 @@
 #   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
 #   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
 #   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
+#   --encryption    only the encryption rows: pgbackup backup (default) plain and encrypted, RUNS rounds
 #
 # Environment: PG_BIN (else pg_config --bindir, else the newest /usr/lib/postgresql/*/bin),
 # BENCH_TMP (parent of the work directory, default /tmp), BENCH_USER (the OS user that runs the
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --scaling) scaling=true; shift ;;
     --scales) scales=$2; shift 2 ;;
     --keep) keep=true; shift ;;
+    --encryption) encryption_only=true; shift ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -110,6 +112,7 @@ start_cluster
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 pgbench_init "$scale"
 
+if ! ${encryption_only:-false}; then
 # ---------------------------------------------------------------- WAL: real segments
 
 log "generating WAL with pgbench"
@@ -195,6 +198,8 @@ EOF
   archive_row "$key" "$label" reset_pgbr "$work/pgbr/arch-$t" "$work/pgbr/push-$t.sh"
 done
 
+fi # encryption_only
+
 # ---------------------------------------------------------------- backup rows
 
 # One round = every kind once, each after an idle archiver (wait_archived) and a CHECKPOINT, and
@@ -222,12 +227,13 @@ fi
 
 kinds=(ceiling spec)
 $have_pgbackup && kinds+=(pgb_default pgb_gzip pgb_zstd pgb_lz4 pgb_none)
+${encryption_only:-false} && kinds=(pgb_default)
 # Encryption at rest (issue 17): the default backup again with a generated key file, same rounds.
 bench_key=$work/bench.key
 if $have_pgbackup && as_pg "${pgb[@]}" key generate --out "$bench_key" >"$work/key.log" 2>&1; then
   kinds+=(pgb_sealed)
 fi
-$have_pgbr && kinds+=(pgbr_gz pgbr_zst)
+! ${encryption_only:-false} && $have_pgbr && kinds+=(pgbr_gz pgbr_zst)
 declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
 pgb_default_compression=
 run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES or K_FAIL
@@ -301,6 +307,18 @@ if $have_pgbackup; then
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
   for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
+fi
+if ${encryption_only:-false}; then
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
+  done
+  encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
+  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
+    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
+    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
+  exit 0
 fi
 for t in "${pgbr_types[@]}"; do
   key=pgbackrest_backup_$t; label="pgbackrest backup --type=full ($t)"
