@@ -295,6 +295,22 @@ backup_row() { # KIND KEY LABEL NOTE
   # shellcheck disable=SC2086
   add_row "$key" "$label" "$(median ${K_SECS[$k]})" "${K_BYTES[$k]}" "$(maxof ${K_RSS[$k]})" "median of $runs${note:+; $note}"
 }
+if ${encryption_only:-false}; then
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  backup_row pgb_default pgbackup_backup_default "pgbackup backup (default)"
+  if [ -n "${K_SECS[pgb_sealed]:-}" ]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  fi
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
+  done
+  encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
+  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
+    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
+    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
+  exit 0
+fi
 section "backup (pgbench scale $scale, database $((db_bytes / 1048576)) MiB)"
 backup_row ceiling pg_basebackup_tar "pg_basebackup -Ft -X stream (ceiling)"
 backup_row spec pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)"
@@ -307,18 +323,6 @@ if $have_pgbackup; then
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
   for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
-fi
-if ${encryption_only:-false}; then
-  load_end=$(cut -d' ' -f1 /proc/loadavg)
-  for r in "${rows[@]}"; do
-    IFS='|' read -r label sec bytes rss note <<<"$r"
-    case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
-  done
-  encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
-  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
-    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
-    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
-  exit 0
 fi
 for t in "${pgbr_types[@]}"; do
   key=pgbackrest_backup_$t; label="pgbackrest backup --type=full ($t)"
