@@ -44,7 +44,7 @@ public final class KeyRing {
     private final Map<String, StreamingAead> opened = new HashMap<>();
 
     public KeyRing(Storage raw, Optional<WrapKey> wrapKey, Clock clock) {
-        TinkSetup.register();
+        // No Tink registration here: a repository without encryption never loads it (wal-fetch starts a JVM per file).
         this.raw = raw;
         this.wrapKey = wrapKey;
         this.clock = clock;
@@ -89,6 +89,7 @@ public final class KeyRing {
             return existing;
         }
         WrapKey key = wrapKey.orElseThrow();
+        TinkSetup.register();
         byte[] suffix = new byte[4];
         random.nextBytes(suffix);
         String recordKey = scope + KEYS_DIR + STAMP.format(clock.instant()) + "-" + HexFormat.of().formatHex(suffix) + ".json";
@@ -131,6 +132,7 @@ public final class KeyRing {
             return known;
         }
         WrapKey key = wrapKey.get();
+        TinkSetup.register();
         byte[] json;
         try {
             json = raw.read(recordKey);

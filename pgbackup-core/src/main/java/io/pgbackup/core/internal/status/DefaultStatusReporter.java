@@ -169,7 +169,7 @@ public final class DefaultStatusReporter implements StatusReporter {
             return null;
         }
         io.pgbackup.core.storage.Storage bucket = configured.get();
-        boolean isRepository = repository.storage() == bucket;
+        boolean isRepository = repository.rawStorage() == bucket;
         List<String> localIds = backups == null ? List.of()
                 : backups.verification().stream().map(StatusReport.BackupVerification::backupId).toList();
         StatusReport.BucketStatus b = BucketProbe.probe(bucket, isRepository || archive == null ? null : archive, localIds,

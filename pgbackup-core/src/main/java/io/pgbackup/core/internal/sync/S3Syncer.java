@@ -103,7 +103,7 @@ public final class S3Syncer implements RemoteSyncer {
     private Repository localRepository() {
         Repository repository = context.repository();
         Storage bucket = context.requireBucket();
-        if (repository.storage() == bucket || repository.location().equals(bucket.location())) {
+        if (repository.rawStorage() == bucket || repository.location().equals(bucket.location())) {
             throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "sync copies the repository in "
                     + repository.root() + " to " + bucket.location() + ", but the repository is the bucket itself"
                     + " (no local repository here): nothing to copy");
