@@ -4,7 +4,7 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import java.time.Duration;
 import java.util.ArrayList;
