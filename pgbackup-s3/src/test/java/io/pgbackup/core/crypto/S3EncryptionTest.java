@@ -7,7 +7,7 @@ import io.pgbackup.core.config.EncryptionConfig;
 import io.pgbackup.core.internal.crypto.KeyGenerator;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.testing.ArchiverMain;
