@@ -14,6 +14,7 @@
 #   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
 #   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
 #   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
+#   --encryption    only the encryption rows: pgbackup backup (default) plain and encrypted, RUNS rounds
 #
 # Environment: PG_BIN (else pg_config --bindir, else the newest /usr/lib/postgresql/*/bin),
 # BENCH_TMP (parent of the work directory, default /tmp), BENCH_USER (the OS user that runs the
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --scaling) scaling=true; shift ;;
     --scales) scales=$2; shift 2 ;;
     --keep) keep=true; shift ;;
+    --encryption) encryption_only=true; shift ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -110,6 +112,7 @@ start_cluster
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 pgbench_init "$scale"
 
+if ! ${encryption_only:-false}; then
 # ---------------------------------------------------------------- WAL: real segments
 
 log "generating WAL with pgbench"
@@ -195,6 +198,8 @@ EOF
   archive_row "$key" "$label" reset_pgbr "$work/pgbr/arch-$t" "$work/pgbr/push-$t.sh"
 done
 
+fi # encryption_only
+
 # ---------------------------------------------------------------- backup rows
 
 # One round = every kind once, each after an idle archiver (wait_archived) and a CHECKPOINT, and
@@ -222,7 +227,13 @@ fi
 
 kinds=(ceiling spec)
 $have_pgbackup && kinds+=(pgb_default pgb_gzip pgb_zstd pgb_lz4 pgb_none)
-$have_pgbr && kinds+=(pgbr_gz pgbr_zst)
+${encryption_only:-false} && kinds=(pgb_default)
+# Encryption at rest (issue 17): the default backup again with a generated key file, same rounds.
+bench_key=$work/bench.key
+if $have_pgbackup && as_pg "${pgb[@]}" key generate --out "$bench_key" >"$work/key.log" 2>&1; then
+  kinds+=(pgb_sealed)
+fi
+! ${encryption_only:-false} && $have_pgbr && kinds+=(pgbr_gz pgbr_zst)
 declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
 pgb_default_compression=
 run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES or K_FAIL
@@ -241,11 +252,15 @@ run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES o
       rm -rf "$out" ;;
     pgb_*)
       [ -n "${live_archive:-}" ] && set_archive_command "$live_archive"
-      local args=(backup --checkpoint fast)
-      [ "$k" != pgb_default ] && args+=(--compress "${k#pgb_}")
+      local args=(backup --checkpoint fast) cmd=("${pgb[@]}")
+      case $k in
+        pgb_default) ;;
+        pgb_sealed) cmd=(env PG_BACKUP_ENCRYPTION_KEY_FILE="$bench_key" "${pgb[@]}") ;;
+        *) args+=(--compress "${k#pgb_}") ;;
+      esac
       wait_archived
       psql_pg -c "CHECKPOINT"
-      timed "${pgb[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
+      timed "${cmd[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
       id=$(newest_backup "$live_repo")
       K_BYTES[$k]=$(du -sb "$live_repo/base/$id" | cut -f1)
       if [ "$k" = pgb_default ]; then
@@ -280,12 +295,31 @@ backup_row() { # KIND KEY LABEL NOTE
   # shellcheck disable=SC2086
   add_row "$key" "$label" "$(median ${K_SECS[$k]})" "${K_BYTES[$k]}" "$(maxof ${K_RSS[$k]})" "median of $runs${note:+; $note}"
 }
+if ${encryption_only:-false}; then
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  backup_row pgb_default pgbackup_backup_default "pgbackup backup (default)"
+  if [ -n "${K_SECS[pgb_sealed]:-}" ]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  fi
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
+  done
+  encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
+  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
+    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
+    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
+  exit 0
+fi
 section "backup (pgbench scale $scale, database $((db_bytes / 1048576)) MiB)"
 backup_row ceiling pg_basebackup_tar "pg_basebackup -Ft -X stream (ceiling)"
 backup_row spec pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)"
 if $have_pgbackup; then
   backup_row pgb_default pgbackup_backup_default "pgbackup backup (default: ${pgb_default_compression:-?})"
   for c in "${compressions[@]}"; do backup_row "pgb_$c" "pgbackup_backup_$c" "pgbackup backup --compress $c"; done
+  if [[ " ${kinds[*]} " == *" pgb_sealed "* ]]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  else absent_row pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "key generate failed: $(tail -1 "$work/key.log")"; fi
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
   for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
@@ -631,13 +665,15 @@ archive_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_gz)" "$(s wal_pgbackup_archive
 restore_vs_pgbackrest=$(ratio "$(s pgbackrest_restore_gz)" "$(s pgbackup_restore)")
 backup_zstd_vs_pgbackrest=$(ratio "$(s pgbackrest_backup_zst)" "$(s pgbackup_backup_zstd)")
 archive_zstd_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_zst)" "$(s wal_pgbackup_archive_sh_zstd)")
+# Encryption's cost: the sealed default backup's time over the plain one's (<= 1.10: within 10%).
+encrypted_backup_vs_plain=$(ratio "$(s pgbackup_backup_encrypted)" "$(s pgbackup_backup_default)")
 
 ratio_names=(backup_vs_gzip size_vs_gzip zstd_vs_ceiling archive_vs_seed_script archive_zstd_vs_seed_script
-  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest)
+  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest encrypted_backup_vs_plain)
 declare -A target=([backup_vs_gzip]='>= 3.0' [size_vs_gzip]='<= 1.06' [zstd_vs_ceiling]='>= 1.0'
   [archive_vs_seed_script]='>= 1.0' [archive_zstd_vs_seed_script]='>= 5.0' [restore_vs_tar_gz]='>= 1.5'
   [peak_rss_mib]='<= 256' [backup_vs_pgbackrest]='>= 2.0' [archive_vs_pgbackrest]='>= 1.0'
-  [restore_vs_pgbackrest]='>= 1.0')
+  [restore_vs_pgbackrest]='>= 1.0' [encrypted_backup_vs_plain]='<= 1.10')
 met() { # VALUE TARGET -> true|false|null
   local v=$1 op=${2% *} t=${2#* }
   num "$v" || { echo null; return; }

@@ -64,12 +64,14 @@ public final class PgBackupConfig {
     private final S3Settings s3;
     private final ArchiverConfig archiver;
     private final TlsConfig tls;
+    private final EncryptionConfig encryption;
     private final EnvSettings settings;
 
     private PgBackupConfig(Builder b) {
         this.settings = Objects.requireNonNull(b.settings, "settings");
         this.archiver = Objects.requireNonNull(b.archiver, "archiver");
         this.tls = Objects.requireNonNull(b.tls, "tls");
+        this.encryption = Objects.requireNonNull(b.encryption, "encryption");
         this.user = ConfigChecks.blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
         this.database = ConfigChecks.blankToNull(b.database);
@@ -133,6 +135,7 @@ public final class PgBackupConfig {
         b.s3 = s3;
         b.archiver = archiver;
         b.tls = tls;
+        b.encryption = encryption;
         b.settings = settings;
         if (remote != null) {
             b.remoteHost = remote.host();
@@ -260,6 +263,11 @@ public final class PgBackupConfig {
         return Optional.ofNullable(s3);
     }
 
+    /** Where the key that seals the repository's objects comes from (issue 17); {@link EncryptionConfig#none()} by default. */
+    public EncryptionConfig encryption() {
+        return encryption;
+    }
+
     /** How WAL is archived and fetched: the archiver's mode, workers, spool, fetch-ahead. */
     public ArchiverConfig archiver() {
         return archiver;
@@ -335,6 +343,7 @@ public final class PgBackupConfig {
         private Path pgBin;
         private S3Settings s3;
         private ArchiverConfig archiver = ArchiverConfig.defaults();
+        private EncryptionConfig encryption = EncryptionConfig.none();
         private TlsConfig tls = TlsConfig.defaults();
         private EnvSettings settings = EnvSettings.empty();
 
@@ -423,6 +432,11 @@ public final class PgBackupConfig {
         }
 
         /** How WAL is archived and fetched; default {@link ArchiverConfig#defaults()}. */
+        public Builder encryption(EncryptionConfig encryption) {
+            this.encryption = encryption;
+            return this;
+        }
+
         public Builder archiver(ArchiverConfig archiver) {
             this.archiver = archiver;
             return this;

@@ -25,6 +25,8 @@ final class SettingNames {
             ArchiverConfig.PG_BACKUP_ARCHIVER, ArchiverConfig.PG_BACKUP_ARCHIVER_WORKERS, ArchiverConfig.PG_BACKUP_ARCHIVER_REPO,
             ArchiverConfig.PG_BACKUP_FETCH_AHEAD, ArchiverConfig.PG_BACKUP_ARCHIVER_ACK_TIMEOUT,
             ArchiverConfig.PG_BACKUP_ARCHIVER_IDLE_EXIT,
+            EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE, EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND,
+            EncryptionConfig.PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE,
             TlsConfig.PG_SSLMODE, TlsConfig.PG_SSLROOTCERT, TlsConfig.PG_SSLCERT, TlsConfig.PG_SSLKEY,
             // io.pgbackup.core.health's settings, by name: health depends on config, not the reverse.
             "PG_BACKUP_CHECK_BACKUP_AGE_HOURS", "PG_BACKUP_CHECK_ARCHIVE_LAG_SECONDS", "PG_BACKUP_CHECK_READY_FILES",

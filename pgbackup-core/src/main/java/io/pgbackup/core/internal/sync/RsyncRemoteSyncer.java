@@ -52,7 +52,9 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         this.context = context;
     }
 
-    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*");
+    // wal_archive/keys/ holds the data keysets of sealed WAL (issue 17): copied with the segments.
+    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/keys/",
+            "--include=/wal_archive/keys/*", "--include=/wal_archive/*", "--exclude=*");
 
     @Override
     public SyncResult sync(boolean dryRun) {

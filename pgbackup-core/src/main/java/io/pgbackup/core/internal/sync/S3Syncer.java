@@ -103,7 +103,7 @@ public final class S3Syncer implements RemoteSyncer {
     private Repository localRepository() {
         Repository repository = context.repository();
         Storage bucket = context.requireBucket();
-        if (repository.storage() == bucket || repository.location().equals(bucket.location())) {
+        if (repository.rawStorage() == bucket || repository.location().equals(bucket.location())) {
             throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "sync copies the repository in "
                     + repository.root() + " to " + bucket.location() + ", but the repository is the bucket itself"
                     + " (no local repository here): nothing to copy");
@@ -114,9 +114,9 @@ public final class S3Syncer implements RemoteSyncer {
     private static List<Copy> walPlan(Repository local, Storage bucket) throws IOException {
         Map<String, Long> there = sizes(bucket.list(Repository.WAL_PREFIX));
         List<Copy> plan = new ArrayList<>();
-        for (Storage.StoredObject o : local.storage().list(Repository.WAL_PREFIX)) {
+        for (Storage.StoredObject o : local.rawStorage().list(Repository.WAL_PREFIX)) {
             String rest = o.key().substring(Repository.WAL_PREFIX.length());
-            if (rest.startsWith(".") || rest.contains("/")) {
+            if (rest.startsWith(".") || rest.contains("/") && !io.pgbackup.core.internal.crypto.KeyRing.isKeysetRecord(o.key())) {
                 continue; // archive calls in progress
             }
             Long size = there.get(o.key());
@@ -139,7 +139,7 @@ public final class S3Syncer implements RemoteSyncer {
             String prefix = Repository.backupKey(id) + "/";
             List<Copy> data = new ArrayList<>();
             Copy manifest = null;
-            for (Storage.StoredObject o : local.storage().list(prefix)) {
+            for (Storage.StoredObject o : local.rawStorage().list(prefix)) {
                 if (o.name().startsWith(".")) {
                     continue;
                 }
@@ -156,7 +156,7 @@ public final class S3Syncer implements RemoteSyncer {
             }
             if (manifest == null && !data.isEmpty() && !there.containsKey(Repository.manifestKey(id))) {
                 // Never the data without the manifest after it: the manifest is what makes it a backup.
-                manifest = local.storage().stat(Repository.manifestKey(id))
+                manifest = local.rawStorage().stat(Repository.manifestKey(id))
                         .map(o -> new Copy(o.key(), o.size(), Storage.WriteMode.REPLACE)).orElse(null);
             }
             plan.addAll(data);
@@ -175,10 +175,9 @@ public final class S3Syncer implements RemoteSyncer {
 
     private void copy(Repository local, Storage bucket, List<Copy> plan) {
         for (Copy c : plan) {
-            try (InputStream in = local.storage().open(c.key());
-                 Storage.ObjectWriter writer = bucket.create(c.key(), c.mode())) {
-                in.transferTo(writer.stream());
-                writer.commit();
+            try {
+                // The stored bytes as they are: a sealed object stays sealed, its keyset record goes with it.
+                io.pgbackup.core.internal.crypto.Sealing.copyStored(local.rawStorage(), bucket, c.key(), c.mode());
                 log.debug("copied {} ({} bytes) to {}", c.key(), c.size(), bucket.location());
             } catch (FileAlreadyExistsException e) {
                 log.debug("{} reached {} meanwhile (another sync)", c.key(), bucket.location());

@@ -70,6 +70,9 @@ final class BackupFilesChecker {
         String file = backup.fileKey(PG_MANIFEST);
         try {
             String problem = sizeProblem(file, listed.get());
+            if (problem == null && io.pgbackup.core.internal.crypto.ReadCheck.sealedWithoutKey(repository, file)) {
+                return storedBytesOnly(file, listed.get(), start);
+            }
             if (problem == null) {
                 StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, in -> { });
                 problem = shaProblem(read, listed.get());
@@ -107,6 +110,9 @@ final class BackupFilesChecker {
             if (problem != null) {
                 return VerifyCheck.failed(name, problem, since(start));
             }
+            if (io.pgbackup.core.internal.crypto.ReadCheck.sealedWithoutKey(repository, file)) {
+                return storedBytesOnly(file, listed, start);
+            }
             if (stem.equals("base.tar")) {
                 return checkTar(file, listed, compression, start, "");
             }
@@ -124,6 +130,14 @@ final class BackupFilesChecker {
         } catch (IOException | RuntimeException e) {
             return VerifyCheck.failed(name, unreadable(compression, e), since(start));
         }
+    }
+
+    /** A sealed file on a host without the private key: the stored bytes' size and SHA-256, and a line saying what was not checked. */
+    private VerifyCheck storedBytesOnly(String file, BackupManifest.BackupFile listed, Instant start) throws IOException {
+        String problem = StoredFileCheck.check(repository, file, listed.size(), listed.sha256());
+        return problem == null ? VerifyCheck.passed(listed.name(), "size and SHA-256 of the sealed file match; sealed, and this"
+                + " host has no private key: authenticity and content were not checked", since(start))
+                : VerifyCheck.failed(listed.name(), problem, since(start));
     }
 
     /** backup_manifest names a tablespace's files {@code pg_tblspc/<oid>/PG_<major>_<catversion>/...}. */

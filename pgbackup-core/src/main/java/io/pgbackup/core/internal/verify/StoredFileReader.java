@@ -68,8 +68,8 @@ final class StoredFileReader {
 
     private static Outcome read(Repository repository, String key, Compression compression, boolean readAhead, ContentVisitor visitor)
             throws IOException {
-        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(repository.storage().open(key), RAW_BUFFER));
-             CountingInputStream plain = new CountingInputStream(new DrainAtEnd(compression.decompress(raw), raw));
+        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(repository.rawStorage().open(key), RAW_BUFFER));
+             CountingInputStream plain = new CountingInputStream(new DrainAtEnd(compression.decompress(repository.unseal(key, raw)), raw));
              InputStream source = readAhead ? new ReadAheadInputStream(plain, CHUNK, CHUNKS_AHEAD, key.substring(key.lastIndexOf('/') + 1)) : plain) {
             visitor.visit(source);
             // Past the tar's end-of-archive blocks: the compressed stream's trailer and checksum come last.

@@ -40,6 +40,10 @@ REMOTE_TIMEOUT=300
 # Upper bound for one background 'pgbackup sync --wal-only --to s3'.
 S3_TIMEOUT=600
 
+# Encryption at rest (PG_BACKUP_ENCRYPTION_* at init time; SEALED=1: on). Only the archiver seals:
+# this script never stores a segment itself while it is on. Where the key comes from, never the key.
+@@ENCRYPTION_SETTINGS@@
+
 # async: hand the segment to the archiver ('pgbackup archiver', one per repository, started here
 # when none runs) and wait for its acknowledgement; sync: store it here (PG_BACKUP_ARCHIVER).
 ARCHIVER=@@ARCHIVER@@
@@ -280,6 +284,11 @@ archive_async() {
 # instead of waiting ACK_TIMEOUT for an acknowledgement that never comes.
 if [ "$ARCHIVER" = async ] && [ "$src" = "pg_wal/$name" ] && [ -e "pg_wal/archive_status/$name.ready" ]; then
     archive_async
+fi
+
+if [ "$SEALED" = 1 ]; then
+    log ERROR refused "encryption is on and only the archiver seals segments: set PG_BACKUP_ARCHIVER=async and re-run 'pgbackup init' (this script never stores plaintext)"
+    exit 1
 fi
 
 if [ ! -f "$src" ] || [ ! -r "$src" ]; then
