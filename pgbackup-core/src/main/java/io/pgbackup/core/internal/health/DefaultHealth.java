@@ -41,15 +41,19 @@ public final class DefaultHealth implements Health {
     private final StatusReporter status;
     private final BackupManager backups;
     private final Clock clock;
-    private final Path repositoryRoot;
+    private final Storage outcomes;
     private final Storage storage;
     private final String location;
 
-    public DefaultHealth(StatusReporter status, BackupManager backups, Clock clock, Path repositoryRoot, Storage storage, String location) {
+    /**
+     * @param outcomes where the notifier keeps its last outcomes ({@code health/}): the repository's
+     *                 storage; null when there is no repository (a notification never creates one)
+     */
+    public DefaultHealth(StatusReporter status, BackupManager backups, Clock clock, Storage outcomes, Storage storage, String location) {
         this.status = status;
         this.backups = backups;
         this.clock = clock;
-        this.repositoryRoot = repositoryRoot;
+        this.outcomes = outcomes;
         this.storage = storage;
         this.location = location;
     }
@@ -93,8 +97,7 @@ public final class DefaultHealth implements Health {
 
     /** A notifier keeping its outcome records in the repository's {@code health/} directory. */
     public Notifier notifier(NotifySettings settings) {
-        Path stateDir = repositoryRoot != null && Files.isDirectory(repositoryRoot) ? repositoryRoot.resolve("health") : null;
-        return new Notifier(settings, stateDir, clock);
+        return new Notifier(settings, outcomes, clock);
     }
 
     @Override
