@@ -5,10 +5,8 @@ import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.pgbackup.core.internal.storage.RepositoryJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseBytes;
@@ -44,13 +42,8 @@ final class S3Lease implements Lease {
      * The settings of core's repository JSON (internal RepositoryJson), spelled out here as this
      * module uses only core's API: the lease object in the bucket stays byte for byte as before.
      */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    /** The lease object is a repository JSON file like the others: the same mapper settings. */
+    private static final ObjectMapper JSON = RepositoryJson.newMapper();
     private static final int ATTEMPTS = 3;
 
     /** The lease object's content. */
