@@ -13,11 +13,9 @@ import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.status.StatusReport;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.Storage;
-import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
