@@ -1,6 +1,5 @@
 package io.pgbackup.core.config;
 
-import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.s3.S3Settings;
 
@@ -88,10 +87,7 @@ public final class PgBackupConfig {
         this.compression = Objects.requireNonNull(b.compression, "compression");
         this.pgBin = b.pgBin == null ? null : ConfigChecks.checkAbsolute(PG_BIN, b.pgBin);
         this.s3 = b.s3;
-        if (archiver.bucketOnly() && s3 == null) {
-            throw invalid(ArchiverConfig.PG_BACKUP_ARCHIVER_REPO + "=s3 needs a bucket: set " + PG_BACKUP_S3_BUCKET
-                    + " (and PG_BACKUP_S3_ENDPOINT for a server other than AWS)");
-        }
+        ConfigChecks.checkArchiverRepository(archiver, s3);
         this.remote = ConfigChecks.remote(b.remoteHost, b.remoteUser, b.remoteDir, b.remotePort, b.sshCommand, backupDir);
     }
 
@@ -152,7 +148,7 @@ public final class PgBackupConfig {
     }
 
     public String requireUser() {
-        return require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
+        return ConfigChecks.require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
     }
 
     /** Whether a password was configured; the password itself only reaches {@link #childEnvironment()} and JDBC. */
@@ -170,7 +166,7 @@ public final class PgBackupConfig {
     }
 
     public String requireDatabase() {
-        return require(database, PG_DB_NAME, "the database to connect to");
+        return ConfigChecks.require(database, PG_DB_NAME, "the database to connect to");
     }
 
     /** PG_HOST as given: a host name or address, or (beginning with {@code /}) a Unix-domain socket directory. */
@@ -219,11 +215,8 @@ public final class PgBackupConfig {
     }
 
     public Path requireBackupDir() {
-        if (backupDir == null) {
-            throw invalid(PG_BACKUP_DIR + " is not set: set it to an absolute path for backups, e.g. "
-                    + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
-        }
-        return backupDir;
+        return ConfigChecks.require(backupDir, PG_BACKUP_DIR, "an absolute path for backups, e.g. "
+                + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
     }
 
     public Optional<Path> pgData() {
@@ -309,17 +302,6 @@ public final class PgBackupConfig {
                 + ", retainCount=" + retainCount + ", retainWalDays=" + retainWalDays
                 + ", remote=" + remote + ", compression=" + compression
                 + ", s3=" + (s3 == null ? null : s3.location()) + ", sslmode=" + tls.mode().value() + "}";
-    }
-
-    private static String require(String value, String variable, String what) {
-        if (value == null) {
-            throw invalid(variable + " is not set: set it to " + what);
-        }
-        return value;
-    }
-
-    private static PgBackupException invalid(String message) {
-        return ConfigChecks.invalid(message);
     }
 
     /** Mutable builder; {@link #build()} validates once and returns the immutable config. */

@@ -214,8 +214,14 @@ public final class DefaultPgBackup implements PgBackup {
 
     @Override
     public io.pgbackup.core.health.Health health() {
-        return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), context.repository().root(),
-                context.repository().storage(), context.repository().location());
+        Repository repository = context.repository();
+        java.nio.file.Path root = repository.root();
+        // The notifier's last outcomes go through the repository's Storage like every object; beside
+        // the local repository when this command reads the bucket; nowhere without a repository.
+        Storage outcomes = root == null || !java.nio.file.Files.isDirectory(root) ? null
+                : readsBucket() ? new LocalStorage(root) : repository.storage();
+        return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), outcomes,
+                repository.storage(), repository.location());
     }
 
     /** {@code bucket} sealed as the repository's storage is (the archiver's bucket-only target). */
