@@ -37,13 +37,20 @@ final class VerifyCommand extends BaseCommand {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Override
     protected int execute() {
         if (all && id != null) {
             throw new picocli.CommandLine.ParameterException(spec(), "give a backup ID or --all, not both");
         }
         VerifyRequest request = new VerifyRequest(Optional.ofNullable(id), all, restoreTest, Optional.ofNullable(restoreTestDir), null);
-        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : this::printVerdict);
+        ProgressBar bar = progress.bar("verify", err());
+        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : this::printVerdict, bar);
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
+        }
         if (json) {
             printJson(report);
         } else {

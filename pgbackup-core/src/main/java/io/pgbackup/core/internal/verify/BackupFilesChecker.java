@@ -6,6 +6,7 @@ import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.internal.storage.StoredName;
@@ -41,8 +42,15 @@ final class BackupFilesChecker {
     /** WAL segments found in pg_wal.tar: the WAL check counts them as present up to the backup's stop. */
     private final Set<String> segmentsInBackup = new ConcurrentSkipListSet<>();
     private PostgresManifest pgManifest;
+    /** Told the stored bytes read (verify's progress); null: nobody listens. */
+    private final ProgressCounter counter;
 
     BackupFilesChecker(Repository repository, BackupInfo backup) {
+        this(repository, backup, null);
+    }
+
+    BackupFilesChecker(Repository repository, BackupInfo backup, ProgressCounter counter) {
+        this.counter = counter;
         this.repository = repository;
         this.backup = backup;
         this.manifest = backup.manifest();
@@ -64,7 +72,7 @@ final class BackupFilesChecker {
         try {
             String problem = sizeProblem(file, listed.get());
             if (problem == null) {
-                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, in -> { });
+                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, counter, in -> { });
                 problem = shaProblem(read, listed.get());
             }
             if (problem != null) {
@@ -110,7 +118,7 @@ final class BackupFilesChecker {
             if (stem.equals("pg_wal.tar")) {
                 return checkWalTar(file, listed, compression, start);
             }
-            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, in -> { });
+            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, counter, in -> { });
             problem = shaProblem(read, listed);
             return problem == null ? VerifyCheck.passed(name, "size and SHA-256 match, " + describe(compression) + " reads to its end", since(start))
                     : VerifyCheck.failed(name, problem, since(start));
@@ -146,7 +154,7 @@ final class BackupFilesChecker {
         Set<String> seen = new HashSet<>();
         byte[] buffer = new byte[BUFFER];
         long[] files = {0};
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (tarPath, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (tarPath, size, content) -> {
             String path = prefix + tarPath;
             files[0]++;
             seen.add(path);
@@ -191,7 +199,7 @@ final class BackupFilesChecker {
         long segmentSize = manifest.walSegmentSize();
         List<String> problems = new ArrayList<>();
         byte[] buffer = new byte[BUFFER];
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (path, size, content) -> {
             long actual = drain(content, buffer, null);
             String name = path.substring(path.lastIndexOf('/') + 1);
             if (!path.contains("/") && WalSegmentName.parse(name, segmentSize).isPresent()) {
