@@ -47,7 +47,10 @@ final class VerifyCommand extends BaseCommand {
         }
         VerifyRequest request = new VerifyRequest(Optional.ofNullable(id), all, restoreTest, Optional.ofNullable(restoreTestDir), null);
         ProgressBar bar = progress.bar("verify", err());
-        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : this::printVerdict, bar);
+        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : v -> {
+            bar.clear(); // the verdict lines go between the bar's redraws, each on a line of its own
+            printVerdict(v);
+        }, bar);
         if (!json || Boolean.TRUE.equals(progress.progress)) {
             bar.finish();
         }

@@ -60,6 +60,14 @@ class ProgressCliTest {
         quiet.update("restore", 5L << 20, 40L << 20);
         quiet.finish();
         assertThat(summary.toString(StandardCharsets.UTF_8)).doesNotContain("\r").matches("restore: 5\\.0 MiB in .*/s\\n");
+
+        // Other output (verify's verdicts) first wipes the bar, which the next update draws again.
+        ByteArrayOutputStream wiped = new ByteArrayOutputStream();
+        ProgressBar verify = new ProgressBar("verify", new PrintStream(wiped, true, StandardCharsets.UTF_8), true, () -> now[0]);
+        verify.update("verify", 1L << 20, 4L << 20);
+        verify.clear();
+        verify.update("verify", 2L << 20, 4L << 20);
+        assertThat(wiped.toString(StandardCharsets.UTF_8)).matches("\rverify \\[.*\u001b\\[K\r\u001b\\[K\rverify \\[.*50% .*\u001b\\[K");
     }
 
     @Test
