@@ -1,6 +1,5 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.health.CommandOutcomes;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -29,7 +28,7 @@ final class ArchiveEventCommand extends BaseCommand {
     protected int execute() {
         boolean ok = outcome.failed == null;
         String message = ok ? "archiving works again: " + outcome.recovered + " was archived" : outcome.failed;
-        CommandOutcomes.archiveScriptEvent(pgBackup().health(), HealthSettings.fromEnvironment(settings().asMap()), ok, message)
+        pgBackup().health().archiveScriptEvent(ok, message, HealthSettings.fromEnvironment(settings().asMap()))
                 .forEach(w -> err().println("pgbackup: warning: " + w));
         return 0;
     }

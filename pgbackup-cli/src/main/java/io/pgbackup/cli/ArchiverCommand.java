@@ -1,6 +1,6 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.archive.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver.ArchiverRun;
 import io.pgbackup.core.archive.WalArchiver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +25,7 @@ final class ArchiverCommand extends BaseCommand {
         WalArchiver.requireDataDirectory("--pgdata", pgData);
         io.pgbackup.core.PgBackup pg = pgBackup();
         ArchiverRun run;
-        try (var watch = io.pgbackup.core.health.ArchiverWatch.start(settings().asMap(), pg.health(),
+        try (var watch = pg.health().watchArchiver(settings().asMap(),
                 w -> err().println("pgbackup: warning: " + w))) {
             run = spool == null ? pg.archiver().run(pgData.toAbsolutePath())
                     : pg.archiver().run(pgData.toAbsolutePath(), spool.toAbsolutePath());

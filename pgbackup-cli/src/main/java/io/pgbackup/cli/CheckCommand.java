@@ -1,7 +1,6 @@
 package io.pgbackup.cli;
 
 import io.pgbackup.core.health.CheckReport;
-import io.pgbackup.core.health.CommandOutcomes;
 import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.Command;
@@ -29,7 +28,7 @@ final class CheckCommand extends BaseCommand {
             Health health = pgBackup().health();
             Health.Snapshot snapshot = health.snapshot(settings.thresholds());
             report = snapshot.check();
-            CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
+            health.observe(snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         } catch (RuntimeException e) {
             report = CheckReport.unknown(e.getMessage() == null ? e.toString() : e.getMessage());
         }

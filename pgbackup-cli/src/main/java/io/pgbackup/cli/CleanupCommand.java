@@ -1,8 +1,8 @@
 package io.pgbackup.cli;
 
 import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.retention.RetentionPlan;
-import io.pgbackup.core.retention.RetentionResult;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

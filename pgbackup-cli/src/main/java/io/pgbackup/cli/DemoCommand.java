@@ -31,10 +31,10 @@ final class DemoCommand extends BaseCommand {
         int[] n = {0};
         java.util.function.Consumer<PitrDemo.Step> print = step ->
                 out().printf("%2d. %-30s %8s  %s%n", ++n[0], step.name(), Format.duration(step.duration()), step.detail());
-        PitrDemo demo = new PitrDemo(binaries);
+        PitrDemo demo = PitrDemo.create(binaries);
         PitrDemo.Result result;
         if (s3) {
-            PitrDemo.refuseRoot(); // before a server and a directory exist
+            demo.refuseRoot(); // before a server and a directory exist
             Path serverJar = DemoS3Server.jar();
             Path objects = createDirectory(parent);
             try (DemoS3Server server = DemoS3Server.start(serverJar, objects)) {

@@ -1,8 +1,8 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.archive.InitResult;
-import io.pgbackup.core.archive.ScriptInstall;
-import io.pgbackup.core.archive.SettingCheck;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ScriptInstall;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.SettingCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

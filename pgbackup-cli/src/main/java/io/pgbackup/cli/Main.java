@@ -82,7 +82,7 @@ public final class Main implements Runnable {
         if (configFile != null) {
             env.put(io.pgbackup.core.config.EnvSettings.PG_BACKUP_CONFIG, configFile.toString());
         }
-        io.pgbackup.core.health.CommandOutcomes.afterCommand(env, name, code == 0,
+        io.pgbackup.core.health.Health.afterCommand(env, name, code == 0,
                 failure != null ? failure : name + " exited with " + code)
                 .forEach(w -> context.err().println("pgbackup: warning: " + w));
     }

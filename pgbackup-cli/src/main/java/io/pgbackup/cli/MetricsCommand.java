@@ -1,6 +1,5 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.health.CommandOutcomes;
 import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
 import picocli.CommandLine.Command;
@@ -14,7 +13,7 @@ final class MetricsCommand extends BaseCommand {
         Health health = pgBackup().health();
         Health.Snapshot snapshot = health.snapshot(settings.thresholds());
         out().print(snapshot.metricsText());
-        CommandOutcomes.observe(health, snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
+        health.observe(snapshot, settings).forEach(w -> err().println("pgbackup: warning: " + w));
         return 0;
     }
 }

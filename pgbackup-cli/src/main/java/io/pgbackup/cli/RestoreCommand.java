@@ -3,8 +3,8 @@ package io.pgbackup.cli;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.RestoreResult;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -71,7 +71,7 @@ final class RestoreCommand extends BaseCommand {
         RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
                 RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
                 Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping),
-                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.ArchiveMode::parse));
+                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.RestorePlan.ArchiveMode::parse));
         PgBackup pg = pgBackup();
         RestorePlan plan = pg.restorePlanner().plan(request);
         if (dryRun) {

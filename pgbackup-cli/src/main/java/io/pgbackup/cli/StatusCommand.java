@@ -76,7 +76,7 @@ final class StatusCommand extends BaseCommand {
             row("mode", w.mode() + ("async".equals(w.mode()) ? " (archive_wal.sh hands segments to 'pgbackup archiver')"
                     : "sync".equals(w.mode()) ? " (archive_wal.sh stores each segment itself)" : ""));
             row("queue", w.readyFiles() < 0 ? "unknown (PGDATA not readable here)" : w.readyFiles() + " file(s) ready in pg_wal");
-            io.pgbackup.core.archive.ArchiverState s = w.state();
+            io.pgbackup.core.archive.WalArchiver.ArchiverState s = w.state();
             if (s != null) {
                 row("process", s.running() ? "running, pid " + s.pid() + " since " + s.startedAt() : "not running (last seen " + s.updatedAt() + ")");
                 row("last acked", s.lastAcknowledged().isEmpty() ? "none" : s.lastAcknowledged() + " at " + s.lastAcknowledgedAt()

@@ -2,7 +2,7 @@ package io.pgbackup.cli;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,7 +1,7 @@
 package io.pgbackup.cli;
 
-import io.pgbackup.core.verify.BackupVerdict;
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 import io.pgbackup.core.verify.VerifyReport;
 import io.pgbackup.core.verify.VerifyRequest;
 import picocli.CommandLine.Command;

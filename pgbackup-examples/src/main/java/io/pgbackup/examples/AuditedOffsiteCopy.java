@@ -5,7 +5,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -139,7 +139,7 @@ class S3LeaseLossTest {
         io.pgbackup.core.config.PgBackupConfig config = io.pgbackup.core.config.PgBackupConfig.builder()
                 .backupDir(dir.resolve("local")).retainCount(0).retainDays(0).retainWalDays(0).build();
         io.pgbackup.core.PgBackup pg = io.pgbackup.core.PgBackup.builder(config).storage(stalling).build();
-        io.pgbackup.core.retention.RetentionPlan plan = pg.retentionPolicy().plan();
+        io.pgbackup.core.retention.RetentionPolicy.RetentionPlan plan = pg.retentionPolicy().plan();
         assertThat(plan.delete()).hasSize(1);
 
         assertThatThrownBy(() -> pg.retentionPolicy().execute(plan)).isInstanceOfSatisfying(io.pgbackup.core.PgBackupException.class,

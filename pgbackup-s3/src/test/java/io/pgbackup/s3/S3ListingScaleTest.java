@@ -25,7 +25,7 @@ class S3ListingScaleTest {
 
     @Test
     void oneListingOfTheWholeArchive() throws Exception {
-        int segments = Integer.getInteger("pgbackup.scale.segments", 20_000);
+        int segments = Integer.getInteger("pgbackup.scale.segments", 5_000);
         try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
              S3Storage bucket = server.storage("scale")) {
             BlobStore store = server.blobStore();

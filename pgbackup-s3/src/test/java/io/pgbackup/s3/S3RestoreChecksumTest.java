@@ -10,7 +10,7 @@ import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.s3.testing.S3Server;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;

@@ -32,8 +32,8 @@ import io.pgbackup.core.internal.restore.RestoreMarkers;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
-import io.pgbackup.core.retention.RetentionPlan;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  *
  * <p>Messages never quote a line: it may hold the password.
  */
-public final class ConfigFile {
+final class ConfigFile {
     private static final Pattern ASSIGNMENT = Pattern.compile("[ \\t]*([A-Za-z_][A-Za-z0-9_]*)[ \\t]*=[ \\t]*(.*?)[ \\t\\r]*");
 
     private final Path path;

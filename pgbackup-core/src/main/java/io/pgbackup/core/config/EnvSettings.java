@@ -38,7 +38,7 @@ public final class EnvSettings {
     }
 
     /** The environment over {@code file}. */
-    public static EnvSettings of(Map<String, String> env, ConfigFile file) {
+    static EnvSettings of(Map<String, String> env, ConfigFile file) {
         return new EnvSettings(env, file);
     }
 

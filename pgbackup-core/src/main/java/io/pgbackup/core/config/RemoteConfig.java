@@ -1,5 +1,10 @@
 package io.pgbackup.core.config;
 
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -31,5 +36,49 @@ public record RemoteConfig(String host, String user, String dir, int port, Strin
     /** {@code user@host}, for ssh and for messages. */
     public String login() {
         return user + "@" + host;
+    }
+
+    /**
+     * A command line split into words the way {@link #sshCommand} is (and the notify command):
+     * spaces separate, single or double quotes keep spaces, no other expansion; empty gives
+     * {@link #DEFAULT_SSH_COMMAND}.
+     */
+    public static List<String> words(String command) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean inWord = false;
+        char quote = 0;
+        for (char c : command.toCharArray()) {
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else {
+                    word.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                inWord = true;
+            } else if (c == ' ') {
+                if (inWord) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (quote != 0) {
+            throw new PgBackupException(ErrorCode.INVALID_CONFIG, PgBackupConfig.PG_BACKUP_SSH_COMMAND
+                    + " has an unclosed " + quote + " quote: close it, e.g. ssh -i '/path with spaces/key'");
+        }
+        if (inWord) {
+            words.add(word.toString());
+        }
+        if (words.isEmpty()) {
+            words.add(RemoteConfig.DEFAULT_SSH_COMMAND);
+        }
+        return words;
     }
 }

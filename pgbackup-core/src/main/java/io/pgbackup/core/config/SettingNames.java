@@ -9,7 +9,7 @@ import java.util.Set;
  * may hold only these keys, so a misspelt one is refused instead of silently ignored: a class that
  * adds a setting adds its name here.
  */
-public final class SettingNames {
+final class SettingNames {
     /** Names a configuration file may not hold: it would hand the password to anyone who can read it. */
     public static final Set<String> SECRETS = Set.of(PgBackupConfig.PG_PASSWORD);
 

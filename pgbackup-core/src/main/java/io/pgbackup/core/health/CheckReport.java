@@ -23,7 +23,7 @@ public record CheckReport(State state, String summary, List<Finding> findings, L
         }
 
         /** The worse of two: CRITICAL over WARNING over OK; UNKNOWN only where nothing could be judged. */
-        State worse(State other) {
+        public State worse(State other) {
             int rank = rank(this);
             return rank(other) > rank ? other : this;
         }
@@ -84,7 +84,7 @@ public record CheckReport(State state, String summary, List<Finding> findings, L
         return "PGBACKUP " + state + " - " + summary + (perf.isEmpty() ? "" : " | " + perf);
     }
 
-    static String oneLine(String s) {
+    public static String oneLine(String s) {
         // A '|' would start the perf data for Nagios; newlines would end the first line.
         return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ').replace('|', '/').strip();
     }

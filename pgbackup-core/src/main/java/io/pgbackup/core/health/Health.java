@@ -1,117 +1,116 @@
 package io.pgbackup.core.health;
 
-import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.backup.BackupInfo;
-import io.pgbackup.core.backup.BackupManager;
-import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.internal.storage.AtomicFiles;
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
+import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.status.StatusReport;
-import io.pgbackup.core.status.StatusReporter;
-import io.pgbackup.core.storage.Storage;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.function.Consumer;
 
 /**
  * {@code check}, {@code metrics} and notifications: one status snapshot judged against thresholds
- * and rendered as Prometheus metrics. Reads the cluster and the repository; writes only the
- * metrics file and the notifier's outcome records.
+ * and rendered as Prometheus metrics ({@link PgBackup#health()}). Reads the cluster and the
+ * repository; writes only the metrics file and the notifier's outcome records.
  */
-public final class Health {
-    private static final Pattern SYSTEM_ID = Pattern.compile("\"systemIdentifier\"\\s*:\\s*\"(\\d+)\"");
-
-    private final StatusReporter status;
-    private final BackupManager backups;
-    private final Clock clock;
-    private final Path repositoryRoot;
-    private final Storage storage;
-    private final String location;
-
-    public Health(StatusReporter status, BackupManager backups, Clock clock, Path repositoryRoot, Storage storage, String location) {
-        this.status = status;
-        this.backups = backups;
-        this.clock = clock;
-        this.repositoryRoot = repositoryRoot;
-        this.storage = storage;
-        this.location = location;
-    }
-
+public interface Health {
     /** One snapshot, the check's verdict on it and its metrics: the three agree because they share it. */
-    public record Snapshot(StatusReport status, CheckReport check, MetricSnapshots metrics) {
+    record Snapshot(StatusReport status, CheckReport check, MetricSnapshots metrics) {
         public String metricsText() {
-            return HealthMetrics.text(metrics);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try {
+                PrometheusTextFormatWriter.create().write(out, metrics);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return out.toString(StandardCharsets.UTF_8);
         }
     }
 
-    public Snapshot snapshot(CheckThresholds thresholds) {
-        Instant now = clock.instant();
-        StatusReport report = status.report();
-        List<BackupInfo> all;
-        try {
-            all = backups.scan().backups();
-        } catch (PgBackupException e) {
-            all = List.of();
-        }
-        BackupManifest newest = all.isEmpty() ? null : all.get(all.size() - 1).manifest();
-        BackupManifest oldest = all.isEmpty() ? null : all.get(0).manifest();
-        CheckReport check = HealthCheck.evaluate(report, thresholds, oldest == null ? null : oldest.startTime(), now);
-        return new Snapshot(report, check, HealthMetrics.snapshot(report, check, newest, oldest, now));
-    }
+    Snapshot snapshot(CheckThresholds thresholds);
 
     /** {@code pgbackup check}: never throws; a check that cannot run is UNKNOWN. */
-    public CheckReport check(CheckThresholds thresholds) {
-        try {
-            return snapshot(thresholds).check();
-        } catch (RuntimeException e) {
-            return CheckReport.unknown("the check could not run: " + e.getMessage());
-        }
-    }
+    CheckReport check(CheckThresholds thresholds);
 
     /**
      * Rewrites {@code file} with the metrics: temp file, fsync, rename, so node_exporter never
-     * reads half a file. 0644: metrics hold no secret and node_exporter often runs as another user.
+     * reads half a file.
      */
-    public void writeMetricsFile(Path file, CheckThresholds thresholds) throws IOException {
-        writeMetricsFile(file, snapshot(thresholds).metricsText());
-    }
-
-    public static void writeMetricsFile(Path file, String text) throws IOException {
-        Path dir = file.toAbsolutePath().getParent().toRealPath();
-        AtomicFiles.write(dir.resolve(file.getFileName()), text.getBytes(StandardCharsets.UTF_8),
-                PosixFilePermissions.fromString("rw-r--r--"));
-    }
-
-    /** A notifier keeping its outcome records in the repository's {@code health/} directory. */
-    public Notifier notifier(NotifySettings settings) {
-        Path stateDir = repositoryRoot != null && Files.isDirectory(repositoryRoot) ? repositoryRoot.resolve("health") : null;
-        return new Notifier(settings, stateDir, clock);
-    }
+    void writeMetricsFile(Path file, CheckThresholds thresholds) throws IOException;
 
     /** Where the repository is, for events. */
-    public String location() {
-        return location;
-    }
+    String location();
 
     /** The cluster's system identifier as the repository recorded it (cluster.json), if it did. */
-    public Optional<String> systemIdentifier() {
+    Optional<String> systemIdentifier();
+
+    /**
+     * What every snapshot feeds: the metrics file (when configured) and the archiving state to the
+     * notify command (an event when archiving starts failing and when it recovers).
+     *
+     * @return warnings to print (one line each)
+     */
+    List<String> observe(Snapshot snapshot, HealthSettings settings);
+
+    /**
+     * What archive_wal.sh tells (sync mode, only when its outcome changes): archiving failed
+     * ({@code ok} false, the script's message) or works again. Notifies once per change and
+     * rewrites the metrics file, as {@code settings} ask. Never fails.
+     *
+     * @return warnings to print (one line each)
+     */
+    List<String> archiveScriptEvent(boolean ok, String message, HealthSettings settings);
+
+    /**
+     * After a command ({@code backup}, {@code sync}, ...): its outcome to the notify command and
+     * the metrics file rewritten, as {@code settings} ask. Never fails.
+     *
+     * @return warnings to print (one line each)
+     */
+    List<String> afterCommand(String command, boolean ok, String message, HealthSettings settings);
+
+    /**
+     * While the async archiver runs: the metrics file and archiving events kept current from
+     * outside it; closing takes one last look. A watch that does nothing when neither is configured.
+     */
+    Watch watchArchiver(Map<String, String> env, Consumer<String> warnings);
+
+    /** A running {@link #watchArchiver} watch. */
+    interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * After every CLI command: builds the repository's {@link Health} from {@code env} only when a
+     * notify command or a metrics file is configured for {@code command}. Never fails the command:
+     * a problem here becomes a warning line.
+     */
+    static List<String> afterCommand(Map<String, String> env, String command, boolean ok, String message) {
+        HealthSettings settings;
         try {
-            if (storage.stat("cluster.json").isEmpty()) {
-                return Optional.empty();
-            }
-            Matcher m = SYSTEM_ID.matcher(new String(storage.read("cluster.json"), StandardCharsets.UTF_8));
-            return m.find() ? Optional.of(m.group(1)) : Optional.empty();
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
+            settings = HealthSettings.fromEnvironment(env);
+        } catch (RuntimeException e) {
+            return ok ? List.of(e.getMessage()) : List.of();
         }
+        if (!settings.wantsOutcome(command)) {
+            return List.of();
+        }
+        PgBackup pg;
+        try {
+            pg = PgBackup.create(PgBackupConfig.fromEnvironment(env));
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        return pg.health().afterCommand(command, ok, message, settings);
     }
 }

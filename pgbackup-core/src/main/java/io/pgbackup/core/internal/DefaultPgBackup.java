@@ -17,7 +17,7 @@ import io.pgbackup.core.internal.restore.DefaultRestorePlanner;
 import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.internal.retention.DefaultRetentionPolicy;
 import io.pgbackup.core.retention.RetentionPolicy;
-import io.pgbackup.core.schedule.JobScheduler;
+import io.pgbackup.core.internal.schedule.DefaultJobScheduler;
 import io.pgbackup.core.internal.status.DefaultStatusReporter;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.internal.storage.LocalStorage;
@@ -196,8 +196,8 @@ public final class DefaultPgBackup implements PgBackup {
 
     /** {@code schedule}: cron or launchd job definitions for backup, cleanup and sync. */
     @Override
-    public JobScheduler scheduler() {
-        return new JobScheduler(context, crontabProgram);
+    public io.pgbackup.core.schedule.JobScheduler scheduler() {
+        return new DefaultJobScheduler(context, crontabProgram);
     }
 
     @Override
@@ -213,7 +213,7 @@ public final class DefaultPgBackup implements PgBackup {
 
     @Override
     public io.pgbackup.core.health.Health health() {
-        return new io.pgbackup.core.health.Health(status(), backups, context.clock(), context.repository().root(),
+        return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), context.repository().root(),
                 context.repository().storage(), context.repository().location());
     }
 

@@ -180,4 +180,23 @@ public sealed interface RecoveryTarget {
         }
         return new EndOfWal();
     }
+
+    /** What PostgreSQL does on reaching the target: {@code recovery_target_action}. */
+    enum TargetAction {
+        PROMOTE, PAUSE, SHUTDOWN;
+
+        public String setting() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static TargetAction parse(String text) {
+            for (TargetAction a : values()) {
+                if (a.setting().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return a;
+                }
+            }
+            throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "--target-action '" + text
+                    + "' is not known: use promote, pause or shutdown");
+        }
+    }
 }

@@ -1,9 +1,13 @@
 package io.pgbackup.core.restore;
 
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -71,5 +75,33 @@ public record RestorePlan(BackupInfo backup, Path targetDir, Optional<Path> move
 
     /** One WAL file replay will ask for: its name and whether the archive has it. */
     public record WalNeed(String segment, boolean present) {
+    }
+
+    /**
+     * Whether a restored copy archives WAL (pgBackRest's {@code --archive-mode}). A copy restored
+     * beside the production cluster (a test restore) that kept the backup's {@code archive_mode} and
+     * {@code archive_command} would promote and archive its new timeline into the production
+     * repository; so a restore anywhere but PGDATA writes {@code archive_mode = off} unless told to
+     * {@link #PRESERVE} it.
+     */
+    public enum ArchiveMode {
+        /** {@code archive_mode = off} in the copy's postgresql.auto.conf. */
+        OFF,
+        /** The backup's archiving settings, as they were. */
+        PRESERVE;
+
+        public String setting() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static ArchiveMode parse(String text) {
+            for (ArchiveMode m : values()) {
+                if (m.setting().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                    return m;
+                }
+            }
+            throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "--archive-mode '" + text
+                    + "' is not known: use off (the copy does not archive) or preserve (it archives as the backed-up cluster did)");
+        }
     }
 }

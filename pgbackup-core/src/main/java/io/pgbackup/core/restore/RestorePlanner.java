@@ -1,5 +1,8 @@
 package io.pgbackup.core.restore;
 
+import java.time.Duration;
+import java.util.List;
+
 /** Plans a point-in-time restore as an immutable plan, then carries it out. */
 public interface RestorePlanner {
     /** Computes the plan, or refuses with one line; touches nothing on disk. */
@@ -11,5 +14,12 @@ public interface RestorePlanner {
     /** {@link #execute(RestorePlan)}, telling {@code progress} the tar bytes extracted (implementations without it ignore it). */
     default RestoreResult execute(RestorePlan plan, io.pgbackup.core.progress.ProgressListener progress) {
         return execute(plan);
+    }
+
+    /** A finished restore: its plan, how long extraction took, how much it wrote, and what to do next. */
+    record RestoreResult(RestorePlan plan, Duration duration, long bytesWritten, List<String> nextSteps) {
+        public RestoreResult {
+            nextSteps = List.copyOf(nextSteps);
+        }
     }
 }

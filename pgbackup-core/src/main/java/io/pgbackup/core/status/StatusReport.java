@@ -1,7 +1,7 @@
 package io.pgbackup.core.status;
 
 import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.backup.UnreadableBackup;
+import io.pgbackup.core.backup.BackupScan.UnreadableBackup;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -44,7 +44,7 @@ public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary 
      * @param readyFiles {@code .ready} files waiting in the cluster's {@code pg_wal/archive_status} (-1: cannot see PGDATA)
      * @param state      what the archiver last reported (null: it never ran here)
      */
-    public record ArchiverStatus(String mode, int readyFiles, io.pgbackup.core.archive.ArchiverState state) {
+    public record ArchiverStatus(String mode, int readyFiles, io.pgbackup.core.archive.WalArchiver.ArchiverState state) {
     }
 
     /** Without a bucket section (no S3 bucket configured). */

@@ -3,6 +3,9 @@ package io.pgbackup.core.sync;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.progress.ProgressListener;
 
+import java.time.Duration;
+import java.util.List;
+
 /**
  * Copies the repository offsite: to an S3 bucket ({@code PG_BACKUP_S3_*}) and/or with rsync over
  * SSH ({@code PG_BACKUP_REMOTE_*}). Copies only ever add or update files there: nothing is
@@ -43,4 +46,22 @@ public interface RemoteSyncer {
 
     /** Copies one backup directory (its manifest last): the inline sync after {@code backup}. */
     SyncResult syncBackup(BackupInfo backup);
+
+    /**
+     * What a sync copied (or, in a dry run, would copy).
+     *
+     * @param target           {@code user@host:dir}
+     * @param files            repository-relative paths copied, in order
+     * @param bytesTransferred total size of those files (rsync's delta transfer may send fewer bytes over the wire)
+     */
+    record SyncResult(String target, boolean dryRun, List<String> files, long bytesTransferred, Duration duration) {
+        public SyncResult {
+            files = List.copyOf(files);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonProperty("filesTransferred")
+        public int filesTransferred() {
+            return files.size();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.pgbackup.core.verify;
 
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 import java.util.function.Consumer;
 
 /** Checks that backups and the WAL archive are intact and restorable. */

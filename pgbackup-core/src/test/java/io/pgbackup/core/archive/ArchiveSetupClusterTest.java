@@ -1,5 +1,8 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.archive.ArchiveSetup.InitResult;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.SettingCheck;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ScriptInstall;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.PgCluster;

@@ -1,5 +1,7 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.archive.ArchiveSetup.InitResult;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ScriptInstall;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;

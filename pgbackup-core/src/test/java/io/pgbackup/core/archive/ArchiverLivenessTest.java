@@ -1,5 +1,6 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgbackup.core.internal.archive.ArchiveSpool;

@@ -1,5 +1,6 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.internal.archive.SegmentStore;
 import io.pgbackup.core.storage.Compression;

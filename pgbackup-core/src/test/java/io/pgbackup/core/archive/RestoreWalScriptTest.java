@@ -1,5 +1,6 @@
 package io.pgbackup.core.archive;
 
+import io.pgbackup.core.archive.ArchiveSetup.InitResult;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;

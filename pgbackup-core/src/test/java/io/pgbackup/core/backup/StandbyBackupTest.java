@@ -3,7 +3,7 @@ package io.pgbackup.core.backup;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.status.StatusReport;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;

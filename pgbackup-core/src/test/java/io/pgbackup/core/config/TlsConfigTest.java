@@ -1,5 +1,6 @@
 package io.pgbackup.core.config;
 
+import io.pgbackup.core.config.TlsConfig.SslMode;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,12 @@
 package io.pgbackup.core.restore;
 
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
-import io.pgbackup.core.verify.BackupVerdict;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 import io.pgbackup.core.verify.VerifyRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,11 @@
 package io.pgbackup.core.restore;
 
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
-import io.pgbackup.core.retention.RetentionPlan;
-import io.pgbackup.core.retention.RetentionResult;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.Test;

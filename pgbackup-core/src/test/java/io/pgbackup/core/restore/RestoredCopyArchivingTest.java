@@ -1,12 +1,15 @@
 package io.pgbackup.core.restore;
 
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
+import io.pgbackup.core.restore.RestorePlan.ArchiveMode;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
-import io.pgbackup.core.verify.BackupVerdict;
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 import io.pgbackup.core.verify.VerifyReport;
 import io.pgbackup.core.verify.VerifyRequest;
 import org.junit.jupiter.api.AfterEach;

@@ -1,5 +1,7 @@
 package io.pgbackup.core.retention;
 
+import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;

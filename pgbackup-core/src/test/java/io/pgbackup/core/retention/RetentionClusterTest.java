@@ -1,12 +1,14 @@
 package io.pgbackup.core.retention;
 
+import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,10 @@
 package io.pgbackup.core.schedule;
 
+import io.pgbackup.core.schedule.JobScheduler.Schedule;
+import io.pgbackup.core.schedule.JobScheduler.Schedule.ScheduleFormat;
+import io.pgbackup.core.schedule.JobScheduler.InstallResult;
+import io.pgbackup.core.schedule.JobScheduler.ScheduleRequest;
+import io.pgbackup.core.internal.schedule.DefaultJobScheduler;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;
@@ -168,8 +173,8 @@ class JobSchedulerTest {
     @Test
     void mergeIsPureAndIdempotent() {
         String block = JobScheduler.BEGIN_MARK + "\n0 2 * * * x\n" + JobScheduler.END_MARK + "\n";
-        String once = JobScheduler.merge("1 1 * * * a\n", block);
-        assertThat(JobScheduler.merge(once, block)).isEqualTo(once).isEqualTo("1 1 * * * a\n\n" + block);
-        assertThat(JobScheduler.merge("", block)).isEqualTo(block);
+        String once = DefaultJobScheduler.merge("1 1 * * * a\n", block);
+        assertThat(DefaultJobScheduler.merge(once, block)).isEqualTo(once).isEqualTo("1 1 * * * a\n\n" + block);
+        assertThat(DefaultJobScheduler.merge("", block)).isEqualTo(block);
     }
 }

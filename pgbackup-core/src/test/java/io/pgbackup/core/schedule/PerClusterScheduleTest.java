@@ -1,5 +1,8 @@
 package io.pgbackup.core.schedule;
 
+import io.pgbackup.core.schedule.JobScheduler.Schedule;
+import io.pgbackup.core.schedule.JobScheduler.Schedule.ScheduleFormat;
+import io.pgbackup.core.schedule.JobScheduler.ScheduleRequest;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;

@@ -1,5 +1,9 @@
 package io.pgbackup.core.schedule;
 
+import io.pgbackup.core.schedule.JobScheduler.Schedule;
+import io.pgbackup.core.schedule.JobScheduler.Schedule.ScheduleFormat;
+import io.pgbackup.core.schedule.JobScheduler.InstallResult;
+import io.pgbackup.core.schedule.JobScheduler.ScheduleRequest;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;

@@ -6,7 +6,7 @@ import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.verify.VerifyReport;
 import io.pgbackup.core.verify.VerifyRequest;

@@ -1,5 +1,6 @@
 package io.pgbackup.core.sync;
 
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;

@@ -3,7 +3,7 @@ package io.pgbackup.core.testing;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -129,7 +129,7 @@ public final class ArchivingCluster implements AutoCloseable {
     public PgCluster restoreAsNewTimeline(String backupId, Path dir, Path runDir) throws Exception {
         pgBackup.restorePlanner().execute(pgBackup.restorePlanner().plan(new RestoreRequest(Optional.of(backupId),
                 new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)
-                .withArchiveMode(io.pgbackup.core.restore.ArchiveMode.PRESERVE)));
+                .withArchiveMode(io.pgbackup.core.restore.RestorePlan.ArchiveMode.PRESERVE)));
         PgCluster promoted = PgCluster.startExisting(cluster.programs(), dir, runDir, cluster.password(),
                 Map.of("archive_mode", "on"));
         try {

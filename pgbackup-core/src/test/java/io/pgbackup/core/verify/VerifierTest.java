@@ -1,5 +1,7 @@
 package io.pgbackup.core.verify;
 
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 import io.pgbackup.core.internal.verify.VerificationRecord;
 
 import io.pgbackup.core.internal.verify.VerificationRecords;
@@ -189,7 +191,7 @@ class VerifierTest {
         StatusReport report = pg.status().report();
         assertThat(report.verdict()).isNotEqualTo(StatusReport.Verdict.OK);
         assertThat(report.backups().count()).isEqualTo(1);
-        assertThat(report.backups().unreadable()).extracting(io.pgbackup.core.backup.UnreadableBackup::id)
+        assertThat(report.backups().unreadable()).extracting(io.pgbackup.core.backup.BackupScan.UnreadableBackup::id)
                 .containsExactly(newer.id());
         assertThat(report.reasons()).anyMatch(r -> r.startsWith("backup " + newer.id() + " cannot be used: ")
                 && r.contains("'pgbackup verify " + newer.id() + "'"));

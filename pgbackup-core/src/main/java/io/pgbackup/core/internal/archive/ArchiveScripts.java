@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.archive;
 
-import io.pgbackup.core.archive.ScriptInstall;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ScriptInstall;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;

@@ -176,17 +176,17 @@ public final class ArchiveSpool {
      * last, says of itself; {@code running} corrected by whether it still holds its lock, the test
      * archive_wal.sh makes ({@link ArchiverLiveness}), never by whether some process has its pid.
      */
-    public static Optional<io.pgbackup.core.archive.ArchiverState> latestState(Path backupDir, Optional<Path> pgData) {
+    public static Optional<io.pgbackup.core.archive.WalArchiver.ArchiverState> latestState(Path backupDir, Optional<Path> pgData) {
         Optional<ArchiveSpool> spool = pgData.map(d -> new ArchiveSpool(backupDir, d.toAbsolutePath().normalize()))
                 .filter(s -> Files.exists(s.stateFile()))
                 .or(() -> all(backupDir).stream().findFirst());
         return spool.flatMap(ArchiveSpool::state);
     }
 
-    private Optional<io.pgbackup.core.archive.ArchiverState> state() {
+    private Optional<io.pgbackup.core.archive.WalArchiver.ArchiverState> state() {
         return readState().flatMap(bytes -> {
             try {
-                var s = io.pgbackup.core.internal.storage.RepositoryJson.newMapper().readValue(bytes, io.pgbackup.core.archive.ArchiverState.class);
+                var s = io.pgbackup.core.internal.storage.RepositoryJson.newMapper().readValue(bytes, io.pgbackup.core.archive.WalArchiver.ArchiverState.class);
                 boolean alive = s.running() && ArchiverLiveness.isRunning(aliveFile(), s.pid());
                 return Optional.of(alive == s.running() ? s : s.notRunning());
             } catch (IOException e) {

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.archive;
 
-import io.pgbackup.core.archive.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver.ArchiverRun;
 import io.pgbackup.core.config.ArchiverConfig;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.storage.Repository;

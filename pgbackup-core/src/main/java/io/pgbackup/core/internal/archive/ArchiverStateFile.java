@@ -1,7 +1,7 @@
 package io.pgbackup.core.internal.archive;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.internal.storage.RepositoryJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

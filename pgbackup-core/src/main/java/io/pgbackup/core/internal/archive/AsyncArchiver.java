@@ -1,7 +1,7 @@
 package io.pgbackup.core.internal.archive;
 
-import io.pgbackup.core.archive.ArchiverRun;
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.archive.WalArchiver.ArchiverRun;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.archive.WalArchiver;
 import io.pgbackup.core.config.ArchiverConfig;
 import io.pgbackup.core.internal.PgBackupContext;

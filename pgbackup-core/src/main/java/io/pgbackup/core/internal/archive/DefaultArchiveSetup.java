@@ -1,14 +1,14 @@
 package io.pgbackup.core.internal.archive;
 
-import io.pgbackup.core.archive.ScriptInstall;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ScriptInstall;
 
-import io.pgbackup.core.archive.ClusterCheck;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.ClusterCheck;
 
 import io.pgbackup.core.archive.ArchiveSetup;
 
-import io.pgbackup.core.archive.InitResult;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult;
 
-import io.pgbackup.core.archive.SettingCheck;
+import io.pgbackup.core.archive.ArchiveSetup.InitResult.SettingCheck;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.backup;
 
-import io.pgbackup.core.backup.UnreadableBackup;
+import io.pgbackup.core.backup.BackupScan.UnreadableBackup;
 
 import io.pgbackup.core.backup.BackupManifest;
 

@@ -4,8 +4,8 @@ import io.pgbackup.core.postgres.PgBinaries;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.process.ProcessResult;
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 import io.pgbackup.core.process.ProcessRunner;
 
 import java.io.IOException;

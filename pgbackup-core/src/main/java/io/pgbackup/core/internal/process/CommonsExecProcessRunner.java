@@ -1,12 +1,12 @@
 package io.pgbackup.core.internal.process;
 
-import io.pgbackup.core.process.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
 
-import io.pgbackup.core.process.RunningProcess;
+import io.pgbackup.core.process.ProcessRunner.RunningProcess;
 
 import io.pgbackup.core.process.ProcessRunner;
 
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecuteResultHandler;

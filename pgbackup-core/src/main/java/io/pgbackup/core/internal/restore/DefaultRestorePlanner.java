@@ -2,12 +2,12 @@ package io.pgbackup.core.internal.restore;
 
 import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
-import io.pgbackup.core.restore.ArchiveMode;
+import io.pgbackup.core.restore.RestorePlan.ArchiveMode;
 import io.pgbackup.core.restore.RestorePlan;
 
 import io.pgbackup.core.restore.RestoreRequest;
 
-import io.pgbackup.core.restore.RestoreResult;
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 
 import io.pgbackup.core.restore.RecoveryTarget;
 

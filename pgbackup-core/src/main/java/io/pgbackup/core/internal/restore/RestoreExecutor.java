@@ -4,9 +4,9 @@ import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.restore.RecoveryTarget;
 
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 
-import io.pgbackup.core.restore.RestoreResult;
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 
 import io.pgbackup.core.restore.RestorePlan;
 

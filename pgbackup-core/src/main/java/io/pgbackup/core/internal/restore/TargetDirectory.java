@@ -3,8 +3,8 @@ package io.pgbackup.core.internal.restore;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.process.ProcessResult;
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -2,9 +2,9 @@ package io.pgbackup.core.internal.retention;
 
 import io.pgbackup.core.retention.RetentionPolicy;
 
-import io.pgbackup.core.retention.RetentionPlan;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 
-import io.pgbackup.core.retention.RetentionResult;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;

@@ -3,7 +3,7 @@ package io.pgbackup.core.internal.retention;
 import io.pgbackup.core.internal.restore.RestoreMarkers;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.restore.RestoreInProgress;
-import io.pgbackup.core.retention.RetentionPlan;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 
 import java.io.IOException;
 import java.time.Instant;

@@ -2,7 +2,7 @@ package io.pgbackup.core.internal.retention;
 
 import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.retention.RetentionPlan;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 
 import java.io.IOException;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.status;
 
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.internal.archive.ArchiveSpool;
 import io.pgbackup.core.internal.storage.Repository;

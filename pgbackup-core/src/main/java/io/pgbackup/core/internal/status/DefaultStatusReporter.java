@@ -11,7 +11,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupScan;
 import io.pgbackup.core.backup.BackupManager;
 import io.pgbackup.core.internal.archive.WalArchive;
-import io.pgbackup.core.backup.UnreadableBackup;
+import io.pgbackup.core.backup.BackupScan.UnreadableBackup;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.postgres.ServerInfo;
 import io.pgbackup.core.status.StatusReport.Archiver;

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.sync;
 
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import io.pgbackup.core.sync.RemoteSyncer;
 

@@ -5,7 +5,7 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import java.time.Duration;
 import java.util.ArrayList;

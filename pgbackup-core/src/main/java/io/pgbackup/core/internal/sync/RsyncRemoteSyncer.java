@@ -2,7 +2,7 @@ package io.pgbackup.core.internal.sync;
 
 import io.pgbackup.core.sync.RemoteSyncer;
 
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
@@ -12,8 +12,8 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.config.RemoteConfig;
-import io.pgbackup.core.process.ProcessResult;
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 import io.pgbackup.core.internal.storage.Repository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

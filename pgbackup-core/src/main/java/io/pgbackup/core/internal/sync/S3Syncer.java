@@ -9,7 +9,7 @@ import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.sync.RemoteSyncer;
-import io.pgbackup.core.sync.SyncResult;
+import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,8 +1,5 @@
 package io.pgbackup.core.internal.sync;
 
-import io.pgbackup.core.ErrorCode;
-import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.config.RemoteConfig;
 
 import java.util.ArrayList;
@@ -19,7 +16,7 @@ public final class SshCommand {
     private SshCommand() {
     }
 
-    /** Program and options, ready for {@link io.pgbackup.core.process.ProcessSpec}. */
+    /** Program and options, ready for {@link io.pgbackup.core.process.ProcessRunner.ProcessSpec}. */
     static List<String> words(RemoteConfig remote) {
         List<String> words = split(remote.sshCommand());
         words.addAll(List.of("-p", String.valueOf(remote.port()), "-o", "BatchMode=yes",
@@ -37,41 +34,6 @@ public final class SshCommand {
     }
 
     public static List<String> split(String command) {
-        List<String> words = new ArrayList<>();
-        StringBuilder word = new StringBuilder();
-        boolean inWord = false;
-        char quote = 0;
-        for (char c : command.toCharArray()) {
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else {
-                    word.append(c);
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-                inWord = true;
-            } else if (c == ' ') {
-                if (inWord) {
-                    words.add(word.toString());
-                    word.setLength(0);
-                    inWord = false;
-                }
-            } else {
-                word.append(c);
-                inWord = true;
-            }
-        }
-        if (quote != 0) {
-            throw new PgBackupException(ErrorCode.INVALID_CONFIG, PgBackupConfig.PG_BACKUP_SSH_COMMAND
-                    + " has an unclosed " + quote + " quote: close it, e.g. ssh -i '/path with spaces/key'");
-        }
-        if (inWord) {
-            words.add(word.toString());
-        }
-        if (words.isEmpty()) {
-            words.add(RemoteConfig.DEFAULT_SSH_COMMAND);
-        }
-        return words;
+        return RemoteConfig.words(command);
     }
 }

@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.verify;
 
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;

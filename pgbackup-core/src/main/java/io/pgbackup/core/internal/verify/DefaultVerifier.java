@@ -8,9 +8,9 @@ import io.pgbackup.core.verify.VerifyReport;
 
 import io.pgbackup.core.verify.VerifyRequest;
 
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
-import io.pgbackup.core.verify.BackupVerdict;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;

@@ -1,8 +1,8 @@
 package io.pgbackup.core.internal.verify;
 
-import io.pgbackup.core.verify.BackupVerdict;
+import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
 import io.pgbackup.core.verify.VerifyRequest;
 
@@ -11,14 +11,14 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.internal.postgres.LocalCluster;
 import io.pgbackup.core.postgres.PgBinaries;
-import io.pgbackup.core.process.ProcessResult;
-import io.pgbackup.core.process.ProcessSpec;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.RestoreResult;
-import io.pgbackup.core.restore.TargetAction;
+import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
+import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 
 import java.io.IOException;

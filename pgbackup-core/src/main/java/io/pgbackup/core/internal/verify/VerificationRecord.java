@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.verify;
 
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;

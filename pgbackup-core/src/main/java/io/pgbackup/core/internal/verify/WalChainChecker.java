@@ -1,7 +1,7 @@
 package io.pgbackup.core.internal.verify;
 
 import io.pgbackup.core.internal.concurrent.Futures;
-import io.pgbackup.core.verify.VerifyCheck;
+import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.internal.archive.WalArchive;

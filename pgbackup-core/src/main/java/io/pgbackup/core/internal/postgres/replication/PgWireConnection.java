@@ -1,6 +1,6 @@
 package io.pgbackup.core.internal.postgres.replication;
 
-import io.pgbackup.core.config.SslMode;
+import io.pgbackup.core.config.TlsConfig.SslMode;
 import io.pgbackup.core.config.TlsConfig;
 
 import java.io.ByteArrayOutputStream;

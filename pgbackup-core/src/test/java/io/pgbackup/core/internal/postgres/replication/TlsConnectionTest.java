@@ -2,7 +2,7 @@ package io.pgbackup.core.internal.postgres.replication;
 
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.config.SslMode;
+import io.pgbackup.core.config.TlsConfig.SslMode;
 import io.pgbackup.core.config.TlsConfig;
 import io.pgbackup.core.internal.postgres.PgConnector;
 import io.pgbackup.core.testing.PgCluster;

@@ -1,5 +1,7 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.Health;
+import io.pgbackup.core.health.HealthSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +16,7 @@ import java.util.function.Consumer;
  * from the archiver's state file and pg_stat_archiver. It watches from outside, so the archiver
  * itself knows nothing of monitoring; a slow notify command never delays an acknowledgement.
  */
-public final class ArchiverWatch implements AutoCloseable {
+public final class ArchiverWatch implements Health.Watch {
     static final Duration INTERVAL = Duration.ofSeconds(30);
 
     private final ScheduledExecutorService timer;
@@ -39,7 +41,7 @@ public final class ArchiverWatch implements AutoCloseable {
         }
         Runnable round = () -> {
             try {
-                List<String> w = CommandOutcomes.observe(health, health.snapshot(settings.thresholds()), settings);
+                List<String> w = health.observe(health.snapshot(settings.thresholds()), settings);
                 w.forEach(warnings);
             } catch (RuntimeException e) {
                 warnings.accept("archiver monitoring: " + e.getMessage());

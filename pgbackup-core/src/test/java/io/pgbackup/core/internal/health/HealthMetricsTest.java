@@ -1,5 +1,7 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
+import io.pgbackup.core.health.CheckReport;
 import io.pgbackup.core.status.StatusReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,8 +44,8 @@ class HealthMetricsTest {
     @Test
     void textfileIsReplacedWhole() throws Exception {
         Path file = dir.resolve("pgbackup.prom");
-        Health.writeMetricsFile(file, "pgbackup_check_status 0.0\n");
-        Health.writeMetricsFile(file, "pgbackup_check_status 2.0\n");
+        DefaultHealth.writeMetricsFile(file, "pgbackup_check_status 0.0\n");
+        DefaultHealth.writeMetricsFile(file, "pgbackup_check_status 2.0\n");
         assertThat(Files.readString(file)).isEqualTo("pgbackup_check_status 2.0\n");
         assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-r--r--"));
         try (var entries = Files.list(dir)) {

@@ -1,5 +1,7 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.HealthSettings.NotifySettings;
+import io.pgbackup.core.health.CheckReport;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.RepositoryJson;

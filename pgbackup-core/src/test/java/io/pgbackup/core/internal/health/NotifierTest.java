@@ -1,5 +1,6 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.health.HealthSettings.NotifySettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
 import java.time.OffsetDateTime;
 

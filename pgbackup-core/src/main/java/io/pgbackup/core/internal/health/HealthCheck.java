@@ -1,6 +1,8 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.health.HealthSettings.CheckThresholds;
+import io.pgbackup.core.health.CheckReport;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
 import io.pgbackup.core.health.CheckReport.Finding;
 import io.pgbackup.core.health.CheckReport.PerfData;
 import io.pgbackup.core.health.CheckReport.State;

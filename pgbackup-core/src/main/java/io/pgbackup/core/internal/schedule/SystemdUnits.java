@@ -1,5 +1,7 @@
-package io.pgbackup.core.schedule;
+package io.pgbackup.core.internal.schedule;
 
+import io.pgbackup.core.schedule.JobScheduler.ScheduleRequest;
+import io.pgbackup.core.schedule.JobScheduler.Schedule;
 import io.pgbackup.core.PgBackupVersion;
 import io.pgbackup.core.config.EnvSettings;
 

@@ -1,17 +1,15 @@
-package io.pgbackup.core.health;
+package io.pgbackup.core.internal.health;
 
-import io.pgbackup.core.archive.ArchiverState;
+import io.pgbackup.core.health.CheckReport;
+import io.pgbackup.core.archive.WalArchiver.ArchiverState;
+import io.pgbackup.core.health.Health;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.status.StatusReport;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -104,13 +102,7 @@ public final class HealthMetrics {
 
     /** The Prometheus text exposition format (version 0.0.4), as node_exporter's textfile collector reads it. */
     public static String text(MetricSnapshots snapshots) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            PrometheusTextFormatWriter.create().write(out, snapshots);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return new Health.Snapshot(null, null, snapshots).metricsText();
     }
 
     private static void gauge(List<MetricSnapshot> m, String name, String help, double value) {

@@ -1,9 +1,0 @@
-package io.pgbackup.core.backup;
-
-/**
- * A backup directory whose {@code pgbackup_manifest.json} cannot be read. {@code list}, restore and
- * cleanup leave it out (nothing can be trusted without the manifest), {@code status} warns about
- * it, and {@code verify ID} says why it fails.
- */
-public record UnreadableBackup(String id, @com.fasterxml.jackson.annotation.JsonProperty("directory") String location, String reason) {
-}
