@@ -51,9 +51,7 @@ final class VerifyCommand extends BaseCommand {
             bar.clear(); // the verdict lines go between the bar's redraws, each on a line of its own
             printVerdict(v);
         }, bar);
-        if (!json || Boolean.TRUE.equals(progress.progress)) {
-            bar.finish();
-        }
+        bar.clear();
         if (json) {
             printJson(report);
         } else {
@@ -65,6 +63,10 @@ final class VerifyCommand extends BaseCommand {
         }
         for (BackupVerdict failed : report.failed()) {
             err().println("pgbackup: backup " + failed.backupId() + " failed verification: " + failed.firstFailure().orElse("?"));
+        }
+        // A failed verify ends with its one-line failures, as a failed backup or restore does; else the bar's last state or the summary line.
+        if (report.ok() && (!json || Boolean.TRUE.equals(progress.progress))) {
+            bar.finish();
         }
         return report.ok() ? 0 : 1;
     }
