@@ -25,7 +25,7 @@ public final class Main implements Runnable {
             InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class, CheckCommand.class, MetricsCommand.class,
             RestoreCommand.class, VerifyCommand.class, CleanupCommand.class, SyncCommand.class, WalFetchCommand.class, ArchiverCommand.class,
             ScheduleCommand.class, DemoCommand.class, ReportCommand.class,
-            KeyCommand.class, DecryptCommand.class);
+            KeyCommand.class, DecryptCommand.class, ArchiveEventCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

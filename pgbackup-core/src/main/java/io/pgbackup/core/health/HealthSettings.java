@@ -26,7 +26,7 @@ public record HealthSettings(CheckThresholds thresholds, NotifySettings notifica
             "cleanup", "cleanup", "verify", "verify", "restore", "restore");
     /** Called once per WAL segment or too often to compute a status each time; the archiver writes its own metrics. */
     private static final List<String> NO_METRICS = List.of("wal-fetch", "archiver", "help", "cds-warm-up", "demo", "schedule",
-            "check", "metrics");
+            "check", "metrics", "archive-event");
 
     public static HealthSettings fromEnvironment(Map<String, String> environment) {
         // The configuration file of PG_BACKUP_CONFIG under the environment, as for every other setting.

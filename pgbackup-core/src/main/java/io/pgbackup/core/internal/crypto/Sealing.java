@@ -45,6 +45,12 @@ public final class Sealing {
      * created with {@code mode}; an existing keyset record is left as it is.
      */
     public static void copyStored(Storage from, Storage to, String key, Storage.WriteMode mode) throws IOException {
+        copyStored(from, to, key, mode, in -> in);
+    }
+
+    /** As above, the object's bytes read through {@code tap} (a progress counter). */
+    public static void copyStored(Storage from, Storage to, String key, Storage.WriteMode mode,
+                                  java.util.function.UnaryOperator<InputStream> tap) throws IOException {
         Storage source = SealingStorage.rawOf(from);
         Storage target = SealingStorage.rawOf(to);
         Optional<String> record;
@@ -58,7 +64,7 @@ public final class Sealing {
                 // copied meanwhile by another sync
             }
         }
-        try (InputStream in = source.open(key); Storage.ObjectWriter writer = target.create(key, mode)) {
+        try (InputStream in = tap.apply(source.open(key)); Storage.ObjectWriter writer = target.create(key, mode)) {
             in.transferTo(writer.stream());
             writer.commit();
         }

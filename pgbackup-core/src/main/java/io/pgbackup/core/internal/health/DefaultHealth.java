@@ -122,6 +122,11 @@ public final class DefaultHealth implements Health {
     }
 
     @Override
+    public List<String> archiveScriptEvent(boolean ok, String message, HealthSettings settings) {
+        return CommandOutcomes.archiveScriptEvent(this, settings, ok, message);
+    }
+
+    @Override
     public List<String> afterCommand(String command, boolean ok, String message, HealthSettings settings) {
         List<String> warnings = new ArrayList<>();
         Optional<String> kind = settings.notifyKind(command);

@@ -6,6 +6,7 @@ import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.internal.storage.StoredName;
@@ -43,8 +44,15 @@ final class BackupFilesChecker {
     private PostgresManifest pgManifest;
     /** For a diff or incr: its {@code INCREMENTAL.} entries, checked against the parent's file sizes. */
     private IncrementalEntries incremental;
+    /** Told the stored bytes read (verify's progress); null: nobody listens. */
+    private final ProgressCounter counter;
 
     BackupFilesChecker(Repository repository, BackupInfo backup) {
+        this(repository, backup, null);
+    }
+
+    BackupFilesChecker(Repository repository, BackupInfo backup, ProgressCounter counter) {
+        this.counter = counter;
         this.repository = repository;
         this.backup = backup;
         this.manifest = backup.manifest();
@@ -74,7 +82,7 @@ final class BackupFilesChecker {
                 return storedBytesOnly(file, listed.get(), start);
             }
             if (problem == null) {
-                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, in -> { });
+                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, counter, in -> { });
                 problem = shaProblem(read, listed.get());
             }
             if (problem != null) {
@@ -123,7 +131,7 @@ final class BackupFilesChecker {
             if (stem.equals("pg_wal.tar")) {
                 return checkWalTar(file, listed, compression, start);
             }
-            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, in -> { });
+            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, counter, in -> { });
             problem = shaProblem(read, listed);
             return problem == null ? VerifyCheck.passed(name, "size and SHA-256 match, " + describe(compression) + " reads to its end", since(start))
                     : VerifyCheck.failed(name, problem, since(start));
@@ -167,7 +175,7 @@ final class BackupFilesChecker {
         Set<String> seen = new HashSet<>();
         byte[] buffer = new byte[BUFFER];
         long[] files = {0};
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (tarPath, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (tarPath, size, content) -> {
             String path = prefix + tarPath;
             files[0]++;
             seen.add(path);
@@ -225,7 +233,7 @@ final class BackupFilesChecker {
         long segmentSize = manifest.walSegmentSize();
         List<String> problems = new ArrayList<>();
         byte[] buffer = new byte[BUFFER];
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (path, size, content) -> {
             long actual = drain(content, buffer, null);
             String name = path.substring(path.lastIndexOf('/') + 1);
             if (!path.contains("/") && WalSegmentName.parse(name, segmentSize).isPresent()) {

@@ -62,6 +62,12 @@ LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
 S3_LOCK=$BACKUP_DIR/logs/.s3-sync.lock
 S3_PENDING=$BACKUP_DIR/logs/.s3-sync.pending
 
+# A failure reaches PG_BACKUP_NOTIFY_COMMAND (and the metrics file) at once, not at the next pgbackup
+# command: the first failure after a success, and the first success after failures, start
+# 'pgbackup archive-event' detached. This mark makes that once per change, not once per retry of
+# PostgreSQL; while all is well a call costs one test for it, no process.
+ARCHIVE_FAILING=$BACKUP_DIR/logs/.archive-failing
+
 name=-
 size=-
 
@@ -74,6 +80,24 @@ log() {
     case $1 in
         @@LOUD_LEVELS@@) printf 'archive_wal.sh: %s\n' "$line" >&2 ;;
     esac
+    case $1:$2 in
+        ERROR:rejected) ;;
+        ERROR:*) [ -e "$ARCHIVE_FAILING" ] || archive_event --failed "$name could not be archived: ${3:-$2}" ;;
+        INFO:@@RESULT_NEW@@|INFO:@@RESULT_IDENTICAL@@) if [ -e "$ARCHIVE_FAILING" ]; then archive_event --recovered "$name"; fi ;;
+    esac
+}
+
+# archive_event --failed MESSAGE | --recovered SEGMENT: sets or clears the mark, then starts
+# 'pgbackup archive-event' detached (PostgreSQL's archiver never waits for a JVM). Only when the mark
+# did change: one that cannot be set tells nothing rather than something on every retry. An empty
+# file and output to /dev/null, so that a full disk is told too.
+archive_event() {
+    case $1 in
+        --failed) { : >"$ARCHIVE_FAILING"; } 2>/dev/null || return 0 ;;
+        *) rm -f "$ARCHIVE_FAILING" 2>/dev/null; [ ! -e "$ARCHIVE_FAILING" ] || return 0 ;;
+    esac
+    if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+    PG_BACKUP_DIR="$BACKUP_DIR" $detach nohup @@PGBACKUP@@ archive-event "$@" </dev/null >/dev/null 2>&1 &
 }
 
 # Checked before anything is written, so a missing compressor fails cleanly with a clear line.
@@ -244,6 +268,7 @@ archive_async() {
             { read -r acked_for <"$ok"; } 2>/dev/null
             if [ "$acked_for" = "$PWD" ]; then
                 rm -f "$ok"
+                if [ -e "$ARCHIVE_FAILING" ]; then archive_event --recovered "$name"; fi
                 exit 0
             fi
         fi
