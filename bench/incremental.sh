@@ -10,7 +10,7 @@
 incr_change() {
   as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -n -c 2 -j 2 -t $((20 * scale)) postgres \
     >>"$work/pgbench-incr.log" 2>&1
-  psql_pg -c "CREATE TABLE IF NOT EXISTS bench_incr (id bigserial PRIMARY KEY, pad text)" \
+  psql_pg -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS bench_incr (id bigserial PRIMARY KEY, pad text)" \
     -c "INSERT INTO bench_incr (pad) SELECT repeat(md5(g::text), 2) FROM generate_series(1, $((1700 * scale))) g" >/dev/null
 }
 
