@@ -5,8 +5,8 @@
 # shellcheck shell=bash
 
 # A change of about 2% of the database, as the issue asks at scale 50 (2,000 pgbench transactions
-# and ~10 MB of inserts), proportional to the scale: 40 transactions and 700 rows of ~290 bytes
-# (heap 180 + index) per scale unit, measured, into one table that grows with every change.
+# and ~10 MB of inserts), proportional to the scale: 40 transactions and 700 rows per scale unit
+# (measured ~290 bytes a row with its index), into one table that grows with every change.
 incr_change() {
   as_pg "$bindir/pgbench" -h "$sock" -p "$port" -U postgres -n -c 2 -j 2 -t $((20 * scale)) postgres \
     >>"$work/pgbench-incr.log" 2>&1
