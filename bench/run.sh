@@ -7,12 +7,15 @@
 #   bench/run.sh [--scale N] [--quick] [--runs N] [--restore-tx N] [--keep]
 #   bench/run.sh --scaling [--scales 10,50,100] [--keep]
 #   bench/run.sh --archive [bench/archive.sh's options]   (archive capacity, load, recovery)
+#   bench/run.sh --incremental [--scale N] [--runs N] [--keep]   (only issue 18's rows, bench/incremental.sh)
 #
 #   --scale N       pgbench scale (default 50, about 750 MiB; --quick: 10)
 #   --quick         small database, no Java compression tables: for iterating and CI
 #   --runs N        timed repetitions per row, median reported (default and minimum 3)
 #   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
 #   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
+#   --incremental   only: incr/diff backups against a full, chain and delta restores (issue 18);
+#                   writes bench/results/incremental.json
 #   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
 #   --encryption    only the encryption rows: pgbackup backup (default) plain and encrypted, RUNS rounds
 #
@@ -30,6 +33,7 @@ runs=3
 keep=false
 scale_given=false
 scaling=false
+incremental=false
 scales=10,50,100
 restore_tx=
 # --archive: the archive capacity, sustained-load and recovery rows (bench/archive.sh, same helpers).
@@ -41,10 +45,11 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --restore-tx) restore_tx=$2; shift 2 ;;
     --scaling) scaling=true; shift ;;
+    --incremental) incremental=true; shift ;;
     --scales) scales=$2; shift 2 ;;
     --keep) keep=true; shift ;;
     --encryption) encryption_only=true; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +63,17 @@ started_at=$(date +%s)
 # The helpers (environment, measuring, cluster, pgbackup, pgBackRest) are shared with bench/archive.sh.
 bench_name=run.sh
 . "$repo/bench/lib.sh"
+. "$repo/bench/incremental.sh"
+met() { # VALUE TARGET -> true|false|null
+  local v=$1 op=${2% *} t=${2#* }
+  num "$v" && [ -n "$2" ] || { echo null; return; }
+  awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'
+}
+# incr_time_vs_full's target (<= 0.15) holds for the summaries path only (17+); 12-16 are held to
+# incr_time_vs_ceiling (below pg_basebackup -Ft) instead.
+incr_targets_for_version() {
+  if [ "${pg_major:-0}" -lt 17 ] || ! grep -rqs UPLOAD_MANIFEST "$repo/pgbackup-core/src/main"; then incr_target[incr_time_vs_full]=''; fi
+}
 
 # ================================================================ --scaling
 
@@ -98,6 +114,45 @@ if $scaling; then
   json=$(printf '{"mode":"scaling","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s"},"runs":[%s]}' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" "$pg_version" "$(IFS=,; echo "${js[*]}")")
   printf '%s\n' "$json" >"$results_dir/scaling.json"
+  printf '%s\n' "$json"
+  exit 0
+fi
+
+# ================================================================ --incremental
+
+if $incremental; then
+  have_pgbackup=false
+  build_cli && have_pgbackup=true
+  [ -f "${jar%.jar}.jsa" ] && cds_active=true
+  start_cluster
+  load_start=$(cut -d' ' -f1 /proc/loadavg)
+  pgbench_init "$scale"
+  incremental_rows
+  incr_targets_for_version
+  printf '\n%-62s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
+    rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '%-62s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
+  done
+  printf '\n%-30s %9s %9s  %s\n' ratio value target met
+  ratios_json=(); targets_json=()
+  for n in "${incr_ratio_names[@]}"; do
+    v=${!n}; m=$(met "$v" "${incr_target[$n]}")
+    printf '%-30s %9s %9s  %s\n' "$n" "$v" "${incr_target[$n]}" "$m"
+    ratios_json+=("\"$n\":$v"); targets_json+=("\"$n\":$m")
+  done
+  printf '%-30s %9s %9s  %s\n' diff_size_vs_full "$diff_size_vs_full" "" "(same change as the incr)"
+  [ -n "$INCR_NOTE" ] && echo "$INCR_NOTE"
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  printf '%s cores, PostgreSQL %s, scale %s (%s MiB), load %s -> %s, %s s; targets are for scale 50\n' \
+    "$cores" "$pg_version" "$scale" "$((db_bytes / 1048576))" "$load_start" "$load_end" "$(($(date +%s) - started_at))"
+  json=$(printf '{"mode":"incremental",%s,"diff_size_vs_full":%s,"targets_met":{%s},"note":"%s","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s","cds":%s},"params":{"scale":%d,"runs":%d,"seconds":%d},"database_bytes":%d,"rows":{%s}}' \
+    "$(IFS=,; echo "${ratios_json[*]}")" "$diff_size_vs_full" "$(IFS=,; echo "${targets_json[*]}")" "$INCR_NOTE" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" "$load_start" "$load_end" "$pg_version" "$cds_active" \
+    "$scale" "$runs" "$(($(date +%s) - started_at))" "$db_bytes" "$(IFS=,; echo "${json_rows[*]}")")
+  printf '%s\n' "$json" >"$results_dir/incremental.json"
   printf '%s\n' "$json"
   exit 0
 fi
@@ -641,6 +696,12 @@ for v in plain restore_test; do
   else add_row "$key" "$label" "$(median "${secs[@]}")" "n/a" "$(maxof "${rss[@]}")" "median of $runs"; fi
 done
 
+# ---------------------------------------------------------------- incremental rows (issue 18)
+
+log "incremental rows"
+incremental_rows
+incr_targets_for_version
+
 # ---------------------------------------------------------------- ratios
 
 s() { echo "${S[$1]:-n/a}"; }
@@ -679,6 +740,7 @@ met() { # VALUE TARGET -> true|false|null
   num "$v" || { echo null; return; }
   awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'
 }
+for n in "${incr_ratio_names[@]}"; do ratio_names+=("$n"); target[$n]=${incr_target[$n]}; done
 
 # ---------------------------------------------------------------- report
 
@@ -709,6 +771,7 @@ done
 printf '%-30s %9s %9s  %s\n' backup_zstd_vs_pgbackrest "$backup_zstd_vs_pgbackrest" "" "(zst against zstd)"
 printf '%-30s %9s %9s  %s\n' archive_zstd_vs_pgbackrest "$archive_zstd_vs_pgbackrest" "" "(zst against zstd)"
 [ -z "$pgbackrest_bin" ] && echo "pgBackRest: not installed (apt-get install pgbackrest); its ratios are null"
+[ -n "${INCR_NOTE:-}" ] && echo "$INCR_NOTE"
 printf '%s cores, %s MiB RAM, PostgreSQL %s, scale %s (%s MiB), load %s -> %s, %s s; targets are for scale 50\n' \
   "$cores" "$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))" "$pg_version" "$scale" "$((db_bytes / 1048576))" \
   "$load_start" "$load_end" "$(($(date +%s) - started_at))"
