@@ -123,6 +123,12 @@ public final class DefaultBackupManager implements BackupManager {
         WalArchive archive = WalArchive.sharded(context.repository());
         ChainPlanner.Decision decision = new ChainPlanner(ChainSettings.of(context.config()))
                 .plan(options.type(), catalog.list(), server, OffsetDateTime.now(context.clock()), archive::history);
+        // The page filter reads the parent's file list, sealed like the rest: a host holding only the
+        // public key cannot open it, so it takes fulls (as it must, to never read what it backs up).
+        if (decision.parent().isPresent() && parentListSealedHere(decision.parent().get())) {
+            decision = new ChainPlanner.Decision(new BackupPlan(BackupManifest.FULL, options.type().cliName(), null, List.of(),
+                    "this host holds only the public encryption key and cannot open the parent's sealed file list"), Optional.empty());
+        }
         if (decision.plan().isFull() && options.type() != BackupType.AUTO) {
             log.warn("taking a full backup instead of {}: {}", options.type().cliName(), decision.plan().reason());
         }
@@ -220,6 +226,15 @@ public final class DefaultBackupManager implements BackupManager {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // the JVM is already exiting; the hook runs and finds the backup finished
+        }
+    }
+
+    private boolean parentListSealedHere(BackupManifest parent) {
+        String key = Repository.backupFileKey(parent.id(), parent.fileList() != null ? parent.fileList() : "backup_manifest");
+        try {
+            return io.pgbackup.core.internal.crypto.ReadCheck.sealedWithoutKey(context.repository(), key);
+        } catch (IOException e) {
+            return false; // reading the list itself then says what is wrong
         }
     }
 }
