@@ -33,6 +33,9 @@ class SealingStorageTest {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key.keyFile()))).isEqualTo("rw-------");
         Path repo = Files.createDirectories(dir.resolve("repo"));
+        // A plain object of before encryption (it is in the inventory the first sealed write takes).
+        Files.createDirectories(repo.resolve("base/20250101_000000"));
+        Files.write(repo.resolve("base/20250101_000000/backup_manifest"), "{}".getBytes());
         SealingStorage s = storage(repo, EncryptionConfig.keyFile(key.keyFile()));
         s.write("base/20260101_000000/base.tar.gz", SECRET, Storage.WriteMode.REPLACE);
         s.write("wal_archive/000000010000000000000001.gz", SECRET, Storage.WriteMode.CREATE_NEW);
@@ -67,8 +70,6 @@ class SealingStorageTest {
         // A plain object put into a sealed backup: refused. A plain object of before encryption elsewhere: read.
         Files.write(repo.resolve("base/20260101_000000/backup_manifest"), "{}".getBytes());
         assertThatThrownBy(() -> s.read("base/20260101_000000/backup_manifest")).hasMessageContaining("is plain in a backup");
-        Files.createDirectories(repo.resolve("base/20250101_000000"));
-        Files.write(repo.resolve("base/20250101_000000/backup_manifest"), "{}".getBytes());
         assertThat(s.read("base/20250101_000000/backup_manifest")).isEqualTo("{}".getBytes());
 
         // Another key: one line saying which key sealed it.
@@ -78,6 +79,57 @@ class SealingStorageTest {
         // No key at all: one line, not garbage.
         assertThatThrownBy(() -> storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000001.gz"))
                 .isInstanceOf(SealedFormat.NoKeyException.class).hasMessageContaining("PG_BACKUP_ENCRYPTION_KEY_FILE");
+    }
+
+    @Test
+    void withTheKeyAPlainObjectIsReadOnlyIfTheSealedInventoryListsItFromBeforeEncryption() throws Exception {
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        EncryptionConfig withKey = EncryptionConfig.keyFile(key.keyFile());
+        Path repo = Files.createDirectories(dir.resolve("mixed"));
+        // Before encryption: a plain backup and a plain segment.
+        SealingStorage plain = storage(repo, EncryptionConfig.none());
+        plain.write("base/20250101_000000/pgbackup_manifest.json", "{\"a\":1}".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("base/20250101_000000/base.tar.gz", "tar".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("wal_archive/000000010000000000000001.gz", "seg1".getBytes(), Storage.WriteMode.CREATE_NEW);
+        // Encryption begins: the first sealed write lists them, sealed.
+        storage(repo, withKey).write("wal_archive/000000010000000000000002.gz", SECRET, Storage.WriteMode.CREATE_NEW);
+        assertThat(new String(Files.readAllBytes(repo.resolve(PlainInventory.KEY)), StandardCharsets.ISO_8859_1))
+                .doesNotContain("20250101_000000");
+
+        // Someone with write access but no key adds plain objects.
+        plain.write("base/20250202_000000/pgbackup_manifest.json", "{\"a\":2}".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("wal_archive/000000010000000000000003.gz", "seg3".getBytes(), Storage.WriteMode.CREATE_NEW);
+        Files.write(repo.resolve("base/20250101_000000/pgbackup_manifest.json"), "{\"a\":9}".getBytes());
+
+        SealingStorage s = storage(repo, withKey);
+        assertThat(s.read("base/20250101_000000/base.tar.gz")).isEqualTo("tar".getBytes());
+        assertThat(s.read("wal_archive/000000010000000000000001.gz")).isEqualTo("seg1".getBytes());
+        assertThat(s.read("wal_archive/000000010000000000000002.gz")).isEqualTo(SECRET);
+        assertThatThrownBy(() -> s.read("wal_archive/000000010000000000000003.gz"))
+                .isInstanceOf(SealedFormat.AuthenticationException.class)
+                .hasMessage("wal_archive/000000010000000000000003.gz is plain but the repository's objects are sealed and it is not"
+                        + " among the plain objects of before encryption (" + PlainInventory.KEY + "): someone without the key"
+                        + " added it; refused");
+        assertThatThrownBy(() -> s.read("base/20250202_000000/pgbackup_manifest.json"))
+                .hasMessageContaining("base/20250202_000000/pgbackup_manifest.json is plain but");
+        // A listed manifest replaced by one of the same size: its SHA-256 differs.
+        assertThatThrownBy(() -> s.read("base/20250101_000000/pgbackup_manifest.json"))
+                .hasMessageContaining("base/20250101_000000/pgbackup_manifest.json is plain and differs from the manifest");
+        // Without the key nothing can be told apart: plain objects stay readable there.
+        assertThat(storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000003.gz")).isEqualTo("seg3".getBytes());
+
+        // The inventory deleted: no plain object is accepted any more.
+        Files.delete(repo.resolve(PlainInventory.KEY));
+        assertThatThrownBy(() -> storage(repo, withKey).read("wal_archive/000000010000000000000001.gz"))
+                .hasMessageContaining(PlainInventory.KEY + " is missing");
+
+        // A repository sealed from the start accepts no plain object at all.
+        Path fresh = Files.createDirectories(dir.resolve("fresh"));
+        storage(fresh, withKey).write("wal_archive/000000010000000000000001.gz", SECRET, Storage.WriteMode.CREATE_NEW);
+        storage(fresh, EncryptionConfig.none()).write("wal_archive/000000010000000000000002.gz", "x".getBytes(),
+                Storage.WriteMode.CREATE_NEW);
+        assertThatThrownBy(() -> storage(fresh, withKey).read("wal_archive/000000010000000000000002.gz"))
+                .hasMessageContaining("wal_archive/000000010000000000000002.gz is plain but");
     }
 
     @Test
