@@ -133,6 +133,34 @@ class SealingStorageTest {
     }
 
     @Test
+    void aWalKeysetRecordIsDroppableOnceNoKeptSealedObjectNamesItAndItIsOldEnough() throws Exception {
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        Path repo = Files.createDirectories(dir.resolve("prune"));
+        String seg1 = "wal_archive/000000010000000000000001.gz";
+        String seg2 = "wal_archive/000000010000000000000002.gz";
+        // Two archiver processes: two records; the first also sealed the plain inventory.
+        storage(repo, EncryptionConfig.keyFile(key.keyFile())).write(seg1, SECRET, Storage.WriteMode.CREATE_NEW);
+        SealingStorage second = storage(repo, EncryptionConfig.keyFile(key.keyFile()));
+        second.write(seg2, SECRET, Storage.WriteMode.CREATE_NEW);
+        Storage raw = second.raw();
+        assertThat(raw.list("wal_archive/keys/")).hasSize(2);
+        String record2;
+        try (var in = raw.open(seg2)) {
+            record2 = SealedFormat.peekRef(in, seg2).orElseThrow();
+        }
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(3));
+
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(), later)).isEmpty();
+        // Cleanup deletes segment 2: its record goes too; segment 1's stays, as the inventory still names it.
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg2), later)).extracting(Storage.StoredObject::key)
+                .containsExactly(record2);
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg1, seg2), later)).extracting(Storage.StoredObject::key)
+                .containsExactly(record2);
+        // A record of the last two days may be a running archiver's: kept.
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg2), java.time.Instant.now())).isEmpty();
+    }
+
+    @Test
     void aPublicKeyHostSealsButCannotOpenAndTheManifestFallsBackToItsPlainIndex() throws Exception {
         KeyGenerator.Generated pair = KeyGenerator.generate(dir.resolve("key.json"), Optional.of(dir.resolve("key.pub")));
         Path repo = Files.createDirectories(dir.resolve("repo"));
