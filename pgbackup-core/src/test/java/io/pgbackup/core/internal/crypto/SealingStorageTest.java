@@ -195,6 +195,19 @@ class SealingStorageTest {
         String content = Files.readString(key.keyFile());
         // The command's output is the key; a failing command is one line with its exit code.
         assertThat(WrapKeys.load(EncryptionConfig.keyCommand("cat " + key.keyFile())).orElseThrow().id()).isEqualTo(key.keyId());
+        // The key command runs through the process seam (an embedder's runner sees it; its output stays out of the result).
+        java.util.List<io.pgbackup.core.process.ProcessSpec> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.pgbackup.core.process.ProcessRunner real = new io.pgbackup.core.internal.process.CommonsExecProcessRunner();
+        io.pgbackup.core.process.ProcessRunner recording = spec -> {
+            ran.add(spec);
+            io.pgbackup.core.process.ProcessResult result = real.run(spec);
+            assertThat(result.stdout()).doesNotContain("primaryKeyId");
+            return result;
+        };
+        assertThat(Sealing.load(EncryptionConfig.keyCommand("cat " + key.keyFile()), Clock.systemUTC(), recording).key()
+                .orElseThrow().id()).isEqualTo(key.keyId());
+        assertThat(ran).extracting(io.pgbackup.core.process.ProcessSpec::command)
+                .containsExactly(java.util.List.of("cat", key.keyFile().toString()));
         assertThatThrownBy(() -> WrapKeys.load(EncryptionConfig.keyCommand("false")))
                 .hasMessageContaining("failed with exit code 1");
         Path garbage = dir.resolve("garbage.json");
