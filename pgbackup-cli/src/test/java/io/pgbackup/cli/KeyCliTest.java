@@ -26,8 +26,8 @@ class KeyCliTest {
     @Test
     void keyGenerateWritesAnOwnerOnlyKeyAndDecryptOpensOneObjectOrSaysWhyNot() throws Exception {
         long started = System.nanoTime();
-        // One JVM start per case that only the CLI can show; refusing an existing file, a group-readable key
-        // and a bad object name are core behaviour (SealingStorageTest), their exit codes the common mapping.
+        // One JVM start per case that only the CLI can show; refusing an existing file and a group-readable key
+        // are core behaviour (SealingStorageTest), their exit codes the common mapping.
         Path key = work.resolve("pgbackup.key");
         CliProcess.Result generated = CliProcess.run(Map.of(), "key", "generate", "--out", key.toString(),
                 "--public-out", work.resolve("pair.pub").toString());

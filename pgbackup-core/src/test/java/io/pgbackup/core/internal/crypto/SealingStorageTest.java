@@ -186,6 +186,10 @@ class SealingStorageTest {
     void aKeyThatCannotBeReadFailsWithOneLineAndNeverTheKeyBytes() throws Exception {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         assertThatThrownBy(() -> KeyGenerator.generate(key.keyFile(), Optional.empty())).hasMessageContaining("exists");
+        // decrypt's object name (KeyCliTest no longer starts a JVM for it): outside the repository, a usage error.
+        assertThatThrownBy(() -> DefaultEncryption.checkKey("../etc/passwd")).isInstanceOf(PgBackupException.class)
+                .hasMessageContaining("is not a repository key")
+                .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT));
         Files.setPosixFilePermissions(key.keyFile(), PosixFilePermissions.fromString("rw-r-----"));
         assertThatThrownBy(() -> WrapKeys.load(EncryptionConfig.keyFile(key.keyFile())))
                 .isInstanceOf(PgBackupException.class).hasMessageContaining("group or other access").hasMessageContaining("chmod 600");
