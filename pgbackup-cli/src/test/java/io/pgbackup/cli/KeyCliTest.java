@@ -26,23 +26,19 @@ class KeyCliTest {
     @Test
     void keyGenerateWritesAnOwnerOnlyKeyAndDecryptOpensOneObjectOrSaysWhyNot() throws Exception {
         long started = System.nanoTime();
+        // One JVM start per case that only the CLI can show; refusing an existing file and a group-readable key
+        // are core behaviour (SealingStorageTest), their exit codes the common mapping.
         Path key = work.resolve("pgbackup.key");
-        CliProcess.Result generated = CliProcess.run(Map.of(), "key", "generate", "--out", key.toString());
+        CliProcess.Result generated = CliProcess.run(Map.of(), "key", "generate", "--out", key.toString(),
+                "--public-out", work.resolve("pair.pub").toString());
         assertThat(generated.exitCode()).as(generated.all()).isZero();
         assertThat(generated.stdout()).contains("written to " + key).contains("mode 0600");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
         assertThat(generated.all()).doesNotContain(Files.readString(key).strip());
+        assertThat(work.resolve("pair.pub")).exists();
 
-        CliProcess.Result again = CliProcess.run(Map.of(), "key", "generate", "--out", key.toString());
-        assertThat(again.exitCode()).isEqualTo(1);
-        assertThat(again.stderr().strip()).doesNotContain("\n").contains("exists");
         CliProcess.Result usage = CliProcess.run(Map.of(), "key", "generate");
         assertThat(usage.exitCode()).isEqualTo(2);
-
-        CliProcess.Result pair = CliProcess.run(Map.of(), "key", "generate", "--out", work.resolve("pair.key").toString(),
-                "--public-out", work.resolve("pair.pub").toString());
-        assertThat(pair.exitCode()).as(pair.all()).isZero();
-        assertThat(work.resolve("pair.pub")).exists();
 
         // One sealed object in a repository, as the archiver stores it.
         Path repo = Files.createDirectories(work.resolve("repo"));
@@ -62,18 +58,6 @@ class KeyCliTest {
         assertThat(keyless.exitCode()).isEqualTo(1);
         assertThat(keyless.stderr().strip()).doesNotContain("\n").contains(SEGMENT + " is sealed");
         assertThat(work.resolve("keyless.gz")).doesNotExist();
-
-        CliProcess.Result badName = CliProcess.run(withKey, "decrypt", "../etc/passwd");
-        assertThat(badName.exitCode()).isEqualTo(2);
-        assertThat(badName.stderr().strip()).doesNotContain("\n").contains("is not a repository key");
-
-        // A group-readable key is refused with one line, exit 1, nothing written.
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r-----"));
-        CliProcess.Result loose = CliProcess.run(withKey, "decrypt", SEGMENT, "--out", work.resolve("loose.gz").toString());
-        assertThat(loose.exitCode()).isEqualTo(1);
-        assertThat(loose.stderr().strip()).doesNotContain("\n").contains("has group or other access").contains("chmod 600");
-        assertThat(work.resolve("loose.gz")).doesNotExist();
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
 
         // A flipped byte: refused, naming the object.
         Path stored = repo.resolve(SEGMENT);

@@ -251,7 +251,8 @@ public final class DefaultPgBackup implements PgBackup {
                 : config.s3().map(s3 -> provider.open(s3)));
         // The wrap key is read once, when a command first needs the repository: unreadable, the command fails.
         Lazy<io.pgbackup.core.internal.crypto.Sealing> sealing = new Lazy<>(() ->
-                io.pgbackup.core.internal.crypto.Sealing.load(config.encryption(), seams.clock()));
+                io.pgbackup.core.internal.crypto.Sealing.load(config.encryption(), seams.clock(),
+                        seams.processRunner() != null ? seams.processRunner() : new CommonsExecProcessRunner()));
         Lazy<Repository> repository = new Lazy<>(() -> {
             java.nio.file.Path root = config.requireBackupDir();
             if (chosen != null) {

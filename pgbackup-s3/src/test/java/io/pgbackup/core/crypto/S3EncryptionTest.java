@@ -56,9 +56,11 @@ class S3EncryptionTest {
                 PgBackup inBucket = PgBackup.builder(source.pgBackup().config()).storage(bucket).bucket(bucket)
                         .launcher(ArchiverMain.launcher()).build();
                 BackupInfo backup = inBucket.backups().backup(BackupOptions.defaults());
+                System.out.printf("elapsed %s: %d ms%n", "cluster+backup", (System.nanoTime() - started) / 1_000_000);
                 pg.execute("INSERT INTO secrets SELECT g, '" + MARKER + "' || g FROM generate_series(20001, 25000) g");
                 String expected = fingerprint(pg, "secrets");
                 String last = source.switchAndAwaitArchived();
+                System.out.printf("elapsed %s: %d ms%n", "switch archived", (System.nanoTime() - started) / 1_000_000);
 
                 List<String> plainData = new ArrayList<>();
                 for (Storage.StoredObject o : bucket.list("")) {
@@ -72,6 +74,7 @@ class S3EncryptionTest {
                     }
                 }
                 assertThat(plainData).as("objects stored plain").isEmpty();
+                System.out.printf("elapsed %s: %d ms%n", "bucket scan", (System.nanoTime() - started) / 1_000_000);
                 assertThat(bucket.stat("wal_archive/" + last + ".gz")).isPresent();
                 assertThat(new String(bucket.read("base/" + backup.id() + "/base.tar.gz"), 1, 7, StandardCharsets.US_ASCII))
                         .isEqualTo("PGBSEAL");
@@ -79,6 +82,7 @@ class S3EncryptionTest {
                 Path dir = work.resolve("restored");
                 inBucket.restorePlanner().execute(inBucket.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
                         new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false)));
+                System.out.printf("elapsed %s: %d ms%n", "restore written", (System.nanoTime() - started) / 1_000_000);
                 PgCluster copyStarted;
                 try {
                     copyStarted = PgCluster.startExisting(dir, work.resolve("run-restored"), pg.password());

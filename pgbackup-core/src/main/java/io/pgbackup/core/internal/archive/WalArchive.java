@@ -47,6 +47,9 @@ public final class WalArchive {
     /** Sharded view only: the log prefixes listed and the other names asked for so far. */
     private final java.util.Set<String> loaded;
     private final boolean sharded;
+    /** Sealed .history files not opened for want of the private key, once {@link #skippingSealedHistories} asked for it. */
+    private final java.util.Set<String> unopenedHistories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean skipSealedHistories;
 
     private WalArchive(Repository repository, TreeMap<String, Entry> entries, List<Storage.StoredObject> hidden, long storedBytes,
                        boolean sharded) {
@@ -238,6 +241,20 @@ public final class WalArchive {
         return latest;
     }
 
+    /**
+     * For a key-less verify: a sealed {@code .history} file this host cannot open counts as no history
+     * (only the timelines it can read are followed) and is remembered, instead of failing.
+     */
+    public WalArchive skippingSealedHistories() {
+        skipSealedHistories = true;
+        return this;
+    }
+
+    /** The sealed .history files skipped so far, by name, in order. */
+    public List<String> unopenedHistories() {
+        return unopenedHistories.stream().sorted().toList();
+    }
+
     /** The ancestors of {@code timeline}, oldest first, from its history file; empty for timeline 1 or no file. */
     public List<TimelineSwitch> history(int timeline) {
         String name = String.format("%08X.history", timeline);
@@ -253,6 +270,13 @@ public final class WalArchive {
                     switches.add(new TimelineSwitch(Integer.parseInt(fields[0]), WalSegmentName.parseLsn(fields[1])));
                 }
             }
+        } catch (io.pgbackup.core.internal.crypto.SealedFormat.NoKeyException e) {
+            if (!skipSealedHistories) {
+                throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, repository.locationOf(entry.key())
+                        + " is not a readable timeline history: " + e.getMessage(), e);
+            }
+            unopenedHistories.add(name);
+            return List.of();
         } catch (IOException | IllegalArgumentException e) {
             throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, repository.locationOf(entry.key()) + " is not a readable timeline history: "
                     + e.getMessage(), e);

@@ -94,7 +94,7 @@ public final class DefaultEncryption implements Encryption {
         }
     }
 
-    private static String checkKey(String key) {
+    static String checkKey(String key) {
         if (key == null || !OBJECT_KEY.matcher(key).matches() || key.contains("..")) {
             throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "'" + key + "' is not a repository key: give one such as"
                     + " base/20260202_020000/base.tar.gz or wal_archive/000000010000000000000001.gz");

@@ -28,6 +28,11 @@ public final class Sealing {
         return new Sealing(WrapKeys.load(config), clock);
     }
 
+    /** As {@link #load(EncryptionConfig, Clock)}, a key command running through the process seam. */
+    public static Sealing load(EncryptionConfig config, Clock clock, io.pgbackup.core.process.ProcessRunner runner) {
+        return new Sealing(WrapKeys.load(config, runner), clock);
+    }
+
     public Optional<WrapKey> key() {
         return key;
     }

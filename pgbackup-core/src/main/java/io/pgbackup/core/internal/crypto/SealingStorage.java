@@ -37,6 +37,9 @@ public final class SealingStorage implements Storage {
     private final KeyRing ring;
     private final Map<String, Boolean> sealedScopes = new HashMap<>();
     private final Map<String, Boolean> plainBackups = new HashMap<>();
+    private final Object inventoryLock = new Object();
+    private boolean inventoryWritten;
+    private PlainInventory inventory;
 
     public SealingStorage(Storage raw, KeyRing ring) {
         this.raw = raw;
@@ -129,6 +132,7 @@ public final class SealingStorage implements Storage {
         try {
             if (!isSealed(in)) {
                 requirePlainAllowed(key);
+                requireInventoried(key);
                 return in;
             }
             in.skipNBytes(SealedFormat.MAGIC.length);
@@ -177,6 +181,60 @@ public final class SealingStorage implements Storage {
         }
     }
 
+    /** With the key: a plain object must be one the sealed inventory lists as there before encryption began. */
+    private void requireInventoried(String key) throws IOException {
+        if (!ring.canOpen() || isAlwaysPlain(key) || key.equals(PlainInventory.KEY)) {
+            return;
+        }
+        Optional<PlainInventory> listed = plainInventory();
+        Optional<String> why = listed.isPresent() ? listed.get().reject(raw, key) : Optional.empty();
+        if (why.isPresent()) {
+            throw new SealedFormat.AuthenticationException(why.get());
+        }
+    }
+
+    /** Empty while nothing was ever sealed here: then every plain object is of before encryption. */
+    private Optional<PlainInventory> plainInventory() throws IOException {
+        synchronized (inventoryLock) {
+            if (inventory == null) {
+                if (raw.stat(PlainInventory.KEY).isPresent()) {
+                    try (InputStream in = open(PlainInventory.KEY)) {
+                        inventory = PlainInventory.parse(in.readAllBytes());
+                    }
+                } else if (!raw.list("wal_archive/" + KeyRing.KEYS_DIR).isEmpty()) {
+                    throw new SealedFormat.AuthenticationException(PlainInventory.KEY + " is missing from a repository"
+                            + " with sealed objects: plain objects cannot be told from added ones; refused");
+                } else {
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(inventory);
+        }
+    }
+
+    /** Before the first sealed write: the sealed list of the plain objects there are (once per repository). */
+    private void ensureInventory() throws IOException {
+        synchronized (inventoryLock) {
+            if (inventoryWritten) {
+                return;
+            }
+            inventoryWritten = true;
+            if (raw.stat(PlainInventory.KEY).isPresent()) {
+                return;
+            }
+            byte[] snapshot = PlainInventory.snapshot(raw);
+            try (ObjectWriter writer = create(PlainInventory.KEY, WriteMode.CREATE_NEW)) {
+                writer.stream().write(snapshot);
+                writer.commit();
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // Another process listed first: its inventory stands.
+            } catch (IOException | RuntimeException e) {
+                inventoryWritten = false;
+                throw e;
+            }
+        }
+    }
+
     @Override
     public ObjectWriter create(String key, WriteMode mode) throws IOException {
         return create(key, mode, UnaryOperator.identity());
@@ -189,6 +247,7 @@ public final class SealingStorage implements Storage {
             OutputStream tapped = storedTap.apply(new NonClosingOutput(writer.stream()));
             return new SealedWriter(writer, tapped);
         }
+        ensureInventory();
         String recordKey = ring.recordForWriting(key);
         ObjectWriter writer = raw.create(key, mode);
         try {

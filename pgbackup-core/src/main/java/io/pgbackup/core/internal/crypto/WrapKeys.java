@@ -6,11 +6,14 @@ import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.config.EncryptionConfig;
+import io.pgbackup.core.internal.process.CommonsExecProcessRunner;
 import io.pgbackup.core.internal.sync.SshCommand;
+import io.pgbackup.core.process.ProcessRunner.ProcessResult;
+import io.pgbackup.core.process.ProcessRunner;
+import io.pgbackup.core.process.ProcessRunner.ProcessSpec;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +23,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Loads the configured wrap key. Every failure is one line naming the setting and the fix, and
@@ -37,14 +39,19 @@ public final class WrapKeys {
     private WrapKeys() {
     }
 
-    /** The configured key, or empty when encryption is not configured. */
+    /** The configured key, or empty when encryption is not configured; a key command runs through the default runner. */
     public static Optional<WrapKey> load(EncryptionConfig config) {
+        return load(config, new CommonsExecProcessRunner());
+    }
+
+    /** As {@link #load(EncryptionConfig)}, a key command running through {@code runner} (the process seam). */
+    public static Optional<WrapKey> load(EncryptionConfig config, ProcessRunner runner) {
         if (config.keyFile().isPresent()) {
             Path file = config.keyFile().get();
             return Optional.of(parse(readPrivateFile(file), EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE + " " + file, true));
         }
         if (config.keyCommand().isPresent()) {
-            return Optional.of(parse(runCommand(config.keyCommand().get()), EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND
+            return Optional.of(parse(runCommand(config.keyCommand().get(), runner), EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND
                     + "'s output", true));
         }
         if (config.publicKeyFile().isPresent()) {
@@ -92,6 +99,25 @@ public final class WrapKeys {
         }
     }
 
+    /** Keeps at most a key file's worth of output; beyond it only notes that there was more. */
+    private static final class KeySink extends ByteArrayOutputStream {
+        boolean overflowed;
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            if (overflowed || count + len > MAX_KEY_BYTES) {
+                overflowed = true;
+                return;
+            }
+            super.write(b, off, len);
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+    }
+
     private static PgBackupException unreadable(String setting, Path file, IOException e) {
         String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
                 : e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getClass().getSimpleName();
@@ -100,45 +126,36 @@ public final class WrapKeys {
     }
 
     /** Runs the key command without a shell; its standard output is the key. Its output and stderr are never logged. */
-    static byte[] runCommand(String command) {
+    static byte[] runCommand(String command, ProcessRunner runner) {
         String setting = EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND;
         List<String> argv = SshCommand.split(command);
         if (argv.isEmpty()) {
             throw new PgBackupException(ErrorCode.INVALID_CONFIG, setting + " is empty: give a command that prints the key");
         }
         String program = Path.of(argv.get(0)).getFileName().toString();
+        KeySink out = new KeySink();
+        ProcessResult result;
         try {
-            Process process = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            try (InputStream in = process.getInputStream()) {
-                byte[] buffer = new byte[8192];
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    if (out.size() + n > MAX_KEY_BYTES) {
-                        process.destroyForcibly();
-                        throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program
-                                + ") printed more than a key file holds: it must print the file 'pgbackup key generate' wrote");
-                    }
-                    out.write(buffer, 0, n);
-                }
-            }
-            if (!process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") did not finish within "
-                        + COMMAND_TIMEOUT_SECONDS + " s; nothing was stored");
-            }
-            if (process.exitValue() != 0) {
-                throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") failed with exit code "
-                        + process.exitValue() + "; nothing was stored (pgbackup never falls back to storing plaintext)");
-            }
-            return out.toByteArray();
+            // Through the process seam; stdout goes only to this sink, stderr is captured and dropped, stdin is closed.
+            result = runner.run(ProcessSpec.of(argv).withTimeout(java.time.Duration.ofSeconds(COMMAND_TIMEOUT_SECONDS))
+                    .withStdoutSink(out));
         } catch (IOException e) {
             throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") cannot be run: "
                     + e.getClass().getSimpleName() + "; nothing was stored");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") was interrupted");
         }
+        if (result.timedOut()) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") did not finish within "
+                    + COMMAND_TIMEOUT_SECONDS + " s; nothing was stored");
+        }
+        if (out.overflowed) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program
+                    + ") printed more than a key file holds: it must print the file 'pgbackup key generate' wrote");
+        }
+        if (result.exitCode() != 0) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, setting + " (" + program + ") failed with exit code "
+                    + result.exitCode() + "; nothing was stored (pgbackup never falls back to storing plaintext)");
+        }
+        return out.toByteArray();
     }
 
     private static WrapKey parse(byte[] content, String what, boolean secret) {

@@ -139,6 +139,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         planWal(archive, kept, rules, now, floors, walToDelete, notes, newestFirst.isEmpty(), restores);
         List<RetentionPlan.Orphan> orphans = new ArrayList<>(planOrphans(repository, archive, base, now, notes));
         orphans.addAll(restores.expiredMarkers(repository));
+        orphans.addAll(unusedWalKeysets(repository, walToDelete, now));
 
         long bytes = delete.stream().mapToLong(RetentionPlan.BackupDecision::bytes).sum()
                 + walToDelete.stream().mapToLong(RetentionPlan.WalFile::bytes).sum()
@@ -373,6 +374,21 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         }
         Duration took = Duration.between(started, context.clock().instant());
         return new RetentionResult(plan, deleted, walDeleted, orphansRemoved, freed, took, skipped);
+    }
+
+    /** WAL keyset records no kept sealed object names (issue 17): deleted after the WAL, as orphans are. */
+    private static List<RetentionPlan.Orphan> unusedWalKeysets(Repository repository, List<RetentionPlan.WalFile> walToDelete,
+                                                               Instant now) {
+        java.util.Set<String> deleted = new java.util.HashSet<>();
+        walToDelete.forEach(w -> deleted.add(Repository.WAL_PREFIX + w.file()));
+        try {
+            return io.pgbackup.core.internal.crypto.WalKeysets.unreferenced(repository.rawStorage(), deleted, now).stream()
+                    .map(r -> new RetentionPlan.Orphan(repository.locationOf(r.key()), List.of(r.key()), r.size(),
+                            "WAL keyset record no kept sealed object uses"))
+                    .toList();
+        } catch (IOException e) {
+            throw Repository.ioFailure("cannot read " + repository.locationOf(Repository.WAL_PREFIX), e);
+        }
     }
 
     private static long sizeOf(List<Storage.StoredObject> objects) {

@@ -56,7 +56,8 @@ final class WalChainChecker {
     }
 
     WalChainChecker(WalArchive archive, ExecutorService pool, Optional<ClusterTimeline> cluster) {
-        this.archive = archive;
+        // Without the key a sealed .history cannot be read: verify follows what it can and says so.
+        this.archive = archive.skippingSealedHistories();
         this.pool = pool;
         this.cluster = cluster;
     }
@@ -125,7 +126,8 @@ final class WalChainChecker {
         return VerifyCheck.passed(CHECK_NAME, range + " continuous on " + timelines + ": " + archived + " archived segments intact"
                 + (sealedUnopened.get() > 0 ? " (" + sealedUnopened.get() + " of them sealed: present, not opened, authenticity not"
                 + " checked: no private key here)" : "")
-                + (onlyInBackup > 0 ? ", " + onlyInBackup + " only in the backup's pg_wal tar" : "") + otherTimelines(chain),
+                + (onlyInBackup > 0 ? ", " + onlyInBackup + " only in the backup's pg_wal tar" : "") + otherTimelines(chain)
+                + unopenedHistories(),
                 BackupFilesChecker.since(start));
     }
 
@@ -177,6 +179,12 @@ final class WalChainChecker {
         }
         return others.isEmpty() ? "" : "; not followed, as the cluster is on timeline " + cluster.get().timeline() + " ("
                 + cluster.get().source() + "): " + String.join(", ", others) + " (a restored copy's? information only)";
+    }
+
+    private String unopenedHistories() {
+        List<String> names = archive.unopenedHistories();
+        return names.isEmpty() ? "" : "; timeline history " + String.join(", ", names) + " sealed: not opened, authenticity and"
+                + " content not checked (no private key here), so only the timelines read were followed";
     }
 
     private static String previous(long segno, WalArchive.TimelinePath chain, long segmentSize) {

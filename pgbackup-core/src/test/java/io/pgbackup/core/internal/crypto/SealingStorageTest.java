@@ -33,6 +33,9 @@ class SealingStorageTest {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key.keyFile()))).isEqualTo("rw-------");
         Path repo = Files.createDirectories(dir.resolve("repo"));
+        // A plain object of before encryption (it is in the inventory the first sealed write takes).
+        Files.createDirectories(repo.resolve("base/20250101_000000"));
+        Files.write(repo.resolve("base/20250101_000000/backup_manifest"), "{}".getBytes());
         SealingStorage s = storage(repo, EncryptionConfig.keyFile(key.keyFile()));
         s.write("base/20260101_000000/base.tar.gz", SECRET, Storage.WriteMode.REPLACE);
         s.write("wal_archive/000000010000000000000001.gz", SECRET, Storage.WriteMode.CREATE_NEW);
@@ -67,8 +70,6 @@ class SealingStorageTest {
         // A plain object put into a sealed backup: refused. A plain object of before encryption elsewhere: read.
         Files.write(repo.resolve("base/20260101_000000/backup_manifest"), "{}".getBytes());
         assertThatThrownBy(() -> s.read("base/20260101_000000/backup_manifest")).hasMessageContaining("is plain in a backup");
-        Files.createDirectories(repo.resolve("base/20250101_000000"));
-        Files.write(repo.resolve("base/20250101_000000/backup_manifest"), "{}".getBytes());
         assertThat(s.read("base/20250101_000000/backup_manifest")).isEqualTo("{}".getBytes());
 
         // Another key: one line saying which key sealed it.
@@ -78,6 +79,85 @@ class SealingStorageTest {
         // No key at all: one line, not garbage.
         assertThatThrownBy(() -> storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000001.gz"))
                 .isInstanceOf(SealedFormat.NoKeyException.class).hasMessageContaining("PG_BACKUP_ENCRYPTION_KEY_FILE");
+    }
+
+    @Test
+    void withTheKeyAPlainObjectIsReadOnlyIfTheSealedInventoryListsItFromBeforeEncryption() throws Exception {
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        EncryptionConfig withKey = EncryptionConfig.keyFile(key.keyFile());
+        Path repo = Files.createDirectories(dir.resolve("mixed"));
+        // Before encryption: a plain backup and a plain segment.
+        SealingStorage plain = storage(repo, EncryptionConfig.none());
+        plain.write("base/20250101_000000/pgbackup_manifest.json", "{\"a\":1}".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("base/20250101_000000/base.tar.gz", "tar".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("wal_archive/000000010000000000000001.gz", "seg1".getBytes(), Storage.WriteMode.CREATE_NEW);
+        // Encryption begins: the first sealed write lists them, sealed.
+        storage(repo, withKey).write("wal_archive/000000010000000000000002.gz", SECRET, Storage.WriteMode.CREATE_NEW);
+        assertThat(new String(Files.readAllBytes(repo.resolve(PlainInventory.KEY)), StandardCharsets.ISO_8859_1))
+                .doesNotContain("20250101_000000");
+
+        // Someone with write access but no key adds plain objects.
+        plain.write("base/20250202_000000/pgbackup_manifest.json", "{\"a\":2}".getBytes(), Storage.WriteMode.REPLACE);
+        plain.write("wal_archive/000000010000000000000003.gz", "seg3".getBytes(), Storage.WriteMode.CREATE_NEW);
+        Files.write(repo.resolve("base/20250101_000000/pgbackup_manifest.json"), "{\"a\":9}".getBytes());
+
+        SealingStorage s = storage(repo, withKey);
+        assertThat(s.read("base/20250101_000000/base.tar.gz")).isEqualTo("tar".getBytes());
+        assertThat(s.read("wal_archive/000000010000000000000001.gz")).isEqualTo("seg1".getBytes());
+        assertThat(s.read("wal_archive/000000010000000000000002.gz")).isEqualTo(SECRET);
+        assertThatThrownBy(() -> s.read("wal_archive/000000010000000000000003.gz"))
+                .isInstanceOf(SealedFormat.AuthenticationException.class)
+                .hasMessage("wal_archive/000000010000000000000003.gz is plain but the repository's objects are sealed and it is not"
+                        + " among the plain objects of before encryption (" + PlainInventory.KEY + "): someone without the key"
+                        + " added it; refused");
+        assertThatThrownBy(() -> s.read("base/20250202_000000/pgbackup_manifest.json"))
+                .hasMessageContaining("base/20250202_000000/pgbackup_manifest.json is plain but");
+        // A listed manifest replaced by one of the same size: its SHA-256 differs.
+        assertThatThrownBy(() -> s.read("base/20250101_000000/pgbackup_manifest.json"))
+                .hasMessageContaining("base/20250101_000000/pgbackup_manifest.json is plain and differs from the manifest");
+        // Without the key nothing can be told apart: plain objects stay readable there.
+        assertThat(storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000003.gz")).isEqualTo("seg3".getBytes());
+
+        // The inventory deleted: no plain object is accepted any more.
+        Files.delete(repo.resolve(PlainInventory.KEY));
+        assertThatThrownBy(() -> storage(repo, withKey).read("wal_archive/000000010000000000000001.gz"))
+                .hasMessageContaining(PlainInventory.KEY + " is missing");
+
+        // A repository sealed from the start accepts no plain object at all.
+        Path fresh = Files.createDirectories(dir.resolve("fresh"));
+        storage(fresh, withKey).write("wal_archive/000000010000000000000001.gz", SECRET, Storage.WriteMode.CREATE_NEW);
+        storage(fresh, EncryptionConfig.none()).write("wal_archive/000000010000000000000002.gz", "x".getBytes(),
+                Storage.WriteMode.CREATE_NEW);
+        assertThatThrownBy(() -> storage(fresh, withKey).read("wal_archive/000000010000000000000002.gz"))
+                .hasMessageContaining("wal_archive/000000010000000000000002.gz is plain but");
+    }
+
+    @Test
+    void aWalKeysetRecordIsDroppableOnceNoKeptSealedObjectNamesItAndItIsOldEnough() throws Exception {
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        Path repo = Files.createDirectories(dir.resolve("prune"));
+        String seg1 = "wal_archive/000000010000000000000001.gz";
+        String seg2 = "wal_archive/000000010000000000000002.gz";
+        // Two archiver processes: two records; the first also sealed the plain inventory.
+        storage(repo, EncryptionConfig.keyFile(key.keyFile())).write(seg1, SECRET, Storage.WriteMode.CREATE_NEW);
+        SealingStorage second = storage(repo, EncryptionConfig.keyFile(key.keyFile()));
+        second.write(seg2, SECRET, Storage.WriteMode.CREATE_NEW);
+        Storage raw = second.raw();
+        assertThat(raw.list("wal_archive/keys/")).hasSize(2);
+        String record2;
+        try (var in = raw.open(seg2)) {
+            record2 = SealedFormat.peekRef(in, seg2).orElseThrow();
+        }
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofDays(3));
+
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(), later)).isEmpty();
+        // Cleanup deletes segment 2: its record goes too; segment 1's stays, as the inventory still names it.
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg2), later)).extracting(Storage.StoredObject::key)
+                .containsExactly(record2);
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg1, seg2), later)).extracting(Storage.StoredObject::key)
+                .containsExactly(record2);
+        // A record of the last two days may be a running archiver's: kept.
+        assertThat(WalKeysets.unreferenced(raw, java.util.Set.of(seg2), java.time.Instant.now())).isEmpty();
     }
 
     @Test
@@ -106,6 +186,10 @@ class SealingStorageTest {
     void aKeyThatCannotBeReadFailsWithOneLineAndNeverTheKeyBytes() throws Exception {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         assertThatThrownBy(() -> KeyGenerator.generate(key.keyFile(), Optional.empty())).hasMessageContaining("exists");
+        // decrypt's object name (KeyCliTest no longer starts a JVM for it): outside the repository, a usage error.
+        assertThatThrownBy(() -> DefaultEncryption.checkKey("../etc/passwd")).isInstanceOf(PgBackupException.class)
+                .hasMessageContaining("is not a repository key")
+                .satisfies(e -> assertThat(((PgBackupException) e).code()).isEqualTo(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT));
         Files.setPosixFilePermissions(key.keyFile(), PosixFilePermissions.fromString("rw-r-----"));
         assertThatThrownBy(() -> WrapKeys.load(EncryptionConfig.keyFile(key.keyFile())))
                 .isInstanceOf(PgBackupException.class).hasMessageContaining("group or other access").hasMessageContaining("chmod 600");
@@ -115,6 +199,19 @@ class SealingStorageTest {
         String content = Files.readString(key.keyFile());
         // The command's output is the key; a failing command is one line with its exit code.
         assertThat(WrapKeys.load(EncryptionConfig.keyCommand("cat " + key.keyFile())).orElseThrow().id()).isEqualTo(key.keyId());
+        // The key command runs through the process seam (an embedder's runner sees it; its output stays out of the result).
+        java.util.List<io.pgbackup.core.process.ProcessRunner.ProcessSpec> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.pgbackup.core.process.ProcessRunner real = new io.pgbackup.core.internal.process.CommonsExecProcessRunner();
+        io.pgbackup.core.process.ProcessRunner recording = spec -> {
+            ran.add(spec);
+            io.pgbackup.core.process.ProcessRunner.ProcessResult result = real.run(spec);
+            assertThat(result.stdout()).doesNotContain("primaryKeyId");
+            return result;
+        };
+        assertThat(Sealing.load(EncryptionConfig.keyCommand("cat " + key.keyFile()), Clock.systemUTC(), recording).key()
+                .orElseThrow().id()).isEqualTo(key.keyId());
+        assertThat(ran).extracting(io.pgbackup.core.process.ProcessRunner.ProcessSpec::command)
+                .containsExactly(java.util.List.of("cat", key.keyFile().toString()));
         assertThatThrownBy(() -> WrapKeys.load(EncryptionConfig.keyCommand("false")))
                 .hasMessageContaining("failed with exit code 1");
         Path garbage = dir.resolve("garbage.json");

@@ -1,0 +1,96 @@
+package io.pgbackup.core.internal.crypto;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgbackup.core.storage.Storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The sealed list of the plain objects a repository held when encryption first sealed something
+ * in it. With the key, a plain object is accepted only if it is listed here with its size (and, for a
+ * backup's {@code pgbackup_manifest.json}, its SHA-256, which in turn pins every file of that backup):
+ * someone with write access but no key cannot slip a plain backup or WAL segment in later, and a
+ * repository sealed from the start accepts no plain object at all.
+ *
+ * <p>WAL segments are pinned by size only: hashing every pre-encryption segment would read the whole
+ * archive once; a same-size replacement of a listed plain segment stays possible (documented).
+ */
+final class PlainInventory {
+    /** Nested under wal_archive/ so the WAL listing ignores it and rsync's WAL filters do not copy it. */
+    static final String KEY = "wal_archive/inventory/plain_inventory.json";
+    static final String FORMAT = "pgbackup-plain-inventory-1";
+    private static final String MANIFEST = "/pgbackup_manifest.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Entry(long size, String sha256) {
+    }
+
+    record Document(String format, Map<String, Entry> objects) {
+    }
+
+    private final Map<String, Entry> objects;
+
+    private PlainInventory(Map<String, Entry> objects) {
+        this.objects = objects;
+    }
+
+    /** Lists what {@code raw} holds now (keyset records and always-plain metadata aside). */
+    static byte[] snapshot(Storage raw) throws IOException {
+        Map<String, Entry> objects = new TreeMap<>();
+        for (Storage.StoredObject o : raw.list("")) {
+            String key = o.key();
+            if (key.equals(KEY) || SealingStorage.isAlwaysPlain(key)) {
+                continue;
+            }
+            objects.put(key, new Entry(o.size(), key.endsWith(MANIFEST) ? sha256(raw, key) : null));
+        }
+        return JSON.writeValueAsBytes(new Document(FORMAT, objects));
+    }
+
+    static PlainInventory parse(byte[] json) throws IOException {
+        Document doc = JSON.readValue(json, Document.class);
+        if (!FORMAT.equals(doc.format()) || doc.objects() == null) {
+            throw new SealedFormat.AuthenticationException(KEY + " is not a plain inventory; refused");
+        }
+        return new PlainInventory(Map.copyOf(doc.objects()));
+    }
+
+    /** Why the plain object {@code key} is not one of before encryption, or empty if it is. */
+    Optional<String> reject(Storage raw, String key) throws IOException {
+        Entry entry = objects.get(key);
+        if (entry == null) {
+            return Optional.of(key + " is plain but the repository's objects are sealed and it is not among the plain"
+                    + " objects of before encryption (" + KEY + "): someone without the key added it; refused");
+        }
+        Optional<Storage.StoredObject> now = raw.stat(key);
+        if (now.isPresent() && now.get().size() != entry.size()) {
+            return Optional.of(key + " is plain and differs in size from the plain object of before encryption: it was"
+                    + " replaced by someone without the key; refused");
+        }
+        if (entry.sha256() != null && !entry.sha256().equals(sha256(raw, key))) {
+            return Optional.of(key + " is plain and differs from the manifest of before encryption: it was replaced"
+                    + " by someone without the key; refused");
+        }
+        return Optional.empty();
+    }
+
+    private static String sha256(Storage raw, String key) throws IOException {
+        try (InputStream in = raw.open(key)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
