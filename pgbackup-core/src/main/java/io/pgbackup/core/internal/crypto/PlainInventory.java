@@ -22,9 +22,9 @@ import java.util.TreeMap;
  * <p>WAL segments are pinned by size only: hashing every pre-encryption segment would read the whole
  * archive once; a same-size replacement of a listed plain segment stays possible (documented).
  */
-final class PlainInventory {
-    /** Nested under wal_archive/ so the WAL listing ignores it and rsync's WAL filters do not copy it. */
-    static final String KEY = "wal_archive/inventory/plain_inventory.json";
+public final class PlainInventory {
+    /** Nested under wal_archive/ so the WAL listing ignores it; copies (S3 sync, rsync) carry it with the WAL. */
+    public static final String KEY = "wal_archive/inventory/plain_inventory.json";
     static final String FORMAT = "pgbackup-plain-inventory-1";
     private static final String MANIFEST = "/pgbackup_manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper();

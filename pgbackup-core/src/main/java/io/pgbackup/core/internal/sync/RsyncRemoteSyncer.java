@@ -54,8 +54,10 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
     }
 
     // wal_archive/keys/ holds the data keysets of sealed WAL (issue 17): copied with the segments.
-    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/keys/",
-            "--include=/wal_archive/keys/*", "--include=/wal_archive/*", "--exclude=*");
+    // wal_archive/inventory/ the sealed list of plain objects from before encryption: a copy needs it too.
+    static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/keys/",
+            "--include=/wal_archive/keys/*", "--include=/wal_archive/inventory/", "--include=/wal_archive/inventory/*",
+            "--include=/wal_archive/*", "--exclude=*");
 
     @Override
     public SyncResult sync(boolean dryRun) {

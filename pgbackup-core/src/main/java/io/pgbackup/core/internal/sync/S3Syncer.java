@@ -128,7 +128,7 @@ public final class S3Syncer implements RemoteSyncer {
         List<Copy> plan = new ArrayList<>();
         for (Storage.StoredObject o : local.rawStorage().list(Repository.WAL_PREFIX)) {
             String rest = o.key().substring(Repository.WAL_PREFIX.length());
-            if (rest.startsWith(".") || rest.contains("/") && !io.pgbackup.core.internal.crypto.KeyRing.isKeysetRecord(o.key())) {
+            if (rest.startsWith(".") || rest.contains("/") && !travelsWithTheWal(o.key())) {
                 continue; // archive calls in progress
             }
             Long size = there.get(o.key());
@@ -141,6 +141,16 @@ public final class S3Syncer implements RemoteSyncer {
             }
         }
         return plan;
+    }
+
+    /**
+     * The nested objects a copy of the WAL needs: the data keysets of sealed segments and the sealed
+     * inventory of plain objects from before encryption (without it, a copy used as the repository
+     * would refuse its legitimate plain objects).
+     */
+    static boolean travelsWithTheWal(String key) {
+        return io.pgbackup.core.internal.crypto.KeyRing.isKeysetRecord(key)
+                || key.equals(io.pgbackup.core.internal.crypto.PlainInventory.KEY);
     }
 
     /** Each backup's missing objects, data first and its manifest last; oldest backup first. */
