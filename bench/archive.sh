@@ -13,7 +13,8 @@
 #   --phases LIST      any of capacity,load,recovery (default all three; recovery needs capacity)
 #   --load-methods L   methods under load (default spec,sync_gzip,sync_zstd,async_gzip,async_zstd)
 #   --capacity-methods L  methods that drain the backlog (default all: spec,sync_gzip,sync_zstd,
-#                      async_gzip,async_zstd,pgbr_gz,pgbr_zst)
+#                      async_gzip,async_zstd,sealed_zstd,pgbr_gz,pgbr_zst; sealed_X: the async
+#                      archiver with a generated encryption key)
 #   --recovery-compress C  compression of pgbackup's archive the recovery rows read (default gzip,
 #                      pgbackup's default; pgBackRest's archive is gz then, zst for zstd)
 #   --keep             keep the work directory
@@ -90,6 +91,7 @@ init_repo() {
   pgb_env "$dir" "$c"
   local e=(PG_BACKUP_ARCHIVER="$mode")
   [ -n "$fetch" ] && e+=(PG_BACKUP_FETCH_AHEAD="$fetch")
+  [ -n "${INIT_KEY:-}" ] && e+=(PG_BACKUP_ENCRYPTION_KEY_FILE="$INIT_KEY")
   [ -n "${PG_BACKUP_ARCHIVER_WORKERS:-}" ] && e+=(PG_BACKUP_ARCHIVER_WORKERS="$PG_BACKUP_ARCHIVER_WORKERS")
   INIT_ERROR=
   if ! as_pg env "${e[@]}" "${pgb[@]}" init >"$dir.init.log" 2>&1; then
@@ -154,9 +156,17 @@ setup_method() { # METHOD DEST
       $have_pgbackup || { INIT_ERROR="pgbackup not built"; return 1; }
       init_repo "$dest" "${m#sync_}" sync || return 1
       ARCH_CMD="$dest/scripts/archive_wal.sh %p %f"; ARCH_DEST=$dest/wal_archive ;;
-    async_*)
+    async_*|sealed_*)
       $have_pgbackup || { INIT_ERROR="pgbackup not built"; return 1; }
-      init_async_repo "$dest" "${m#async_}" || return 1
+      local key=
+      if [[ $m == sealed_* ]]; then
+        # Encryption at rest (issue 17): the same archiver, sealing with a generated key file.
+        key=$work/bench.key
+        pgb_env "$dest"
+        [ -f "$key" ] || as_pg "${pgb[@]}" key generate --out "$key" >/dev/null 2>"$dest.key.log" \
+          || { INIT_ERROR="key generate failed: $(tail -1 "$dest.key.log" | cut -c1-140)"; return 1; }
+      fi
+      INIT_KEY=$key init_async_repo "$dest" "${m#*_}" || return 1
       ARCH_CMD="$dest/scripts/archive_wal.sh %p %f"; ARCH_DEST=$dest/wal_archive
       ARCH_MARKER=$data ;; # the archiver runs as 'pgbackup archiver --pgdata PGDATA'
     pgbr_*)
@@ -178,6 +188,7 @@ method_label() {
     spec) echo "spec script (gzip -c > tmp && mv)" ;;
     sync_*) echo "archive_wal.sh sync (${1#sync_})" ;;
     async_*) echo "pgbackup archiver async (${1#async_})" ;;
+    sealed_*) echo "pgbackup archiver async, encrypted (${1#sealed_})" ;;
     pgbr_*) echo "pgbackrest archive-push async pm2 (${1#pgbr_})" ;;
   esac
 }
@@ -220,7 +231,7 @@ pg_stop() { as_pg "$bindir/pg_ctl" -D "$1" -m "${2:-fast}" -w stop >/dev/null 2>
 # ================================================================ capacity: drain a backlog
 
 declare -A CAP=() CAP_NOTE=()
-IFS=, read -r -a cap_methods <<<"${cap_methods_arg:-spec,sync_gzip,sync_zstd,async_gzip,async_zstd,pgbr_gz,pgbr_zst}"
+IFS=, read -r -a cap_methods <<<"${cap_methods_arg:-spec,sync_gzip,sync_zstd,async_gzip,async_zstd,sealed_zstd,pgbr_gz,pgbr_zst}"
 pristine=$work/pristine
 backlog_segments=0
 have_pristine=false
@@ -539,6 +550,8 @@ sync_zstd_vs_pgbackrest_async=$(ratio "${CAP[sync_zstd.segs_per_s]:-}" "${CAP[pg
 archiver_zstd_pct_of_ceiling=$(ratio "$(awk -v a="${CAP[async_zstd.segs_per_s]:-x}" 'BEGIN { if (a + 0 > 0) print a * 100 }')" "${CEIL[zstd1.segs_per_s]:-}" 0)
 archiver_gzip_pct_of_ceiling=$(ratio "$(awk -v a="${CAP[async_gzip.segs_per_s]:-x}" 'BEGIN { if (a + 0 > 0) print a * 100 }')" "${CEIL[pigz1.segs_per_s]:-}" 0)
 max_ready_backlog=$(worst_of "${LOAD[async_gzip.max_ready]:-}" "${LOAD[async_zstd.max_ready]:-}")
+# Encryption's cost: plain archiver seg/s over the same archiver sealing (<= 1.10: within 10%).
+encrypted_archive_vs_plain=$(ratio "${CAP[async_zstd.segs_per_s]:-}" "${CAP[sealed_zstd.segs_per_s]:-}")
 recovery_fetch_ahead_vs_today=$(ratio "${REC[today.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_spec=$(ratio "${REC[spec.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
@@ -602,8 +615,10 @@ done
 
 ratio_names=(archive_capacity_vs_seed_script archive_capacity_vs_pgbackrest_async max_ready_backlog
   sync_capacity_vs_seed_script sync_zstd_vs_pgbackrest_async archiver_zstd_pct_of_ceiling archiver_gzip_pct_of_ceiling
-  recovery_fetch_ahead_vs_today recovery_fetch_ahead_vs_spec recovery_fetch_ahead_vs_pgbackrest_async recovery_restore_vs_pgbackrest_async)
-declare -A target=([archive_capacity_vs_seed_script]='>= 12' [archive_capacity_vs_pgbackrest_async]='>= 2.5' [max_ready_backlog]='<= 2')
+  recovery_fetch_ahead_vs_today recovery_fetch_ahead_vs_spec recovery_fetch_ahead_vs_pgbackrest_async recovery_restore_vs_pgbackrest_async
+  encrypted_archive_vs_plain)
+declare -A target=([archive_capacity_vs_seed_script]='>= 12' [archive_capacity_vs_pgbackrest_async]='>= 2.5' [max_ready_backlog]='<= 2'
+  [encrypted_archive_vs_plain]='<= 1.10')
 met() { local v=$1 op=${2% *} t=${2#* }; num "$v" || { echo null; return; }
   awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'; }
 printf '\n%-42s %8s %8s  %s\n' ratio value target met

@@ -7,13 +7,17 @@
 #   bench/run.sh [--scale N] [--quick] [--runs N] [--restore-tx N] [--keep]
 #   bench/run.sh --scaling [--scales 10,50,100] [--keep]
 #   bench/run.sh --archive [bench/archive.sh's options]   (archive capacity, load, recovery)
+#   bench/run.sh --incremental [--scale N] [--runs N] [--keep]   (only issue 18's rows, bench/incremental.sh)
 #
 #   --scale N       pgbench scale (default 50, about 750 MiB; --quick: 10)
 #   --quick         small database, no Java compression tables: for iterating and CI
 #   --runs N        timed repetitions per row, median reported (default and minimum 3)
 #   --restore-tx N  pgbench transactions replayed by every restore row (default 200 x scale)
 #   --scaling       only: one pgbackup backup (default compression) per scale, MiB/s each
+#   --incremental   only: incr/diff backups against a full, chain and delta restores (issue 18);
+#                   writes bench/results/incremental.json
 #   --keep          keep the work directory (clusters, backups, WAL, logs) and print its path
+#   --encryption    only the encryption rows: pgbackup backup (default) plain and encrypted, RUNS rounds
 #
 # Environment: PG_BIN (else pg_config --bindir, else the newest /usr/lib/postgresql/*/bin),
 # BENCH_TMP (parent of the work directory, default /tmp), BENCH_USER (the OS user that runs the
@@ -29,6 +33,7 @@ runs=3
 keep=false
 scale_given=false
 scaling=false
+incremental=false
 scales=10,50,100
 restore_tx=
 # --archive: the archive capacity, sustained-load and recovery rows (bench/archive.sh, same helpers).
@@ -40,9 +45,11 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --restore-tx) restore_tx=$2; shift 2 ;;
     --scaling) scaling=true; shift ;;
+    --incremental) incremental=true; shift ;;
     --scales) scales=$2; shift 2 ;;
     --keep) keep=true; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --encryption) encryption_only=true; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +63,17 @@ started_at=$(date +%s)
 # The helpers (environment, measuring, cluster, pgbackup, pgBackRest) are shared with bench/archive.sh.
 bench_name=run.sh
 . "$repo/bench/lib.sh"
+. "$repo/bench/incremental.sh"
+met() { # VALUE TARGET -> true|false|null
+  local v=$1 op=${2% *} t=${2#* }
+  num "$v" && [ -n "$2" ] || { echo null; return; }
+  awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'
+}
+# incr_time_vs_full's target (<= 0.15) holds for the summaries path only (17+); 12-16 are held to
+# incr_time_vs_ceiling (below pg_basebackup -Ft) instead.
+incr_targets_for_version() {
+  if [ "${pg_major:-0}" -lt 17 ] || ! grep -rqs UPLOAD_MANIFEST "$repo/pgbackup-core/src/main"; then incr_target[incr_time_vs_full]=''; fi
+}
 
 # ================================================================ --scaling
 
@@ -100,6 +118,45 @@ if $scaling; then
   exit 0
 fi
 
+# ================================================================ --incremental
+
+if $incremental; then
+  have_pgbackup=false
+  build_cli && have_pgbackup=true
+  [ -f "${jar%.jar}.jsa" ] && cds_active=true
+  start_cluster
+  load_start=$(cut -d' ' -f1 /proc/loadavg)
+  pgbench_init "$scale"
+  incremental_rows
+  incr_targets_for_version
+  printf '\n%-62s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
+    rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '%-62s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
+  done
+  printf '\n%-30s %9s %9s  %s\n' ratio value target met
+  ratios_json=(); targets_json=()
+  for n in "${incr_ratio_names[@]}"; do
+    v=${!n}; m=$(met "$v" "${incr_target[$n]}")
+    printf '%-30s %9s %9s  %s\n' "$n" "$v" "${incr_target[$n]}" "$m"
+    ratios_json+=("\"$n\":$v"); targets_json+=("\"$n\":$m")
+  done
+  printf '%-30s %9s %9s  %s\n' diff_size_vs_full "$diff_size_vs_full" "" "(same change as the incr)"
+  [ -n "$INCR_NOTE" ] && echo "$INCR_NOTE"
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  printf '%s cores, PostgreSQL %s, scale %s (%s MiB), load %s -> %s, %s s; targets are for scale 50\n' \
+    "$cores" "$pg_version" "$scale" "$((db_bytes / 1048576))" "$load_start" "$load_end" "$(($(date +%s) - started_at))"
+  json=$(printf '{"mode":"incremental",%s,"diff_size_vs_full":%s,"targets_met":{%s},"note":"%s","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s","cds":%s},"params":{"scale":%d,"runs":%d,"seconds":%d},"database_bytes":%d,"rows":{%s}}' \
+    "$(IFS=,; echo "${ratios_json[*]}")" "$diff_size_vs_full" "$(IFS=,; echo "${targets_json[*]}")" "$INCR_NOTE" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" "$load_start" "$load_end" "$pg_version" "$cds_active" \
+    "$scale" "$runs" "$(($(date +%s) - started_at))" "$db_bytes" "$(IFS=,; echo "${json_rows[*]}")")
+  printf '%s\n' "$json" >"$results_dir/incremental.json"
+  printf '%s\n' "$json"
+  exit 0
+fi
+
 # ================================================================ the full run
 
 have_pgbackup=false
@@ -110,6 +167,7 @@ start_cluster
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 pgbench_init "$scale"
 
+if ! ${encryption_only:-false}; then
 # ---------------------------------------------------------------- WAL: real segments
 
 log "generating WAL with pgbench"
@@ -195,6 +253,8 @@ EOF
   archive_row "$key" "$label" reset_pgbr "$work/pgbr/arch-$t" "$work/pgbr/push-$t.sh"
 done
 
+fi # encryption_only
+
 # ---------------------------------------------------------------- backup rows
 
 # One round = every kind once, each after an idle archiver (wait_archived) and a CHECKPOINT, and
@@ -222,7 +282,13 @@ fi
 
 kinds=(ceiling spec)
 $have_pgbackup && kinds+=(pgb_default pgb_gzip pgb_zstd pgb_lz4 pgb_none)
-$have_pgbr && kinds+=(pgbr_gz pgbr_zst)
+${encryption_only:-false} && kinds=(pgb_default)
+# Encryption at rest (issue 17): the default backup again with a generated key file, same rounds.
+bench_key=$work/bench.key
+if $have_pgbackup && as_pg "${pgb[@]}" key generate --out "$bench_key" >"$work/key.log" 2>&1; then
+  kinds+=(pgb_sealed)
+fi
+! ${encryption_only:-false} && $have_pgbr && kinds+=(pgbr_gz pgbr_zst)
 declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
 pgb_default_compression=
 run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES or K_FAIL
@@ -241,11 +307,15 @@ run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES o
       rm -rf "$out" ;;
     pgb_*)
       [ -n "${live_archive:-}" ] && set_archive_command "$live_archive"
-      local args=(backup --checkpoint fast)
-      [ "$k" != pgb_default ] && args+=(--compress "${k#pgb_}")
+      local args=(backup --checkpoint fast) cmd=("${pgb[@]}")
+      case $k in
+        pgb_default) ;;
+        pgb_sealed) cmd=(env PG_BACKUP_ENCRYPTION_KEY_FILE="$bench_key" "${pgb[@]}") ;;
+        *) args+=(--compress "${k#pgb_}") ;;
+      esac
       wait_archived
       psql_pg -c "CHECKPOINT"
-      timed "${pgb[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
+      timed "${cmd[@]}" "${args[@]}" || { K_FAIL[$k]=$T_ERROR; return 0; }
       id=$(newest_backup "$live_repo")
       K_BYTES[$k]=$(du -sb "$live_repo/base/$id" | cut -f1)
       if [ "$k" = pgb_default ]; then
@@ -280,12 +350,31 @@ backup_row() { # KIND KEY LABEL NOTE
   # shellcheck disable=SC2086
   add_row "$key" "$label" "$(median ${K_SECS[$k]})" "${K_BYTES[$k]}" "$(maxof ${K_RSS[$k]})" "median of $runs${note:+; $note}"
 }
+if ${encryption_only:-false}; then
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  backup_row pgb_default pgbackup_backup_default "pgbackup backup (default)"
+  if [ -n "${K_SECS[pgb_sealed]:-}" ]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  fi
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
+  done
+  encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
+  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
+    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
+    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
+  exit 0
+fi
 section "backup (pgbench scale $scale, database $((db_bytes / 1048576)) MiB)"
 backup_row ceiling pg_basebackup_tar "pg_basebackup -Ft -X stream (ceiling)"
 backup_row spec pg_basebackup_tar_gzip "pg_basebackup -Ft -X stream -z (spec)"
 if $have_pgbackup; then
   backup_row pgb_default pgbackup_backup_default "pgbackup backup (default: ${pgb_default_compression:-?})"
   for c in "${compressions[@]}"; do backup_row "pgb_$c" "pgbackup_backup_$c" "pgbackup backup --compress $c"; done
+  if [[ " ${kinds[*]} " == *" pgb_sealed "* ]]; then
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+  else absent_row pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "key generate failed: $(tail -1 "$work/key.log")"; fi
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
   for c in "${compressions[@]}"; do absent_row "pgbackup_backup_$c" "pgbackup backup --compress $c" "pgbackup not built"; done
@@ -607,6 +696,12 @@ for v in plain restore_test; do
   else add_row "$key" "$label" "$(median "${secs[@]}")" "n/a" "$(maxof "${rss[@]}")" "median of $runs"; fi
 done
 
+# ---------------------------------------------------------------- incremental rows (issue 18)
+
+log "incremental rows"
+incremental_rows
+incr_targets_for_version
+
 # ---------------------------------------------------------------- ratios
 
 s() { echo "${S[$1]:-n/a}"; }
@@ -631,18 +726,21 @@ archive_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_gz)" "$(s wal_pgbackup_archive
 restore_vs_pgbackrest=$(ratio "$(s pgbackrest_restore_gz)" "$(s pgbackup_restore)")
 backup_zstd_vs_pgbackrest=$(ratio "$(s pgbackrest_backup_zst)" "$(s pgbackup_backup_zstd)")
 archive_zstd_vs_pgbackrest=$(ratio "$(s wal_pgbackrest_zst)" "$(s wal_pgbackup_archive_sh_zstd)")
+# Encryption's cost: the sealed default backup's time over the plain one's (<= 1.10: within 10%).
+encrypted_backup_vs_plain=$(ratio "$(s pgbackup_backup_encrypted)" "$(s pgbackup_backup_default)")
 
 ratio_names=(backup_vs_gzip size_vs_gzip zstd_vs_ceiling archive_vs_seed_script archive_zstd_vs_seed_script
-  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest)
+  restore_vs_tar_gz peak_rss_mib backup_vs_pgbackrest archive_vs_pgbackrest restore_vs_pgbackrest encrypted_backup_vs_plain)
 declare -A target=([backup_vs_gzip]='>= 3.0' [size_vs_gzip]='<= 1.06' [zstd_vs_ceiling]='>= 1.0'
   [archive_vs_seed_script]='>= 1.0' [archive_zstd_vs_seed_script]='>= 5.0' [restore_vs_tar_gz]='>= 1.5'
   [peak_rss_mib]='<= 256' [backup_vs_pgbackrest]='>= 2.0' [archive_vs_pgbackrest]='>= 1.0'
-  [restore_vs_pgbackrest]='>= 1.0')
+  [restore_vs_pgbackrest]='>= 1.0' [encrypted_backup_vs_plain]='<= 1.10')
 met() { # VALUE TARGET -> true|false|null
   local v=$1 op=${2% *} t=${2#* }
   num "$v" || { echo null; return; }
   awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'
 }
+for n in "${incr_ratio_names[@]}"; do ratio_names+=("$n"); target[$n]=${incr_target[$n]}; done
 
 # ---------------------------------------------------------------- report
 
@@ -673,6 +771,7 @@ done
 printf '%-30s %9s %9s  %s\n' backup_zstd_vs_pgbackrest "$backup_zstd_vs_pgbackrest" "" "(zst against zstd)"
 printf '%-30s %9s %9s  %s\n' archive_zstd_vs_pgbackrest "$archive_zstd_vs_pgbackrest" "" "(zst against zstd)"
 [ -z "$pgbackrest_bin" ] && echo "pgBackRest: not installed (apt-get install pgbackrest); its ratios are null"
+[ -n "${INCR_NOTE:-}" ] && echo "$INCR_NOTE"
 printf '%s cores, %s MiB RAM, PostgreSQL %s, scale %s (%s MiB), load %s -> %s, %s s; targets are for scale 50\n' \
   "$cores" "$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))" "$pg_version" "$scale" "$((db_bytes / 1048576))" \
   "$load_start" "$load_end" "$(($(date +%s) - started_at))"

@@ -54,6 +54,15 @@ abstract class BaseCommand implements Callable<Integer> {
         return pg;
     }
 
+    /**
+     * A PgBackup for a command that never reads the repository (key generate): PG_BACKUP_DIR and a configured
+     * key are not needed, so {@code dir} stands in for the one and no key is loaded.
+     */
+    protected PgBackup pgBackupWithoutRepository(java.nio.file.Path dir) {
+        return PgBackup.builder(config().toBuilder().backupDir(dir)
+                .encryption(io.pgbackup.core.config.EncryptionConfig.none()).build()).build();
+    }
+
     /** Whether a command reading the bucket says so on stderr (not wal-fetch: restore_command output stays clean). */
     protected boolean announceRepository() {
         return true;

@@ -20,6 +20,9 @@ final class CleanupCommand extends BaseCommand {
     @Option(names = "--json", description = "Print the plan (or the result) as JSON.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Override
     protected int execute() {
         PgBackup pg = pgBackup();
@@ -39,7 +42,7 @@ final class CleanupCommand extends BaseCommand {
             if (dryRun) {
                 printPlan(plan, "would delete", pg.repositoryLocation());
             } else {
-                printResult(plan, pg.retentionPolicy().execute(plan), pg.repositoryLocation());
+                printResult(plan, execute(pg, plan, "cleanup"), pg.repositoryLocation());
             }
             throw new io.pgbackup.core.PgBackupException(bucketFailure.code(), "cleanup of " + pg.repositoryLocation()
                     + (dryRun ? " planned above" : " is done") + "; of " + bucket.repositoryLocation() + " it failed: "
@@ -57,10 +60,10 @@ final class CleanupCommand extends BaseCommand {
             }
             return 0;
         }
-        RetentionResult result = pg.retentionPolicy().execute(plan);
+        RetentionResult result = execute(pg, plan, "cleanup");
         RetentionResult bucketResult;
         try {
-            bucketResult = bucket == null ? null : bucket.retentionPolicy().execute(bucketPlan);
+            bucketResult = bucket == null ? null : execute(bucket, bucketPlan, "cleanup of the bucket");
         } catch (io.pgbackup.core.PgBackupException e) {
             throw new io.pgbackup.core.PgBackupException(e.code(), "cleanup of " + pg.repositoryLocation() + " is done; of "
                     + bucket.repositoryLocation() + " it failed: " + e.getMessage(), e);
@@ -74,6 +77,16 @@ final class CleanupCommand extends BaseCommand {
             printResult(bucketPlan, bucketResult, bucket.repositoryLocation());
         }
         return 0;
+    }
+
+    /** Executes {@code plan} with a progress bar (or its summary line) named {@code phase}. */
+    private RetentionResult execute(PgBackup pg, RetentionPlan plan, String phase) {
+        ProgressBar bar = progress.bar(phase, err());
+        RetentionResult result = pg.retentionPolicy().execute(plan, bar);
+        if (!json || Boolean.TRUE.equals(progress.progress)) {
+            bar.finish();
+        }
+        return result;
     }
 
     private void printResult(RetentionPlan plan, RetentionResult result, String where) {

@@ -29,7 +29,7 @@ final class HtmlReport {
                 .append("<title>pgbackup report: ").append(esc(m.repositoryLocation())).append("</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;color:#222}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}")
                 .append("table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}")
-                .append("th{background:#f2f2f2}.OK{color:#1a7f37}.WARN{color:#9a6700}.FAIL{color:#cf222e}")
+                .append("th{background:#f2f2f2}.OK{color:#1a7f37}.WARN,.WARNING,.UNKNOWN{color:#9a6700}.FAIL,.CRITICAL{color:#cf222e}")
                 .append(".verdict{font-weight:bold}svg text{font-size:11px;font-family:system-ui,sans-serif}</style>\n")
                 // Script errors land in the page itself, so a headless browser's DOM shows whether it rendered cleanly.
                 .append("<script>window.pgbackupErrors=[];window.onerror=function(msg){window.pgbackupErrors.push(String(msg));")

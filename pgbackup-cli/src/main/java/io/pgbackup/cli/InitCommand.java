@@ -31,6 +31,12 @@ final class InitCommand extends BaseCommand {
             printJson(jsonView(result));
         } else {
             render(result, out());
+            if (pg.config().encryption().enabled()) {
+                out().println("async".equals(result.archiverMode())
+                        ? "  Encryption: on: the archiver seals each segment with the repository's key; archive_wal.sh never stores plaintext."
+                        : "  Encryption: on, but archiving is sync: archive_wal.sh cannot seal and refuses every segment; set"
+                        + " PG_BACKUP_ARCHIVER=async and re-run init.");
+            }
         }
         return 0;
     }

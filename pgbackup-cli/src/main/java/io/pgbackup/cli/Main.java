@@ -24,7 +24,8 @@ public final class Main implements Runnable {
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
             InitCommand.class, BackupCommand.class, ListCommand.class, StatusCommand.class, CheckCommand.class, MetricsCommand.class,
             RestoreCommand.class, VerifyCommand.class, CleanupCommand.class, SyncCommand.class, WalFetchCommand.class, ArchiverCommand.class,
-            ScheduleCommand.class, DemoCommand.class, ReportCommand.class);
+            ScheduleCommand.class, DemoCommand.class, ReportCommand.class,
+            KeyCommand.class, DecryptCommand.class, ArchiveEventCommand.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -46,6 +46,18 @@ final class ProgressBar implements ProgressListener {
         }
     }
 
+    /**
+     * Wipes a drawn bar so that other output on the terminal (verify's verdict lines) starts on a
+     * clean line; the next update draws it again at once.
+     */
+    synchronized void clear() {
+        if (live && drawn) {
+            err.print("\r\u001b[K");
+            err.flush();
+            lastDraw = nanos.getAsLong() - REDRAW_NANOS;
+        }
+    }
+
     /** Ends the bar's line, or (not live) prints the one summary line. */
     synchronized void finish() {
         long now = nanos.getAsLong();

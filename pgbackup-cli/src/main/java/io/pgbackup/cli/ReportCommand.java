@@ -1,5 +1,6 @@
 package io.pgbackup.cli;
 
+import io.pgbackup.core.health.HealthSettings;
 import io.pgbackup.core.report.ReportModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +17,7 @@ import java.nio.file.StandardOpenOption;
 @Command(name = "report", mixinStandardHelpOptions = true, description = {
         "Write a self-contained HTML page about the repository.",
         "The page shows the recoverable window on a time line (backups, archived WAL, gaps), each backup's size, "
-                + "duration and last verification, and the status verdict with its reasons. It loads nothing from elsewhere."})
+                + "duration and last verification, and the status verdict with its reasons and what 'pgbackup check' finds. It loads nothing from elsewhere."})
 final class ReportCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     RepoOption repo;
@@ -37,7 +38,7 @@ final class ReportCommand extends BaseCommand {
         if (html == null && !json) {
             throw new picocli.CommandLine.ParameterException(spec(), "report needs --html FILE (or --json)");
         }
-        ReportModel model = pgBackup().report();
+        ReportModel model = pgBackup().report().withCheck(check());
         if (html != null) {
             write(html.toAbsolutePath(), HtmlReport.render(model));
             if (!json) {
@@ -49,6 +50,15 @@ final class ReportCommand extends BaseCommand {
             printJson(model);
         }
         return 0;
+    }
+
+    /** What {@code pgbackup check} would say now (same thresholds); a check that cannot run is one UNKNOWN row, not a failed report. */
+    private io.pgbackup.core.health.CheckReport check() {
+        try {
+            return pgBackup().health().check(HealthSettings.fromEnvironment(settings().asMap()).thresholds());
+        } catch (RuntimeException e) {
+            return io.pgbackup.core.health.CheckReport.unknown(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
     }
 
     /** Temp file beside the target, fsync, rename: a reader never sees half a page. */

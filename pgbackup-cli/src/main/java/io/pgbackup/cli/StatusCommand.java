@@ -135,6 +135,18 @@ final class StatusCommand extends BaseCommand {
             }
         }
 
+        if (r.encryption() != null) {
+            StatusReport.EncryptionStatus e = r.encryption();
+            out().println();
+            out().println("Encryption at rest");
+            row("configured key", e.configuredKeyId() == null ? "none: new objects are stored plain"
+                    : e.configuredKeyId() + (e.publicKeyOnly() ? " (public half: seals, cannot open)" : ""));
+            row("wrapped with", e.records() == 0 ? "nothing is sealed" : e.recordsByWrapKey().entrySet().stream()
+                    .map(k -> "key " + k.getKey() + ": " + k.getValue() + " keyset(s)"
+                            + (k.getKey().equals(e.configuredKeyId()) ? " (configured)" : ""))
+                    .collect(java.util.stream.Collectors.joining(", ")));
+        }
+
         if (r.bucket() != null) {
             StatusReport.BucketStatus b = r.bucket();
             out().println();

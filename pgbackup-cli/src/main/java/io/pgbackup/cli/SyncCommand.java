@@ -21,6 +21,9 @@ final class SyncCommand extends BaseCommand {
     @Option(names = "--wal-only", description = "Only the WAL archive (what archive_wal.sh starts in the background).")
     boolean walOnly;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Option(names = "--to", paramLabel = "s3|remote", description = "Only this target (default: every configured one).")
     String to;
 
@@ -33,7 +36,11 @@ final class SyncCommand extends BaseCommand {
             default -> throw new io.pgbackup.core.PgBackupException(io.pgbackup.core.ErrorCode.INVALID_ARGUMENT,
                     "--to '" + to + "' is not s3 or remote");
         };
-        SyncResult result = walOnly ? syncer.syncWal(dryRun) : syncer.sync(dryRun);
+        ProgressBar bar = progress.bar("sync", err());
+        SyncResult result = walOnly ? syncer.syncWal(dryRun, bar) : syncer.sync(dryRun, bar);
+        if (!dryRun && (!json || Boolean.TRUE.equals(progress.progress))) {
+            bar.finish();
+        }
         if (json) {
             printJson(result);
             return 0;

@@ -37,13 +37,21 @@ final class VerifyCommand extends BaseCommand {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    ProgressOption progress;
+
     @Override
     protected int execute() {
         if (all && id != null) {
             throw new picocli.CommandLine.ParameterException(spec(), "give a backup ID or --all, not both");
         }
         VerifyRequest request = new VerifyRequest(Optional.ofNullable(id), all, restoreTest, Optional.ofNullable(restoreTestDir), null);
-        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : this::printVerdict);
+        ProgressBar bar = progress.bar("verify", err());
+        VerifyReport report = pgBackup().verifier().verify(request, json ? v -> { } : v -> {
+            bar.clear(); // the verdict lines go between the bar's redraws, each on a line of its own
+            printVerdict(v);
+        }, bar);
+        bar.clear();
         if (json) {
             printJson(report);
         } else {
@@ -55,6 +63,10 @@ final class VerifyCommand extends BaseCommand {
         }
         for (BackupVerdict failed : report.failed()) {
             err().println("pgbackup: backup " + failed.backupId() + " failed verification: " + failed.firstFailure().orElse("?"));
+        }
+        // A failed verify ends with its one-line failures, as a failed backup or restore does; else the bar's last state or the summary line.
+        if (report.ok() && (!json || Boolean.TRUE.equals(progress.progress))) {
+            bar.finish();
         }
         return report.ok() ? 0 : 1;
     }

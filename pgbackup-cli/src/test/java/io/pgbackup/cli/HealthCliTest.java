@@ -138,6 +138,68 @@ class HealthCliTest {
         }
     }
 
+    /**
+     * Sync mode (no Java per segment): archive_wal.sh itself starts 'pgbackup archive-event' when
+     * archiving starts failing and when it works again, so the notify command hears of both at
+     * once, once each, and the metrics file follows; the settings come from init's --config file.
+     */
+    @Test
+    void syncArchiveScriptNotifiesFailureAndRecoveryOnceEach() throws Exception {
+        try (PgCluster pg = PgCluster.create(work.resolve("pg"))) {
+            Path repo = work.resolve("repo");
+            Path events = work.resolve("events.jsonl");
+            Path notify = work.resolve("notify.sh");
+            Files.writeString(notify, "#!/bin/sh\ncat >> '" + events + "'\n");
+            Files.setPosixFilePermissions(notify, PosixFilePermissions.fromString("rwx------"));
+            Path textfile = Files.createDirectories(work.resolve("textfile")).resolve("pgbackup.prom");
+            Map<String, String> settings = new LinkedHashMap<>(pg.environment(repo));
+            settings.put("PG_BACKUP_ARCHIVER", "sync");
+            settings.put("PG_BACKUP_NOTIFY_COMMAND", notify.toString());
+            settings.put("PG_BACKUP_METRICS_FILE", textfile.toString());
+            Path config = work.resolve("pgbackup.conf");
+            StringBuilder lines = new StringBuilder();
+            settings.forEach((k, v) -> lines.append(k).append('=').append(v).append('\n'));
+            Files.writeString(config, lines);
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
+            Map<String, String> env = Map.of("PG_BACKUP_CONFIG", config.toString());
+            CliProcess.Result init = CliProcess.run(env, "init");
+            assertThat(init.exitCode()).as(init.all()).isZero();
+            assertThat(Files.readString(repo.resolve("scripts/archive_wal.sh"))).contains("\nARCHIVER=sync\n");
+            pg.appendSettings(Map.of("archive_mode", "on", "archive_command", "'" + repo.resolve("scripts/archive_wal.sh") + " %p %f'"));
+            pg.restart();
+            pg.switchAndAwaitArchived();
+            assertThat(events).as("all is well: nothing told").doesNotExist();
+
+            // The repository refuses the segment: the failure is told at once, and the metrics file says so.
+            Path walArchive = repo.resolve("wal_archive");
+            Files.setPosixFilePermissions(walArchive, PosixFilePermissions.fromString("r-x------"));
+            Files.deleteIfExists(textfile);
+            String stuck = pg.switchWal();
+            PgCluster.await(Duration.ofMinutes(1), "the failure event", () -> read(events).size() == 1);
+            JsonNode failure = read(events).get(0);
+            assertThat(failure.path("event").asText()).isEqualTo("failure");
+            assertThat(failure.path("command").asText()).isEqualTo("archive");
+            assertThat(failure.path("message").asText()).startsWith(stuck + " could not be archived: ");
+            PgCluster.await(Duration.ofMinutes(1), "the metrics file", () -> Files.exists(textfile));
+            assertThat(Files.readString(textfile)).contains("pgbackup_wal_archive_failing 1");
+            // PostgreSQL retries (three times in a row): the mark keeps them from paging again.
+            PgCluster.await(Duration.ofMinutes(1), "PostgreSQL's retries",
+                    () -> pg.queryLong("SELECT failed_count FROM pg_stat_archiver") >= 3);
+
+            // Writable again: the next archived segment tells the recovery, once.
+            Files.setPosixFilePermissions(walArchive, PosixFilePermissions.fromString("rwx------"));
+            pg.switchAndAwaitArchived();
+            PgCluster.await(Duration.ofMinutes(1), "the recovery event", () -> read(events).size() >= 2);
+            List<JsonNode> told = read(events);
+            assertThat(told).hasSize(2);
+            assertThat(told.get(1).path("event").asText()).isEqualTo("recovery");
+            assertThat(told.get(1).path("command").asText()).isEqualTo("archive");
+            PgCluster.await(Duration.ofMinutes(1), "the metrics file to show the recovery",
+                    () -> Files.readString(textfile).contains("pgbackup_wal_archive_failing 0"));
+            assertThat(Files.readString(events)).doesNotContain(pg.password());
+        }
+    }
+
     @Test
     void checkThatCannotRunIsUnknown() throws Exception {
         Map<String, String> env = Map.of("PG_BACKUP_DIR", work.toString(), "PG_BACKUP_CHECK_READY_FILES", "lots");

@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code report --html}: one self-contained page, opened in a real headless Chromium: it renders
- * without script errors and lists every backup {@code list --json} lists, the verification and a WAL gap.
+ * without script errors and lists every backup {@code list --json} lists, the verification, a WAL gap and
+ * what {@code check} finds.
  */
 class ReportCliTest {
     @TempDir
@@ -51,8 +52,16 @@ class ReportCliTest {
             new ObjectMapper().readTree(list.stdout()).forEach(b -> ids.add(b.path("id").asText()));
             assertThat(ids).hasSize(2);
 
+            // The Checks table shows what 'pgbackup check' finds: a free-space threshold no disk meets makes one.
+            Map<String, String> strict = new java.util.HashMap<>(env);
+            strict.put("PG_BACKUP_CHECK_FREE_PERCENT", "99");
+            CliProcess.Result check = CliProcess.run(strict, "check", "--json");
+            JsonNode checked = new ObjectMapper().readTree(check.stdout());
+            assertThat(checked.path("state").asText()).as(check.all()).isIn("WARNING", "CRITICAL");
+            assertThat(checked.path("findings").size()).isPositive();
+
             Path page = work.resolve("report.html");
-            CliProcess.Result report = CliProcess.run(env, "report", "--html", page.toString());
+            CliProcess.Result report = CliProcess.run(strict, "report", "--html", page.toString());
             assertThat(report.exitCode()).as(report.all()).isZero();
             assertThat(report.stdout()).contains("report written to " + page);
             String html = Files.readString(page);
@@ -77,6 +86,13 @@ class ReportCliTest {
             }
             assertThat(dom.stdout).contains("Recoverable window").contains("gap: 1 segment(s) missing")
                     .contains("not recorded").contains("OK at ").contains("<svg id=\"timeline\"");
+            // The same rows as check's findings; numbers masked (free space moves between the two runs).
+            String checks = checksTable(dom.stdout).replaceAll("[0-9][0-9.]*", "#");
+            for (JsonNode f : checked.path("findings")) {
+                assertThat(checks).contains(("<tr><td>check " + f.path("key").asText() + "</td><td class=\"" + f.path("state").asText()
+                        + "\">" + f.path("state").asText() + "</td><td>" + f.path("message").asText() + "</td></tr>")
+                        .replaceAll("[0-9][0-9.]*", "#"));
+            }
             Path png = work.resolve("report.png");
             chrome(profile, "--screenshot=" + png, "--window-size=1200,900", page.toUri().toString());
             assertThat(png).isNotEmptyFile();
@@ -89,6 +105,12 @@ class ReportCliTest {
     }
 
     private record Chrome(String stdout, String stderr) {
+    }
+
+    /** The Checks table of a dumped DOM, entities of text decoded. */
+    private static String checksTable(String dom) {
+        String table = dom.substring(dom.indexOf("<table id=\"checks\">"));
+        return table.substring(0, table.indexOf("</table>")).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">");
     }
 
     private static Path chromium() {

@@ -114,6 +114,9 @@ public interface PgBackup {
     /** {@code check}, {@code metrics} and notifications, from one status snapshot. */
     io.pgbackup.core.health.Health health();
 
+    /** Encryption at rest: key generation and the {@code decrypt} escape hatch (issue 17). */
+    io.pgbackup.core.crypto.Encryption encryption();
+
     /** Where a command reads and writes the repository's objects. */
     enum RepositorySource {
         /** The directory {@code PG_BACKUP_DIR} (the default). */

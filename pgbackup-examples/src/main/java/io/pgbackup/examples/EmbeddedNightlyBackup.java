@@ -5,6 +5,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.status.StatusReport;
+import io.pgbackup.core.storage.Storage;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -28,6 +29,9 @@ public final class EmbeddedNightlyBackup {
     public static Outcome run(PgBackupConfig config) {
         PgBackup pg = PgBackup.builder(config)
                 .clock(Clock.systemDefaultZone())
+                // The default, spelled out: an application that meters or audits the repository's
+                // writes wraps this Storage (every object goes through it).
+                .storage(Storage.local(config.requireBackupDir()))
                 .build();
         // init is idempotent: the layout and scripts exist after the first run.
         pg.archiveSetup().init();

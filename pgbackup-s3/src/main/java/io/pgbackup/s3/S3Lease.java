@@ -5,10 +5,8 @@ import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.LeaseHeldException;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.pgbackup.core.internal.storage.RepositoryJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.ResponseBytes;
@@ -40,17 +38,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class S3Lease implements Lease {
     private static final Logger log = LoggerFactory.getLogger(S3Lease.class);
-    /**
-     * The settings of core's repository JSON (internal RepositoryJson), spelled out here as this
-     * module uses only core's API: the lease object in the bucket stays byte for byte as before.
-     */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    /** The lease object is a repository JSON file like the others: the same mapper settings. */
+    private static final ObjectMapper JSON = RepositoryJson.newMapper();
     private static final int ATTEMPTS = 3;
 
     /** The lease object's content. */
@@ -243,6 +232,34 @@ final class S3Lease implements Lease {
         } catch (IOException e) {
             log.warn("could not release the lease on {}: {}; it expires by itself within {}", storage.location(),
                     e.getMessage(), ttl);
+        }
+    }
+
+    /** The lease a storage took and has not released: its deletes and overwrites check it first. */
+    static final class Held {
+        private volatile Lease held;
+
+        Lease take(Lease lease) {
+            held = lease;
+            return lease;
+        }
+
+        void released(Lease lease) {
+            if (held == lease) {
+                held = null;
+            }
+        }
+
+        /**
+         * Before a delete or an overwrite: while the storage holds the bucket's lease, it must still
+         * hold it. A holder that lost it (it expired, another process took over) stops here instead
+         * of deleting what the new holder may be relying on. Without a lease (sync, the archiver), nothing.
+         */
+        void check() throws IOException {
+            Lease lease = held;
+            if (lease != null) {
+                lease.check();
+            }
         }
     }
 }

@@ -20,12 +20,8 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Error;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -35,9 +31,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -67,7 +61,7 @@ public final class S3Storage implements Storage, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(S3Storage.class);
     static final String LEASE_KEY = ".pgbackup.lease";
     static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(10);
-    private static final int MAX_KEY_BYTES = 1024;
+    /** Keys per DeleteObjects request (the API's limit). */
     private static final int PAGE = 1000;
     private static final AtomicInteger POOL_NUMBER = new AtomicInteger();
 
@@ -78,7 +72,7 @@ public final class S3Storage implements Storage, AutoCloseable {
     private final Duration leaseTtl;
     private final Clock clock;
     /** The lease this storage took and has not released: destructive calls check it first. */
-    private volatile Lease held;
+    private final S3Lease.Held held = new S3Lease.Held();
     private volatile boolean conditionalWritesRefused;
 
     /** Credentials from the SDK's default chain. */
@@ -132,62 +126,21 @@ public final class S3Storage implements Storage, AutoCloseable {
     // ---- keys ----
 
     String fullKey(String key) {
-        requireKey(key);
+        S3Keys.requireKey(key);
         String full = settings.prefix().isEmpty() ? key : settings.prefix() + "/" + key;
-        if (utf8Length(full) > MAX_KEY_BYTES) {
-            throw new IllegalArgumentException("object key too long (over " + MAX_KEY_BYTES + " bytes): '" + key + "'");
+        if (S3Keys.utf8Length(full) > S3Keys.MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("object key too long (over " + S3Keys.MAX_KEY_BYTES + " bytes): '" + key + "'");
         }
         return full;
     }
 
-    private String rootPrefix() {
+    String rootPrefix() {
         return settings.prefix().isEmpty() ? "" : settings.prefix() + "/";
     }
 
     /** {@code s3://bucket/fullKey}, for messages. */
     String url(String fullKey) {
         return "s3://" + settings.bucket() + "/" + fullKey;
-    }
-
-    static void requireKey(String key) {
-        if (hostileReason(key) != null) {
-            throw new IllegalArgumentException("not an object key: '" + key + "' (" + hostileReason(key) + ")");
-        }
-    }
-
-    /**
-     * Why a key must not be used, or {@code null}: a bucket may hold keys written by anything, and
-     * a key that would escape a directory or mislead a terminal once the repository is copied or
-     * restored to disk is skipped rather than trusted.
-     */
-    static String hostileReason(String key) {
-        if (key.isEmpty()) {
-            return "empty";
-        }
-        if (utf8Length(key) > MAX_KEY_BYTES) {
-            return "longer than " + MAX_KEY_BYTES + " bytes";
-        }
-        if (key.startsWith("/")) {
-            return "leading /";
-        }
-        for (int i = 0; i < key.length(); i++) {
-            if (Character.isISOControl(key.charAt(i))) {
-                return "control character";
-            }
-        }
-        for (String segment : key.split("/", -1)) {
-            if (segment.isEmpty()) {
-                return "empty segment";
-            }
-            if (segment.equals(".") || segment.equals("..")) {
-                return "'" + segment + "' segment";
-            }
-        }
-        return null;
-    }
-
-    private static int utf8Length(String s) {
-        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     // ---- calls ----
@@ -275,49 +228,7 @@ public final class S3Storage implements Storage, AutoCloseable {
 
     @Override
     public List<StoredObject> list(String prefix) throws IOException {
-        String root = rootPrefix();
-        String listed = root + prefix;
-        List<StoredObject> found = new ArrayList<>();
-        String token = null;
-        do {
-            String continuation = token;
-            ListObjectsV2Response page = call(listed, () -> s3.listObjectsV2(r -> r.bucket(settings.bucket())
-                    .prefix(listed).maxKeys(PAGE).continuationToken(continuation)));
-            for (S3Object object : page.contents()) {
-                String key = object.key().substring(root.length());
-                if (key.equals(LEASE_KEY)) {
-                    continue;
-                }
-                if (key.endsWith("/") && object.size() == 0 && hostileReason(key.substring(0, key.length() - 1)) == null) {
-                    // A "folder" marker made by a console or another tool: no object of ours.
-                    continue;
-                }
-                String reason = hostileReason(key);
-                if (reason != null || utf8Length(object.key()) > MAX_KEY_BYTES) {
-                    log.warn("ignoring the object {} in {}: its key is not one pgbackup writes ({})",
-                            printable(object.key()), location(), reason != null ? reason : "too long");
-                    continue;
-                }
-                found.add(new StoredObject(key, object.size(), object.lastModified()));
-            }
-            token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
-        } while (token != null);
-        found.sort(Comparator.comparing(StoredObject::key));
-        return found;
-    }
-
-    /** A key made safe to log: control characters escaped, length capped. */
-    static String printable(String key) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < key.length() && out.length() < 200; i++) {
-            char c = key.charAt(i);
-            if (Character.isISOControl(c)) {
-                out.append(String.format("\\u%04x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return "'" + out + (key.length() > 200 ? "...'" : "'");
+        return S3Listing.objects(this, prefix);
     }
 
     @Override
@@ -430,27 +341,16 @@ public final class S3Storage implements Storage, AutoCloseable {
 
     @Override
     public Lease acquireLease(String holder) throws IOException {
-        Lease lease = S3Lease.acquire(this, fullKey(LEASE_KEY), holder, leaseTtl);
-        held = lease;
-        return lease;
+        return held.take(S3Lease.acquire(this, fullKey(LEASE_KEY), holder, leaseTtl));
     }
 
     void released(Lease lease) {
-        if (held == lease) {
-            held = null;
-        }
+        held.released(lease);
     }
 
-    /**
-     * Before a delete or an overwrite: while this storage holds the bucket's lease, it must still
-     * hold it. A holder that lost it (it expired, another process took over) stops here instead of
-     * deleting what the new holder may be relying on. Without a lease (sync, the archiver), nothing.
-     */
+    /** Before a delete or an overwrite: see {@link S3Lease.Held#check}. */
     private void checkLease() throws IOException {
-        Lease lease = held;
-        if (lease != null) {
-            lease.check();
-        }
+        held.check();
     }
 
     /** A multipart upload that was started and neither completed nor aborted. */
@@ -459,24 +359,7 @@ public final class S3Storage implements Storage, AutoCloseable {
 
     /** The multipart uploads under this storage's prefix that are neither completed nor aborted. */
     public List<PendingUpload> pendingUploads() throws IOException {
-        String root = rootPrefix();
-        List<PendingUpload> found = new ArrayList<>();
-        String keyMarker = null;
-        String uploadMarker = null;
-        while (true) {
-            String k = keyMarker;
-            String u = uploadMarker;
-            ListMultipartUploadsResponse page = call(root, () -> s3.listMultipartUploads(r -> r.bucket(settings.bucket())
-                    .prefix(root).maxUploads(PAGE).keyMarker(k).uploadIdMarker(u)));
-            for (MultipartUpload upload : page.uploads()) {
-                found.add(new PendingUpload(upload.key(), upload.uploadId(), upload.initiated()));
-            }
-            if (!Boolean.TRUE.equals(page.isTruncated())) {
-                return found;
-            }
-            keyMarker = page.nextKeyMarker();
-            uploadMarker = page.nextUploadIdMarker();
-        }
+        return S3Listing.pendingUploads(this);
     }
 
     /**

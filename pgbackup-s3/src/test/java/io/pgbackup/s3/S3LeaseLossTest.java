@@ -5,6 +5,7 @@ import io.pgbackup.core.storage.Storage.StoredObject;
 import io.pgbackup.core.storage.Storage.ObjectWriter;
 import io.pgbackup.core.storage.Storage.Lease;
 import io.pgbackup.core.storage.Storage.WriteMode;
+import io.pgbackup.s3.testing.BucketBackups;
 import io.pgbackup.s3.testing.S3Server;
 
 import org.junit.jupiter.api.AfterEach;
@@ -91,31 +92,9 @@ class S3LeaseLossTest {
     void aCleanupWhoseLeaseIsTakenOverStopsWithOneLineAndDeletesNothing() throws Exception {
         // An old backup and its WAL, which a cleanup keeping nothing deletes.
         String id = "20260101_000000";
-        io.pgbackup.core.backup.BackupManifest m = io.pgbackup.core.backup.BackupManifest.builder()
-                .formatVersion(1)
-                .id(id)
-                .label("pgbackup " + id)
-                .startTime(java.time.OffsetDateTime.now().minusDays(30))
-                .endTime(java.time.OffsetDateTime.now().minusDays(30))
-                .durationMillis(60_000)
-                .pgbackupVersion("test")
-                .postgresVersion("15.1")
-                .postgresVersionNum(150001)
-                .systemIdentifier("7000000000000000001")
-                .timeline(1)
-                .startLsn("0/2000028")
-                .stopLsn("0/2000100")
-                .startWalFile("000000010000000000000002")
-                .stopWalFile("000000010000000000000002")
-                .walSegmentSize(16L << 20)
-                .compression("gzip")
-                .databaseSizeBytes(1000)
-                .checkpoint("fast")
-                .files(List.of(new io.pgbackup.core.backup.BackupManifest.BackupFile("base.tar.gz", 1, "00")))
-                .build();
-        other.write("base/" + id + "/base.tar.gz", bytes("x"), WriteMode.CREATE_NEW);
-        other.write("base/" + id + "/pgbackup_manifest.json", new io.pgbackup.core.internal.backup.ManifestCodec().toJson(m),
-                WriteMode.CREATE_NEW);
+        BucketBackups.store(other, BucketBackups.manifest(id, java.time.OffsetDateTime.now().minusDays(30))
+                .files(List.of(new io.pgbackup.core.backup.BackupManifest.BackupFile("base.tar.gz", 1, "00"))).build(),
+                bytes("x"), bytes("x"));
         other.write("wal_archive/000000010000000000000001.gz", bytes("x"), WriteMode.CREATE_NEW);
         List<String> before = other.list("").stream().map(Storage.StoredObject::key).filter(k -> !k.contains(".pgbackup.lease")).toList();
         // The cleanup's storage: right after the lease is granted, the holder stalls and another process takes over.

@@ -3,14 +3,11 @@ package io.pgbackup.s3;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.internal.backup.ManifestCodec;
-import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
-import io.pgbackup.core.storage.Storage;
+import io.pgbackup.s3.testing.BucketBackups;
 import io.pgbackup.s3.testing.S3Server;
 import org.jclouds.blobstore.BlobStore;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
@@ -77,32 +73,14 @@ class S3ListingRequestsTest {
     private static void writeBackup(S3Storage bucket) throws Exception {
         byte[] base = "not really a tar".getBytes(StandardCharsets.UTF_8);
         byte[] walTar = "nor this".getBytes(StandardCharsets.UTF_8);
-        OffsetDateTime end = OffsetDateTime.now().minusHours(1);
-        BackupManifest m = BackupManifest.builder()
-                .formatVersion(1)
-                .id(ID)
-                .label("pgbackup " + ID)
-                .startTime(end.minusMinutes(1))
-                .endTime(end)
-                .durationMillis(60_000)
-                .pgbackupVersion("test")
-                .postgresVersion("15.1")
-                .postgresVersionNum(150001)
-                .systemIdentifier("7000000000000000001")
-                .timeline(1)
+        BackupManifest m = BucketBackups.manifest(ID, OffsetDateTime.now().minusHours(1))
                 .startLsn(lsn(START * SEG + 0x28))
                 .stopLsn(lsn((START + 1) * SEG + 0x100))
                 .startWalFile(name(1, START))
                 .stopWalFile(name(1, START + 1))
-                .walSegmentSize(SEG)
-                .compression("gzip")
-                .databaseSizeBytes(1000)
-                .checkpoint("fast")
-                .files(List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)))
+                .files(List.of(BucketBackups.file("base.tar.gz", base), BucketBackups.file("pg_wal.tar.gz", walTar)))
                 .build();
-        bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
-        bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
-        bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);
+        BucketBackups.store(bucket, m, base, walTar);
     }
 
     @AfterAll
@@ -206,9 +184,4 @@ class S3ListingRequestsTest {
         return String.format("%X/%X", lsn >>> 32, lsn & 0xFFFFFFFFL);
     }
 
-    private static BackupManifest.BackupFile file(String name, byte[] content) throws Exception {
-        MessageDigest sha = StoredFileCheck.sha256();
-        sha.update(content);
-        return new BackupManifest.BackupFile(name, content.length, StoredFileCheck.hex(sha));
-    }
 }

@@ -2,28 +2,21 @@ package io.pgbackup.s3;
 
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.config.PgBackupConfig;
-import io.pgbackup.core.internal.backup.ManifestCodec;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.storage.Storage;
 
+import io.pgbackup.s3.testing.BucketBackups;
 import io.pgbackup.s3.testing.S3Server;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
-import java.util.zip.GZIPOutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,9 +47,9 @@ class S3RestoreMarkerTest {
     void theMarkerOfARestoreFromTheBucketIsInTheBucketAndTheBucketsCleanupHonoursIt() throws Exception {
         try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
              S3Storage bucket = server.storage("repo")) {
-            byte[] base = tarGz("PG_VERSION", "15\n");
-            byte[] walTar = tarGz("archive_status/.keep", "");
-            store(bucket, base, walTar, List.of(file("base.tar.gz", base), file("pg_wal.tar.gz", walTar)));
+            byte[] base = BucketBackups.tarGz("PG_VERSION", "15\n");
+            byte[] walTar = BucketBackups.tarGz("archive_status/.keep", "");
+            BucketBackups.store(bucket, BucketBackups.manifest(ID, OffsetDateTime.now().minusHours(1)).files(List.of(BucketBackups.file("base.tar.gz", base), BucketBackups.file("pg_wal.tar.gz", walTar))).build(), base, walTar);
             PgBackup pg = pgBackup(bucket, Clock.systemUTC());
             Path target = work.resolve("restored");
             pg.restorePlanner().execute(pg.restorePlanner().plan(new RestoreRequest(Optional.of(ID), new RecoveryTarget.Immediate(),
@@ -101,11 +94,11 @@ class S3RestoreMarkerTest {
     void aFailedRestoreLeavesNoMarker() throws Exception {
         try (S3Server server = S3Server.start(Files.createDirectories(work.resolve("s3")));
              S3Storage bucket = server.storage("repo")) {
-            byte[] base = tarGz("PG_VERSION", "15\n");
-            byte[] walTar = tarGz("archive_status/.keep", "");
+            byte[] base = BucketBackups.tarGz("PG_VERSION", "15\n");
+            byte[] walTar = BucketBackups.tarGz("archive_status/.keep", "");
             byte[] other = base.clone();
             other[other.length / 2] ^= 1;
-            store(bucket, base, walTar, List.of(file("base.tar.gz", other), file("pg_wal.tar.gz", walTar)));
+            BucketBackups.store(bucket, BucketBackups.manifest(ID, OffsetDateTime.now().minusHours(1)).files(List.of(BucketBackups.file("base.tar.gz", other), BucketBackups.file("pg_wal.tar.gz", walTar))).build(), base, walTar);
             PgBackup pg = pgBackup(bucket, Clock.systemUTC());
             RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(ID), new RecoveryTarget.Immediate(),
                     TargetAction.PROMOTE, Optional.of(work.resolve("restored")), false));
@@ -127,52 +120,4 @@ class S3RestoreMarkerTest {
         return PgBackup.builder(config).bucket(bucket).repositorySource(PgBackup.RepositorySource.S3).clock(clock).build();
     }
 
-    private void store(S3Storage bucket, byte[] base, byte[] walTar, List<BackupManifest.BackupFile> files) throws Exception {
-        OffsetDateTime end = OffsetDateTime.now().minusHours(1);
-        BackupManifest m = BackupManifest.builder()
-                .formatVersion(1)
-                .id(ID)
-                .label("pgbackup " + ID)
-                .startTime(end.minusMinutes(1))
-                .endTime(end)
-                .durationMillis(60_000)
-                .pgbackupVersion("test")
-                .postgresVersion("15.1")
-                .postgresVersionNum(150001)
-                .systemIdentifier("7000000000000000001")
-                .timeline(1)
-                .startLsn("0/2000028")
-                .stopLsn("0/2000100")
-                .startWalFile("000000010000000000000002")
-                .stopWalFile("000000010000000000000002")
-                .walSegmentSize(SEG)
-                .compression("gzip")
-                .databaseSizeBytes(1000)
-                .checkpoint("fast")
-                .files(files)
-                .build();
-        bucket.write(Repository.backupFileKey(ID, "base.tar.gz"), base, Storage.WriteMode.REPLACE);
-        bucket.write(Repository.backupFileKey(ID, "pg_wal.tar.gz"), walTar, Storage.WriteMode.REPLACE);
-        bucket.write(Repository.manifestKey(ID), new ManifestCodec().toJson(m), Storage.WriteMode.REPLACE);
-    }
-
-    private static byte[] tarGz(String name, String content) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
-            byte[] data = content.getBytes(StandardCharsets.UTF_8);
-            TarArchiveEntry entry = new TarArchiveEntry(name);
-            entry.setSize(data.length);
-            entry.setMode(0600);
-            tar.putArchiveEntry(entry);
-            tar.write(data);
-            tar.closeArchiveEntry();
-        }
-        return bytes.toByteArray();
-    }
-
-    private static BackupManifest.BackupFile file(String name, byte[] content) {
-        MessageDigest sha = StoredFileCheck.sha256();
-        sha.update(content);
-        return new BackupManifest.BackupFile(name, content.length, StoredFileCheck.hex(sha));
-    }
 }

@@ -116,15 +116,15 @@ class S3StorageTest {
 
     @Test
     void hostileKeysAreRecognised() {
-        assertThat(S3Storage.hostileReason("wal_archive/000000010000000000000001.gz")).isNull();
-        assertThat(S3Storage.hostileReason("base/../../etc/passwd")).isEqualTo("'..' segment");
-        assertThat(S3Storage.hostileReason("base/./x")).isEqualTo("'.' segment");
-        assertThat(S3Storage.hostileReason("/etc/passwd")).isEqualTo("leading /");
-        assertThat(S3Storage.hostileReason("base//x")).isEqualTo("empty segment");
-        assertThat(S3Storage.hostileReason("base/x/")).isEqualTo("empty segment");
-        assertThat(S3Storage.hostileReason("base/\u001b[31mred")).isEqualTo("control character");
-        assertThat(S3Storage.hostileReason("x".repeat(1025))).isEqualTo("longer than 1024 bytes");
-        assertThat(S3Storage.printable("a\u0007b")).isEqualTo("'a\\u0007b'");
+        assertThat(S3Keys.hostileReason("wal_archive/000000010000000000000001.gz")).isNull();
+        assertThat(S3Keys.hostileReason("base/../../etc/passwd")).isEqualTo("'..' segment");
+        assertThat(S3Keys.hostileReason("base/./x")).isEqualTo("'.' segment");
+        assertThat(S3Keys.hostileReason("/etc/passwd")).isEqualTo("leading /");
+        assertThat(S3Keys.hostileReason("base//x")).isEqualTo("empty segment");
+        assertThat(S3Keys.hostileReason("base/x/")).isEqualTo("empty segment");
+        assertThat(S3Keys.hostileReason("base/\u001b[31mred")).isEqualTo("control character");
+        assertThat(S3Keys.hostileReason("x".repeat(1025))).isEqualTo("longer than 1024 bytes");
+        assertThat(S3Keys.printable("a\u0007b")).isEqualTo("'a\\u0007b'");
     }
 
     @Test

@@ -22,6 +22,22 @@ final class ConfigChecks {
     private ConfigChecks() {
     }
 
+    /** {@code value}, demanded by a command that needs it: unset is one line naming the variable and what to set. */
+    static <T> T require(T value, String variable, String what) {
+        if (value == null) {
+            throw invalid(variable + " is not set: set it to " + what);
+        }
+        return value;
+    }
+
+    /** {@code PG_BACKUP_ARCHIVER_REPO=s3} stores into the bucket alone: there must be one. */
+    static void checkArchiverRepository(ArchiverConfig archiver, io.pgbackup.core.storage.s3.S3Settings s3) {
+        if (archiver.bucketOnly() && s3 == null) {
+            throw invalid(ArchiverConfig.PG_BACKUP_ARCHIVER_REPO + "=s3 needs a bucket: set " + PgBackupConfig.PG_BACKUP_S3_BUCKET
+                    + " (and PG_BACKUP_S3_ENDPOINT for a server other than AWS)");
+        }
+    }
+
     /** The remote sync target, or null when no host is set (remote sync off). */
     static RemoteConfig remote(String host, String user, String dir, int port, String sshCommand, Path backupDir) {
         if (host == null || host.isBlank()) {

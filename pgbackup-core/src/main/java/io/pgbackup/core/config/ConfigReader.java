@@ -33,6 +33,7 @@ final class ConfigReader {
             return b.s3(S3Config.fromSettings(env))
                     .archiver(ArchiverConfig.fromSettings(env))
                     .tls(TlsConfig.fromSettings(env))
+                    .encryption(EncryptionConfig.fromSettings(env))
                     .settings(env)
                     .build();
         } catch (PgBackupException e) {

@@ -243,4 +243,13 @@ public final class EnvSettings {
         });
         return out;
     }
+
+    /**
+     * The names of settings a package outside {@code config} reads (health's thresholds, notify
+     * command and metrics file), registered by that package in {@code META-INF/services} so that a
+     * configuration file may hold them. A service-provider seam, not something embedders implement.
+     */
+    public interface Names {
+        List<String> names();
+    }
 }

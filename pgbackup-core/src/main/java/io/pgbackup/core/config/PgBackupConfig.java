@@ -1,6 +1,5 @@
 package io.pgbackup.core.config;
 
-import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.s3.S3Settings;
 
@@ -64,12 +63,14 @@ public final class PgBackupConfig {
     private final S3Settings s3;
     private final ArchiverConfig archiver;
     private final TlsConfig tls;
+    private final EncryptionConfig encryption;
     private final EnvSettings settings;
 
     private PgBackupConfig(Builder b) {
         this.settings = Objects.requireNonNull(b.settings, "settings");
         this.archiver = Objects.requireNonNull(b.archiver, "archiver");
         this.tls = Objects.requireNonNull(b.tls, "tls");
+        this.encryption = Objects.requireNonNull(b.encryption, "encryption");
         this.user = ConfigChecks.blankToNull(b.user);
         this.password = b.password == null || b.password.isEmpty() ? null : b.password;
         this.database = ConfigChecks.blankToNull(b.database);
@@ -86,10 +87,7 @@ public final class PgBackupConfig {
         this.compression = Objects.requireNonNull(b.compression, "compression");
         this.pgBin = b.pgBin == null ? null : ConfigChecks.checkAbsolute(PG_BIN, b.pgBin);
         this.s3 = b.s3;
-        if (archiver.bucketOnly() && s3 == null) {
-            throw invalid(ArchiverConfig.PG_BACKUP_ARCHIVER_REPO + "=s3 needs a bucket: set " + PG_BACKUP_S3_BUCKET
-                    + " (and PG_BACKUP_S3_ENDPOINT for a server other than AWS)");
-        }
+        ConfigChecks.checkArchiverRepository(archiver, s3);
         this.remote = ConfigChecks.remote(b.remoteHost, b.remoteUser, b.remoteDir, b.remotePort, b.sshCommand, backupDir);
     }
 
@@ -133,6 +131,7 @@ public final class PgBackupConfig {
         b.s3 = s3;
         b.archiver = archiver;
         b.tls = tls;
+        b.encryption = encryption;
         b.settings = settings;
         if (remote != null) {
             b.remoteHost = remote.host();
@@ -149,7 +148,7 @@ public final class PgBackupConfig {
     }
 
     public String requireUser() {
-        return require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
+        return ConfigChecks.require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
     }
 
     /** Whether a password was configured; the password itself only reaches {@link #childEnvironment()} and JDBC. */
@@ -167,7 +166,7 @@ public final class PgBackupConfig {
     }
 
     public String requireDatabase() {
-        return require(database, PG_DB_NAME, "the database to connect to");
+        return ConfigChecks.require(database, PG_DB_NAME, "the database to connect to");
     }
 
     /** PG_HOST as given: a host name or address, or (beginning with {@code /}) a Unix-domain socket directory. */
@@ -216,11 +215,8 @@ public final class PgBackupConfig {
     }
 
     public Path requireBackupDir() {
-        if (backupDir == null) {
-            throw invalid(PG_BACKUP_DIR + " is not set: set it to an absolute path for backups, e.g. "
-                    + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
-        }
-        return backupDir;
+        return ConfigChecks.require(backupDir, PG_BACKUP_DIR, "an absolute path for backups, e.g. "
+                + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
     }
 
     public Optional<Path> pgData() {
@@ -258,6 +254,11 @@ public final class PgBackupConfig {
      */
     public Optional<S3Settings> s3() {
         return Optional.ofNullable(s3);
+    }
+
+    /** Where the key that seals the repository's objects comes from (issue 17); {@link EncryptionConfig#none()} by default. */
+    public EncryptionConfig encryption() {
+        return encryption;
     }
 
     /** How WAL is archived and fetched: the archiver's mode, workers, spool, fetch-ahead. */
@@ -303,17 +304,6 @@ public final class PgBackupConfig {
                 + ", s3=" + (s3 == null ? null : s3.location()) + ", sslmode=" + tls.mode().value() + "}";
     }
 
-    private static String require(String value, String variable, String what) {
-        if (value == null) {
-            throw invalid(variable + " is not set: set it to " + what);
-        }
-        return value;
-    }
-
-    private static PgBackupException invalid(String message) {
-        return ConfigChecks.invalid(message);
-    }
-
     /** Mutable builder; {@link #build()} validates once and returns the immutable config. */
     public static final class Builder {
         private String user;
@@ -335,6 +325,7 @@ public final class PgBackupConfig {
         private Path pgBin;
         private S3Settings s3;
         private ArchiverConfig archiver = ArchiverConfig.defaults();
+        private EncryptionConfig encryption = EncryptionConfig.none();
         private TlsConfig tls = TlsConfig.defaults();
         private EnvSettings settings = EnvSettings.empty();
 
@@ -423,6 +414,11 @@ public final class PgBackupConfig {
         }
 
         /** How WAL is archived and fetched; default {@link ArchiverConfig#defaults()}. */
+        public Builder encryption(EncryptionConfig encryption) {
+            this.encryption = encryption;
+            return this;
+        }
+
         public Builder archiver(ArchiverConfig archiver) {
             this.archiver = archiver;
             return this;

@@ -1,19 +1,21 @@
 package io.pgbackup.core.config;
 
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Set;
 
 /**
  * Every setting pgbackup reads from the environment or a configuration file. A configuration file
  * may hold only these keys, so a misspelt one is refused instead of silently ignored: a class that
- * adds a setting adds its name here.
+ * adds a setting adds its name here, or (outside this package) registers it as an {@link EnvSettings.Names}.
  */
 final class SettingNames {
     /** Names a configuration file may not hold: it would hand the password to anyone who can read it. */
     public static final Set<String> SECRETS = Set.of(PgBackupConfig.PG_PASSWORD);
 
-    private static final Set<String> ALL = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(List.of(
+    private static final Set<String> ALL = withRegistered(new LinkedHashSet<>(List.of(
             PgBackupConfig.PG_USER_NAME, PgBackupConfig.PG_PASSWORD, PgBackupConfig.PG_DB_NAME, PgBackupConfig.PG_HOST,
             PgBackupConfig.PG_PORT, PgBackupConfig.PG_BACKUP_DIR, PgBackupConfig.PGDATA,
             PgBackupConfig.PG_BACKUP_RETAIN_DAYS, PgBackupConfig.PG_BACKUP_RETAIN_COUNT, PgBackupConfig.PG_BACKUP_RETAIN_WAL_DAYS,
@@ -25,13 +27,22 @@ final class SettingNames {
             ArchiverConfig.PG_BACKUP_ARCHIVER, ArchiverConfig.PG_BACKUP_ARCHIVER_WORKERS, ArchiverConfig.PG_BACKUP_ARCHIVER_REPO,
             ArchiverConfig.PG_BACKUP_FETCH_AHEAD, ArchiverConfig.PG_BACKUP_ARCHIVER_ACK_TIMEOUT,
             ArchiverConfig.PG_BACKUP_ARCHIVER_IDLE_EXIT,
-            TlsConfig.PG_SSLMODE, TlsConfig.PG_SSLROOTCERT, TlsConfig.PG_SSLCERT, TlsConfig.PG_SSLKEY,
-            // io.pgbackup.core.health's settings, by name: health depends on config, not the reverse.
-            "PG_BACKUP_CHECK_BACKUP_AGE_HOURS", "PG_BACKUP_CHECK_ARCHIVE_LAG_SECONDS", "PG_BACKUP_CHECK_READY_FILES",
-            "PG_BACKUP_CHECK_VERIFY_AGE_DAYS", "PG_BACKUP_CHECK_FREE_PERCENT", "PG_BACKUP_METRICS_FILE",
-            "PG_BACKUP_NOTIFY_COMMAND", "PG_BACKUP_NOTIFY_ON", "PG_BACKUP_NOTIFY_TIMEOUT")));
+            EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE, EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND,
+            EncryptionConfig.PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE,
+            TlsConfig.PG_SSLMODE, TlsConfig.PG_SSLROOTCERT, TlsConfig.PG_SSLCERT, TlsConfig.PG_SSLKEY)));
 
     private SettingNames() {
+    }
+
+    /**
+     * Adds the settings other packages read (io.pgbackup.core.health's), each registered by its
+     * owner through {@link EnvSettings.Names}: health depends on config, not the reverse.
+     */
+    private static Set<String> withRegistered(Set<String> own) {
+        for (EnvSettings.Names names : ServiceLoader.load(EnvSettings.Names.class, SettingNames.class.getClassLoader())) {
+            own.addAll(names.names());
+        }
+        return Collections.unmodifiableSet(own);
     }
 
     /** The known names, in the order status lists them. */

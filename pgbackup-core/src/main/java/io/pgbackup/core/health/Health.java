@@ -62,6 +62,15 @@ public interface Health {
     List<String> observe(Snapshot snapshot, HealthSettings settings);
 
     /**
+     * What archive_wal.sh tells (sync mode, only when its outcome changes): archiving failed
+     * ({@code ok} false, the script's message) or works again. Notifies once per change and
+     * rewrites the metrics file, as {@code settings} ask. Never fails.
+     *
+     * @return warnings to print (one line each)
+     */
+    List<String> archiveScriptEvent(boolean ok, String message, HealthSettings settings);
+
+    /**
      * After a command ({@code backup}, {@code sync}, ...): its outcome to the notify command and
      * the metrics file rewritten, as {@code settings} ask. Never fails.
      *

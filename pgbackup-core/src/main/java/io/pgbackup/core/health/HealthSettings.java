@@ -16,12 +16,17 @@ import java.util.Optional;
  */
 public record HealthSettings(CheckThresholds thresholds, NotifySettings notifications, Optional<Path> metricsFile) {
     public static final String PG_BACKUP_METRICS_FILE = "PG_BACKUP_METRICS_FILE";
+    /** Every setting of this package, in the order status lists them: registered with config's known names. */
+    public static final List<String> NAMES = List.of(CheckThresholds.PG_BACKUP_CHECK_BACKUP_AGE_HOURS,
+            CheckThresholds.PG_BACKUP_CHECK_ARCHIVE_LAG_SECONDS, CheckThresholds.PG_BACKUP_CHECK_READY_FILES,
+            CheckThresholds.PG_BACKUP_CHECK_VERIFY_AGE_DAYS, CheckThresholds.PG_BACKUP_CHECK_FREE_PERCENT, PG_BACKUP_METRICS_FILE,
+            NotifySettings.PG_BACKUP_NOTIFY_COMMAND, NotifySettings.PG_BACKUP_NOTIFY_ON, NotifySettings.PG_BACKUP_NOTIFY_TIMEOUT);
     /** The CLI's command names that notify, and the kind each reports as (archiving: see {@link Health#observe}). */
     private static final Map<String, String> KINDS = Map.of("backup", "backup", "sync", "sync",
             "cleanup", "cleanup", "verify", "verify", "restore", "restore");
     /** Called once per WAL segment or too often to compute a status each time; the archiver writes its own metrics. */
     private static final List<String> NO_METRICS = List.of("wal-fetch", "archiver", "help", "cds-warm-up", "demo", "schedule",
-            "check", "metrics");
+            "check", "metrics", "archive-event");
 
     public static HealthSettings fromEnvironment(Map<String, String> environment) {
         // The configuration file of PG_BACKUP_CONFIG under the environment, as for every other setting.

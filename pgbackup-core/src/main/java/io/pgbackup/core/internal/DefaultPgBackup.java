@@ -91,7 +91,7 @@ public final class DefaultPgBackup implements PgBackup {
     /** Whether this instance reads and writes the configured bucket as its repository (recovery from the bucket). */
     @Override
     public boolean readsBucket() {
-        return context.bucket().map(b -> b == context.repository().storage()).orElse(false);
+        return context.bucket().map(b -> b == io.pgbackup.core.internal.crypto.SealingStorage.rawOf(context.repository().storage())).orElse(false);
     }
 
     /** {@code init}: the repository layout, the archive and restore scripts, the cluster's settings. */
@@ -170,7 +170,8 @@ public final class DefaultPgBackup implements PgBackup {
     @Override
     public io.pgbackup.core.archive.WalArchiver archiver() {
         boolean bucketOnly = context.config().archiver().bucketOnly();
-        Storage target = bucketOnly ? context.requireBucket() : context.repository().storage();
+        Storage target = bucketOnly ? context.repository().storage() instanceof io.pgbackup.core.internal.crypto.SealingStorage s
+                && s.raw() == context.requireBucket() ? s : sealedLike(context.requireBucket()) : context.repository().storage();
         java.util.Optional<Storage> offsite = bucketOnly || readsBucket() ? java.util.Optional.empty() : context.bucket();
         java.util.Optional<RemoteSyncer> rsync = !bucketOnly && context.config().remote().isPresent()
                 ? java.util.Optional.of(rsyncSyncer) : java.util.Optional.empty();
@@ -213,8 +214,26 @@ public final class DefaultPgBackup implements PgBackup {
 
     @Override
     public io.pgbackup.core.health.Health health() {
-        return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), context.repository().root(),
-                context.repository().storage(), context.repository().location());
+        Repository repository = context.repository();
+        java.nio.file.Path root = repository.root();
+        // The notifier's last outcomes go through the repository's Storage like every object; beside
+        // the local repository when this command reads the bucket; nowhere without a repository.
+        Storage outcomes = root == null || !java.nio.file.Files.isDirectory(root) ? null
+                : readsBucket() ? new LocalStorage(root) : repository.storage();
+        return new io.pgbackup.core.internal.health.DefaultHealth(status(), backups, context.clock(), outcomes,
+                repository.storage(), repository.location());
+    }
+
+    /** {@code bucket} sealed as the repository's storage is (the archiver's bucket-only target). */
+    private Storage sealedLike(Storage bucket) {
+        Storage repositoryStorage = context.repository().storage();
+        return repositoryStorage instanceof io.pgbackup.core.internal.crypto.SealingStorage s
+                ? new io.pgbackup.core.internal.crypto.SealingStorage(bucket, s.ring().forStorage(bucket)) : bucket;
+    }
+
+    @Override
+    public io.pgbackup.core.crypto.Encryption encryption() {
+        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository, context::bucket, context.clock());
     }
 
     /** A facade for what a {@link PgBackup.Builder} collected; nothing is opened until a command needs it. */
@@ -230,12 +249,15 @@ public final class DefaultPgBackup implements PgBackup {
                 ? BucketProviders.find() : null;
         Lazy<java.util.Optional<Storage>> theBucket = new Lazy<>(() -> givenBucket != null ? java.util.Optional.of(givenBucket)
                 : config.s3().map(s3 -> provider.open(s3)));
+        // The wrap key is read once, when a command first needs the repository: unreadable, the command fails.
+        Lazy<io.pgbackup.core.internal.crypto.Sealing> sealing = new Lazy<>(() ->
+                io.pgbackup.core.internal.crypto.Sealing.load(config.encryption(), seams.clock()));
         Lazy<Repository> repository = new Lazy<>(() -> {
             java.nio.file.Path root = config.requireBackupDir();
             if (chosen != null) {
-                return new Repository(root, chosen);
+                return new Repository(root, sealing.get().seal(chosen));
             }
-            Repository local = new Repository(root, new LocalStorage(root));
+            Repository local = new Repository(root, sealing.get().seal(new LocalStorage(root)));
             // PG_BACKUP_ARCHIVER_REPO=s3: the bucket is the repository, the directory only scripts, logs and spool.
             boolean bucketIsRepository = config.archiver().bucketOnly();
             boolean fromBucket = bucketIsRepository && theBucket.get().isPresent() || switch (from) {
@@ -250,7 +272,7 @@ public final class DefaultPgBackup implements PgBackup {
                 }
                 case AUTO -> theBucket.get().isPresent() && !local.isInitialized();
             };
-            return fromBucket ? new Repository(root, theBucket.get().get()) : local;
+            return fromBucket ? new Repository(root, sealing.get().seal(theBucket.get().get())) : local;
         });
         ProcessRunner processRunner = seams.processRunner() != null ? seams.processRunner() : new CommonsExecProcessRunner();
         return new DefaultPgBackup(seams, new PgBackupContext(config, seams.clock(), processRunner, found, new PgConnector(config),

@@ -45,9 +45,24 @@ public record ReportModel(OffsetDateTime generatedAt, String repositoryLocation,
 
     /**
      * One finding in the report's checks section: where it comes from (e.g. {@code status}, or a
-     * {@code check} name), its severity (OK, WARN, FAIL) and a sentence.
+     * {@code check} name), its severity (OK, WARN, FAIL; check's own: WARNING, CRITICAL, UNKNOWN) and a sentence.
      */
     public record Finding(String source, String severity, String message) {
+    }
+
+    /**
+     * The same report with {@code pgbackup check}'s findings appended, one row per problem with its
+     * Nagios state ({@code WARNING}, {@code CRITICAL}, {@code UNKNOWN}); a clean check is one {@code OK} row with its summary.
+     */
+    public ReportModel withCheck(io.pgbackup.core.health.CheckReport check) {
+        List<Finding> more = new ArrayList<>();
+        for (io.pgbackup.core.health.CheckReport.Finding f : check.findings()) {
+            more.add(new Finding("check " + f.key(), f.state().name(), f.message()));
+        }
+        if (more.isEmpty()) {
+            more.add(new Finding("check", check.state().name(), check.summary()));
+        }
+        return withFindings(more);
     }
 
     /** The same report with more findings appended: the hook through which other checks are shown. */

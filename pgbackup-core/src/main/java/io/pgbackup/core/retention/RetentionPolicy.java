@@ -23,6 +23,15 @@ public interface RetentionPolicy {
     RetentionResult execute(RetentionPlan plan);
 
     /**
+     * {@link #execute(RetentionPlan)}, telling {@code progress} the bytes of the plan dealt with
+     * (deleted, or skipped as already gone or kept for a restore) of {@link RetentionPlan#bytesFreed()}
+     * (phase {@code cleanup}); implementations without it ignore it.
+     */
+    default RetentionResult execute(RetentionPlan plan, io.pgbackup.core.progress.ProgressListener progress) {
+        return execute(plan);
+    }
+
+    /**
      * Everything one cleanup will do, computed before anything is touched.
      *
      * @param now          the clock reading ages were measured against

@@ -14,10 +14,36 @@ import java.util.Map;
  */
 public record StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
                            WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket,
-                           ArchiverStatus walArchiver, List<io.pgbackup.core.restore.RestoreInProgress> restores) {
+                           ArchiverStatus walArchiver, List<io.pgbackup.core.restore.RestoreInProgress> restores,
+                           EncryptionStatus encryption) {
     public StatusReport {
         reasons = List.copyOf(reasons);
         restores = restores == null ? List.of() : List.copyOf(restores);
+    }
+
+    /** Without the encryption section. */
+    public StatusReport(Verdict verdict, List<String> reasons, ConfigSummary config, ClusterStatus cluster,
+                        WalArchiveStatus walArchive, BackupsStatus backups, DiskStatus disk, BucketStatus bucket,
+                        ArchiverStatus walArchiver, List<io.pgbackup.core.restore.RestoreInProgress> restores) {
+        this(verdict, reasons, config, cluster, walArchive, backups, disk, bucket, walArchiver, restores, null);
+    }
+
+    /**
+     * Encryption at rest: the wrap keys the repository's data keysets ({@code base/<id>/keys/},
+     * {@code wal_archive/keys/}) are wrapped with. Null when the repository is not initialized.
+     *
+     * @param configuredKeyId     the configured key's id (null: no key configured, new objects are stored plain)
+     * @param publicKeyOnly       the configured key is a public key: this host seals but cannot open
+     * @param records             keyset records in the repository (0: nothing in it is sealed)
+     * @param recordsByWrapKey    records per wrap key id; a record wrapped by two keys (rotation under way) counts for both
+     * @param configuredKeyAmong  some record is wrapped under the configured key
+     * @param recordsWithoutConfiguredKey records the configured key does not open: what they seal needs another key
+     */
+    public record EncryptionStatus(String configuredKeyId, boolean publicKeyOnly, long records, Map<String, Long> recordsByWrapKey,
+                                   boolean configuredKeyAmong, long recordsWithoutConfiguredKey) {
+        public EncryptionStatus {
+            recordsByWrapKey = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(recordsByWrapKey));
+        }
     }
 
     /**

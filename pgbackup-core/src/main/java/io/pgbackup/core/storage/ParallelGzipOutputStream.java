@@ -1,7 +1,5 @@
 package io.pgbackup.core.storage;
 
-import io.pgbackup.core.internal.concurrent.Futures;
-import io.pgbackup.core.internal.concurrent.Pools;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -261,7 +259,7 @@ final class ParallelGzipOutputStream extends OutputStream {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for gzip compression");
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed in a worker thread", Futures.cause(e));
+            throw new IOException("gzip compression failed in a worker thread", e.getCause() == null ? e : e.getCause());
         }
     }
 
@@ -283,8 +281,17 @@ final class ParallelGzipOutputStream extends OutputStream {
         if (pool == null) {
             int id = STREAMS.incrementAndGet();
             // Daemon threads: a stream its owner never closes must not keep the JVM alive; and its
-            // idle threads go away on their own.
-            pool = Pools.fixedTimingOut("pgbackup-gzip-" + id, threads, 10, TimeUnit.SECONDS).executor();
+            // idle threads go away on their own. Built here, not by internal.concurrent.Pools: the
+            // public Compression API hands this stream out and may not depend on internal code.
+            java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ThreadPoolExecutor executor = new java.util.concurrent.ThreadPoolExecutor(threads, threads,
+                    10, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), task -> {
+                        Thread t = new Thread(task, "pgbackup-gzip-" + id + "-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            executor.allowCoreThreadTimeOut(true);
+            pool = executor;
         }
         return pool;
     }

@@ -16,11 +16,31 @@ import java.util.Optional;
  * is "its manifest object exists", and the manifest is always written last. Mutual exclusion is a
  * {@link Lease}, an object with an owner.
  *
- * <p>{@code LocalStorage} (internal) keeps the objects in a directory, pgbackup-s3's {@code S3Storage} in a
+ * <p>{@link #local} keeps the objects in a directory, pgbackup-s3's {@code S3Storage} in a
  * bucket (found through {@link BucketProvider}); an embedder may supply its own implementation
- * through {@code PgBackup.builder(config).storage(...)}.
+ * (or wrap one of these) through {@code PgBackup.builder(config).storage(...)}.
  */
 public interface Storage {
+    /**
+     * The objects as files below the directory {@code root}, as the library keeps a local
+     * repository ({@code PG_BACKUP_DIR}): each written to a temporary name, fsynced and renamed,
+     * owner-only modes. For embedders that read a repository or wrap its storage.
+     */
+    static Storage local(java.nio.file.Path root) {
+        java.util.Iterator<LocalProvider> found = java.util.ServiceLoader.load(LocalProvider.class,
+                Storage.class.getClassLoader()).iterator();
+        if (!found.hasNext()) {
+            throw new IllegalStateException("pgbackup-core's META-INF/services/" + LocalProvider.class.getName()
+                    + " is missing: a repackaged jar must keep service files");
+        }
+        return found.next().local(root);
+    }
+
+    /** The implementation behind {@link #local}, registered in {@code META-INF/services}; not for embedders. */
+    interface LocalProvider {
+        Storage local(java.nio.file.Path root);
+    }
+
     /** Where the objects are, for messages: a directory, or {@code s3://bucket/prefix}. */
     String location();
 

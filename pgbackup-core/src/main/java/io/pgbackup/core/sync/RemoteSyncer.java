@@ -1,6 +1,7 @@
 package io.pgbackup.core.sync;
 
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.progress.ProgressListener;
 
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +29,19 @@ public interface RemoteSyncer {
      */
     default SyncResult syncWal(boolean dryRun) {
         return sync(dryRun);
+    }
+
+    /**
+     * {@link #sync(boolean)}, telling {@code progress} the bytes copied (phase {@code sync}) of the
+     * total where the target knows it up front ({@code -1} otherwise); implementations without it ignore it.
+     */
+    default SyncResult sync(boolean dryRun, ProgressListener progress) {
+        return sync(dryRun);
+    }
+
+    /** {@link #syncWal(boolean)} with progress as {@link #sync(boolean, ProgressListener)} tells it. */
+    default SyncResult syncWal(boolean dryRun, ProgressListener progress) {
+        return syncWal(dryRun);
     }
 
     /** Copies one backup directory (its manifest last): the inline sync after {@code backup}. */

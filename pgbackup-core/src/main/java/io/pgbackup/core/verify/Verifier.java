@@ -13,6 +13,15 @@ public interface Verifier {
      */
     VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict);
 
+    /**
+     * {@link #verify(VerifyRequest, Consumer)}, telling {@code progress} the stored bytes read of
+     * the selected backups' total (phase {@code verify}); implementations without it ignore it.
+     */
+    default VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict,
+                                io.pgbackup.core.progress.ProgressListener progress) {
+        return verify(request, onVerdict);
+    }
+
     default VerifyReport verify(VerifyRequest request) {
         return verify(request, verdict -> { });
     }

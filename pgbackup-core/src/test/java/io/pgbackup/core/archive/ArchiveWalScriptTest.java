@@ -67,6 +67,22 @@ class ArchiveWalScriptTest {
     }
 
     @Test
+    void withEncryptionOnTheScriptNeverStoresASegmentItself() throws Exception {
+        Path key = io.pgbackup.core.internal.crypto.KeyGenerator.generate(work.resolve("pgbackup.key"), java.util.Optional.empty()).keyFile();
+        init(PgBackupConfig.builder().backupDir(backupDir).encryption(io.pgbackup.core.config.EncryptionConfig.keyFile(key)).build());
+        Path source = walFile(SEGMENT, 1 << 16, 1);
+
+        Sh.Result result = archive(source, SEGMENT);
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.stderr().strip()).doesNotContain("\n").contains("encryption is on").contains("PG_BACKUP_ARCHIVER=async");
+        assertThat(archiveDirEntries()).isEmpty();
+        // Where the key is, for the archiver the script starts; never the key.
+        assertThat(Files.readString(repository.archiveScript())).contains("PG_BACKUP_ENCRYPTION_KEY_FILE=")
+                .doesNotContain(Files.readString(key).strip());
+    }
+
+    @Test
     void archivesHistoryBackupAndPartialFilesToo() throws Exception {
         for (String name : List.of("00000002.history", "000000010000000000000002.00000028.backup",
                 "000000010000000000000003.partial")) {

@@ -163,6 +163,28 @@ class ConfigFileTest {
         }
     }
 
+    /** Issue 20: health registers its own settings (no copy of their names in config), and a file may hold each. */
+    @Test
+    void healthRegistersEachOfItsSettings() throws Exception {
+        java.util.List<String> constants = new java.util.ArrayList<>();
+        for (Class<?> cls : new Class<?>[] {io.pgbackup.core.health.HealthSettings.class,
+                io.pgbackup.core.health.HealthSettings.CheckThresholds.class, io.pgbackup.core.health.HealthSettings.NotifySettings.class}) {
+            for (Field field : cls.getFields()) {
+                if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class && field.getName().startsWith("PG")) {
+                    constants.add((String) field.get(null));
+                }
+            }
+        }
+        assertThat(io.pgbackup.core.health.HealthSettings.NAMES).containsExactlyInAnyOrderElementsOf(constants);
+        assertThat(SettingNames.all()).containsSubsequence(io.pgbackup.core.health.HealthSettings.NAMES);
+    }
+
+    @Test
+    void theIncrementalChainSettingsAreKnownToAConfigurationFile() {
+        assertThat(SettingNames.all()).contains("PG_BACKUP_FULL_INTERVAL_DAYS", "PG_BACKUP_MAX_CHAIN",
+                "PG_BACKUP_ENCRYPTION_KEY_FILE", "PG_BACKUP_ENCRYPTION_KEY_COMMAND", "PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE");
+    }
+
     private static String refusal(Path f, String text) {
         try {
             ConfigFile.parse(f, text);

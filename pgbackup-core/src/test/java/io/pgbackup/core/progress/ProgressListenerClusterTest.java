@@ -6,6 +6,8 @@ import io.pgbackup.core.backup.BackupOptions;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
+import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
+import io.pgbackup.core.verify.VerifyRequest;
 import io.pgbackup.core.testing.ArchivingCluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +19,7 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A real backup and restore tell their listener bytes done, never going back, up to the total. */
+/** A real backup, restore, verify and cleanup tell their listener bytes done, never going back, up to the total. */
 class ProgressListenerClusterTest {
     @TempDir
     Path work;
@@ -26,7 +28,7 @@ class ProgressListenerClusterTest {
     }
 
     @Test
-    void backupAndRestoreReportMonotonicProgressReachingTheTotal() throws Exception {
+    void backupRestoreVerifyAndCleanupReportMonotonicProgressReachingTheTotal() throws Exception {
         try (ArchivingCluster source = ArchivingCluster.create(work)) {
             source.cluster().execute("CREATE TABLE t AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 100000) g");
             PgBackup pg = source.pgBackup();
@@ -47,6 +49,27 @@ class ProgressListenerClusterTest {
                     });
             assertProgress(restore, "restore");
             assertThat(restore.get(0).total()).isEqualTo(info.manifest().databaseSizeBytes());
+
+            // verify: the stored bytes of the backups it reads, as their manifests list them.
+            List<Update> verify = new ArrayList<>();
+            assertThat(pg.verifier().verify(VerifyRequest.of(info.id()), v -> { }, (phase, done, total) -> {
+                synchronized (verify) {
+                    verify.add(new Update(phase, done, total));
+                }
+            }).ok()).isTrue();
+            assertProgress(verify, "verify");
+            assertThat(verify.get(0).total()).isEqualTo(info.storedBytes());
+
+            // cleanup: the bytes its plan frees, here the middle one of three backups (the restore above keeps the first).
+            PgBackup keepOne = PgBackup.create(pg.config().toBuilder().retainCount(1).retainDays(0).build());
+            String middle = keepOne.backups().backup(BackupOptions.defaults()).id();
+            keepOne.backups().backup(BackupOptions.defaults());
+            RetentionPlan plan = keepOne.retentionPolicy().plan();
+            assertThat(plan.delete()).extracting(RetentionPlan.BackupDecision::id).containsExactly(middle);
+            List<Update> cleanup = new ArrayList<>();
+            keepOne.retentionPolicy().execute(plan, (phase, done, total) -> cleanup.add(new Update(phase, done, total)));
+            assertProgress(cleanup, "cleanup");
+            assertThat(cleanup.get(0).total()).isEqualTo(plan.bytesFreed());
         }
     }
 

@@ -3,9 +3,7 @@ package io.pgbackup.core.retention;
 import io.pgbackup.core.retention.RetentionPolicy.RetentionResult;
 import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;
-import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,13 +12,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 
+import static io.pgbackup.core.retention.SyntheticRepository.NOW;
+import static io.pgbackup.core.retention.SyntheticRepository.ids;
+import static io.pgbackup.core.retention.SyntheticRepository.seg;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -28,46 +26,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  * live, expired, unreadable, and one that appears between the plan and its execution.
  */
 class RestoreMarkerRetentionTest {
-    static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
-    static final long SEG = 16L * 1024 * 1024;
-
     @TempDir
     Path root;
+    SyntheticRepository repo;
     Repository repository;
     String old;
     String newest;
 
     @BeforeEach
     void layout() throws IOException {
-        repository = new Repository(root);
-        repository.createLayout();
-        old = backup(20, 1, 3);
-        newest = backup(1, 1, 10);
+        repo = new SyntheticRepository(root);
+        repository = repo.repository();
+        old = repo.backup(20, 1, 3);
+        newest = repo.backup(1, 1, 10);
         for (long s = 1; s <= 12; s++) {
-            wal(seg(1, s) + ".gz", 30);
+            repo.wal(seg(1, s) + ".gz", 30);
         }
-        wal(seg(2, 5) + ".gz", 30); // a later timeline, below the newest backup's start number
+        repo.wal(seg(2, 5) + ".gz", 30); // a later timeline, below the newest backup's start number
     }
 
     private PgBackup pg(Instant now) {
-        PgBackupConfig config = PgBackupConfig.builder().backupDir(root).retainCount(1).retainDays(7).retainWalDays(14).build();
-        return PgBackup.builder(config).clock(Clock.fixed(now, ZoneOffset.UTC)).build();
-    }
-
-    private String backup(double daysAgo, int timeline, long startSeg) throws IOException {
-        OffsetDateTime end = OffsetDateTime.ofInstant(NOW.minusSeconds((long) (daysAgo * 86400)), ZoneOffset.UTC);
-        String id = end.minusMinutes(1).format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"));
-        return RepositoryFixtures.backup(repository, id, end, timeline, seg(timeline, startSeg), seg(timeline, startSeg + 1), 1000);
-    }
-
-    static String seg(int timeline, long segno) {
-        return new io.pgbackup.core.internal.archive.WalSegmentName(timeline, segno, SEG).fileName();
-    }
-
-    private void wal(String file, double daysAgo) throws IOException {
-        Path p = repository.walArchiveDir().resolve(file);
-        Files.write(p, new byte[100]);
-        Files.setLastModifiedTime(p, FileTime.from(NOW.minusSeconds((long) (daysAgo * 86400))));
+        return repo.pg(1, 7, 14, now);
     }
 
     /** A marker as restore writes it, last renewed at {@code renewed}. */
@@ -82,10 +61,6 @@ class RestoreMarkerRetentionTest {
         return "{\"version\":1,\"backup\":\"" + backup + "\",\"timeline\":1,\"startWal\":\"" + startWal + "\",\"target\":\"end of WAL\","
                 + "\"targetDir\":\"/srv/restored\",\"host\":\"db2\",\"pid\":42,\"started\":\"" + NOW.minusSeconds(3600)
                 + "\",\"renewed\":\"" + NOW + "\",\"ttlSeconds\":86400}";
-    }
-
-    private static List<String> ids(List<RetentionPlan.BackupDecision> decisions) {
-        return decisions.stream().map(RetentionPlan.BackupDecision::id).toList();
     }
 
     private static List<String> wal(RetentionPlan plan) {

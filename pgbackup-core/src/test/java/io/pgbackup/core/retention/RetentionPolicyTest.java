@@ -5,7 +5,6 @@ import io.pgbackup.core.retention.RetentionPolicy.RetentionPlan;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;
-import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.testing.RepositoryFixtures;
 import org.junit.jupiter.api.BeforeEach;
@@ -19,61 +18,37 @@ import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static io.pgbackup.core.retention.SyntheticRepository.NOW;
+import static io.pgbackup.core.retention.SyntheticRepository.ids;
+import static io.pgbackup.core.retention.SyntheticRepository.seg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Retention decisions on synthetic repositories (manifests and WAL names, no cluster), with a fixed clock. */
 class RetentionPolicyTest {
-    static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
-    static final long SEG = 16L * 1024 * 1024;
-
     @TempDir
     Path root;
+    SyntheticRepository repo;
     Repository repository;
 
     @BeforeEach
     void layout() throws IOException {
-        repository = new Repository(root);
-        repository.createLayout();
+        repo = new SyntheticRepository(root);
+        repository = repo.repository();
     }
 
     private PgBackup pg(int count, int days, int walDays) {
-        PgBackupConfig config = PgBackupConfig.builder().backupDir(root).retainCount(count).retainDays(days)
-                .retainWalDays(walDays).build();
-        return PgBackup.builder(config).clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
-    }
-
-    /** A backup that ended {@code daysAgo} days before NOW, starting at {@code startSeg} on {@code timeline}. */
-    private String backup(double daysAgo, int timeline, long startSeg) throws IOException {
-        OffsetDateTime end = OffsetDateTime.ofInstant(NOW.minusSeconds((long) (daysAgo * 86400)), ZoneOffset.UTC);
-        String id = end.minusMinutes(1).format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss"));
-        return RepositoryFixtures.backup(repository, id, end, timeline, seg(timeline, startSeg), seg(timeline, startSeg + 1), 1000);
-    }
-
-    static String seg(int timeline, long segno) {
-        return new io.pgbackup.core.internal.archive.WalSegmentName(timeline, segno, SEG).fileName();
-    }
-
-    private Path wal(String file, double daysAgo) throws IOException {
-        Path p = repository.walArchiveDir().resolve(file);
-        Files.write(p, new byte[100]);
-        Files.setLastModifiedTime(p, FileTime.from(NOW.minusSeconds((long) (daysAgo * 86400))));
-        return p;
+        return repo.pg(count, days, walDays, NOW);
     }
 
     private void segments(int timeline, long from, long to, String suffix, double daysAgo) throws IOException {
         for (long s = from; s <= to; s++) {
-            wal(seg(timeline, s) + suffix, daysAgo);
+            repo.wal(seg(timeline, s) + suffix, daysAgo);
         }
-    }
-
-    private static List<String> ids(List<RetentionPlan.BackupDecision> decisions) {
-        return decisions.stream().map(RetentionPlan.BackupDecision::id).toList();
     }
 
     private List<String> deletedWal(RetentionPlan plan) {
@@ -82,11 +57,11 @@ class RetentionPolicyTest {
 
     @Test
     void keepsTheNewestCountAndDeletesOthersOlderThanTheDays() throws Exception {
-        String d20 = backup(20, 1, 2);
-        String d15 = backup(15, 1, 4);
-        String d10 = backup(10, 1, 6);
-        String d5 = backup(5, 1, 8);
-        String d1 = backup(1, 1, 10);
+        String d20 = repo.backup(20, 1, 2);
+        String d15 = repo.backup(15, 1, 4);
+        String d10 = repo.backup(10, 1, 6);
+        String d5 = repo.backup(5, 1, 8);
+        String d1 = repo.backup(1, 1, 10);
 
         RetentionPlan plan = pg(3, 7, 14).retentionPolicy().plan();
         assertThat(ids(plan.keep())).containsExactly(d1, d5, d10);
@@ -105,13 +80,13 @@ class RetentionPolicyTest {
 
     @Test
     void walBelowTheOldestKeptStartGoesOnlyOnceOlderThanTheWalDays() throws Exception {
-        backup(20, 1, 3);
-        String kept = backup(1, 1, 10);
+        repo.backup(20, 1, 3);
+        String kept = repo.backup(1, 1, 10);
         segments(1, 1, 5, ".gz", 30);
         segments(1, 6, 9, ".gz", 2);
         segments(1, 10, 14, ".gz", 1);
-        wal(seg(1, 3) + ".00000028.backup.gz", 30);
-        wal(seg(1, 10) + ".00000028.backup.gz", 1);
+        repo.wal(seg(1, 3) + ".00000028.backup.gz", 30);
+        repo.wal(seg(1, 10) + ".00000028.backup.gz", 1);
 
         RetentionPlan plan = pg(1, 7, 14).retentionPolicy().plan();
         assertThat(plan.walFloors()).singleElement().satisfies(f -> {
@@ -126,14 +101,14 @@ class RetentionPolicyTest {
 
     @Test
     void everyCompressionSuffixMapsToItsSegment() throws Exception {
-        backup(1, 1, 10);
-        wal(seg(1, 1) + ".gz", 30);
-        wal(seg(1, 2) + ".zst", 30);
-        wal(seg(1, 3) + ".lz4", 30);
-        wal(seg(1, 4), 30);
-        wal(seg(1, 11) + ".zst", 30);
-        wal(seg(1, 12) + ".lz4", 30);
-        wal(seg(1, 13), 30);
+        repo.backup(1, 1, 10);
+        repo.wal(seg(1, 1) + ".gz", 30);
+        repo.wal(seg(1, 2) + ".zst", 30);
+        repo.wal(seg(1, 3) + ".lz4", 30);
+        repo.wal(seg(1, 4), 30);
+        repo.wal(seg(1, 11) + ".zst", 30);
+        repo.wal(seg(1, 12) + ".lz4", 30);
+        repo.wal(seg(1, 13), 30);
 
         RetentionPlan plan = pg(1, 7, 14).retentionPolicy().plan();
         assertThat(deletedWal(plan)).containsExactly(seg(1, 1) + ".gz", seg(1, 2) + ".zst", seg(1, 3) + ".lz4", seg(1, 4));
@@ -142,7 +117,7 @@ class RetentionPolicyTest {
     @Test
     void followsTimelineHistoryAndKeepsWhatAKeptBackupReplaysOnDescendants() throws Exception {
         // Timeline 2 branched from 1 in segment 0x14 (20); timeline 3 from 2 in segment 0x18 (24).
-        wal("00000002.history", 40);
+        repo.wal("00000002.history", 40);
         Files.writeString(repository.walArchiveDir().resolve("00000002.history"), "1\t0/14000000\tno recovery target specified\n");
         Path h3 = repository.walArchiveDir().resolve("00000003.history.gz");
         try (var out = io.pgbackup.core.storage.Compression.GZIP.compress(Files.newOutputStream(h3))) {
@@ -152,10 +127,10 @@ class RetentionPolicyTest {
         segments(1, 1, 25, ".gz", 30);
         segments(2, 20, 25, ".gz", 30);
         segments(3, 24, 26, ".gz", 30);
-        wal(seg(1, 20) + ".partial.gz", 30);
+        repo.wal(seg(1, 20) + ".partial.gz", 30);
 
         // A kept backup on timeline 1 at segment 10 replays timelines 2 and 3 too.
-        backup(20, 1, 10);
+        repo.backup(20, 1, 10);
         RetentionPlan onTl1 = pg(1, 7, 14).retentionPolicy().plan();
         assertThat(onTl1.walFloors()).extracting(RetentionPlan.WalFloor::timeline, RetentionPlan.WalFloor::oldestKept)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(1, seg(1, 10)),
@@ -165,7 +140,7 @@ class RetentionPolicyTest {
 
         // Newer backup on timeline 2 at segment 22, the older one deleted: timeline 2 keeps 22..,
         // timeline 3 (descends from 2) keeps 22.., timeline 1 is unrelated and keeps the oldest kept start 22...
-        String onTwo = backup(1, 2, 22);
+        String onTwo = repo.backup(1, 2, 22);
         RetentionPlan onTl2 = pg(1, 7, 14).retentionPolicy().plan();
         assertThat(ids(onTl2.keep())).containsExactly(onTwo);
         assertThat(onTl2.walFloors()).extracting(RetentionPlan.WalFloor::oldestKept)
@@ -188,7 +163,7 @@ class RetentionPolicyTest {
         assertThat(plan.notes()).anyMatch(n -> n.startsWith("there are no backups, so no WAL is deleted"));
 
         // The same when every backup is old and the count is zero.
-        backup(30, 1, 4);
+        repo.backup(30, 1, 4);
         RetentionPlan none = pg(0, 7, 14).retentionPolicy().plan();
         assertThat(none.delete()).hasSize(1);
         assertThat(none.walToDelete()).isEmpty();
@@ -197,7 +172,7 @@ class RetentionPolicyTest {
 
     @Test
     void leftoversOfInterruptedRunsGoOnceOldEnough() throws Exception {
-        backup(1, 1, 10);
+        repo.backup(1, 1, 10);
         Path oldStaging = Files.createDirectories(repository.baseDir().resolve(".staging-20260301_000000-123"));
         Files.write(oldStaging.resolve("base.tar"), new byte[500]);
         Files.setLastModifiedTime(oldStaging, FileTime.from(NOW.minus(Duration.ofHours(5))));
@@ -205,9 +180,9 @@ class RetentionPolicyTest {
         Files.setLastModifiedTime(youngStaging, FileTime.from(NOW.minus(Duration.ofMinutes(30))));
         Path deleting = Files.createDirectories(repository.baseDir().resolve(".deleting-20260101_020000"));
         Files.write(deleting.resolve("pg_wal.tar.gz"), new byte[10]);
-        Path oldTemp = wal("." + seg(1, 11) + ".gz.tmp.4242", 2.0 / 24);
-        Path atomicTemp = wal("." + seg(1, 12) + ".tmp-0b6c", 2.0 / 24);
-        Path youngTemp = wal("." + seg(1, 12) + ".gz.tmp.4343", 10.0 / 24 / 60);
+        Path oldTemp = repo.wal("." + seg(1, 11) + ".gz.tmp.4242", 2.0 / 24);
+        Path atomicTemp = repo.wal("." + seg(1, 12) + ".tmp-0b6c", 2.0 / 24);
+        Path youngTemp = repo.wal("." + seg(1, 12) + ".gz.tmp.4343", 10.0 / 24 / 60);
 
         RetentionPlan plan = pg(3, 7, 14).retentionPolicy().plan();
         assertThat(plan.orphans()).extracting(o -> Path.of(o.location()))
@@ -224,8 +199,8 @@ class RetentionPolicyTest {
 
     @Test
     void planChangesNothingAndExecuteRemovesExactlyThePlan() throws Exception {
-        String old = backup(20, 1, 3);
-        String kept = backup(1, 1, 10);
+        String old = repo.backup(20, 1, 3);
+        String kept = repo.backup(1, 1, 10);
         segments(1, 1, 12, ".gz", 30);
         List<String> before = tree();
 
@@ -256,15 +231,15 @@ class RetentionPolicyTest {
 
     @Test
     void aBackupBeingDeletedIsNeverListed() throws Exception {
-        String id = backup(1, 1, 10);
+        String id = repo.backup(1, 1, 10);
         Files.move(repository.baseDir().resolve(id), repository.baseDir().resolve(".deleting-" + id));
         assertThat(pg(3, 7, 14).backups().list()).isEmpty();
     }
 
     @Test
     void executeRefusesWhileAnotherCommandHoldsTheLockAndChangesNothing() throws Exception {
-        backup(20, 1, 3);
-        backup(1, 1, 10);
+        repo.backup(20, 1, 3);
+        repo.backup(1, 1, 10);
         segments(1, 1, 12, ".gz", 30);
         PgBackup pg = pg(1, 7, 14);
         RetentionPlan plan = pg.retentionPolicy().plan();

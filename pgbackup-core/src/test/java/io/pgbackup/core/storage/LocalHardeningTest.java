@@ -22,6 +22,18 @@ class LocalHardeningTest {
     @TempDir
     Path dir;
 
+    /** Issue 20: the public factory embedders use gives the library's own local storage, files below the root. */
+    @Test
+    void storageLocalKeepsOwnerOnlyFilesBelowTheRoot() throws Exception {
+        Storage storage = Storage.local(dir);
+        storage.write("base/x/manifest.json", "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), Storage.WriteMode.CREATE_NEW);
+
+        assertThat(storage).isInstanceOf(LocalStorage.class);
+        assertThat(dir.resolve("base/x/manifest.json")).hasContent("{}");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("base/x/manifest.json")))).isEqualTo("rw-------");
+        assertThat(storage.list("base/")).extracting(Storage.StoredObject::key).containsExactly("base/x/manifest.json");
+    }
+
     @Test
     void theLockFileIsOwnerOnlyWhateverItWasBefore() throws Exception {
         try (Storage.Lease ignored = new LocalStorage(dir).acquireLease("backup, pid 1")) {

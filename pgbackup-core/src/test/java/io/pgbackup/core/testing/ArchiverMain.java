@@ -25,6 +25,15 @@ public final class ArchiverMain {
                     Integer.parseInt(args[4]), Path.of(args[8]));
             System.exit(0);
         }
+        // restore_wal.sh with encryption on: wal-fetch --repo R NAME PATH (exit codes as the CLI's)
+        if (args.length == 5 && args[0].equals("wal-fetch") && args[1].equals("--repo")) {
+            try {
+                System.exit(PgBackup.create(PgBackupConfig.fromEnvironment()).fetchWal(args[3], Path.of(args[4]).toAbsolutePath()) ? 0 : 1);
+            } catch (RuntimeException e) {
+                System.err.println("pgbackup: " + e.getMessage());
+                System.exit(126);
+            }
+        }
         System.err.println("usage: ArchiverMain archiver --pgdata DIR --spool DIR | wal-fetch --repo R --ahead N --segment-size B --into DIR NAME");
         System.exit(2);
     }

@@ -41,6 +41,7 @@ public final class ArchiveScripts {
     private final List<String> launcher;
     private final io.pgbackup.core.config.ArchiverConfig archiver;
     private String configFile = "";
+    private io.pgbackup.core.config.EncryptionConfig encryption = io.pgbackup.core.config.EncryptionConfig.none();
 
     /** The scripts for the repository and settings of {@code context}: compression, remote, bucket, launcher. */
     public static ArchiveScripts of(io.pgbackup.core.internal.PgBackupContext context, Repository repository) {
@@ -48,6 +49,7 @@ public final class ArchiveScripts {
                 context.config().s3(), context.launcher(), context.config().archiver());
         // The pgbackup the scripts start reads the same configuration file as init did.
         scripts.configFile = context.config().configFile().map(Object::toString).orElse("");
+        scripts.encryption = context.config().encryption();
         return scripts;
     }
 
@@ -149,6 +151,23 @@ public final class ArchiveScripts {
         return out.toString();
     }
 
+    /**
+     * {@code SEALED=1} when encryption is on, and where the key comes from (a path or a command, never
+     * the key), exported to the pgbackup the scripts start: the archiver seals, wal-fetch opens.
+     */
+    private String encryptionSettings() {
+        StringBuilder out = new StringBuilder("SEALED=").append(encryption.enabled() ? 1 : 0);
+        encryption.keyFile().ifPresent(f -> export(out, io.pgbackup.core.config.EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_FILE, f.toString()));
+        encryption.keyCommand().ifPresent(c -> export(out, io.pgbackup.core.config.EncryptionConfig.PG_BACKUP_ENCRYPTION_KEY_COMMAND, c));
+        encryption.publicKeyFile().ifPresent(f -> export(out,
+                io.pgbackup.core.config.EncryptionConfig.PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE, f.toString()));
+        return out.toString();
+    }
+
+    private static void export(StringBuilder out, String name, String value) {
+        out.append('\n').append(name).append('=').append(shellQuote(value)).append("; export ").append(name);
+    }
+
     /** The pgbackup command as shell words: the launcher, else {@code pgbackup} from PATH. */
     private String launcherWords() {
         List<String> words = launcher.isEmpty() ? List.of("pgbackup") : launcher;
@@ -170,6 +189,7 @@ public final class ArchiveScripts {
         Map<String, String> all = new HashMap<>(values);
         all.put("VERSION", PgBackupVersion.get());
         all.put("CONFIG_FILE", shellQuote(configFile));
+        all.put("ENCRYPTION_SETTINGS", encryptionSettings());
         // The suffix table is Compression's: the scripts read by suffix what Java writes.
         List<String> suffixes = Arrays.stream(Compression.values()).map(Compression::suffix).filter(x -> !x.isEmpty()).toList();
         all.put("KNOWN_SUFFIXES_WORDS", String.join(" ", suffixes));

@@ -69,6 +69,7 @@ public final class AsyncArchiver implements WalArchiver {
 
     private ArchiverRun run(Path cluster, ArchiveSpool spool) {
         io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(context.repository());
+        io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(target, "archiving");
         ArchiverLiveness.Holder alive = null;
         try {
             spool.create();

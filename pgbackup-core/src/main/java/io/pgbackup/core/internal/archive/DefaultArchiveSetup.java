@@ -58,6 +58,8 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         PgBackupConfig config = context.config();
         // Built first: a compression the script cannot handle fails before anything is created.
         ArchiveScripts scripts = scripts(repository);
+        // A script archiving plain into a repository of sealed objects would turn encryption off unnoticed.
+        io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(repository.storage(), "init");
         List<Path> created;
         List<ScriptInstall> installs;
         try {

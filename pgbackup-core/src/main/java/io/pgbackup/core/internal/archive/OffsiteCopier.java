@@ -131,9 +131,9 @@ final class OffsiteCopier implements AutoCloseable {
         if (to.stat(key).isPresent()) {
             return;
         }
-        try (var in = source.open(key); Storage.ObjectWriter writer = to.create(key, Storage.WriteMode.CREATE_NEW)) {
-            in.transferTo(writer.stream());
-            writer.commit();
+        try {
+            // Sealed bytes stay sealed: the copy needs no key, and its keyset record goes first.
+            io.pgbackup.core.internal.crypto.Sealing.copyStored(source, to, key, Storage.WriteMode.CREATE_NEW);
         } catch (FileAlreadyExistsException e) {
             // Copied meanwhile by 'pgbackup sync'.
         }

@@ -89,7 +89,7 @@ public final class WalArchive {
      * (or other) file is asked for by name. For restore, which needs only the logs from a backup on.
      */
     public static WalArchive sharded(Repository repository) {
-        if (repository.storage() instanceof io.pgbackup.core.internal.storage.LocalStorage) {
+        if (repository.rawStorage() instanceof io.pgbackup.core.internal.storage.LocalStorage) {
             // A directory has no prefix listing: each would read every name again. One pass it is.
             return read(repository);
         }

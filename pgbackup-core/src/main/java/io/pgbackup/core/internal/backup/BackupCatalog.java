@@ -77,7 +77,12 @@ final class BackupCatalog {
 
     BackupInfo get(String id) {
         Repository.backupKey(id); // refuses a malformed id with the expected form
-        List<BackupInfo> all = list();
+        BackupScan scan = scan();
+        List<BackupInfo> all = scan.backups();
+        // A backup whose manifest does not read (altered, failed authentication) is named with the reason.
+        scan.unreadable().stream().filter(u -> u.id().equals(id)).findFirst().ifPresent(u -> {
+            throw new PgBackupException(ErrorCode.VERIFICATION_FAILED, "backup " + id + " cannot be used: " + u.reason());
+        });
         return all.stream().filter(b -> b.id().equals(id)).findFirst().orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_ARGUMENT, "no backup '" + id + "' in "
                         + repository.locationOf("base") + (all.isEmpty() ? ": there are no backups yet (run 'pgbackup backup')"

@@ -61,6 +61,7 @@ public final class DefaultBackupManager implements BackupManager {
     public BackupInfo backup(BackupOptions options) {
         Repository repository = context.repository();
         repository.requireInitialized();
+        io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(repository.storage(), "backup");
         Compression compression = options.compression().orElse(context.config().compression());
         try (Storage.Lease ignored = repository.lease("backup", context.clock())) {
             removeIncomplete(repository);

@@ -18,7 +18,6 @@ import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.BucketProviders;
 import io.pgbackup.core.storage.Storage;
-import io.pgbackup.core.storage.s3.S3Settings;
 import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
 import java.io.IOException;

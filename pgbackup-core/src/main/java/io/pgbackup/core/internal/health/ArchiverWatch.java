@@ -2,10 +2,10 @@ package io.pgbackup.core.internal.health;
 
 import io.pgbackup.core.health.Health;
 import io.pgbackup.core.health.HealthSettings;
+import io.pgbackup.core.internal.concurrent.Pools;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -47,11 +47,7 @@ public final class ArchiverWatch implements Health.Watch {
                 warnings.accept("archiver monitoring: " + e.getMessage());
             }
         };
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "pgbackup-archiver-watch");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService timer = Pools.scheduledSingle("pgbackup-archiver-watch");
         timer.scheduleWithFixedDelay(round, INTERVAL.toSeconds(), INTERVAL.toSeconds(), TimeUnit.SECONDS);
         return new ArchiverWatch(timer, round);
     }

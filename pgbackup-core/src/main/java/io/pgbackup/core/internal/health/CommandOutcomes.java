@@ -20,8 +20,8 @@ public final class CommandOutcomes {
     /**
      * What every snapshot feeds: the metrics file (when configured) and the archiving state to the
      * notify command (an event when archiving starts failing and when it recovers). The sync
-     * archive_wal.sh runs no Java, so check, metrics and the commands' snapshots are where its
-     * failures are seen; the async archiver also calls this after its batches.
+     * archive_wal.sh runs Java only when its outcome changes ({@link #archiveScriptEvent}); check,
+     * metrics and the commands' snapshots see its failures too; the async archiver calls this after its batches.
      */
     public static List<String> observe(DefaultHealth health, Health.Snapshot snapshot, HealthSettings settings) {
         List<String> warnings = new ArrayList<>();
@@ -39,6 +39,28 @@ public final class CommandOutcomes {
         }
         if (settings.metricsFile().isPresent()) {
             publish(snapshot, settings).ifPresent(warnings::add);
+        }
+        return warnings;
+    }
+
+    /**
+     * What archive_wal.sh reports when its outcome changes (sync mode, where no Java runs per
+     * segment): the notify command hears of the failure or the recovery (once per change, as
+     * {@link Notifier#transition} judges it) and the metrics file is rewritten. The message is the
+     * script's, not the snapshot's: PostgreSQL counts the failure only once the script has returned.
+     */
+    public static List<String> archiveScriptEvent(DefaultHealth health, HealthSettings settings, boolean ok, String message) {
+        List<String> warnings = new ArrayList<>();
+        if (settings.notifications().enabled()) {
+            health.notifier(settings.notifications()).transition("archive", ok, message, health.location(),
+                    health.systemIdentifier().orElse(null)).ifPresent(warnings::add);
+        }
+        if (settings.metricsFile().isPresent()) {
+            try {
+                publish(health.snapshot(settings.thresholds()), settings).ifPresent(warnings::add);
+            } catch (RuntimeException e) {
+                warnings.add("could not compute the metrics for " + HealthSettings.PG_BACKUP_METRICS_FILE + ": " + e.getMessage());
+            }
         }
         return warnings;
     }

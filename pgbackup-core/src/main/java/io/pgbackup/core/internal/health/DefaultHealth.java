@@ -13,11 +13,9 @@ import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.status.StatusReport;
 import io.pgbackup.core.status.StatusReporter;
 import io.pgbackup.core.storage.Storage;
-import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
@@ -41,15 +39,19 @@ public final class DefaultHealth implements Health {
     private final StatusReporter status;
     private final BackupManager backups;
     private final Clock clock;
-    private final Path repositoryRoot;
+    private final Storage outcomes;
     private final Storage storage;
     private final String location;
 
-    public DefaultHealth(StatusReporter status, BackupManager backups, Clock clock, Path repositoryRoot, Storage storage, String location) {
+    /**
+     * @param outcomes where the notifier keeps its last outcomes ({@code health/}): the repository's
+     *                 storage; null when there is no repository (a notification never creates one)
+     */
+    public DefaultHealth(StatusReporter status, BackupManager backups, Clock clock, Storage outcomes, Storage storage, String location) {
         this.status = status;
         this.backups = backups;
         this.clock = clock;
-        this.repositoryRoot = repositoryRoot;
+        this.outcomes = outcomes;
         this.storage = storage;
         this.location = location;
     }
@@ -93,8 +95,7 @@ public final class DefaultHealth implements Health {
 
     /** A notifier keeping its outcome records in the repository's {@code health/} directory. */
     public Notifier notifier(NotifySettings settings) {
-        Path stateDir = repositoryRoot != null && Files.isDirectory(repositoryRoot) ? repositoryRoot.resolve("health") : null;
-        return new Notifier(settings, stateDir, clock);
+        return new Notifier(settings, outcomes, clock);
     }
 
     @Override
@@ -118,6 +119,11 @@ public final class DefaultHealth implements Health {
     @Override
     public List<String> observe(Snapshot snapshot, HealthSettings settings) {
         return CommandOutcomes.observe(this, snapshot, settings);
+    }
+
+    @Override
+    public List<String> archiveScriptEvent(boolean ok, String message, HealthSettings settings) {
+        return CommandOutcomes.archiveScriptEvent(this, settings, ok, message);
     }
 
     @Override

@@ -3,16 +3,13 @@ package io.pgbackup.core.internal.health;
 import io.pgbackup.core.health.HealthSettings.NotifySettings;
 import io.pgbackup.core.health.CheckReport;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.RepositoryJson;
+import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.util.Locale;
@@ -23,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * Tells {@code PG_BACKUP_NOTIFY_COMMAND} about a command's outcome. The last outcome of each
- * command kind is kept in {@code <repository>/health/last-<kind>.json} (one small file per kind,
+ * command kind is kept in the repository's {@code health/last-<kind>.json} (one small file per kind,
  * so the archiver and a backup never overwrite each other's), which turns a success after a
  * failure into a {@code recovery} event.
  */
@@ -31,15 +28,21 @@ public final class Notifier {
     /** Environment variables the notify program never sees: passwords, keys, tokens, the AWS credentials. */
     static final Pattern SECRET = Pattern.compile("(?i).*(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE|_KEY$|^AWS_|PGPASSFILE|^PG_BACKUP_S3_).*");
 
+    /** Where in the repository the last outcomes are kept. */
+    static final String PREFIX = "health/";
+
     private final NotifySettings settings;
-    private final Path stateDir;
+    private final Storage repository;
     private final Clock clock;
     private final ObjectMapper mapper = RepositoryJson.newMapper();
 
-    /** @param stateDir where the last outcomes are kept; null: nowhere (no recovery events) */
-    public Notifier(NotifySettings settings, Path stateDir, Clock clock) {
+    /**
+     * @param repository the repository whose {@code health/} keeps the last outcomes, written like
+     *                   every other object through its {@link Storage}; null: nowhere (no recovery events)
+     */
+    public Notifier(NotifySettings settings, Storage repository, Clock clock) {
         this.settings = settings;
-        this.stateDir = stateDir;
+        this.repository = repository;
         this.clock = clock;
     }
 
@@ -82,33 +85,31 @@ public final class Notifier {
     }
 
     public Optional<LastOutcome> last(String kind) {
-        if (stateDir == null) {
+        if (repository == null) {
             return Optional.empty();
         }
-        Path file = stateFile(kind);
         try {
-            return Files.isRegularFile(file) ? Optional.of(mapper.readValue(file.toFile(), LastOutcome.class)) : Optional.empty();
-        } catch (IOException e) {
+            return repository.stat(key(kind)).isPresent()
+                    ? Optional.of(mapper.readValue(repository.read(key(kind)), LastOutcome.class)) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
     }
 
     private void record(String kind, LastOutcome outcome) {
-        if (stateDir == null || !Files.isDirectory(stateDir.getParent() == null ? stateDir : stateDir.getParent())) {
+        if (repository == null) {
             return;
         }
         try {
-            if (!Files.isDirectory(stateDir)) {
-                Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-            AtomicFiles.write(stateFile(kind), mapper.writeValueAsBytes(outcome), PosixFilePermissions.fromString("rw-------"));
-        } catch (IOException e) {
+            // A local repository: temporary file, fsync, rename, owner-only; a bucket: visible only when whole.
+            repository.write(key(kind), mapper.writeValueAsBytes(outcome), Storage.WriteMode.REPLACE);
+        } catch (IOException | RuntimeException e) {
             // Without the record the next success is a plain success, not a recovery; the command's outcome stands.
         }
     }
 
-    private Path stateFile(String kind) {
-        return stateDir.resolve("last-" + kind.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "_") + ".json");
+    private static String key(String kind) {
+        return PREFIX + "last-" + kind.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "_") + ".json";
     }
 
     /** Runs the program with the event on stdin, without a shell, for at most the timeout. */

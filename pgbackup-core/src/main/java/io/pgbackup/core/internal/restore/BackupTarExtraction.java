@@ -36,7 +36,7 @@ final class BackupTarExtraction {
         }
         MessageDigest sha = StoredFileCheck.sha256();
         long[] stored = {0};
-        InputStream raw = new java.io.FilterInputStream(new java.security.DigestInputStream(repository.storage().open(key), sha)) {
+        InputStream raw = new java.io.FilterInputStream(new java.security.DigestInputStream(repository.rawStorage().open(key), sha)) {
             @Override
             public int read() throws IOException {
                 int b = super.read();
@@ -52,7 +52,7 @@ final class BackupTarExtraction {
             }
         };
         long bytes;
-        try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(raw), 1 << 20, 4, fileName)) {
+        try (InputStream ahead = new ReadAheadInputStream(StoredName.parse(key).compression().decompress(repository.unseal(key, raw)), 1 << 20, 4, fileName)) {
             // The extractor closes its stream at the tar's end; the rest of the file still has to pass the digest.
             bytes = new SafeTarExtractor(into, written, writer, seen).extract(io.pgbackup.core.internal.storage.NonClosing.input(counter.wrap(ahead)), fileName);
             // To the decoded end (the read-ahead thread has then read all it will), then whatever the

@@ -63,6 +63,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         Repository repository = context.repository();
         List<BackupInfo> backups = backupManager.list();
         BackupInfo backup = chooseBackup(request, backups);
+        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(repository, backup.id(), "restore");
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());

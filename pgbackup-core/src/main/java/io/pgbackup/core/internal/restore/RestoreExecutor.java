@@ -96,7 +96,7 @@ final class RestoreExecutor {
      * {@link #PREFETCH_LIMIT}.
      */
     static int prefetchLimit(Repository repository) {
-        return repository.storage() instanceof io.pgbackup.core.internal.storage.LocalStorage ? PREFETCH_LIMIT : Integer.MAX_VALUE;
+        return repository.rawStorage() instanceof io.pgbackup.core.internal.storage.LocalStorage ? PREFETCH_LIMIT : Integer.MAX_VALUE;
     }
 
     RestoreResult execute(RestorePlan plan) {
@@ -302,7 +302,7 @@ final class RestoreExecutor {
      * then fails the restore before recovery.signal is written.
      */
     static boolean checksWhileExtracting(Repository repository) {
-        return !(repository.storage() instanceof io.pgbackup.core.internal.storage.LocalStorage);
+        return !(repository.rawStorage() instanceof io.pgbackup.core.internal.storage.LocalStorage);
     }
 
     private static long extractOne(Repository repository, BackupInfo backup, String fileName, Path into, BackgroundFsync fsync,

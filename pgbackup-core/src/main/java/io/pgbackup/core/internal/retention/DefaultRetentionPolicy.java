@@ -14,7 +14,9 @@ import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManager;
 import io.pgbackup.core.config.PgBackupConfig;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.storage.Storage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -285,6 +287,12 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
 
     @Override
     public RetentionResult execute(RetentionPlan plan) {
+        return execute(plan, ProgressListener.NONE);
+    }
+
+    @Override
+    public RetentionResult execute(RetentionPlan plan, ProgressListener progress) {
+        ProgressCounter counter = new ProgressCounter("cleanup", plan.bytesFreed(), progress);
         Repository repository = context.repository();
         repository.requireInitialized();
         Instant started = context.clock().instant();
@@ -298,6 +306,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
             RestoreProtection restores = RestoreProtection.read(repository, context.clock().instant());
             // Backups first: an interruption then leaves only WAL nobody needs, never a backup without its WAL.
             for (RetentionPlan.BackupDecision d : plan.delete()) {
+                counter.add(d.bytes()); // told as it is taken up: deleted or skipped, it is dealt with
                 List<String> keys = repository.storage().list(Repository.backupKey(d.id()) + "/").stream()
                         .map(Storage.StoredObject::key).toList();
                 if (!keys.contains(Repository.manifestKey(d.id()))) {
@@ -329,11 +338,12 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
                     skipped.add(key + " (already gone)");
                 }
             }
-            repository.deleteAll(walKeys);
+            WalDeletion.delete(repository, walKeys, plan, counter);
             if (walDeleted > 0) {
                 log.info("deleted {} WAL archive file(s)", walDeleted);
             }
             for (RetentionPlan.Orphan o : plan.orphans()) {
+                counter.add(o.bytes());
                 if (o.keys().size() == 1 && restores.isLive(o.keys().get(0))) {
                     skipped.add(o.location() + " (renewed since the plan: the restore runs)");
                     continue;

@@ -95,9 +95,12 @@ public final class DefaultStatusReporter implements StatusReporter {
         WalArchiveStatus wal = null;
         BackupsStatus backups = null;
         WalArchive archive = null;
+        StatusReport.EncryptionStatus encryption = null;
         if (!repository.isInitialized()) {
             fail.add(repository.root() + " is not initialized: run 'pgbackup init'");
         } else {
+            encryption = io.pgbackup.core.internal.crypto.WrapKeyCensus.of(repository);
+            io.pgbackup.core.internal.crypto.WrapKeyCensus.warning(encryption).ifPresent(warn::add);
             archive = readArchive(repository);
             wal = walArchive(archive, now);
             backups = backups(now);
@@ -135,7 +138,7 @@ public final class DefaultStatusReporter implements StatusReporter {
         reasons.addAll(warn);
         Verdict verdict = !fail.isEmpty() ? Verdict.FAIL : !warn.isEmpty() ? Verdict.WARN : Verdict.OK;
         return new StatusReport(verdict, reasons, summary(config), cluster, wal, backups, disk, bucket, walArchiver,
-                restores);
+                restores, encryption);
     }
 
     /**
@@ -166,7 +169,7 @@ public final class DefaultStatusReporter implements StatusReporter {
             return null;
         }
         io.pgbackup.core.storage.Storage bucket = configured.get();
-        boolean isRepository = repository.storage() == bucket;
+        boolean isRepository = repository.rawStorage() == bucket;
         List<String> localIds = backups == null ? List.of()
                 : backups.verification().stream().map(StatusReport.BackupVerification::backupId).toList();
         StatusReport.BucketStatus b = BucketProbe.probe(bucket, isRepository || archive == null ? null : archive, localIds,

@@ -314,4 +314,12 @@ public final class LocalStorage implements Storage {
     private static void fsyncDirectory(Path dir) throws IOException {
         AtomicFiles.fsyncDirectory(dir);
     }
+
+    /** Found by {@link Storage#local} through {@code META-INF/services}. */
+    public static final class Provider implements Storage.LocalProvider {
+        @Override
+        public Storage local(Path root) {
+            return new LocalStorage(root);
+        }
+    }
 }

@@ -67,6 +67,16 @@ public final class Repository {
         return storage;
     }
 
+    /** The objects' stored bytes, sealed or not: for hashes of stored files, copies, and what kind of storage it is. */
+    public Storage rawStorage() {
+        return io.pgbackup.core.internal.crypto.SealingStorage.rawOf(storage);
+    }
+
+    /** {@code stored} (the bytes of the object under {@code key}, read from {@link #rawStorage()}) opened if sealed. */
+    public InputStream unseal(String key, InputStream stored) throws IOException {
+        return storage instanceof io.pgbackup.core.internal.crypto.SealingStorage s ? s.unseal(key, stored) : stored;
+    }
+
     /** {@code PG_BACKUP_DIR}: the scripts, the logs and, for a local repository, the objects. */
     public Path root() {
         return root;
@@ -253,6 +263,16 @@ public final class Repository {
     /** As {@link #createEncoded(String, Compression)}, with {@code storedTap} seeing the encoded bytes as stored. */
     public EncodedWriter createEncoded(String key, Compression compression,
                                        java.util.function.UnaryOperator<OutputStream> storedTap) throws IOException {
+        if (storage instanceof io.pgbackup.core.internal.crypto.SealingStorage sealing) {
+            // Compressed, then sealed; the tap sees the sealed bytes, as stored.
+            Storage.ObjectWriter writer = sealing.create(key, Storage.WriteMode.REPLACE, storedTap);
+            try {
+                return new EncodedWriter(writer, compression.compress(NonClosing.output(writer.stream())));
+            } catch (IOException | RuntimeException e) {
+                writer.close();
+                throw e;
+            }
+        }
         Storage.ObjectWriter writer = storage.create(key, Storage.WriteMode.REPLACE);
         try {
             return new EncodedWriter(writer, compression.compress(storedTap.apply(NonClosing.output(writer.stream()))));
@@ -311,7 +331,7 @@ public final class Repository {
      * no layout: reading it works on a machine where {@code init} never ran.
      */
     public boolean isInitialized() {
-        if (storage instanceof LocalStorage) {
+        if (rawStorage() instanceof LocalStorage) {
             return Files.isDirectory(baseDir()) && Files.isDirectory(walArchiveDir());
         }
         return true;
@@ -355,12 +375,12 @@ public final class Repository {
      * through a second time. Then the rest is {@code base/} (and, locally, the scripts and logs).
      */
     public DiskUsage diskUsage(long walArchiveBytes) {
-        return DiskUsages.of(root, storage, walArchiveBytes);
+        return DiskUsages.of(root, rawStorage(), walArchiveBytes);
     }
 
     /** Free bytes where the objects are, when that is a local filesystem. */
     public java.util.OptionalLong usableSpace() {
-        if (storage instanceof LocalStorage local) {
+        if (rawStorage() instanceof LocalStorage local) {
             try {
                 return java.util.OptionalLong.of(Files.getFileStore(local.root()).getUsableSpace());
             } catch (IOException e) {

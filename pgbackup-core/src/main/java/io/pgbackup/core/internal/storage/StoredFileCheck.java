@@ -58,7 +58,7 @@ public final class StoredFileCheck {
         }
         MessageDigest sha = sha256();
         long read;
-        try (InputStream in = new DigestInputStream(repository.storage().open(key), sha)) {
+        try (InputStream in = new DigestInputStream(repository.rawStorage().open(key), sha)) {
             read = in.transferTo(OutputStream.nullOutputStream());
         }
         return contentProblem(read, hex(sha), expectedSize, expectedSha256);

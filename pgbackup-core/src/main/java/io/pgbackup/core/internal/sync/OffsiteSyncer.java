@@ -3,6 +3,7 @@ package io.pgbackup.core.internal.sync;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
 
@@ -33,6 +34,38 @@ public final class OffsiteSyncer implements RemoteSyncer {
     @Override
     public SyncResult syncWal(boolean dryRun) {
         return each(s -> s.syncWal(dryRun));
+    }
+
+    @Override
+    public SyncResult sync(boolean dryRun, ProgressListener progress) {
+        Offset offset = new Offset(progress);
+        return each(s -> offset.next(s.sync(dryRun, offset)));
+    }
+
+    @Override
+    public SyncResult syncWal(boolean dryRun, ProgressListener progress) {
+        Offset offset = new Offset(progress);
+        return each(s -> offset.next(s.syncWal(dryRun, offset)));
+    }
+
+    /** One running total over the targets: each one's bytes continue where the one before ended. */
+    private static final class Offset implements ProgressListener {
+        private final ProgressListener progress;
+        private long base;
+
+        Offset(ProgressListener progress) {
+            this.progress = progress == null ? ProgressListener.NONE : progress;
+        }
+
+        @Override
+        public void update(String phase, long doneBytes, long totalBytes) {
+            progress.update(phase, base + doneBytes, totalBytes < 0 ? -1 : base + totalBytes);
+        }
+
+        SyncResult next(SyncResult done) {
+            base += done.dryRun() ? 0 : done.bytesTransferred();
+            return done;
+        }
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.internal.archive.ArchiveScripts;
 import io.pgbackup.core.backup.BackupInfo;
+import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.config.RemoteConfig;
 import io.pgbackup.core.process.ProcessRunner.ProcessResult;
@@ -52,25 +53,37 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         this.context = context;
     }
 
-    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/*", "--exclude=*");
+    // wal_archive/keys/ holds the data keysets of sealed WAL (issue 17): copied with the segments.
+    private static final List<String> WAL_FILTERS = List.of("--include=/wal_archive/", "--include=/wal_archive/keys/",
+            "--include=/wal_archive/keys/*", "--include=/wal_archive/*", "--exclude=*");
 
     @Override
     public SyncResult sync(boolean dryRun) {
+        return sync(dryRun, ProgressListener.NONE);
+    }
+
+    @Override
+    public SyncResult sync(boolean dryRun, ProgressListener progress) {
         // WAL first, then backup data, manifests last: a backup looks complete on the remote only once it is.
         return copy(dryRun, List.of(WAL_FILTERS,
                 List.of("--exclude=" + Repository.MANIFEST_FILE, "--include=/base/", "--include=/base/*/",
                         "--include=/base/*/**", "--exclude=*"),
                 List.of("--include=/base/", "--include=/base/*/", "--include=/base/*/" + Repository.MANIFEST_FILE,
-                        "--exclude=*")));
+                        "--exclude=*")), progress);
     }
 
     @Override
     public SyncResult syncWal(boolean dryRun) {
-        return copy(dryRun, List.of(WAL_FILTERS));
+        return syncWal(dryRun, ProgressListener.NONE);
     }
 
-    /** One rsync per filter set, in order. */
-    private SyncResult copy(boolean dryRun, List<List<String>> filterSets) {
+    @Override
+    public SyncResult syncWal(boolean dryRun, ProgressListener progress) {
+        return copy(dryRun, List.of(WAL_FILTERS), progress);
+    }
+
+    /** One rsync per filter set, in order; progress after each (rsync tells no total up front). */
+    private SyncResult copy(boolean dryRun, List<List<String>> filterSets, ProgressListener progress) {
         RemoteConfig remote = requireRemote();
         Repository repository = context.repository();
         repository.requireInitialized();
@@ -84,6 +97,9 @@ public final class RsyncRemoteSyncer implements RemoteSyncer {
         long bytes = 0;
         for (List<String> filters : filterSets) {
             bytes += rsync(remote, repository, filters, dryRun, files);
+            if (!dryRun) {
+                progress.update("sync", bytes, -1);
+            }
         }
         Duration took = Duration.between(started, context.clock().instant());
         log.info("sync to {}: {} file(s), {} bytes{}", remote.rsyncTarget(), files.size(), bytes, dryRun ? " (dry run)" : "");

@@ -4,7 +4,9 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.internal.PgBackupContext;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.progress.ProgressListener;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.sync.RemoteSyncer;
 import io.pgbackup.core.sync.RemoteSyncer.SyncResult;
@@ -51,15 +53,25 @@ public final class S3Syncer implements RemoteSyncer {
 
     @Override
     public SyncResult sync(boolean dryRun) {
-        return run(dryRun, false);
+        return run(dryRun, false, ProgressListener.NONE);
     }
 
     @Override
     public SyncResult syncWal(boolean dryRun) {
-        return run(dryRun, true);
+        return run(dryRun, true, ProgressListener.NONE);
     }
 
-    private SyncResult run(boolean dryRun, boolean walOnly) {
+    @Override
+    public SyncResult sync(boolean dryRun, ProgressListener progress) {
+        return run(dryRun, false, progress);
+    }
+
+    @Override
+    public SyncResult syncWal(boolean dryRun, ProgressListener progress) {
+        return run(dryRun, true, progress);
+    }
+
+    private SyncResult run(boolean dryRun, boolean walOnly, ProgressListener progress) {
         Repository local = localRepository();
         local.requireInitialized();
         // What sync copies offsite must be what this user wrote: nobody else can write here.
@@ -76,7 +88,7 @@ public final class S3Syncer implements RemoteSyncer {
             throw failure(bucket, e);
         }
         if (!dryRun) {
-            copy(local, bucket, plan);
+            copy(local, bucket, plan, new ProgressCounter("sync", plan.stream().mapToLong(Copy::size).sum(), progress));
             if (!walOnly) {
                 cleanupIncompleteUploads(bucket);
             }
@@ -95,7 +107,7 @@ public final class S3Syncer implements RemoteSyncer {
         } catch (IOException e) {
             throw failure(bucket, e);
         }
-        copy(local, bucket, plan);
+        copy(local, bucket, plan, new ProgressCounter("sync", 0, ProgressListener.NONE));
         return result(bucket, false, plan, started);
     }
 
@@ -103,7 +115,7 @@ public final class S3Syncer implements RemoteSyncer {
     private Repository localRepository() {
         Repository repository = context.repository();
         Storage bucket = context.requireBucket();
-        if (repository.storage() == bucket || repository.location().equals(bucket.location())) {
+        if (repository.rawStorage() == bucket || repository.location().equals(bucket.location())) {
             throw new PgBackupException(ErrorCode.INVALID_ARGUMENT, "sync copies the repository in "
                     + repository.root() + " to " + bucket.location() + ", but the repository is the bucket itself"
                     + " (no local repository here): nothing to copy");
@@ -114,9 +126,9 @@ public final class S3Syncer implements RemoteSyncer {
     private static List<Copy> walPlan(Repository local, Storage bucket) throws IOException {
         Map<String, Long> there = sizes(bucket.list(Repository.WAL_PREFIX));
         List<Copy> plan = new ArrayList<>();
-        for (Storage.StoredObject o : local.storage().list(Repository.WAL_PREFIX)) {
+        for (Storage.StoredObject o : local.rawStorage().list(Repository.WAL_PREFIX)) {
             String rest = o.key().substring(Repository.WAL_PREFIX.length());
-            if (rest.startsWith(".") || rest.contains("/")) {
+            if (rest.startsWith(".") || rest.contains("/") && !io.pgbackup.core.internal.crypto.KeyRing.isKeysetRecord(o.key())) {
                 continue; // archive calls in progress
             }
             Long size = there.get(o.key());
@@ -139,7 +151,7 @@ public final class S3Syncer implements RemoteSyncer {
             String prefix = Repository.backupKey(id) + "/";
             List<Copy> data = new ArrayList<>();
             Copy manifest = null;
-            for (Storage.StoredObject o : local.storage().list(prefix)) {
+            for (Storage.StoredObject o : local.rawStorage().list(prefix)) {
                 if (o.name().startsWith(".")) {
                     continue;
                 }
@@ -156,7 +168,7 @@ public final class S3Syncer implements RemoteSyncer {
             }
             if (manifest == null && !data.isEmpty() && !there.containsKey(Repository.manifestKey(id))) {
                 // Never the data without the manifest after it: the manifest is what makes it a backup.
-                manifest = local.storage().stat(Repository.manifestKey(id))
+                manifest = local.rawStorage().stat(Repository.manifestKey(id))
                         .map(o -> new Copy(o.key(), o.size(), Storage.WriteMode.REPLACE)).orElse(null);
             }
             plan.addAll(data);
@@ -173,12 +185,12 @@ public final class S3Syncer implements RemoteSyncer {
         return sizes;
     }
 
-    private void copy(Repository local, Storage bucket, List<Copy> plan) {
+    private void copy(Repository local, Storage bucket, List<Copy> plan, ProgressCounter counter) {
         for (Copy c : plan) {
-            try (InputStream in = local.storage().open(c.key());
-                 Storage.ObjectWriter writer = bucket.create(c.key(), c.mode())) {
-                in.transferTo(writer.stream());
-                writer.commit();
+            long before = counter.done();
+            try {
+                // The stored bytes as they are: a sealed object stays sealed, its keyset record goes with it.
+                io.pgbackup.core.internal.crypto.Sealing.copyStored(local.rawStorage(), bucket, c.key(), c.mode(), counter::wrap);
                 log.debug("copied {} ({} bytes) to {}", c.key(), c.size(), bucket.location());
             } catch (FileAlreadyExistsException e) {
                 log.debug("{} reached {} meanwhile (another sync)", c.key(), bucket.location());
@@ -186,6 +198,11 @@ public final class S3Syncer implements RemoteSyncer {
                 log.info("{} was removed here meanwhile (cleanup); not copied", c.key());
             } catch (IOException e) {
                 throw failure(bucket, e);
+            }
+            // A file skipped (or shrunk since the listing) still counts as its planned size: the total is reached.
+            long rest = c.size() - (counter.done() - before);
+            if (rest > 0) {
+                counter.add(rest);
             }
         }
     }

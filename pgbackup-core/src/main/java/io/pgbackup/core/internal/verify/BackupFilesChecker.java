@@ -6,6 +6,7 @@ import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.internal.storage.StoredName;
@@ -43,8 +44,15 @@ final class BackupFilesChecker {
     private PostgresManifest pgManifest;
     /** For a diff or incr: its {@code INCREMENTAL.} entries, checked against the parent's file sizes. */
     private IncrementalEntries incremental;
+    /** Told the stored bytes read (verify's progress); null: nobody listens. */
+    private final ProgressCounter counter;
 
     BackupFilesChecker(Repository repository, BackupInfo backup) {
+        this(repository, backup, null);
+    }
+
+    BackupFilesChecker(Repository repository, BackupInfo backup, ProgressCounter counter) {
+        this.counter = counter;
         this.repository = repository;
         this.backup = backup;
         this.manifest = backup.manifest();
@@ -70,8 +78,11 @@ final class BackupFilesChecker {
         String file = backup.fileKey(PG_MANIFEST);
         try {
             String problem = sizeProblem(file, listed.get());
+            if (problem == null && io.pgbackup.core.internal.crypto.ReadCheck.sealedWithoutKey(repository, file)) {
+                return storedBytesOnly(file, listed.get(), start);
+            }
             if (problem == null) {
-                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, in -> { });
+                StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, Compression.NONE, counter, in -> { });
                 problem = shaProblem(read, listed.get());
             }
             if (problem != null) {
@@ -107,6 +118,9 @@ final class BackupFilesChecker {
             if (problem != null) {
                 return VerifyCheck.failed(name, problem, since(start));
             }
+            if (io.pgbackup.core.internal.crypto.ReadCheck.sealedWithoutKey(repository, file)) {
+                return storedBytesOnly(file, listed, start);
+            }
             if (stem.equals("base.tar")) {
                 return checkTar(file, listed, compression, start, "");
             }
@@ -117,13 +131,21 @@ final class BackupFilesChecker {
             if (stem.equals("pg_wal.tar")) {
                 return checkWalTar(file, listed, compression, start);
             }
-            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, in -> { });
+            StoredFileReader.Outcome read = StoredFileReader.readFile(repository, file, compression, counter, in -> { });
             problem = shaProblem(read, listed);
             return problem == null ? VerifyCheck.passed(name, "size and SHA-256 match, " + describe(compression) + " reads to its end", since(start))
                     : VerifyCheck.failed(name, problem, since(start));
         } catch (IOException | RuntimeException e) {
             return VerifyCheck.failed(name, unreadable(compression, e), since(start));
         }
+    }
+
+    /** A sealed file on a host without the private key: the stored bytes' size and SHA-256, and a line saying what was not checked. */
+    private VerifyCheck storedBytesOnly(String file, BackupManifest.BackupFile listed, Instant start) throws IOException {
+        String problem = StoredFileCheck.check(repository, file, listed.size(), listed.sha256());
+        return problem == null ? VerifyCheck.passed(listed.name(), "size and SHA-256 of the sealed file match; sealed, and this"
+                + " host has no private key: authenticity and content were not checked", since(start))
+                : VerifyCheck.failed(listed.name(), problem, since(start));
     }
 
     /** backup_manifest names a tablespace's files {@code pg_tblspc/<oid>/PG_<major>_<catversion>/...}. */
@@ -153,7 +175,7 @@ final class BackupFilesChecker {
         Set<String> seen = new HashSet<>();
         byte[] buffer = new byte[BUFFER];
         long[] files = {0};
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (tarPath, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (tarPath, size, content) -> {
             String path = prefix + tarPath;
             files[0]++;
             seen.add(path);
@@ -211,7 +233,7 @@ final class BackupFilesChecker {
         long segmentSize = manifest.walSegmentSize();
         List<String> problems = new ArrayList<>();
         byte[] buffer = new byte[BUFFER];
-        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, (path, size, content) -> {
+        StoredFileReader.Outcome read = StoredFileReader.readTar(repository, file, compression, counter, (path, size, content) -> {
             long actual = drain(content, buffer, null);
             String name = path.substring(path.lastIndexOf('/') + 1);
             if (!path.contains("/") && WalSegmentName.parse(name, segmentSize).isPresent()) {

@@ -20,7 +20,9 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.internal.backup.ManifestCodec;
 import io.pgbackup.core.restore.RestorePlanner;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.progress.ProgressListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,11 +58,18 @@ public final class DefaultVerifier implements Verifier {
 
     @Override
     public VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict) {
+        return verify(request, onVerdict, ProgressListener.NONE);
+    }
+
+    @Override
+    public VerifyReport verify(VerifyRequest request, Consumer<BackupVerdict> onVerdict, ProgressListener progress) {
         Repository repository = context.repository();
         repository.requireInitialized();
         // verify records its verdicts in the repository.
         io.pgbackup.core.internal.storage.DirectoryGuard.requireOwnerOnly(repository);
         List<String> ids = select(repository, request);
+        ProgressCounter counter = progress == null || progress == ProgressListener.NONE ? null
+                : new ProgressCounter("verify", storedTotal(repository, ids), progress);
         Instant start = Instant.now();
         List<BackupVerdict> verdicts = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
@@ -72,7 +81,7 @@ public final class DefaultVerifier implements Verifier {
             WalChainChecker wal = new WalChainChecker(WalArchive.read(repository), pool,
                     ClusterTimeline.resolve(context, newestManifest(repository)));
             for (String id : ids) {
-                BackupVerdict verdict = verifyOne(repository, id, request, wal, pool);
+                BackupVerdict verdict = verifyOne(repository, id, request, wal, pool, counter);
                 record(repository, verdict, warnings);
                 verdicts.add(verdict);
                 onVerdict.accept(verdict);
@@ -108,7 +117,7 @@ public final class DefaultVerifier implements Verifier {
     }
 
     private BackupVerdict verifyOne(Repository repository, String id, VerifyRequest request, WalChainChecker wal,
-                                    ExecutorService pool) {
+                                    ExecutorService pool, ProgressCounter counter) {
         Instant start = Instant.now();
         List<VerifyCheck> checks = new ArrayList<>();
         String manifestLocation = repository.locationOf(Repository.manifestKey(id));
@@ -129,7 +138,7 @@ public final class DefaultVerifier implements Verifier {
         }
         BackupInfo backup = new BackupInfo(id, Repository.backupKey(id), repository.locationOf(Repository.backupKey(id)), manifest);
 
-        BackupFilesChecker files = new BackupFilesChecker(repository, backup);
+        BackupFilesChecker files = new BackupFilesChecker(repository, backup, counter);
         if (manifest.isIncremental()) {
             checks.add(IncrementalChainCheck.check(repository, backup, files));
         }
@@ -149,6 +158,19 @@ public final class DefaultVerifier implements Verifier {
         BackupVerdict verdict = BackupVerdict.of(id, checks, request.restoreTest(), BackupFilesChecker.since(start));
         verdict.firstFailure().ifPresent(f -> log.debug("backup {} failed verification: {}", id, f));
         return verdict;
+    }
+
+    /** What verify reads of {@code ids}: their stored files' sizes as the manifests list them (unreadable ones count 0). */
+    private static long storedTotal(Repository repository, List<String> ids) {
+        long total = 0;
+        for (String id : ids) {
+            try {
+                total += readManifest(repository, id, repository.locationOf(Repository.manifestKey(id))).storedBytes();
+            } catch (PgBackupException e) {
+                // That backup's verdict fails on its manifest and reads nothing.
+            }
+        }
+        return total;
     }
 
     /** The newest backup's manifest that reads, if any. */

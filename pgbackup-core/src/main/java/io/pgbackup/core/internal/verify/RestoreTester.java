@@ -57,6 +57,7 @@ final class RestoreTester {
     }
 
     VerifyCheck run(BackupInfo backup, VerifyRequest request) {
+        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(context.repository(), backup.id(), "verify --restore-test");
         Instant start = Instant.now();
         Path parent = request.restoreTestDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
         Path work = null;

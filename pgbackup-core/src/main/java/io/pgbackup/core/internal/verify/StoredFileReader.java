@@ -1,6 +1,7 @@
 package io.pgbackup.core.internal.verify;
 
 import io.pgbackup.core.storage.Compression;
+import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.ReadAheadInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -46,7 +47,13 @@ final class StoredFileReader {
 
     /** Reads a compressed tar; entry paths come without a leading {@code ./}. Corrupt data surfaces as an IOException. */
     static Outcome readTar(Repository repository, String key, Compression compression, EntryVisitor visitor) throws IOException {
-        return read(repository, key, compression, true, plain -> {
+        return readTar(repository, key, compression, null, visitor);
+    }
+
+    /** {@link #readTar}, telling {@code counter} (when not null) the stored bytes as they are read. */
+    static Outcome readTar(Repository repository, String key, Compression compression, ProgressCounter counter, EntryVisitor visitor)
+            throws IOException {
+        return read(repository, key, compression, true, counter, plain -> {
             TarArchiveInputStream tar = new TarArchiveInputStream(plain);
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
@@ -63,13 +70,20 @@ final class StoredFileReader {
 
     /** Reads a compressed file (a WAL segment) to its end. */
     static Outcome readFile(Repository repository, String key, Compression compression, ContentVisitor visitor) throws IOException {
-        return read(repository, key, compression, false, visitor::visit);
+        return readFile(repository, key, compression, null, visitor);
     }
 
-    private static Outcome read(Repository repository, String key, Compression compression, boolean readAhead, ContentVisitor visitor)
-            throws IOException {
-        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(repository.storage().open(key), RAW_BUFFER));
-             CountingInputStream plain = new CountingInputStream(new DrainAtEnd(compression.decompress(raw), raw));
+    static Outcome readFile(Repository repository, String key, Compression compression, ProgressCounter counter,
+                            ContentVisitor visitor) throws IOException {
+        return read(repository, key, compression, false, counter, visitor::visit);
+    }
+
+    private static Outcome read(Repository repository, String key, Compression compression, boolean readAhead,
+                                ProgressCounter counter, ContentVisitor visitor) throws IOException {
+        InputStream stored = repository.rawStorage().open(key);
+        try (HashingInputStream raw = new HashingInputStream(new BufferedInputStream(
+                counter == null ? stored : counter.wrap(stored), RAW_BUFFER));
+             CountingInputStream plain = new CountingInputStream(new DrainAtEnd(compression.decompress(repository.unseal(key, raw)), raw));
              InputStream source = readAhead ? new ReadAheadInputStream(plain, CHUNK, CHUNKS_AHEAD, key.substring(key.lastIndexOf('/') + 1)) : plain) {
             visitor.visit(source);
             // Past the tar's end-of-archive blocks: the compressed stream's trailer and checksum come last.

@@ -40,6 +40,10 @@ REMOTE_TIMEOUT=300
 # Upper bound for one background 'pgbackup sync --wal-only --to s3'.
 S3_TIMEOUT=600
 
+# Encryption at rest (PG_BACKUP_ENCRYPTION_* at init time; SEALED=1: on). Only the archiver seals:
+# this script never stores a segment itself while it is on. Where the key comes from, never the key.
+@@ENCRYPTION_SETTINGS@@
+
 # async: hand the segment to the archiver ('pgbackup archiver', one per repository, started here
 # when none runs) and wait for its acknowledgement; sync: store it here (PG_BACKUP_ARCHIVER).
 ARCHIVER=@@ARCHIVER@@
@@ -58,6 +62,12 @@ LOG_FILE=$BACKUP_DIR/logs/wal_archive.log
 S3_LOCK=$BACKUP_DIR/logs/.s3-sync.lock
 S3_PENDING=$BACKUP_DIR/logs/.s3-sync.pending
 
+# A failure reaches PG_BACKUP_NOTIFY_COMMAND (and the metrics file) at once, not at the next pgbackup
+# command: the first failure after a success, and the first success after failures, start
+# 'pgbackup archive-event' detached. This mark makes that once per change, not once per retry of
+# PostgreSQL; while all is well a call costs one test for it, no process.
+ARCHIVE_FAILING=$BACKUP_DIR/logs/.archive-failing
+
 name=-
 size=-
 
@@ -70,6 +80,24 @@ log() {
     case $1 in
         @@LOUD_LEVELS@@) printf 'archive_wal.sh: %s\n' "$line" >&2 ;;
     esac
+    case $1:$2 in
+        ERROR:rejected) ;;
+        ERROR:*) [ -e "$ARCHIVE_FAILING" ] || archive_event --failed "$name could not be archived: ${3:-$2}" ;;
+        INFO:@@RESULT_NEW@@|INFO:@@RESULT_IDENTICAL@@) if [ -e "$ARCHIVE_FAILING" ]; then archive_event --recovered "$name"; fi ;;
+    esac
+}
+
+# archive_event --failed MESSAGE | --recovered SEGMENT: sets or clears the mark, then starts
+# 'pgbackup archive-event' detached (PostgreSQL's archiver never waits for a JVM). Only when the mark
+# did change: one that cannot be set tells nothing rather than something on every retry. An empty
+# file and output to /dev/null, so that a full disk is told too.
+archive_event() {
+    case $1 in
+        --failed) { : >"$ARCHIVE_FAILING"; } 2>/dev/null || return 0 ;;
+        *) rm -f "$ARCHIVE_FAILING" 2>/dev/null; [ ! -e "$ARCHIVE_FAILING" ] || return 0 ;;
+    esac
+    if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
+    PG_BACKUP_DIR="$BACKUP_DIR" $detach nohup @@PGBACKUP@@ archive-event "$@" </dev/null >/dev/null 2>&1 &
 }
 
 # Checked before anything is written, so a missing compressor fails cleanly with a clear line.
@@ -240,6 +268,7 @@ archive_async() {
             { read -r acked_for <"$ok"; } 2>/dev/null
             if [ "$acked_for" = "$PWD" ]; then
                 rm -f "$ok"
+                if [ -e "$ARCHIVE_FAILING" ]; then archive_event --recovered "$name"; fi
                 exit 0
             fi
         fi
@@ -280,6 +309,11 @@ archive_async() {
 # instead of waiting ACK_TIMEOUT for an acknowledgement that never comes.
 if [ "$ARCHIVER" = async ] && [ "$src" = "pg_wal/$name" ] && [ -e "pg_wal/archive_status/$name.ready" ]; then
     archive_async
+fi
+
+if [ "$SEALED" = 1 ]; then
+    log ERROR refused "encryption is on and only the archiver seals segments: set PG_BACKUP_ARCHIVER=async and re-run 'pgbackup init' (this script never stores plaintext)"
+    exit 1
 fi
 
 if [ ! -f "$src" ] || [ ! -r "$src" ]; then

@@ -27,6 +27,9 @@ ARCHIVE_DIR=$BACKUP_DIR/wal_archive
 @@S3_SETTINGS@@
 
 @@DECOMPRESS@@
+# Encryption at rest (SEALED=1: on at init time): the archive's files are opened by 'pgbackup wal-fetch',
+# which checks each one's authenticity; this script never decrypts. Where the key comes from, never the key.
+@@ENCRYPTION_SETTINGS@@
 
 # 'pgbackup restore' decompresses the segments replay will need into PGDATA/pg_wal/pgbackup_prefetch
 # beforehand, several at a time; recovery_end_command calls this with --end-of-recovery to drop
@@ -147,6 +150,20 @@ if [ -z "$found" ]; then
         fi
     done
     echo "restore_wal.sh: $name: s3://$S3_BUCKET cannot be read (wal-fetch exited $rc)" >&2
+    exit 126
+fi
+
+if [ "$SEALED" = 1 ]; then
+    export PG_BACKUP_DIR="$BACKUP_DIR"
+    # wal-fetch: 0 fetched to %p (through a temporary file), 1 not in the archive, other: cannot
+    # (a file that fails authentication among them): fatal, recovery must not go on without it.
+    @@PGBACKUP@@ wal-fetch --repo local "$name" "$dest" </dev/null
+    rc=$?
+    case $rc in
+        0) renew_marker; fetch_ahead local 0; exit 0 ;;
+        1) exit 1 ;;
+    esac
+    echo "restore_wal.sh: cannot restore $found to $dest (wal-fetch exited $rc)" >&2
     exit 126
 fi
 

@@ -1,5 +1,6 @@
 package io.pgbackup.core.internal.health;
 
+import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.health.HealthSettings.NotifySettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +27,7 @@ class NotifierTest {
         Path script = script("cat >> '" + events + "'");
         Path repo = Files.createDirectories(dir.resolve("repo"));
         Notifier failuresOnly = new Notifier(new NotifySettings(List.of(script.toString()), false, Duration.ofSeconds(10)),
-                repo.resolve("health"), Clock.systemUTC());
+                Storage.local(repo), Clock.systemUTC());
         assertThat(failuresOnly.outcome("backup", true, "backup succeeded", "/repo", "7")).isEmpty();
         assertThat(events).doesNotExist();
         assertThat(failuresOnly.outcome("backup", false, "cannot connect\nto the server", "/repo", "7")).isEmpty();
@@ -40,7 +41,7 @@ class NotifierTest {
                 .isEqualTo(PosixFilePermissions.fromString("rw-------"));
 
         Notifier all = new Notifier(new NotifySettings(List.of(script.toString()), true, Duration.ofSeconds(10)),
-                repo.resolve("health"), Clock.systemUTC());
+                Storage.local(repo), Clock.systemUTC());
         all.outcome("verify", true, "verify succeeded", "/repo", null);
         assertThat(Files.readAllLines(events)).last().asString().contains("\"event\":\"success\"").contains("\"command\":\"verify\"");
     }
@@ -49,7 +50,7 @@ class NotifierTest {
     void transitionsPageOncePerChange() throws Exception {
         Path events = dir.resolve("events");
         Notifier n = new Notifier(new NotifySettings(List.of(script("cat >> '" + events + "'").toString()), false,
-                Duration.ofSeconds(10)), dir.resolve("health"), Clock.systemUTC());
+                Duration.ofSeconds(10)), Storage.local(dir), Clock.systemUTC());
         n.transition("archive", true, "ok", "/repo", null);
         n.transition("archive", false, "archiving is failing", "/repo", null);
         n.transition("archive", false, "archiving is failing", "/repo", null);

@@ -1,0 +1,50 @@
+package io.pgbackup.core.internal.crypto;
+
+import io.pgbackup.core.ErrorCode;
+import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.crypto.Encryption;
+import io.pgbackup.core.internal.storage.Repository;
+import io.pgbackup.core.storage.Storage;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** {@code pgbackup key rotate}: the repository's and the configured bucket's keyset records, under the repository's lease. */
+final class Rotator {
+    static final String NEW_KEY_OPTION = "--new-key-file";
+
+    private Rotator() {
+    }
+
+    static Encryption.Rotation rotate(Repository repository, Optional<Storage> bucket, Clock clock, Path newKeyFile, boolean dryRun) {
+        WrapKey oldKey = configuredKey(repository).orElseThrow(() -> new PgBackupException(ErrorCode.INVALID_CONFIG,
+                "key rotate needs the current key: set PG_BACKUP_ENCRYPTION_KEY_FILE (or _KEY_COMMAND) to it, and give the new"
+                        + " one with " + NEW_KEY_OPTION));
+        WrapKey newKey = WrapKeys.loadPrivateFile(newKeyFile, NEW_KEY_OPTION);
+        KeyRotation rotation = new KeyRotation(oldKey, newKey);
+        List<Storage> storages = new ArrayList<>(List.of(repository.storage()));
+        bucket.filter(b -> SealingStorage.rawOf(b) != repository.rawStorage()).ifPresent(storages::add);
+        if (dryRun) {
+            return report(rotation.plan(storages), 0, true);
+        }
+        // The lease keeps cleanup from deleting a backup whose record this is about to write back.
+        try (Storage.Lease ignored = repository.lease("key rotate", clock)) {
+            KeyRotation.Plan plan = rotation.plan(storages);
+            return report(plan, rotation.execute(plan), false);
+        }
+    }
+
+    static Optional<WrapKey> configuredKey(Repository repository) {
+        return repository.storage() instanceof SealingStorage s ? s.ring().wrapKey() : Optional.empty();
+    }
+
+    private static Encryption.Rotation report(KeyRotation.Plan plan, int rewritten, boolean dryRun) {
+        List<Encryption.KeysetRecordPlan> records = plan.items().stream().map(i -> new Encryption.KeysetRecordPlan(i.where(),
+                i.wrapKeyIds(), i.step().name().toLowerCase(Locale.ROOT).replace('_', '-'))).toList();
+        return new Encryption.Rotation(plan.oldKeyId(), plan.newKeyId(), records, rewritten, dryRun);
+    }
+}
