@@ -90,6 +90,14 @@ class PostgresVersionsTest {
                 // The server sent INCREMENTAL files itself (its backup_manifest names them so); the restore below rebuilds them.
                 assertThat(ChainReader.files(source.repository(), incr).keySet()).anyMatch(p -> p.contains("/INCREMENTAL."));
                 assertThat(storedBytes(incr, "base.tar")).isLessThan(storedBytes(backup, "base.tar") / 4);
+                // summarize_wal off: no summaries path, and page LSNs cannot work against a summaries parent: a full.
+                cluster.execute("ALTER SYSTEM SET summarize_wal = off", "SELECT pg_reload_conf()");
+                PgCluster.await(Duration.ofMinutes(1), "summarize_wal off",
+                        () -> "off".equals(cluster.queryString("SHOW summarize_wal")));
+                io.pgbackup.core.backup.BackupPlan fallback = pg.backups().plan(BackupOptions.defaults()
+                        .withType(io.pgbackup.core.backup.BackupType.INCR));
+                assertThat(fallback.isFull()).as(fallback.describe()).isTrue();
+                assertThat(fallback.reason()).contains("made from WAL summaries");
             } else {
                 assertThat(ChainReader.mismatches(source.repository(), List.of(backup, incr))).isEmpty();
             }
