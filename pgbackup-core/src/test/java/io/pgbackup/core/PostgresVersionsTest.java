@@ -2,6 +2,7 @@ package io.pgbackup.core;
 
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupOptions;
+import io.pgbackup.core.internal.incremental.ChainReader;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
@@ -57,6 +58,13 @@ class PostgresVersionsTest {
             PgBackup pg = source.pgBackup();
             cluster.execute("CREATE TABLE orders (id int PRIMARY KEY, item text)",
                     "INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(1, 1000) g");
+            // From 17 on the incr below comes from the server's WAL summaries (UPLOAD_MANIFEST + BASE_BACKUP INCREMENTAL).
+            boolean summaries = major >= 17;
+            if (summaries) {
+                cluster.execute("ALTER SYSTEM SET summarize_wal = on", "SELECT pg_reload_conf()");
+                PgCluster.await(Duration.ofMinutes(1), "summarize_wal on",
+                        () -> "on".equals(cluster.queryString("SHOW summarize_wal")));
+            }
 
             // zstd is the version-dependent path: the server compresses from 15 on, pgbackup before.
             BackupInfo backup = pg.backups().backup(BackupOptions.defaults().withCompression(Compression.ZSTD));
@@ -66,13 +74,33 @@ class PostgresVersionsTest {
             assertThat(backup.manifest().file("backup_manifest").isPresent()).isEqualTo(major >= 13);
 
             cluster.execute("INSERT INTO orders SELECT g, 'late ' || g FROM generate_series(1001, 1500) g");
+            if (summaries) {
+                // The summarizer runs behind the WAL: wait until a summary reaches back to the full's start.
+                PgCluster.await(Duration.ofMinutes(1), "a WAL summary from the full's start", () -> cluster.queryLong(
+                        "SELECT count(*) FROM pg_available_wal_summaries() WHERE start_lsn <= '"
+                                + backup.manifest().startLsn() + "'") > 0);
+            }
             // An incr on every major (the page-LSN path): only changed pages, and each file rebuilds as the server sent it.
             BackupInfo incr = pg.backups().backup(BackupOptions.defaults().withCompression(Compression.ZSTD)
                     .withType(io.pgbackup.core.backup.BackupType.INCR));
             assertThat(incr.manifest().type()).isEqualTo("incr");
             assertThat(incr.manifest().chain()).containsExactly(backup.id());
-            assertThat(io.pgbackup.core.internal.incremental.ChainReader.mismatches(source.repository(), List.of(backup, incr)))
-                    .isEmpty();
+            assertThat(incr.manifest().incrementalMethod()).isEqualTo(summaries ? "summaries" : "page-lsn");
+            if (summaries) {
+                // The server sent INCREMENTAL files itself (its backup_manifest names them so); the restore below rebuilds them.
+                assertThat(ChainReader.files(source.repository(), incr).keySet()).anyMatch(p -> p.contains("/INCREMENTAL."));
+                assertThat(storedBytes(incr, "base.tar")).isLessThan(storedBytes(backup, "base.tar") / 4);
+                // summarize_wal off: no summaries path, and page LSNs cannot work against a summaries parent: a full.
+                cluster.execute("ALTER SYSTEM SET summarize_wal = off", "SELECT pg_reload_conf()");
+                PgCluster.await(Duration.ofMinutes(1), "summarize_wal off",
+                        () -> "off".equals(cluster.queryString("SHOW summarize_wal")));
+                io.pgbackup.core.backup.BackupPlan fallback = pg.backups().plan(BackupOptions.defaults()
+                        .withType(io.pgbackup.core.backup.BackupType.INCR));
+                assertThat(fallback.isFull()).as(fallback.describe()).isTrue();
+                assertThat(fallback.reason()).contains("made from WAL summaries");
+            } else {
+                assertThat(ChainReader.mismatches(source.repository(), List.of(backup, incr))).isEmpty();
+            }
             OffsetDateTime target = source.serverNow();
             String atTarget = fingerprint(cluster, "orders");
             cluster.execute("UPDATE orders SET item = 'changed' WHERE id <= 100", "DROP TABLE orders");
@@ -101,7 +129,8 @@ class PostgresVersionsTest {
 
             cluster.stop();
             Path restored = work.resolve("restored");
-            RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(backup.id()),
+            // From 17 on the restore goes through the chain (full + the summaries incr), then WAL to the time.
+            RestorePlan plan = pg.restorePlanner().plan(new RestoreRequest(Optional.of(summaries ? incr.id() : backup.id()),
                     new RecoveryTarget.Time(target), TargetAction.PROMOTE, Optional.of(restored), false));
             pg.restorePlanner().execute(plan);
             assertThat(Files.readString(restored.resolve("PG_VERSION")).strip()).isEqualTo(String.valueOf(major));
@@ -128,6 +157,11 @@ class PostgresVersionsTest {
             assertThat(check(verdict, "base.tar.zst").ok()).as(verdict.toString()).isTrue();
             assertThat(check(verdict, "backup_manifest").ok()).as(verdict.toString()).isTrue();
         }
+    }
+
+    private static long storedBytes(BackupInfo backup, String stem) {
+        return backup.manifest().files().stream().filter(f -> f.name().startsWith(stem))
+                .mapToLong(io.pgbackup.core.backup.BackupManifest.BackupFile::size).sum();
     }
 
     private static VerifyCheck check(BackupVerdict verdict, String name) {

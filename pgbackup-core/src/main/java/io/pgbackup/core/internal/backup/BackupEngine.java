@@ -78,7 +78,7 @@ final class BackupEngine {
                     .parent(plan.parent())
                     .chain(plan.chain())
                     .parentStartLsn(run.decision().parent().map(BackupManifest::startLsn).orElse(null))
-                    .incrementalMethod(plan.isFull() ? null : "page-lsn")
+                    .incrementalMethod(plan.isFull() ? null : run.incrementalMethod())
                     .dataChecksums("on".equals(server.info().setting("data_checksums")))
                     .fileList(fileList.orElse(null))
                     .build();

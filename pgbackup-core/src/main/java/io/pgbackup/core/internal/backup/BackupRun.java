@@ -18,7 +18,8 @@ import java.util.concurrent.CompletionException;
  * server's identity, read beside the transfer (a foreign cluster stops it).
  */
 record BackupRun(String id, OffsetDateTime start, Compression compression, BackupOptions options,
-                 CompletableFuture<ServerFacts> serverCheck, ChainPlanner.Decision decision, Optional<PageRule> rule) {
+                 CompletableFuture<ServerFacts> serverCheck, ChainPlanner.Decision decision, Optional<PageRule> rule,
+                 String incrementalMethod, Optional<byte[]> parentManifest) {
 
     /** A diff or incr: its tars are filtered, so the server must not compress them. */
     boolean incremental() {
@@ -42,6 +43,12 @@ record BackupRun(String id, OffsetDateTime start, Compression compression, Backu
             }
             throw e;
         }
+    }
+
+    /** The same run taken by another path (the server refused the summaries one, nothing was stored). */
+    BackupRun with(IncrementalPath.Chosen chosen) {
+        return new BackupRun(id, start, compression, options, serverCheck, chosen.decision(), chosen.rule(), chosen.method(),
+                chosen.parentManifest());
     }
 
     String label() {

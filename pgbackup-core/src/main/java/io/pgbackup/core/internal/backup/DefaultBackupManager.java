@@ -11,11 +11,8 @@ import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.BackupPlan;
 import io.pgbackup.core.backup.BackupType;
 import io.pgbackup.core.internal.archive.WalArchive;
-import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.internal.incremental.ChainPlanner;
 import io.pgbackup.core.internal.incremental.ChainSettings;
-import io.pgbackup.core.internal.incremental.PageRule;
-import io.pgbackup.core.internal.incremental.ParentFiles;
 import java.util.Optional;
 
 import io.pgbackup.core.ErrorCode;
@@ -82,11 +79,11 @@ public final class DefaultBackupManager implements BackupManager {
             // A diff or incr is planned on the server's facts before the transfer starts: the page filter needs its parent.
             ChainPlanner.Decision decision = options.type() == BackupType.FULL ? FULL
                     : decide(options, joined(server));
-            Optional<PageRule> rule = decision.parent().map(p -> new PageRule(WalSegmentName.parseLsn(p.startLsn()),
-                    ParentFiles.read(repository, p)));
+            IncrementalPath.Chosen path = decision.parent().isEmpty() ? new IncrementalPath.Chosen(decision, null, Optional.empty(),
+                    Optional.empty()) : IncrementalPath.choose(context, decision, joined(server));
             OffsetDateTime start = OffsetDateTime.now(context.clock());
             BackupRun run = new BackupRun(freeId(repository, start.toLocalDateTime()), start, compression, options, server,
-                    decision, rule);
+                    path.decision(), path.rule(), path.method(), path.parentManifest());
             BackupEngine engine = new BackupEngine(repository, new ReplicationSource(context.config()), context.clock());
             AtomicBoolean finished = new AtomicBoolean();
             // Ctrl-C or SIGTERM: what was stored goes (the manifest is never written, so it is never listed either way).
@@ -97,7 +94,13 @@ public final class DefaultBackupManager implements BackupManager {
             }, "pgbackup-backup-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             try {
-                return engine.run(run);
+                try {
+                    return engine.run(run);
+                } catch (SummariesRefused e) {
+                    log.warn("the server refused an incremental backup from WAL summaries ({}): taking it by page LSNs",
+                            e.getMessage());
+                    return engine.run(run.with(IncrementalPath.pageLsn(repository, decision, "the server refused: " + e.getMessage())));
+                }
             } finally {
                 finished.set(true);
                 removeHook(cleanup);
@@ -119,7 +122,7 @@ public final class DefaultBackupManager implements BackupManager {
     private ChainPlanner.Decision decide(BackupOptions options, BackupRun.ServerFacts facts) {
         String checksums = facts.info().setting("data_checksums");
         ChainPlanner.Server server = new ChainPlanner.Server(facts.info().systemIdentifier(), facts.info().versionNum(),
-                facts.info().timeline(), checksums.isEmpty() ? null : "on".equals(checksums));
+                facts.info().timeline(), checksums.isEmpty() ? null : "on".equals(checksums), IncrementalPath.summarizing(facts));
         WalArchive archive = WalArchive.sharded(context.repository());
         ChainPlanner.Decision decision = new ChainPlanner(ChainSettings.of(context.config()))
                 .plan(options.type(), catalog.list(), server, OffsetDateTime.now(context.clock()), archive::history);

@@ -13,6 +13,7 @@ import io.pgbackup.core.internal.postgres.replication.BaseBackupClient;
 import io.pgbackup.core.internal.postgres.replication.BaseBackupRequest;
 import io.pgbackup.core.internal.postgres.replication.BaseBackupResult;
 import io.pgbackup.core.internal.postgres.replication.BaseBackupSink;
+import io.pgbackup.core.internal.postgres.replication.ReplicationException;
 import io.pgbackup.core.internal.postgres.replication.ReplicationSettings;
 import io.pgbackup.core.storage.Compression;
 
@@ -64,8 +65,13 @@ final class ReplicationSource implements BackupSource {
         DeferredSink deferred = new DeferredSink(sink, run.options());
         BaseBackupResult result;
         try {
-            result = client.run(new BaseBackupRequest(run.label(), run.options().fastCheckpoint(), serverCompression), deferred);
+            result = client.run(new BaseBackupRequest(run.label(), run.options().fastCheckpoint(), serverCompression,
+                    run.parentManifest()), deferred);
         } catch (IOException e) {
+            if (run.parentManifest().isPresent() && e instanceof ReplicationException && deferred.opened.get() == 0) {
+                run.server();
+                throw new SummariesRefused(e.getMessage().strip().lines().findFirst().orElse("no reason given"));
+            }
             if (deferred.storeFailure != null) {
                 // Our side failed (a full disk): that is the cause, not the connection the client then dropped.
                 throw new java.io.UncheckedIOException(deferred.storeFailure);
@@ -118,6 +124,7 @@ final class ReplicationSource implements BackupSource {
         private final List<OutputStream> finished = new ArrayList<>();
         private volatile IOException storeFailure;
         private long reported;
+        private final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
 
         DeferredSink(ArchiveSink sink, BackupOptions options) {
             this.sink = sink;
@@ -141,6 +148,7 @@ final class ReplicationSource implements BackupSource {
 
         private OutputStream opened(StreamOpener opener) throws IOException {
             try {
+                opened.incrementAndGet();
                 return opener.open();
             } catch (IOException e) {
                 if (storeFailure == null) {

@@ -30,7 +30,12 @@ public final class ChainPlanner {
     }
 
     /** The server as the plan needs it; {@code dataChecksums} null when unknown. */
-    public record Server(String systemIdentifier, int versionNum, int timeline, Boolean dataChecksums) {
+    /** @param summarizing the server can send incrementals from WAL summaries (17+, summarize_wal on) */
+    public record Server(String systemIdentifier, int versionNum, int timeline, Boolean dataChecksums, boolean summarizing) {
+        public Server(String systemIdentifier, int versionNum, int timeline, Boolean dataChecksums) {
+            this(systemIdentifier, versionNum, timeline, dataChecksums, false);
+        }
+
     }
 
     /** The plan, and the parent's manifest when it is a diff or incr. */
@@ -108,7 +113,11 @@ public final class ChainPlanner {
             return Optional.of("data checksums were turned " + (server.dataChecksums() ? "on" : "off") + " since " + p
                     + " (that rewrites every page without a new LSN)");
         }
-        if (parent.fileList() == null && (parent.file("backup_manifest").isEmpty() || "summaries".equals(parent.incrementalMethod()))) {
+        if (parent.fileList() == null && "summaries".equals(parent.incrementalMethod()) && !server.summarizing()) {
+            return Optional.of(p + " was made from WAL summaries and the server no longer summarizes WAL (summarize_wal = off):"
+                    + " filtering pages against it is impossible");
+        }
+        if (parent.fileList() == null && parent.file("backup_manifest").isEmpty()) {
             return Optional.of(p + " has no list of its files (taken by an older pgbackup of PostgreSQL 12)");
         }
         Map<String, BackupManifest> byId = backups.stream().collect(Collectors.toMap(BackupManifest::id, m -> m, (a, b) -> a));

@@ -46,7 +46,7 @@ public record ServerInfo(int versionNum, String version, String systemIdentifier
             java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
             try (var rs = st.executeQuery("SELECT name, setting FROM pg_settings WHERE name IN "
                     + "('wal_level','archive_mode','archive_command','archive_timeout','max_wal_senders',"
-                    + "'wal_segment_size','data_directory','data_checksums','restore_command')")) {
+                    + "'wal_segment_size','data_directory','data_checksums','restore_command','summarize_wal')")) {
                 while (rs.next()) {
                     settings.put(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2));
                 }

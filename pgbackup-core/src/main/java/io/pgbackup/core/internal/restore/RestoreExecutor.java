@@ -126,6 +126,7 @@ final class RestoreExecutor {
                 }
                 dropStandbySignal(plan.targetDir());
                 if (chain != null && chain.incremental()) {
+                    IncrementalLabel.strip(plan.targetDir());
                     ChainRoots.writeManifest(plan);
                 }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());

@@ -33,7 +33,7 @@ public final class ChainReader {
     }
 
     /** Every regular file of the backup's data tars, by data-directory path (INCREMENTAL.* as named). */
-    static Map<String, byte[]> files(Path repo, BackupInfo backup) throws IOException {
+    public static Map<String, byte[]> files(Path repo, BackupInfo backup) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (BackupManifest.BackupFile f : backup.manifest().files()) {
             StoredName name = StoredName.parse(f.name());

@@ -24,6 +24,8 @@ public final class BaseBackupClient {
     static final int NEXT_UNKNOWN_VERSION = 190000;
     private static final int NEW_PROTOCOL_VERSION = 150000;
     private static final int MANIFEST_VERSION = 130000;
+    static final int INCREMENTAL_VERSION = 170000;
+    private static final int UPLOAD_CHUNK = 128 * 1024;
     private static final long WAL_THREAD_JOIN_MILLIS = 30_000;
 
     private final ReplicationSettings settings;
@@ -70,6 +72,9 @@ public final class BaseBackupClient {
             wal.query("CREATE_REPLICATION_SLOT \"" + slot + "\" TEMPORARY PHYSICAL"
                     + (facts.version >= NEW_PROTOCOL_VERSION ? " (RESERVE_WAL)" : " RESERVE_WAL"));
 
+            if (request.parentManifest().isPresent()) {
+                uploadManifest(main, request.parentManifest().get(), facts.version);
+            }
             main.sendQuery(baseBackupCommand(request, facts.version));
             QueryResult start = main.readResultSet("the backup's start position");
             Lsn startLsn = Lsn.parse(start.value(0, 0));
@@ -129,6 +134,24 @@ public final class BaseBackupClient {
                 wal.close();
             }
         }
+    }
+
+    /**
+     * Sends the parent's backup_manifest as pg_basebackup does: UPLOAD_MANIFEST, CopyData in chunks,
+     * CopyDone, then the command's result. The server keeps it for this connection's next BASE_BACKUP.
+     */
+    private static void uploadManifest(PgWireConnection main, byte[] manifest, int version) throws IOException {
+        if (version < INCREMENTAL_VERSION) {
+            throw new IOException("an incremental backup from WAL summaries needs PostgreSQL " + majorName(INCREMENTAL_VERSION)
+                    + " or newer; the server at " + main.address() + " runs PostgreSQL " + majorName(version));
+        }
+        main.sendQuery("UPLOAD_MANIFEST");
+        main.awaitCopyIn("answering UPLOAD_MANIFEST");
+        for (int off = 0; off < manifest.length; off += UPLOAD_CHUNK) {
+            main.sendCopyData(java.util.Arrays.copyOfRange(manifest, off, Math.min(manifest.length, off + UPLOAD_CHUNK)));
+        }
+        main.sendCopyDone();
+        main.readUntilReady("UPLOAD_MANIFEST");
     }
 
     private record ServerFacts(int version, String systemIdentifier, int walSegmentSize, boolean inRecovery) {
@@ -214,6 +237,9 @@ public final class BaseBackupClient {
             if (request.serverCompression().isPresent()) {
                 options.add("COMPRESSION '" + request.compressionMethod().replace("'", "''") + "'");
                 request.compressionDetail().ifPresent(d -> options.add("COMPRESSION_DETAIL '" + d.replace("'", "''") + "'"));
+            }
+            if (request.parentManifest().isPresent()) {
+                options.add("INCREMENTAL");
             }
             return "BASE_BACKUP (" + String.join(", ", options) + ")";
         }

@@ -244,6 +244,30 @@ final class PgWireConnection implements Closeable {
         }
     }
 
+    /** Waits for CopyInResponse ('G'), the server's go-ahead to send CopyData; {@code when} names it in an error. */
+    void awaitCopyIn(String when) throws IOException {
+        while (true) {
+            BackendMessage m = read();
+            switch (m.type()) {
+                case 'G' -> {
+                    return;
+                }
+                case 'N', 'S' -> { }
+                case 'E' -> {
+                    ReplicationException failure = m.asError();
+                    readUntilReady(when);
+                    throw failure;
+                }
+                default -> throw protocolError(when, m);
+            }
+        }
+    }
+
+    /** Ends a COPY IN: CopyDone ('c'). */
+    void sendCopyDone() throws IOException {
+        send('c', new byte[0]);
+    }
+
     /** Reads a COPY OUT stream to its CopyDone, handing each CopyData to {@code handler}. */
     void readCopyOut(String when, CopyDataHandler handler) throws IOException {
         while (true) {

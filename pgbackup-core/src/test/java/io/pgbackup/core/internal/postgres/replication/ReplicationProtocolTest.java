@@ -41,6 +41,9 @@ class ReplicationProtocolTest {
                         + " TABLESPACE_MAP, COMPRESSION 'zstd', COMPRESSION_DETAIL 'level=3,workers=2')");
         assertThat(BaseBackupClient.baseBackupCommand(new BaseBackupRequest("x", true, Optional.of("lz4")), 160000))
                 .endsWith("COMPRESSION 'lz4')");
+        // With the parent's backup_manifest uploaded (17+), the server makes the INCREMENTAL files itself.
+        assertThat(BaseBackupClient.baseBackupCommand(new BaseBackupRequest("x", true, Optional.empty(),
+                Optional.of(new byte[] {'{'})), 170000)).endsWith("TABLESPACE_MAP, INCREMENTAL)");
     }
 
     @Test
