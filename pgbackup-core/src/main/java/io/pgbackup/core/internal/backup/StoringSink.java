@@ -30,7 +30,7 @@ final class StoringSink implements ArchiveSink {
     private final Compression compression;
     private final List<BackupManifest.BackupFile> stored = Collections.synchronizedList(new ArrayList<>());
     private final List<String> written = Collections.synchronizedList(new ArrayList<>());
-    private final List<Repository.EncodedWriter> open = Collections.synchronizedList(new ArrayList<>());
+    private final List<io.pgbackup.core.internal.storage.EncodedWriter> open = Collections.synchronizedList(new ArrayList<>());
 
     StoringSink(Repository repository, String id, Compression compression) {
         this.repository = repository;
@@ -58,7 +58,7 @@ final class StoringSink implements ArchiveSink {
     /** Discards every object not yet complete (a failed source may leave streams unclosed). */
     void abort() {
         synchronized (open) {
-            for (Repository.EncodedWriter writer : open) {
+            for (io.pgbackup.core.internal.storage.EncodedWriter writer : open) {
                 try {
                     writer.close();
                 } catch (IOException | RuntimeException ignored) {
@@ -97,7 +97,7 @@ final class StoringSink implements ArchiveSink {
         MessageDigest sha = StoredFileCheck.sha256();
         java.util.concurrent.atomic.AtomicReference<io.pgbackup.core.internal.storage.CountingOutputStream> counted =
                 new java.util.concurrent.atomic.AtomicReference<>();
-        Repository.EncodedWriter writer = repository.createEncoded(key, encoding, raw -> {
+        io.pgbackup.core.internal.storage.EncodedWriter writer = repository.createEncoded(key, encoding, raw -> {
             counted.set(new io.pgbackup.core.internal.storage.CountingOutputStream(new DigestOutputStream(raw, sha)));
             return counted.get();
         });

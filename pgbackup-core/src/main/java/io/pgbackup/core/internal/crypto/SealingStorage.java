@@ -4,7 +4,6 @@ import com.google.crypto.tink.StreamingAead;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -138,9 +137,9 @@ public final class SealingStorage implements Storage {
             in.skipNBytes(SealedFormat.MAGIC.length);
             String recordKey = SealedFormat.readRef(in, key);
             StreamingAead aead = ring.open(recordKey, key);
-            RawTracking tracked = new RawTracking(in);
+            SealedStreams.RawTracking tracked = new SealedStreams.RawTracking(in);
             InputStream plain = aead.newDecryptingStream(tracked, SealedFormat.associatedData(key, recordKey));
-            return new Authenticating(plain, tracked, key);
+            return new SealedStreams.Authenticating(plain, tracked, key);
         } catch (GeneralSecurityException e) {
             in.close();
             throw new SealedFormat.AuthenticationException(key + " cannot be opened: " + e.getClass().getSimpleName());
@@ -244,17 +243,17 @@ public final class SealingStorage implements Storage {
     public ObjectWriter create(String key, WriteMode mode, UnaryOperator<OutputStream> storedTap) throws IOException {
         if (!seals(key)) {
             ObjectWriter writer = raw.create(key, mode);
-            OutputStream tapped = storedTap.apply(new NonClosingOutput(writer.stream()));
-            return new SealedWriter(writer, tapped);
+            OutputStream tapped = storedTap.apply(io.pgbackup.core.internal.storage.NonClosing.output(writer.stream()));
+            return new SealedStreams.SealedWriter(writer, tapped);
         }
         ensureInventory();
         String recordKey = ring.recordForWriting(key);
         ObjectWriter writer = raw.create(key, mode);
         try {
-            OutputStream tapped = storedTap.apply(new NonClosingOutput(writer.stream()));
+            OutputStream tapped = storedTap.apply(io.pgbackup.core.internal.storage.NonClosing.output(writer.stream()));
             SealedFormat.writeHeader(tapped, recordKey);
             OutputStream sealed = ring.cipher(recordKey).newEncryptingStream(tapped, SealedFormat.associatedData(key, recordKey));
-            return new SealedWriter(writer, sealed);
+            return new SealedStreams.SealedWriter(writer, sealed);
         } catch (GeneralSecurityException e) {
             writer.close();
             throw new IOException("cannot seal " + key + ": " + e.getClass().getSimpleName());
@@ -291,124 +290,5 @@ public final class SealingStorage implements Storage {
     @Override
     public Lease acquireLease(String holder) throws IOException {
         return raw.acquireLease(holder);
-    }
-
-    /** A writer whose commit first finishes the sealing stream (Tink writes the last segment's tag on close). */
-    private static final class SealedWriter implements ObjectWriter {
-        private final ObjectWriter writer;
-        private final OutputStream stream;
-
-        SealedWriter(ObjectWriter writer, OutputStream stream) {
-            this.writer = writer;
-            this.stream = stream;
-        }
-
-        @Override
-        public OutputStream stream() {
-            return stream;
-        }
-
-        @Override
-        public void commit() throws IOException {
-            stream.close();
-            writer.commit();
-        }
-
-        @Override
-        public void close() throws IOException {
-            writer.close();
-        }
-    }
-
-    private static final class NonClosingOutput extends java.io.FilterOutputStream {
-        NonClosingOutput(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
-    }
-
-    /** Remembers whether the stored bytes failed to arrive, so a storage error is not called an altered object. */
-    private static final class RawTracking extends FilterInputStream {
-        volatile boolean failed;
-
-        RawTracking(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            try {
-                return super.read();
-            } catch (IOException e) {
-                failed = true;
-                throw e;
-            }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (IOException e) {
-                failed = true;
-                throw e;
-            }
-        }
-    }
-
-    /** Turns Tink's failures into one line naming the object. */
-    private static final class Authenticating extends FilterInputStream {
-        private final RawTracking raw;
-        private final String key;
-
-        Authenticating(InputStream plain, RawTracking raw, String key) {
-            super(plain);
-            this.raw = raw;
-            this.key = key;
-        }
-
-        private IOException translate(IOException e) {
-            if (raw.failed || e instanceof SealedFormat.AuthenticationException) {
-                return e;
-            }
-            return new SealedFormat.AuthenticationException(key + " failed authentication: it was altered, damaged or"
-                    + " truncated, or copied over another object's name; refused");
-        }
-
-        @Override
-        public int read() throws IOException {
-            try {
-                return super.read();
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            try {
-                return super.skip(n);
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
     }
 }

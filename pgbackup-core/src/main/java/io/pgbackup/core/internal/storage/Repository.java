@@ -282,32 +282,6 @@ public final class Repository {
         }
     }
 
-    /** A stored file being written through its codec. */
-    public static final class EncodedWriter implements AutoCloseable {
-        private final Storage.ObjectWriter writer;
-        private final OutputStream encoded;
-
-        EncodedWriter(Storage.ObjectWriter writer, OutputStream encoded) {
-            this.writer = writer;
-            this.encoded = encoded;
-        }
-
-        public OutputStream stream() {
-            return encoded;
-        }
-
-        /** Finishes the encoding and commits the object. */
-        public void commit() throws IOException {
-            encoded.close();
-            writer.commit();
-        }
-
-        @Override
-        public void close() throws IOException {
-            writer.close();
-        }
-    }
-
     // ------------------------------------------------------------------ lease and layout
 
     /** Takes the repository's lease for {@code command}, or fails at once naming who holds it. */
