@@ -227,6 +227,11 @@ class EncryptionClusterTest {
         writeOnly.archiveSetup().init();
         source.stopArchiver();
         BackupInfo backup = writeOnly.backups().backup(BackupOptions.defaults());
+        // An incremental needs the parent's file list, sealed like the rest: this host says so and plans a full.
+        io.pgbackup.core.backup.BackupPlan incr = writeOnly.backups()
+                .plan(BackupOptions.defaults().withType(io.pgbackup.core.backup.BackupType.INCR));
+        assertThat(incr.isFull()).as(incr.describe()).isTrue();
+        assertThat(incr.reason()).contains("only the public encryption key");
         source.cluster().execute("INSERT INTO secrets SELECT g, '" + MARKER + "' || g FROM generate_series(30001, 31000) g");
         String after = fingerprint(source.cluster(), "secrets");
         String segment = source.switchAndAwaitArchived();
