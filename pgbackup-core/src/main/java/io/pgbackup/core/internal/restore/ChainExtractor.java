@@ -133,22 +133,7 @@ final class ChainExtractor {
 
     /** Deletes a directory and everything below it, links as links. */
     static void deleteTree(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        io.pgbackup.core.internal.storage.AtomicFiles.deleteTree(dir);
     }
 
     /** Empties a delta restore's pg_wal (the diverged copy's WAL must never be replayed), a real directory only. */
