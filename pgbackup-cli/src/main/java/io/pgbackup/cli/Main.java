@@ -83,7 +83,7 @@ public final class Main implements Runnable {
         if (configFile != null) {
             env.put(io.pgbackup.core.config.EnvSettings.PG_BACKUP_CONFIG, configFile.toString());
         }
-        io.pgbackup.core.health.Health.afterCommand(env, name, code == 0,
+        io.pgbackup.core.PgBackup.afterCommand(env, name, code == 0,
                 failure != null ? failure : name + " exited with " + code)
                 .forEach(w -> context.err().println("pgbackup: warning: " + w));
     }

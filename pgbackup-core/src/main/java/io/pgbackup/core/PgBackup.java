@@ -47,6 +47,30 @@ public interface PgBackup {
         return new Builder(config);
     }
 
+    /**
+     * After every CLI command: builds the repository's {@link io.pgbackup.core.health.Health} from {@code env} only when a
+     * notify command or a metrics file is configured for {@code command}. Never fails the command:
+     * a problem here becomes a warning line.
+     */
+    static List<String> afterCommand(java.util.Map<String, String> env, String command, boolean ok, String message) {
+        io.pgbackup.core.health.HealthSettings settings;
+        try {
+            settings = io.pgbackup.core.health.HealthSettings.fromEnvironment(env);
+        } catch (RuntimeException e) {
+            return ok ? List.of(e.getMessage()) : List.of();
+        }
+        if (!settings.wantsOutcome(command)) {
+            return List.of();
+        }
+        PgBackup pg;
+        try {
+            pg = PgBackup.create(PgBackupConfig.fromEnvironment(env));
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        return pg.health().afterCommand(command, ok, message, settings);
+    }
+
     PgBackupConfig config();
 
     /** Where the repository's objects are, for messages: a directory or an {@code s3://} URL. */

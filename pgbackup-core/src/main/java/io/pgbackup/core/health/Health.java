@@ -1,8 +1,6 @@
 package io.pgbackup.core.health;
 
 import io.pgbackup.core.health.HealthSettings.CheckThresholds;
-import io.pgbackup.core.PgBackup;
-import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.status.StatusReport;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
@@ -19,7 +17,7 @@ import java.util.function.Consumer;
 
 /**
  * {@code check}, {@code metrics} and notifications: one status snapshot judged against thresholds
- * and rendered as Prometheus metrics ({@link PgBackup#health()}). Reads the cluster and the
+ * and rendered as Prometheus metrics ({@code PgBackup.health()}). Reads the cluster and the
  * repository; writes only the metrics file and the notifier's outcome records.
  */
 public interface Health {
@@ -88,29 +86,5 @@ public interface Health {
     interface Watch extends AutoCloseable {
         @Override
         void close();
-    }
-
-    /**
-     * After every CLI command: builds the repository's {@link Health} from {@code env} only when a
-     * notify command or a metrics file is configured for {@code command}. Never fails the command:
-     * a problem here becomes a warning line.
-     */
-    static List<String> afterCommand(Map<String, String> env, String command, boolean ok, String message) {
-        HealthSettings settings;
-        try {
-            settings = HealthSettings.fromEnvironment(env);
-        } catch (RuntimeException e) {
-            return ok ? List.of(e.getMessage()) : List.of();
-        }
-        if (!settings.wantsOutcome(command)) {
-            return List.of();
-        }
-        PgBackup pg;
-        try {
-            pg = PgBackup.create(PgBackupConfig.fromEnvironment(env));
-        } catch (RuntimeException e) {
-            return List.of();
-        }
-        return pg.health().afterCommand(command, ok, message, settings);
     }
 }
