@@ -83,6 +83,21 @@ class ArchiveWalScriptTest {
     }
 
     @Test
+    void aScriptRenderedWithoutTheKeyStoresNoPlainSegmentOnceTheRepositoryHoldsSealedObjects() throws Exception {
+        // What pgbackup writes before its first sealed object: the sealed list of the plain objects of before.
+        Path inventory = repository.walArchiveDir().resolve("inventory/plain_inventory.json");
+        Files.createDirectories(inventory.getParent());
+        Files.write(inventory, new byte[] {(byte) 0x89, 'P', 'G', 'B', 'S', 'E', 'A', 'L'});
+        Path source = walFile(SEGMENT, 1 << 16, 1);
+
+        Sh.Result result = archive(source, SEGMENT);
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.stderr().strip()).doesNotContain("\n").contains("sealed").contains("re-run 'pgbackup init'");
+        assertThat(repository.walArchiveDir().resolve(SEGMENT + ".gz")).doesNotExist();
+    }
+
+    @Test
     void archivesHistoryBackupAndPartialFilesToo() throws Exception {
         for (String name : List.of("00000002.history", "000000010000000000000002.00000028.backup",
                 "000000010000000000000003.partial")) {

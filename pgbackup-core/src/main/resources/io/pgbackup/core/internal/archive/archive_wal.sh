@@ -315,6 +315,12 @@ if [ "$SEALED" = 1 ]; then
     log ERROR refused "encryption is on and only the archiver seals segments: set PG_BACKUP_ARCHIVER=async and re-run 'pgbackup init' (this script never stores plaintext)"
     exit 1
 fi
+# A repository that began sealing (pgbackup keeps the sealed list of its plain objects from before)
+# takes no plain segment from a script rendered without the key: with the key it would be refused.
+if [ -e "$ARCHIVE_DIR/inventory/plain_inventory.json" ]; then
+    log ERROR refused "the repository's objects are sealed but this script was rendered without the encryption key: set PG_BACKUP_ENCRYPTION_KEY_FILE (or _KEY_COMMAND, _PUBLIC_KEY_FILE) and PG_BACKUP_ARCHIVER=async, then re-run 'pgbackup init'"
+    exit 1
+fi
 
 if [ ! -f "$src" ] || [ ! -r "$src" ]; then
     log ERROR failed "source $src is missing or unreadable"
