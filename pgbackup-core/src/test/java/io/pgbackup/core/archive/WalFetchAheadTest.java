@@ -71,6 +71,48 @@ class WalFetchAheadTest {
         assertThat(prefetch).doesNotExist();
     }
 
+    @Test
+    void aFetcherKilledOutrightWhosePidWasReusedDoesNotStopFetchAhead() throws Exception {
+        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
+        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
+        PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
+        Repository repository = new Repository(work.resolve("repo"));
+        for (int i = 1; i <= 10; i++) {
+            archive(repository, i);
+        }
+        Path data = work.resolve("data");
+        Path prefetch = data.resolve("pg_wal/pgbackup_prefetch");
+        Files.createDirectories(data.resolve("pg_wal"));
+        String script = repository.restoreScript().toString();
+
+        assertThat(Sh.run(data, script, name(1), "pg_wal/RECOVERYXLOG").exitCode()).isZero();
+        Path pidFile = prefetch.resolve(".fetcher.pid");
+        PgCluster.await(Duration.ofSeconds(60), "a fetcher to start", () -> Files.exists(pidFile));
+        String[] written = Files.readString(pidFile).trim().split(" ", 2);
+        ProcessHandle fetcher = ProcessHandle.of(Long.parseLong(written[0])).orElseThrow();
+        fetcher.destroyForcibly();
+        fetcher.onExit().get();
+        // The OOM killer's case: the pid file stays, and its pid now belongs to another live process.
+        Process other = new ProcessBuilder("sleep", "300").start();
+        try {
+            Files.writeString(pidFile, other.pid() + (written.length > 1 ? " " + written[1] : "") + "\n");
+            try (var files = Files.list(prefetch)) {
+                for (Path f : files.filter(f -> !f.getFileName().toString().startsWith(".")).toList()) {
+                    Files.delete(f);
+                }
+            }
+
+            Sh.Result next = Sh.run(data, script, name(2), "pg_wal/RECOVERYXLOG");
+
+            assertThat(next.exitCode()).as(next.stderr()).isZero();
+            PgCluster.await(Duration.ofSeconds(60), "a new fetcher to prefetch segments 3..6",
+                    () -> List.of(3, 4, 5, 6).stream().allMatch(i -> Files.exists(prefetch.resolve(name(i)))));
+        } finally {
+            other.destroyForcibly();
+        }
+        assertThat(Sh.run(data, script, "--end-of-recovery").exitCode()).isZero();
+    }
+
     private static String name(int segment) {
         return String.format("%08X%08X%08X", 1, 0, segment);
     }

@@ -63,7 +63,7 @@ public final class WalPrefetcher {
                 return new Result(0, false);
             }
             Files.deleteIfExists(own.resolve(END_MARKER));
-            own.writeMarker(".fetcher.pid", ProcessHandle.current().pid() + "\n");
+            own.writeMarker(".fetcher.pid", ProcessIdentity.current());
             markTrusted(own);
             return loop(after, window, own, given.toAbsolutePath());
         }

@@ -89,6 +89,23 @@ prefetch_trusted() {
     { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || return 1
     [ -n "$boot" ] && [ "$marker" = "boot $boot" ]
 }
+# fetcher_runs PID START: whether the fetcher that wrote .fetcher.pid still runs. Not kill -0 alone:
+# a fetcher killed outright leaves its pid file, and once its pid is reused by another process no
+# fetcher would be started again. Its start time (field 22 of /proc/PID/stat, written beside the
+# pid) tells the two apart; only where /proc is missing does the pid decide. Builtins only.
+fetcher_runs() {
+    case $1 in ''|*[!0-9]*) return 1 ;; esac
+    if [ -n "$2" ] && [ -r /proc/self/stat ]; then
+        fstat=
+        { read -r fstat <"/proc/$1/stat"; } 2>/dev/null || return 1
+        want=$2
+        # The command name (field 2) is in parentheses and may hold spaces: fields after it only.
+        set -- ${fstat##*) }
+        [ $# -ge 20 ] && [ "${20}" = "$want" ]
+        return
+    fi
+    kill -0 "$1" 2>/dev/null
+}
 # fetch_ahead REPO HIT (REPO auto, local or s3; HIT 1 when the file came from the prefetch
 # directory): after a segment was restored, makes sure a fetch-ahead runs for the segments after
 # it (detached: recovery never waits for it; one per directory, it takes a lock). After a hit it
@@ -100,10 +117,9 @@ fetch_ahead() {
     [ "$2" = 1 ] && [ -e "$PREFETCH_DIR/.fetcher.end" ] && return 0
     case $name in *[!0-9A-F]*) return 0 ;; ????????????????????????) ;; *) return 0 ;; esac
     fpid=
-    { read -r fpid <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
-    if [ -n "$fpid" ] && kill -0 "$fpid" 2>/dev/null; then
-        return 0
-    fi
+    fstart=
+    { read -r fpid fstart <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
+    fetcher_runs "$fpid" "$fstart" && return 0
     set -- "$PREFETCH_DIR"/0*
     [ -e "$1" ] && [ $# -ge $((FETCH_AHEAD / 2)) ] && return 0
     mkdir -p "$PREFETCH_DIR" 2>/dev/null || return 0
