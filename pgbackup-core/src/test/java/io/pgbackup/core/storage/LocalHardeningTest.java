@@ -63,6 +63,28 @@ class LocalHardeningTest {
         repository.lease("backup", Clock.systemUTC()).close();
     }
 
+    /** The ownership half of the guard; its real-path half too: base/ is a link to a directory root owns. */
+    @Test
+    void theLeaseIsRefusedWhenALayoutDirectoryBelongsToAnotherUser() throws Exception {
+        Path rootOwned = Path.of("/usr/share");
+        org.junit.jupiter.api.Assumptions.assumeTrue(((Integer) Files.getAttribute(rootOwned, "unix:uid")).longValue() != currentUid(),
+                "runs as the owner of /usr/share (root): no directory of another user to point at");
+        Repository repository = new Repository(dir);
+        repository.createLayout();
+        Files.delete(repository.baseDir());
+        Files.createSymbolicLink(repository.baseDir(), rootOwned);
+
+        assertThatThrownBy(() -> repository.lease("backup", Clock.systemUTC()))
+                .isInstanceOfSatisfying(PgBackupException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.REFUSED))
+                .hasMessageStartingWith(rootOwned.toRealPath() + " belongs to uid 0, not to the user running pgbackup")
+                .hasMessageContaining("nothing was changed");
+        assertThat(dir.resolve(".pgbackup.lock")).doesNotExist();
+    }
+
+    private static long currentUid() {
+        return new com.sun.security.auth.module.UnixSystem().getUid();
+    }
+
     @Test
     void plainHttpIsWarnedAboutUnlessTheEndpointIsLoopback() {
         for (String ok : new String[]{"http://127.0.0.1:9000", "http://127.8.9.10", "http://localhost:9000", "http://[::1]:9000",
