@@ -65,7 +65,27 @@ final class PgWireConnection implements Closeable {
                 return open(settings, true);
             }
         }
+        if (mode == SslMode.PREFER) {
+            try {
+                return open(settings, true);
+            } catch (IOException e) {
+                if (!tlsWasTheObstacle(e)) {
+                    throw e;
+                }
+                // libpq's prefer: the TLS attempt failed (handshake, or no pg_hba.conf line for an
+                // encrypted connection), so try once more in plain; a password still needs TLS or SCRAM
+                return open(settings, false);
+            }
+        }
         return open(settings, true);
+    }
+
+    /** A failed handshake, or the server's pg_hba.conf rejecting the encrypted connection (SQLSTATE 28000). */
+    private static boolean tlsWasTheObstacle(IOException e) {
+        if (e.getCause() instanceof javax.net.ssl.SSLException) {
+            return true;
+        }
+        return e instanceof ReplicationException r && r.sqlState().filter("28000"::equals).isPresent();
     }
 
     private static PgWireConnection open(ReplicationSettings settings, boolean tryTls) throws IOException {

@@ -117,6 +117,25 @@ class TlsConnectionTest {
         }
     }
 
+    /** libpq's prefer: a server whose pg_hba.conf has only hostnossl lines refuses the TLS attempt; then plain. */
+    @Test
+    void preferTriesPlainWhenTheServerRefusesTheEncryptedConnection(@TempDir Path dir) throws Exception {
+        try (PgCluster plainOnly = PgCluster.create(dir.resolve("pg"))) {
+            certs.install(plainOnly, certs.serverCert(), certs.serverKey(), "hostnossl all all 127.0.0.1/32 scram-sha-256\n"
+                    + "hostnossl replication all 127.0.0.1/32 scram-sha-256");
+            try (PgWireConnection c = PgWireConnection.open(replication("127.0.0.1", plainOnly, TlsConfig.of(SslMode.PREFER, null, null, null)))) {
+                assertThat(c.encrypted()).isFalse();
+                assertThat(c.saslMechanism()).isEqualTo("SCRAM-SHA-256");
+            }
+            try (Connection c = new PgConnector(plainOnly.config(work.resolve("repo"))).open()) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+            // require still means require
+            assertThatThrownBy(() -> PgWireConnection.open(replication("127.0.0.1", plainOnly,
+                    TlsConfig.of(SslMode.REQUIRE, null, null, null))).close()).hasMessageContaining("pg_hba.conf");
+        }
+    }
+
     @Test
     void aWrongCaFailsInOneLine() {
         for (SslMode mode : new SslMode[] {SslMode.VERIFY_CA, SslMode.VERIFY_FULL, SslMode.REQUIRE}) {
