@@ -5,7 +5,6 @@ import io.pgbackup.core.storage.s3.S3Settings;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -47,48 +46,11 @@ public final class PgBackupConfig {
     /** The region when {@link #PG_BACKUP_S3_REGION} is not set (S3-compatible servers accept it). */
     public static final String DEFAULT_S3_REGION = "us-east-1";
 
-    private final String user;
-    private final String password;
-    private final String database;
-    private final String host;
-    private final int port;
-    private final Path backupDir;
-    private final Path pgData;
-    private final int retainDays;
-    private final int retainCount;
-    private final int retainWalDays;
-    private final RemoteConfig remote;
-    private final Compression compression;
-    private final Path pgBin;
-    private final S3Settings s3;
-    private final ArchiverConfig archiver;
-    private final TlsConfig tls;
-    private final EncryptionConfig encryption;
-    private final EnvSettings settings;
+    /** Every value, validated when the builder built them (see {@link ConfigValues.Draft#validate()}). */
+    private final ConfigValues v;
 
-    private PgBackupConfig(Builder b) {
-        this.settings = Objects.requireNonNull(b.settings, "settings");
-        this.archiver = Objects.requireNonNull(b.archiver, "archiver");
-        this.tls = Objects.requireNonNull(b.tls, "tls");
-        this.encryption = Objects.requireNonNull(b.encryption, "encryption");
-        this.user = ConfigChecks.blankToNull(b.user);
-        this.password = b.password == null || b.password.isEmpty() ? null : b.password;
-        this.database = ConfigChecks.blankToNull(b.database);
-        this.host = ConfigChecks.checkHost(b.host == null || b.host.isBlank() ? "127.0.0.1" : b.host.strip());
-        this.port = ConfigChecks.checkPort(PG_PORT, b.port);
-        if (isSocketDirectory(host)) {
-            ConfigChecks.checkSocketPathLength(Path.of(host), port);
-        }
-        this.backupDir = b.backupDir == null ? null : ConfigChecks.checkAbsolute(PG_BACKUP_DIR, b.backupDir);
-        this.pgData = b.pgData == null ? null : ConfigChecks.checkAbsolute(PGDATA, b.pgData);
-        this.retainDays = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_DAYS, b.retainDays);
-        this.retainCount = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_COUNT, b.retainCount);
-        this.retainWalDays = ConfigChecks.checkNonNegative(PG_BACKUP_RETAIN_WAL_DAYS, b.retainWalDays);
-        this.compression = Objects.requireNonNull(b.compression, "compression");
-        this.pgBin = b.pgBin == null ? null : ConfigChecks.checkAbsolute(PG_BIN, b.pgBin);
-        this.s3 = b.s3;
-        ConfigChecks.checkArchiverRepository(archiver, s3);
-        this.remote = ConfigChecks.remote(b.remoteHost, b.remoteUser, b.remoteDir, b.remotePort, b.sshCommand, backupDir);
+    private PgBackupConfig(ConfigValues values) {
+        this.v = values;
     }
 
     /** Reads the process environment (and the configuration file {@code PG_BACKUP_CONFIG} names, if any). */
@@ -110,68 +72,43 @@ public final class PgBackupConfig {
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(new ConfigValues.Draft());
     }
 
     /** A builder holding this config's values, for deriving a variant. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.user = user;
-        b.password = password;
-        b.database = database;
-        b.host = host;
-        b.port = port;
-        b.backupDir = backupDir;
-        b.pgData = pgData;
-        b.retainDays = retainDays;
-        b.retainCount = retainCount;
-        b.retainWalDays = retainWalDays;
-        b.compression = compression;
-        b.pgBin = pgBin;
-        b.s3 = s3;
-        b.archiver = archiver;
-        b.tls = tls;
-        b.encryption = encryption;
-        b.settings = settings;
-        if (remote != null) {
-            b.remoteHost = remote.host();
-            b.remoteUser = remote.user();
-            b.remoteDir = remote.dir();
-            b.remotePort = remote.port();
-            b.sshCommand = remote.sshCommand();
-        }
-        return b;
+        return new Builder(v.toDraft());
     }
 
     public Optional<String> user() {
-        return Optional.ofNullable(user);
+        return Optional.ofNullable(v.user());
     }
 
     public String requireUser() {
-        return ConfigChecks.require(user, PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
+        return ConfigChecks.require(v.user(), PG_USER_NAME, "the PostgreSQL user with REPLICATION privilege");
     }
 
     /** Whether a password was configured; the password itself only reaches {@link #childEnvironment()} and JDBC. */
     public boolean hasPassword() {
-        return password != null;
+        return v.password() != null;
     }
 
     /** The password, for the JDBC driver's properties. Never log or print it. */
     public Optional<String> passwordForDriver() {
-        return Optional.ofNullable(password);
+        return Optional.ofNullable(v.password());
     }
 
     public Optional<String> database() {
-        return Optional.ofNullable(database);
+        return Optional.ofNullable(v.database());
     }
 
     public String requireDatabase() {
-        return ConfigChecks.require(database, PG_DB_NAME, "the database to connect to");
+        return ConfigChecks.require(v.database(), PG_DB_NAME, "the database to connect to");
     }
 
     /** PG_HOST as given: a host name or address, or (beginning with {@code /}) a Unix-domain socket directory. */
     public String host() {
-        return host;
+        return v.host();
     }
 
     /**
@@ -179,17 +116,17 @@ public final class PgBackupConfig {
      * pg_basebackup read it; the server's socket in it is {@link #socketPath()}.
      */
     public Optional<Path> socketDirectory() {
-        return isSocketDirectory(host) ? Optional.of(Path.of(host)) : Optional.empty();
+        return isSocketDirectory(v.host()) ? Optional.of(Path.of(v.host())) : Optional.empty();
     }
 
     /** The server's socket file, {@code <dir>/.s.PGSQL.<port>}, when PG_HOST is a socket directory. */
     public Optional<Path> socketPath() {
-        return socketDirectory().map(dir -> ConfigChecks.socketFile(dir, port));
+        return socketDirectory().map(dir -> ConfigChecks.socketFile(dir, v.port()));
     }
 
     /** Where the server is, for messages: {@code 127.0.0.1:5432} or {@code socket /var/run/postgresql port 5432}. */
     public String serverDescription() {
-        return describeServer(host, port);
+        return describeServer(v.host(), v.port());
     }
 
     /** As {@link #serverDescription()}, for a host and port reported elsewhere (e.g. a status summary). */
@@ -207,44 +144,44 @@ public final class PgBackupConfig {
     }
 
     public int port() {
-        return port;
+        return v.port();
     }
 
     public Optional<Path> backupDir() {
-        return Optional.ofNullable(backupDir);
+        return Optional.ofNullable(v.backupDir());
     }
 
     public Path requireBackupDir() {
-        return ConfigChecks.require(backupDir, PG_BACKUP_DIR, "an absolute path for backups, e.g. "
+        return ConfigChecks.require(v.backupDir(), PG_BACKUP_DIR, "an absolute path for backups, e.g. "
                 + "export PG_BACKUP_DIR=$HOME/backups/postgresql");
     }
 
     public Optional<Path> pgData() {
-        return Optional.ofNullable(pgData);
+        return Optional.ofNullable(v.pgData());
     }
 
     public int retainDays() {
-        return retainDays;
+        return v.retainDays();
     }
 
     public int retainCount() {
-        return retainCount;
+        return v.retainCount();
     }
 
     public int retainWalDays() {
-        return retainWalDays;
+        return v.retainWalDays();
     }
 
     public Optional<RemoteConfig> remote() {
-        return Optional.ofNullable(remote);
+        return Optional.ofNullable(v.remote());
     }
 
     public Compression compression() {
-        return compression;
+        return v.compression();
     }
 
     public Optional<Path> pgBin() {
-        return Optional.ofNullable(pgBin);
+        return Optional.ofNullable(v.pgBin());
     }
 
     /**
@@ -253,22 +190,22 @@ public final class PgBackupConfig {
      * when the local repository is gone. No credentials: those come from the AWS SDK's default chain.
      */
     public Optional<S3Settings> s3() {
-        return Optional.ofNullable(s3);
+        return Optional.ofNullable(v.s3());
     }
 
     /** Where the key that seals the repository's objects comes from (issue 17); {@link EncryptionConfig#none()} by default. */
     public EncryptionConfig encryption() {
-        return encryption;
+        return v.encryption();
     }
 
     /** How WAL is archived and fetched: the archiver's mode, workers, spool, fetch-ahead. */
     public ArchiverConfig archiver() {
-        return archiver;
+        return v.archiver();
     }
 
     /** TLS towards PostgreSQL ({@code PG_SSLMODE} and its files), for JDBC and replication connections. */
     public TlsConfig tls() {
-        return tls;
+        return v.tls();
     }
 
     /**
@@ -277,12 +214,12 @@ public final class PgBackupConfig {
      * (e.g. {@code check}'s) are read from here, through the same typed readers.
      */
     public EnvSettings settings() {
-        return settings;
+        return v.settings();
     }
 
     /** The configuration file the settings were read from ({@code --config}, {@code PG_BACKUP_CONFIG}), if any. */
     public Optional<Path> configFile() {
-        return settings.configFile();
+        return v.settings().configFile();
     }
 
     /**
@@ -291,153 +228,129 @@ public final class PgBackupConfig {
      * back to the user's own {@code .pgpass}.
      */
     public Map<String, String> childEnvironment() {
-        return password == null ? Map.of() : Map.of("PGPASSWORD", password);
+        return v.password() == null ? Map.of() : Map.of("PGPASSWORD", v.password());
     }
 
     @Override
     public String toString() {
-        return "PgBackupConfig{user=" + user + ", password=" + (password == null ? "(not set)" : "****")
-                + ", database=" + database + ", host=" + host + ", port=" + port
-                + ", backupDir=" + backupDir + ", pgData=" + pgData + ", retainDays=" + retainDays
-                + ", retainCount=" + retainCount + ", retainWalDays=" + retainWalDays
-                + ", remote=" + remote + ", compression=" + compression
-                + ", s3=" + (s3 == null ? null : s3.location()) + ", sslmode=" + tls.mode().value() + "}";
+        return v.toString();
     }
 
     /** Mutable builder; {@link #build()} validates once and returns the immutable config. */
     public static final class Builder {
-        private String user;
-        private String password;
-        private String database;
-        private String host;
-        private int port = 5432;
-        private Path backupDir;
-        private Path pgData;
-        private int retainDays = 7;
-        private int retainCount = 3;
-        private int retainWalDays = 14;
-        private String remoteHost;
-        private String remoteUser;
-        private String remoteDir;
-        private int remotePort = 22;
-        private String sshCommand;
-        private Compression compression = Compression.DEFAULT;
-        private Path pgBin;
-        private S3Settings s3;
-        private ArchiverConfig archiver = ArchiverConfig.defaults();
-        private EncryptionConfig encryption = EncryptionConfig.none();
-        private TlsConfig tls = TlsConfig.defaults();
-        private EnvSettings settings = EnvSettings.empty();
+        private final ConfigValues.Draft d;
 
-        private Builder() {
+        private Builder(ConfigValues.Draft draft) {
+            this.d = draft;
         }
 
         public Builder user(String user) {
-            this.user = user;
+            d.user = user;
             return this;
         }
 
         public Builder password(String password) {
-            this.password = password;
+            d.password = password;
             return this;
         }
 
         public Builder database(String database) {
-            this.database = database;
+            d.database = database;
             return this;
         }
 
         public Builder host(String host) {
-            this.host = host;
+            d.host = host;
             return this;
         }
 
         public Builder port(int port) {
-            this.port = port;
+            d.port = port;
             return this;
         }
 
         public Builder backupDir(Path backupDir) {
-            this.backupDir = backupDir;
+            d.backupDir = backupDir;
             return this;
         }
 
         public Builder pgData(Path pgData) {
-            this.pgData = pgData;
+            d.pgData = pgData;
             return this;
         }
 
         public Builder retainDays(int retainDays) {
-            this.retainDays = retainDays;
+            d.retainDays = retainDays;
             return this;
         }
 
         public Builder retainCount(int retainCount) {
-            this.retainCount = retainCount;
+            d.retainCount = retainCount;
             return this;
         }
 
         public Builder retainWalDays(int retainWalDays) {
-            this.retainWalDays = retainWalDays;
+            d.retainWalDays = retainWalDays;
             return this;
         }
 
         /** Remote sync target; a null or blank host disables remote sync. */
         public Builder remote(String host, String user, String dir, int port) {
-            this.remoteHost = host;
-            this.remoteUser = user;
-            this.remoteDir = dir;
-            this.remotePort = port;
+            d.remoteHost = host;
+            d.remoteUser = user;
+            d.remoteDir = dir;
+            d.remotePort = port;
             return this;
         }
 
         /** The SSH program and options for remote sync; null or blank: {@code ssh}. */
         public Builder sshCommand(String sshCommand) {
-            this.sshCommand = sshCommand;
+            d.sshCommand = sshCommand;
             return this;
         }
 
         public Builder compression(Compression compression) {
-            this.compression = compression;
+            d.compression = compression;
             return this;
         }
 
         public Builder pgBin(Path pgBin) {
-            this.pgBin = pgBin;
+            d.pgBin = pgBin;
             return this;
         }
 
         /** The S3 bucket for the offsite copy and for recovery from it; null for none. */
         public Builder s3(S3Settings s3) {
-            this.s3 = s3;
+            d.s3 = s3;
+            return this;
+        }
+
+        /** Where the key that seals the repository's objects comes from; default {@link EncryptionConfig#none()}. */
+        public Builder encryption(EncryptionConfig encryption) {
+            d.encryption = encryption;
             return this;
         }
 
         /** How WAL is archived and fetched; default {@link ArchiverConfig#defaults()}. */
-        public Builder encryption(EncryptionConfig encryption) {
-            this.encryption = encryption;
-            return this;
-        }
-
         public Builder archiver(ArchiverConfig archiver) {
-            this.archiver = archiver;
+            d.archiver = archiver;
             return this;
         }
 
         /** TLS towards PostgreSQL; default {@link TlsConfig#defaults()} ({@code prefer}). */
         public Builder tls(TlsConfig tls) {
-            this.tls = tls;
+            d.tls = tls;
             return this;
         }
 
         /** The settings the values came from, for {@link PgBackupConfig#settings()}; default: none. */
         public Builder settings(EnvSettings settings) {
-            this.settings = settings;
+            d.settings = settings;
             return this;
         }
 
         public PgBackupConfig build() {
-            return new PgBackupConfig(this);
+            return new PgBackupConfig(d.validate());
         }
     }
 }

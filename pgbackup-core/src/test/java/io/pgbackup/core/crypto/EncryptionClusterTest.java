@@ -10,9 +10,9 @@ import io.pgbackup.core.config.PgBackupConfig;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
-import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;
+import io.pgbackup.core.testing.MarkerScan;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.verify.VerifyReport.BackupVerdict;
 import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +35,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -120,7 +118,7 @@ class EncryptionClusterTest {
                 "base/" + sealedBackup.id() + "/backup_manifest", "base/" + sealedBackup.id() + "/pgbackup_manifest.json",
                 "wal_archive/" + lastSegment + ".gz");
         assertThat(sealedFiles(repo)).noneMatch(k -> k.startsWith("base/" + plainBackup.id() + "/"));
-        assertThat(filesHolding(repo, MARKER)).as("files holding the marker, raw or decompressed").isEmpty();
+        assertThat(MarkerScan.filesHolding(repo, MARKER)).as("files holding the marker, raw or decompressed").isEmpty();
         System.out.printf("elapsed %s: %d ms%n", "scans", (System.nanoTime() - started) / 1_000_000);
 
         // One restore here (~20 s each): the backup of before encryption replays plain WAL, then sealed WAL. A sealed
@@ -288,43 +286,5 @@ class EncryptionClusterTest {
             return files.filter(Files::isRegularFile).filter(EncryptionClusterTest::isSealed)
                     .map(p -> repo.relativize(p).toString()).sorted().toList();
         }
-    }
-
-    /** Every file below {@code dir} holding {@code marker} in its bytes, or in what any decompressor makes of them. */
-    static List<String> filesHolding(Path dir, String marker) throws IOException {
-        byte[] needle = marker.getBytes(StandardCharsets.US_ASCII);
-        List<String> found = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                byte[] raw = Files.readAllBytes(p);
-                if (contains(raw, needle)) {
-                    found.add(p.toString());
-                    continue;
-                }
-                for (Compression c : Compression.values()) {
-                    try (InputStream in = c.decompress(new ByteArrayInputStream(raw))) {
-                        if (contains(in.readAllBytes(), needle)) {
-                            found.add(p + " (" + c + ")");
-                        }
-                    } catch (IOException | RuntimeException e) {
-                        // not in that format
-                    }
-                }
-            }
-        }
-        return found;
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }

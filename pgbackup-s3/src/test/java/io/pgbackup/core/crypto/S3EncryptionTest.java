@@ -8,18 +8,16 @@ import io.pgbackup.core.internal.crypto.KeyGenerator;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
-import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.storage.Storage;
 import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;
+import io.pgbackup.core.testing.MarkerScan;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.s3.S3Storage;
 import io.pgbackup.s3.testing.S3Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +63,7 @@ class S3EncryptionTest {
                 List<String> plainData = new ArrayList<>();
                 for (Storage.StoredObject o : bucket.list("")) {
                     byte[] raw = bucket.read(o.key());
-                    assertThat(holds(raw)).as(o.key()).isFalse();
+                    assertThat(MarkerScan.holds(raw, MARKER)).as(o.key()).isFalse();
                     boolean sealed = raw.length > 8 && (raw[0] & 0xff) == 0x89
                             && new String(raw, 1, 7, StandardCharsets.US_ASCII).equals("PGBSEAL");
                     if (!sealed && !o.key().contains("/keys/") && !o.key().endsWith("pgbackup_index.json")
@@ -96,35 +94,5 @@ class S3EncryptionTest {
             }
         }
         System.out.printf("elapsed %s: %d ms%n", "s3", (System.nanoTime() - started) / 1_000_000);
-    }
-
-    private static boolean holds(byte[] raw) {
-        byte[] needle = MARKER.getBytes(StandardCharsets.US_ASCII);
-        if (indexOf(raw, needle)) {
-            return true;
-        }
-        for (Compression c : Compression.values()) {
-            try (InputStream in = c.decompress(new ByteArrayInputStream(raw))) {
-                if (indexOf(in.readAllBytes(), needle)) {
-                    return true;
-                }
-            } catch (Exception e) {
-                // not in that format
-            }
-        }
-        return false;
-    }
-
-    private static boolean indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 }

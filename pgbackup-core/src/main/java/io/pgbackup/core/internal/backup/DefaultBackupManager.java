@@ -11,6 +11,7 @@ import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.BackupPlan;
 import io.pgbackup.core.backup.BackupType;
 import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.incremental.ChainPlanner;
 import io.pgbackup.core.internal.incremental.ChainSettings;
 import java.util.Optional;
@@ -71,11 +72,7 @@ public final class DefaultBackupManager implements BackupManager {
                 BackupRun.ServerFacts facts = readServer();
                 catalog.refuseForeignCluster(facts.info().systemIdentifier());
                 return facts;
-            }, task -> {
-                Thread thread = new Thread(task, "pgbackup-server-check");
-                thread.setDaemon(true);
-                thread.start();
-            });
+            }, task -> Pools.start("pgbackup-server-check", task));
             // A diff or incr is planned on the server's facts before the transfer starts: the page filter needs its parent.
             ChainPlanner.Decision decision = options.type() == BackupType.FULL ? FULL
                     : decide(options, joined(server));

@@ -3,6 +3,7 @@ package io.pgbackup.core.internal.backup;
 import io.pgbackup.core.internal.incremental.FileListing;
 import io.pgbackup.core.internal.incremental.IncrementalTarFilter;
 import io.pgbackup.core.internal.incremental.PageRule;
+import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.StoredName;
 import io.pgbackup.core.storage.Compression;
 
@@ -11,7 +12,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -94,10 +94,8 @@ final class FilteringSink implements ArchiveSink {
         if (!Files.exists(spoolDir)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(spoolDir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            AtomicFiles.deleteTree(spoolDir);
             try (Stream<Path> rest = Files.list(spoolDir.getParent())) {
                 if (rest.findAny().isEmpty()) {
                     Files.deleteIfExists(spoolDir.getParent());

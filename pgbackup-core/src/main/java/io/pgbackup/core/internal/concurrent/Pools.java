@@ -1,6 +1,12 @@
 package io.pgbackup.core.internal.concurrent;
 
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -49,6 +55,39 @@ public final class Pools {
         return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(daemonThreads(name));
     }
 
+    /**
+     * Runs {@code tasks} on {@code threads} named daemon threads and returns their results in order.
+     * The first failure (in that order) is thrown as the task's IOException (see
+     * {@link Futures#asIOException}); the tasks still running are then interrupted.
+     */
+    public static <T> List<T> runAll(String name, int threads, List<? extends Callable<T>> tasks)
+            throws IOException {
+        try (Pool pool = fixed(name, threads)) {
+            List<Future<T>> running = new ArrayList<>(tasks.size());
+            for (Callable<T> task : tasks) {
+                running.add(pool.submit(task));
+            }
+            List<T> results = new ArrayList<>(tasks.size());
+            for (Future<T> f : running) {
+                results.add(f.get());
+            }
+            return results;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw Futures.asIOException(e);
+        }
+    }
+
+    /** Starts {@code task} on a daemon thread of its own called {@code name}: one task beside the caller, no pool to close. */
+    public static Thread start(String name, Runnable task) {
+        Thread t = new Thread(task, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     /** An executor that is shut down (running tasks interrupted) when closed. */
     public static final class Pool implements AutoCloseable {
         private final ExecutorService executor;
@@ -61,11 +100,11 @@ public final class Pools {
             return executor;
         }
 
-        public <T> java.util.concurrent.Future<T> submit(java.util.concurrent.Callable<T> task) {
+        public <T> Future<T> submit(Callable<T> task) {
             return executor.submit(task);
         }
 
-        public java.util.concurrent.Future<?> submit(Runnable task) {
+        public Future<?> submit(Runnable task) {
             return executor.submit(task);
         }
 

@@ -10,8 +10,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -24,19 +23,19 @@ final class ChainRoots {
      * Queues the data directory and each tablespace; a delta restore's pg_wal is emptied first (its
      * WAL comes from the newest backup's pg_wal.tar only).
      */
-    static void submit(ExecutorService pool, List<Future<Long>> tasks, Repository repository, RestorePlan plan,
-                       RestoreChain chain, BackgroundFsync fsync, ProgressCounter counter) throws IOException {
+    static void add(List<Callable<Long>> tasks, Repository repository, RestorePlan plan,
+                    RestoreChain chain, BackgroundFsync fsync, ProgressCounter counter) throws IOException {
         Path dir = plan.targetDir();
         if (chain.delta()) {
             ChainExtractor.emptyWal(dir);
         }
         Set<String> links = plan.tablespaces().stream().map(t -> "pg_tblspc/" + t.oid()).collect(Collectors.toSet());
         Predicate<String> keepInData = rel -> rel.equals("pg_wal") || links.contains(rel);
-        tasks.add(pool.submit(() -> ChainExtractor.extractRoot(repository, chain,
-                b -> RestoreExecutor.fileOf(b.manifest(), "base.tar"), dir, keepInData, fsync, counter)));
+        tasks.add(() -> ChainExtractor.extractRoot(repository, chain,
+                b -> RestoreExecutor.fileOf(b.manifest(), "base.tar"), dir, keepInData, fsync, counter));
         for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
-            tasks.add(pool.submit(() -> ChainExtractor.extractRoot(repository, chain,
-                    b -> RestoreChain.tablespaceArchive(b, t.oid()), t.location(), rel -> false, fsync, counter)));
+            tasks.add(() -> ChainExtractor.extractRoot(repository, chain,
+                    b -> RestoreChain.tablespaceArchive(b, t.oid()), t.location(), rel -> false, fsync, counter));
         }
     }
 

@@ -1,6 +1,5 @@
 package io.pgbackup.core.internal.restore;
 
-import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 
@@ -21,9 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -137,25 +134,7 @@ final class CombinedManifest {
 
     /** Each file's CRC32C as PostgreSQL writes it: the four bytes as they lie in memory (little-endian), in hex. */
     static List<String> crc32c(List<FileEntry> files) throws IOException {
-        ExecutorService pool = Pools.fixed("pgbackup-manifest", 2).executor();
-        try {
-            List<Future<String>> sums = new ArrayList<>();
-            for (FileEntry f : files) {
-                sums.add(pool.submit(() -> crc32c(f.file())));
-            }
-            List<String> out = new ArrayList<>(files.size());
-            for (Future<String> s : sums) {
-                out.add(s.get());
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw Futures.asIOException(e);
-        } finally {
-            pool.shutdownNow();
-        }
+        return Pools.runAll("pgbackup-manifest", 2, files.stream().map(f -> (Callable<String>) () -> crc32c(f.file())).toList());
     }
 
     static String crc32c(Path file) throws IOException {

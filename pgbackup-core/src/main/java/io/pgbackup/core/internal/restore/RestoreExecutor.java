@@ -1,6 +1,5 @@
 package io.pgbackup.core.internal.restore;
 
-import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.restore.RecoveryTarget;
 
@@ -19,7 +18,6 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.internal.storage.AtomicFiles;
 import io.pgbackup.core.internal.storage.BackgroundFsync;
-import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredName;
 import io.pgbackup.core.storage.Storage;
@@ -35,11 +33,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 
 /**
  * Carries out a {@link RestorePlan}: moves PGDATA aside if planned, extracts both tars (entries
@@ -191,36 +187,22 @@ final class RestoreExecutor {
         BackupManifest m = plan.backup().manifest();
         Path dir = plan.targetDir();
         Files.createDirectories(dir.resolve("pg_wal"));
-        ExecutorService pool = Pools.fixed("pgbackup-extract", 2 + Math.min(2, plan.tablespaces().size())).executor();
         // Tar bytes extracted of the database size the backup recorded (an estimate: the tars add headers).
         io.pgbackup.core.internal.storage.ProgressCounter counter =
                 new io.pgbackup.core.internal.storage.ProgressCounter("restore", m.databaseSizeBytes(), progress);
-        try {
-            List<Future<Long>> tasks = new ArrayList<>();
-            boolean reassemble = chain != null && (chain.incremental() || chain.delta());
-            if (reassemble) {
-                ChainRoots.submit(pool, tasks, repository, plan, chain, fsync, counter);
-            } else {
-                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter)));
-            }
-            tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync, counter)
-                    + prefetchWal(repository, plan, fsync)));
-            for (RestorePlan.TablespaceTarget t : reassemble ? List.<RestorePlan.TablespaceTarget>of() : plan.tablespaces()) {
-                tasks.add(pool.submit(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync, counter)));
-            }
-            long bytes = 0;
-            for (Future<Long> task : tasks) {
-                bytes += task.get();
-            }
-            return bytes;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw Futures.asIOException(e);
-        } finally {
-            pool.shutdownNow();
+        List<Callable<Long>> tasks = new ArrayList<>();
+        boolean reassemble = chain != null && (chain.incremental() || chain.delta());
+        if (reassemble) {
+            ChainRoots.add(tasks, repository, plan, chain, fsync, counter);
+        } else {
+            tasks.add(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter));
         }
+        tasks.add(() -> extractOne(repository, plan.backup(), fileOf(m, "pg_wal.tar"), dir.resolve("pg_wal"), fsync, counter)
+                + prefetchWal(repository, plan, fsync));
+        for (RestorePlan.TablespaceTarget t : reassemble ? List.<RestorePlan.TablespaceTarget>of() : plan.tablespaces()) {
+            tasks.add(() -> extractOne(repository, plan.backup(), t.archive(), t.location(), fsync, counter));
+        }
+        return Pools.runAll("pgbackup-extract", 2 + Math.min(2, plan.tablespaces().size()), tasks).stream().mapToLong(Long::longValue).sum();
     }
 
     /**
@@ -245,33 +227,20 @@ final class RestoreExecutor {
         Optional<String> boot = io.pgbackup.core.internal.archive.WalPrefetcher.bootId();
         // From a bucket, a few downloads side by side hide each request's latency.
         int parallel = prefetchLimit(repository) == PREFETCH_LIMIT ? 1 : 4;
-        ExecutorService pool = Pools.fixed("pgbackup-prefetch", parallel).executor();
-        long bytes = 0;
-        try {
-            List<Future<Long>> done = new ArrayList<>();
-            for (String segment : segments) {
-                Optional<WalArchive.Entry> entry = archive.find(segment);
-                if (entry.isPresent()) {
-                    done.add(pool.submit(() -> {
-                        long n = decompressTo(archive, entry.get(), dir);
-                        if (boot.isEmpty()) {
-                            fsync.submit(dir.resolve(segment));
-                        }
-                        return n;
-                    }));
-                }
+        List<Callable<Long>> copies = new ArrayList<>();
+        for (String segment : segments) {
+            Optional<WalArchive.Entry> entry = archive.find(segment);
+            if (entry.isPresent()) {
+                copies.add(() -> {
+                    long n = decompressTo(archive, entry.get(), dir);
+                    if (boot.isEmpty()) {
+                        fsync.submit(dir.resolve(segment));
+                    }
+                    return n;
+                });
             }
-            for (Future<Long> f : done) {
-                bytes += f.get();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw Futures.asIOException(e);
-        } finally {
-            pool.shutdownNow();
         }
+        long bytes = Pools.runAll("pgbackup-prefetch", parallel, copies).stream().mapToLong(Long::longValue).sum();
         AtomicFiles.write(dir.resolve(".trusted"), (boot.map(b -> "boot " + b).orElse("fsynced") + "\n")
                 .getBytes(StandardCharsets.UTF_8));
         long planned = plan.wal().stream().filter(RestorePlan.WalNeed::present).count();
