@@ -300,7 +300,7 @@ if $have_pgbackup && as_pg "${pgb[@]}" key generate --out "$bench_key" >"$work/k
   fi
 fi
 ! ${encryption_only:-false} && $have_pgbr && kinds+=(pgbr_gz pgbr_zst)
-declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=()
+declare -A K_SECS=() K_RSS=() K_BYTES=() K_FAIL=() K_CPU=()
 pgb_default_compression=
 run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES or K_FAIL
   local k=$1 out id label
@@ -350,6 +350,7 @@ run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES o
   esac
   K_SECS[$k]="${K_SECS[$k]:-} $T_SECONDS"
   K_RSS[$k]="${K_RSS[$k]:-} $T_RSS_KB"
+  K_CPU[$k]="${K_CPU[$k]:-} ${T_CPU:-null}"
 }
 log "backup rows: ${kinds[*]}, $runs rounds"
 for i in $(seq "$runs"); do
@@ -372,9 +373,12 @@ if ${encryption_only:-false}; then
     case $label in *"(default"*) printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss" "$note" ;; esac
   done
   encrypted_backup_vs_plain=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
-  printf '{"encrypted_backup_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
-    "$encrypted_backup_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
-    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
+  # CPU seconds of the backup command (user + system), which the machine's load moves less than wall time.
+  encrypted_backup_cpu_vs_plain=$(ratio "$(median ${K_CPU[pgb_sealed]:-})" "$(median ${K_CPU[pgb_default]:-})")
+  printf '{"encrypted_backup_vs_plain":%s,"encrypted_backup_cpu_vs_plain":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]},"cpu_seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
+    "$encrypted_backup_vs_plain" "$encrypted_backup_cpu_vs_plain" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$load_start" "$load_end" "$scale" "$runs" \
+    "$(echo ${K_SECS[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_SECS[pgb_sealed]:-} | tr ' ' ,)" \
+    "$(echo ${K_CPU[pgb_default]:-} | tr ' ' ,)" "$(echo ${K_CPU[pgb_sealed]:-} | tr ' ' ,)" | tee "$results_dir/encryption.json"
   exit 0
 fi
 section "backup (pgbench scale $scale, database $((db_bytes / 1048576)) MiB)"
@@ -384,7 +388,8 @@ if $have_pgbackup; then
   backup_row pgb_default pgbackup_backup_default "pgbackup backup (default: ${pgb_default_compression:-?})"
   for c in "${compressions[@]}"; do backup_row "pgb_$c" "pgbackup_backup_$c" "pgbackup backup --compress $c"; done
   if [[ " ${kinds[*]} " == *" pgb_sealed "* ]]; then
-    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "PG_BACKUP_ENCRYPTION_KEY_FILE"
+    backup_row pgb_sealed pgbackup_backup_encrypted "pgbackup backup (default), encrypted" \
+      "PG_BACKUP_ENCRYPTION_KEY_FILE, own repository; cpu $(median ${K_CPU[pgb_sealed]:-}) s against $(median ${K_CPU[pgb_default]:-}) s plain"
   else absent_row pgbackup_backup_encrypted "pgbackup backup (default), encrypted" "key generate or init failed: $(tail -1 "$work/key.log")"; fi
 else
   absent_row pgbackup_backup_default "pgbackup backup (default)" "pgbackup not built"
