@@ -69,17 +69,20 @@ mkdir_pg() { rm -rf "$1"; as_pg mkdir -p -m 700 "$1"; }
 
 # ---------------------------------------------------------------- measuring
 
-# timed CMD...: runs CMD as the cluster user under /usr/bin/time; sets T_SECONDS, T_RSS_KB, and
-# on failure T_ERROR (the command's last output line) and returns 1.
+# timed CMD...: runs CMD as the cluster user under /usr/bin/time; sets T_SECONDS, T_RSS_KB, T_CPU
+# (user + system seconds of CMD and the children it waited for: less load-sensitive than wall time),
+# and on failure T_ERROR (the command's last output line) and returns 1.
 timed() {
   local tf="$work/time.out"
   T_ERROR=
   if [ -n "$timer" ]; then
-    if ! as_pg "$timer" -f '%e %M' -o "$tf" "$@" >"$work/cmd.out" 2>&1; then
+    if ! as_pg "$timer" -f '%e %M %U %S' -o "$tf" "$@" >"$work/cmd.out" 2>&1; then
       T_ERROR=$(grep -v '^Command exited' "$work/cmd.out" | tail -1 | cut -c1-160)
       tail -5 "$work/cmd.out" >&2; return 1
     fi
-    read -r T_SECONDS T_RSS_KB <"$tf"
+    local t_user t_sys
+    read -r T_SECONDS T_RSS_KB t_user t_sys <"$tf"
+    T_CPU=$(awk -v u="$t_user" -v s="$t_sys" 'BEGIN { printf "%.2f", u + s }')
   else
     local s
     s=$(now)
@@ -89,6 +92,7 @@ timed() {
     fi
     T_SECONDS=$(since "$s")
     T_RSS_KB=null
+    T_CPU=null
   fi
 }
 

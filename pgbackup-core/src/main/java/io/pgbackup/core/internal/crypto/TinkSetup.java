@@ -8,8 +8,15 @@ import java.security.GeneralSecurityException;
 
 /** Registers the Tink primitives pgbackup uses, once per JVM (Tink's registry is global). */
 final class TinkSetup {
-    /** Objects: AES-256-GCM with HKDF-derived per-object keys, in 1 MiB segments. */
-    static final String DATA_TEMPLATE = "AES256_GCM_HKDF_1MB";
+    /**
+     * Objects: AES-256-GCM with HKDF-derived per-object keys, in 4 KiB segments. Not 1 MiB: HotSpot
+     * runs AES-GCM on AES-NI/CLMUL only in code C2 compiled after thousands of calls, and Tink makes
+     * one cipher call per segment, so with 1 MiB segments a command (even the long-running archiver)
+     * sealed gigabytes at ~80 MB/s in the Java fallback before that; with 4 KiB ones it takes ~20 MB,
+     * then GB/s. The segment size is part of each data keyset (its record), so objects sealed with
+     * 1 MiB keysets open as before. Costs 16 bytes per 4 KiB (0.4%).
+     */
+    static final String DATA_TEMPLATE = "AES256_GCM_HKDF_4KB";
     /** {@code key generate} without a public half: the wrap key is symmetric. */
     static final String WRAP_TEMPLATE = "AES256_GCM";
     /** {@code key generate --public-out}: hosts with the public half seal without being able to read. */
