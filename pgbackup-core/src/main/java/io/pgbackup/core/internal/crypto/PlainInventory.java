@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -52,6 +53,25 @@ public final class PlainInventory {
             objects.put(key, new Entry(o.size(), key.endsWith(MANIFEST) ? sha256(raw, key) : null));
         }
         return JSON.writeValueAsBytes(new Document(FORMAT, objects));
+    }
+
+    /** Whether {@code raw} holds backups or WAL (keyset records and always-plain metadata aside): not a new repository. */
+    static boolean holdsPlainData(Storage raw) throws IOException {
+        for (String prefix : List.of("base/", "wal_archive/")) {
+            for (Storage.StoredObject o : raw.list(prefix)) {
+                if (!o.key().equals(KEY) && !SealingStorage.isAlwaysPlain(o.key())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The one line refusing a sealed write into a repository of plain objects that init did not turn sealed. */
+    static String notTurnedOn(String location) {
+        return location + " holds plain backups or WAL and encryption was not turned on for it: run 'pgbackup init' with"
+                + " the key configured (it stops the archiver, lists the plain objects, then rewrites the scripts), then"
+                + " run this again";
     }
 
     static PlainInventory parse(byte[] json) throws IOException {
