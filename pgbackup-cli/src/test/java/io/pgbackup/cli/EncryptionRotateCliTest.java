@@ -115,10 +115,11 @@ class EncryptionRotateCliTest {
             CliProcess.Result old = CliProcess.run(oldEnv, "restore", sealedId, "--target", "immediate", "--target-dir", refusedDir.toString());
             assertThat(old.exitCode()).as(old.all()).isEqualTo(1);
             // (a [WARN] log line of the catalog may precede it; the command's own message is one line)
-            // With the old key not even the plain backup lists: the inventory of plain objects is sealed
-            // under the new key now, so the catalog refuses them too and the line says no backup is readable.
+            // With the old key not even the plain backup lists (the inventory of plain objects is sealed
+            // under the new key now): the one line names the key the repository uses and the configured one.
             assertThat(old.stderr().lines().filter(l -> l.startsWith("pgbackup: ")).toList()).singleElement().asString()
-                    .containsAnyOf("not under the configured key " + oldId, "there are no backups");
+                    .contains("wrapped under key " + newId).contains("not under the configured key " + oldId)
+                    .doesNotContain("there are no backups");
             assertThat(old.stderr()).doesNotContain("Exception");
             assertThat(refusedDir).doesNotExist();
             Map<String, String> newEnv = with(plainEnv, newKey);
