@@ -20,8 +20,10 @@ import java.util.TreeMap;
  * someone with write access but no key cannot slip a plain backup or WAL segment in later, and a
  * repository sealed from the start accepts no plain object at all.
  *
- * <p>WAL segments are pinned by size only: hashing every pre-encryption segment would read the whole
- * archive once; a same-size replacement of a listed plain segment stays possible (documented).
+ * <p>WAL (segments, history and .backup files) is pinned by SHA-256 too: taking the inventory (once,
+ * when init turns encryption on) reads the plain archive once, and reading a listed plain WAL file with
+ * the key reads it twice (hash, then content); so a same-size replacement is refused as well.
+ * Inventories taken before this pin WAL by size only and stay valid.
  */
 public final class PlainInventory {
     /** Nested under wal_archive/ so the WAL listing ignores it; copies (S3 sync, rsync) carry it with the WAL. */
@@ -50,7 +52,7 @@ public final class PlainInventory {
             if (key.equals(KEY) || SealingStorage.isAlwaysPlain(key)) {
                 continue;
             }
-            objects.put(key, new Entry(o.size(), key.endsWith(MANIFEST) ? sha256(raw, key) : null));
+            objects.put(key, new Entry(o.size(), pinned(key) ? sha256(raw, key) : null));
         }
         return JSON.writeValueAsBytes(new Document(FORMAT, objects));
     }
@@ -74,6 +76,11 @@ public final class PlainInventory {
                 + " run this again";
     }
 
+    /** What is pinned by content: manifests (which pin their backup's files) and the WAL archive's files. */
+    private static boolean pinned(String key) {
+        return key.endsWith(MANIFEST) || key.startsWith("wal_archive/");
+    }
+
     static PlainInventory parse(byte[] json) throws IOException {
         Document doc = JSON.readValue(json, Document.class);
         if (!FORMAT.equals(doc.format()) || doc.objects() == null) {
@@ -95,8 +102,8 @@ public final class PlainInventory {
                     + " replaced by someone without the key; refused");
         }
         if (entry.sha256() != null && !entry.sha256().equals(sha256(raw, key))) {
-            return Optional.of(key + " is plain and differs from the manifest of before encryption: it was replaced"
-                    + " by someone without the key; refused");
+            return Optional.of(key + " is plain and differs from the " + (key.endsWith(MANIFEST) ? "manifest" : "object")
+                    + " of before encryption: it was replaced by someone without the key; refused");
         }
         return Optional.empty();
     }

@@ -121,6 +121,13 @@ class SealingStorageTest {
         // Without the key nothing can be told apart: plain objects stay readable there.
         assertThat(storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000003.gz")).isEqualTo("seg3".getBytes());
 
+        // A listed plain segment replaced by another of the same size: its SHA-256, pinned by the inventory, differs.
+        Files.write(repo.resolve("wal_archive/000000010000000000000001.gz"), "segX".getBytes());
+        assertThatThrownBy(() -> storage(repo, withKey).read("wal_archive/000000010000000000000001.gz"))
+                .isInstanceOf(SealedFormat.AuthenticationException.class)
+                .hasMessageContaining("wal_archive/000000010000000000000001.gz is plain and differs from the object of before encryption");
+        Files.write(repo.resolve("wal_archive/000000010000000000000001.gz"), "seg1".getBytes());
+
         // The inventory deleted: no plain object is accepted any more.
         Files.delete(repo.resolve(PlainInventory.KEY));
         assertThatThrownBy(() -> storage(repo, withKey).read("wal_archive/000000010000000000000001.gz"))
