@@ -109,6 +109,13 @@ class EncryptionRotateCliTest {
             }
             CliProcess.Result again = CliProcess.run(oldEnv, "key", "rotate", "--new-key-file", newKey.toString(), "--dry-run");
             assertThat(again.stdout()).doesNotContain("add-wrap").doesNotContain("drop-old-wraps").contains("done");
+            // As the README says after a rotation: the setting points at the new key, init renders it into the scripts, and
+            // the archiver started with the old key is restarted (else WAL it archives from now on is sealed under the old key).
+            Map<String, String> newAsync = new HashMap<>(with(plainEnv, newKey));
+            newAsync.put("PG_BACKUP_ARCHIVER", "async");
+            CliProcess.Result reinitNew = CliProcess.run(newAsync, "init");
+            assertThat(reinitNew.exitCode()).as(reinitNew.all()).isZero();
+            source.stopArchiver();
 
             // The old key opens nothing: restore refused in one line, nothing written.
             Path refusedDir = work.resolve("refused");
