@@ -109,16 +109,24 @@ class EncryptionRotateCliTest {
             }
             CliProcess.Result again = CliProcess.run(oldEnv, "key", "rotate", "--new-key-file", newKey.toString(), "--dry-run");
             assertThat(again.stdout()).doesNotContain("add-wrap").doesNotContain("drop-old-wraps").contains("done");
+            // As the README says after a rotation: the setting points at the new key, init renders it into the scripts, and
+            // the archiver started with the old key is restarted (else WAL it archives from now on is sealed under the old key).
+            Map<String, String> newAsync = new HashMap<>(with(plainEnv, newKey));
+            newAsync.put("PG_BACKUP_ARCHIVER", "async");
+            CliProcess.Result reinitNew = CliProcess.run(newAsync, "init");
+            assertThat(reinitNew.exitCode()).as(reinitNew.all()).isZero();
+            source.stopArchiver();
 
             // The old key opens nothing: restore refused in one line, nothing written.
             Path refusedDir = work.resolve("refused");
             CliProcess.Result old = CliProcess.run(oldEnv, "restore", sealedId, "--target", "immediate", "--target-dir", refusedDir.toString());
             assertThat(old.exitCode()).as(old.all()).isEqualTo(1);
             // (a [WARN] log line of the catalog may precede it; the command's own message is one line)
-            // With the old key not even the plain backup lists: the inventory of plain objects is sealed
-            // under the new key now, so the catalog refuses them too and the line says no backup is readable.
+            // With the old key not even the plain backup lists (the inventory of plain objects is sealed
+            // under the new key now): the one line names the key the repository uses and the configured one.
             assertThat(old.stderr().lines().filter(l -> l.startsWith("pgbackup: ")).toList()).singleElement().asString()
-                    .containsAnyOf("not under the configured key " + oldId, "there are no backups");
+                    .contains("wrapped under key " + newId).contains("not under the configured key " + oldId)
+                    .doesNotContain("there are no backups");
             assertThat(old.stderr()).doesNotContain("Exception");
             assertThat(refusedDir).doesNotExist();
             Map<String, String> newEnv = with(plainEnv, newKey);

@@ -162,13 +162,9 @@ class S3ListingRequestsTest {
         assertThat(walking).as(command).allMatch(WAL::equals);
     }
 
-    /**
-     * The listings under the WAL archive that walk segments. {@code wal_archive/keys/} (one small listing
-     * of the data keysets, whether sealed WAL needs a key this host lacks) does not grow with the archive.
-     */
+    /** The listings under the WAL archive. */
     private List<String> walListPrefixes() {
-        return server.listRequests().stream().map(S3Server.Request::name).filter(n -> n.startsWith(WAL))
-                .filter(n -> !n.startsWith(WAL + "keys/")).toList();
+        return server.listRequests().stream().map(S3Server.Request::name).filter(n -> n.startsWith(WAL)).toList();
     }
 
     private PgBackup pgBackup() {

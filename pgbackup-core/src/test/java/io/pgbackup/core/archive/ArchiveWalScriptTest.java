@@ -76,7 +76,8 @@ class ArchiveWalScriptTest {
 
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.stderr().strip()).doesNotContain("\n").contains("encryption is on").contains("PG_BACKUP_ARCHIVER=async");
-        assertThat(archiveDirEntries()).isEmpty();
+        // No segment: only what init with the key stored to turn encryption on (the sealed inventory, its keyset).
+        assertThat(archiveDirEntries()).containsExactly("inventory", "keys");
         // Where the key is, for the archiver the script starts; never the key.
         assertThat(Files.readString(repository.archiveScript())).contains("PG_BACKUP_ENCRYPTION_KEY_FILE=")
                 .doesNotContain(Files.readString(key).strip());

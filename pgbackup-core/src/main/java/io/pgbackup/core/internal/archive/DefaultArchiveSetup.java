@@ -58,12 +58,20 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         PgBackupConfig config = context.config();
         // Built first: a compression the script cannot handle fails before anything is created.
         ArchiveScripts scripts = scripts(repository);
-        // A script archiving plain into a repository of sealed objects would turn encryption off unnoticed.
-        io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(repository.storage(), "init");
+        // With a key, init is the one step that turns encryption on; without one, a script archiving plain
+        // into a repository turned sealed would turn it off unnoticed.
+        var turningOn = io.pgbackup.core.internal.crypto.PlainWriteGuard.turningOn(repository.storage());
+        if (turningOn.isEmpty()) {
+            io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(repository.storage(), "init");
+        }
         List<Path> created;
         List<ScriptInstall> installs;
-        try {
+        // Turning it on: no archiver started without the key may run (or start) between the inventory and the scripts.
+        try (ArchiverStop stopped = turningOn.isPresent() ? ArchiverStop.stopAndHold(config.requireBackupDir()) : null) {
             created = repository.createLayout();
+            if (turningOn.isPresent()) {
+                turningOn.get().takeInventory();
+            }
             installs = List.of(
                     ArchiveScripts.install(repository.archiveScript(), scripts.archiveScript()),
                     ArchiveScripts.install(repository.restoreScript(), scripts.restoreScript()));

@@ -47,6 +47,7 @@ final class BackupCatalog {
     BackupScan scan() {
         List<BackupInfo> backups = new ArrayList<>();
         List<UnreadableBackup> unreadable = new ArrayList<>();
+        boolean keyChecked = false;
         for (Map.Entry<String, List<Storage.StoredObject>> e : repository.listBase().complete().entrySet()) {
             String id = e.getKey();
             String key = Repository.backupKey(id);
@@ -60,6 +61,11 @@ final class BackupCatalog {
                 }
                 backups.add(new BackupInfo(id, key, location, manifest));
             } catch (PgBackupException ex) {
+                // A key that opens none of the repository's keysets would list no backup at all: say so instead.
+                if (!keyChecked && io.pgbackup.core.internal.crypto.KeyMismatch.isOtherKey(ex)) {
+                    keyChecked = true;
+                    io.pgbackup.core.internal.crypto.KeyMismatch.refuseIfKeyOpensNothing(repository);
+                }
                 unreadable.add(new UnreadableBackup(id, location, ex.getMessage()));
             }
         }

@@ -141,7 +141,7 @@ public final class KeyRing {
         }
         KeysetRecord record = KeysetRecord.parse(json, recordKey);
         KeysetRecord.Wrap wrap = record.wraps().stream().filter(w -> w.wrapKeyId().equals(key.id())).findFirst()
-                .orElseThrow(() -> new SealedFormat.NoKeyException(objectKey + " was sealed under key " + String.join(", ",
+                .orElseThrow(() -> new SealedFormat.OtherKeyException(objectKey + " was sealed under key " + String.join(", ",
                         record.wrapKeyIds()) + " (" + recordKey + "), not under the configured key " + key.id()
                         + ": configure the key it was sealed with"));
         try {

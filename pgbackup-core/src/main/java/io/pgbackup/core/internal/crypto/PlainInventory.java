@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -19,8 +20,10 @@ import java.util.TreeMap;
  * someone with write access but no key cannot slip a plain backup or WAL segment in later, and a
  * repository sealed from the start accepts no plain object at all.
  *
- * <p>WAL segments are pinned by size only: hashing every pre-encryption segment would read the whole
- * archive once; a same-size replacement of a listed plain segment stays possible (documented).
+ * <p>WAL (segments, history and .backup files) is pinned by SHA-256 too: taking the inventory (once,
+ * when init turns encryption on) reads the plain archive once, and reading a listed plain WAL file with
+ * the key reads it twice (hash, then content); so a same-size replacement is refused as well.
+ * Inventories taken before this pin WAL by size only and stay valid.
  */
 public final class PlainInventory {
     /** Nested under wal_archive/ so the WAL listing ignores it; copies (S3 sync, rsync) carry it with the WAL. */
@@ -49,9 +52,33 @@ public final class PlainInventory {
             if (key.equals(KEY) || SealingStorage.isAlwaysPlain(key)) {
                 continue;
             }
-            objects.put(key, new Entry(o.size(), key.endsWith(MANIFEST) ? sha256(raw, key) : null));
+            objects.put(key, new Entry(o.size(), pinned(key) ? sha256(raw, key) : null));
         }
         return JSON.writeValueAsBytes(new Document(FORMAT, objects));
+    }
+
+    /** Whether {@code raw} holds backups or WAL (keyset records and always-plain metadata aside): not a new repository. */
+    static boolean holdsPlainData(Storage raw) throws IOException {
+        for (String prefix : List.of("base/", "wal_archive/")) {
+            for (Storage.StoredObject o : raw.list(prefix)) {
+                if (!o.key().equals(KEY) && !SealingStorage.isAlwaysPlain(o.key())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The one line refusing a sealed write into a repository of plain objects that init did not turn sealed. */
+    static String notTurnedOn(String location) {
+        return location + " holds plain backups or WAL and encryption was not turned on for it: run 'pgbackup init' with"
+                + " the key configured (it stops the archiver, lists the plain objects, then rewrites the scripts), then"
+                + " run this again";
+    }
+
+    /** What is pinned by content: manifests (which pin their backup's files) and the WAL archive's files. */
+    private static boolean pinned(String key) {
+        return key.endsWith(MANIFEST) || key.startsWith("wal_archive/");
     }
 
     static PlainInventory parse(byte[] json) throws IOException {
@@ -75,8 +102,8 @@ public final class PlainInventory {
                     + " replaced by someone without the key; refused");
         }
         if (entry.sha256() != null && !entry.sha256().equals(sha256(raw, key))) {
-            return Optional.of(key + " is plain and differs from the manifest of before encryption: it was replaced"
-                    + " by someone without the key; refused");
+            return Optional.of(key + " is plain and differs from the " + (key.endsWith(MANIFEST) ? "manifest" : "object")
+                    + " of before encryption: it was replaced by someone without the key; refused");
         }
         return Optional.empty();
     }

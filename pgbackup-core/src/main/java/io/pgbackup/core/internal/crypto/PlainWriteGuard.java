@@ -5,32 +5,31 @@ import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
- * Encryption cannot be turned off by leaving the key out while the repository retains sealed
- * objects: a command that would store plain objects there (backup, the archiver, init writing a
- * plain-archiving script) is refused with one line. Sealed retained objects: a backup with data
- * keysets ({@code base/<id>/keys/}; cleanup deletes them with their backup), or an archive whose
- * newest segment is sealed. Reading (list, verify, restore's key-less refusal) and cleanup are not
- * affected.
+ * Before a command stores objects (backup, the archiver, init writing the scripts): encryption is
+ * one explicit step, {@code pgbackup init} with a key, which takes the sealed inventory of the plain
+ * objects. So a command without the key is refused once the inventory exists (what it stored plain
+ * would be refused as planted by everyone with the key), and a command with the key is refused in
+ * a repository of plain objects that was never turned sealed. Reading and cleanup are not affected.
+ *
+ * <p>Decided by one stat of the inventory; only a refusal looks further, for a sealed backup to name.
  */
 public final class PlainWriteGuard {
-    private static final Pattern SEGMENT = Pattern.compile("wal_archive/[0-9A-F]{24}(\\.[a-z0-9]+)?");
-
     private PlainWriteGuard() {
     }
 
-    /** Refuses {@code command} when {@code storage} stores plain (no key) and holds retained sealed objects. */
+    /** Refuses {@code command} when {@code storage} stores plain (no key) in a repository turned sealed, or seals into one never turned. */
     public static void refuseIfSealed(Storage storage, String command) {
-        if (storage instanceof SealingStorage s && s.ring().seals()) {
-            return;
-        }
         Storage raw = SealingStorage.rawOf(storage);
         try {
+            if (storage instanceof SealingStorage s && s.ring().seals()) {
+                if (raw.stat(PlainInventory.KEY).isEmpty() && PlainInventory.holdsPlainData(raw)) {
+                    throw new PgBackupException(ErrorCode.REFUSED, command + " refused: " + PlainInventory.notTurnedOn(raw.location()));
+                }
+                return;
+            }
             sealedRetained(raw).ifPresent(example -> {
                 throw new PgBackupException(ErrorCode.REFUSED, command + " refused: " + raw.location() + " holds sealed objects ("
                         + example + ") and no encryption key is configured, so this would store plaintext beside them: set "
@@ -43,27 +42,32 @@ public final class PlainWriteGuard {
         }
     }
 
-    /** A sealed retained object of {@code raw}, if there is one. */
+    /**
+     * The storage {@code init} turns sealed now: one that seals (a key is configured) and has no
+     * inventory of plain objects yet; empty when there is nothing to turn on.
+     */
+    public static Optional<SealingStorage> turningOn(Storage storage) {
+        if (!(storage instanceof SealingStorage s) || !s.ring().seals()) {
+            return Optional.empty();
+        }
+        try {
+            return s.raw().stat(PlainInventory.KEY).isPresent() ? Optional.empty() : Optional.of(s);
+        } catch (IOException e) {
+            throw new PgBackupException(ErrorCode.IO_FAILED, "cannot tell whether encryption is on for " + s.location() + ": "
+                    + e.getClass().getSimpleName() + "; nothing was stored");
+        }
+    }
+
+    /** What shows {@code raw} was turned sealed: a sealed backup when there is one, else the inventory itself. */
     static Optional<String> sealedRetained(Storage raw) throws IOException {
+        if (raw.stat(PlainInventory.KEY).isEmpty()) {
+            return Optional.empty();
+        }
         for (Storage.StoredObject o : raw.list("base/")) {
             if (KeyRing.isKeysetRecord(o.key())) {
                 return Optional.of("backup " + o.key().split("/")[1]);
             }
         }
-        // WAL keysets are never pruned: only a sealed newest segment means sealed WAL is still being relied on.
-        if (raw.list("wal_archive/" + KeyRing.KEYS_DIR).isEmpty()) {
-            return Optional.empty();
-        }
-        List<Storage.StoredObject> segments = raw.list("wal_archive/").stream()
-                .filter(o -> SEGMENT.matcher(o.key()).matches()).toList();
-        if (segments.isEmpty()) {
-            return Optional.empty();
-        }
-        String newest = segments.get(segments.size() - 1).key();
-        try (InputStream in = raw.open(newest)) {
-            return SealedFormat.peekRef(in, newest).map(ref -> "WAL segment " + newest);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return Optional.empty();
-        }
+        return Optional.of("the sealed list of its plain objects " + PlainInventory.KEY + ", taken when encryption was turned on");
     }
 }

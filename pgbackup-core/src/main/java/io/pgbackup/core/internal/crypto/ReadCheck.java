@@ -25,14 +25,22 @@ public final class ReadCheck {
         }
     }
 
-    public static void requireOpenable(Repository repository, String backupId, String command) {
+    /**
+     * Refuses {@code command} when {@code backup}, or the WAL a restore of it replays, is sealed and
+     * this host cannot open it. The WAL is decided by the header of the first segment the restore
+     * needs after the backup (else the backup's last one), found through {@code archive}, whose
+     * listing of that log the plan then reuses: no listing of the archive's keysets.
+     */
+    public static void requireOpenable(Repository repository, io.pgbackup.core.backup.BackupInfo backup,
+                                       io.pgbackup.core.internal.archive.WalArchive archive, String command) {
         if (!(repository.storage() instanceof SealingStorage sealing) || sealing.ring().canOpen()) {
             return;
         }
+        String backupId = backup.id();
         String backupScope = Repository.backupKey(backupId) + "/";
         try {
             boolean backupSealed = !sealing.raw().list(backupScope + KeyRing.KEYS_DIR).isEmpty();
-            boolean walSealed = !sealing.raw().list(Repository.WAL_PREFIX + KeyRing.KEYS_DIR).isEmpty();
+            boolean walSealed = !backupSealed && firstWalSealed(sealing, backup, archive);
             if (backupSealed || walSealed) {
                 throw new PgBackupException(ErrorCode.REFUSED, command + " cannot read " + (backupSealed ? "backup " + backupId
                         : "the WAL archive") + ": it is sealed and this host " + (sealing.ring().seals()
@@ -42,7 +50,25 @@ public final class ReadCheck {
                         + "; nothing was written");
             }
         } catch (IOException e) {
-            throw Repository.ioFailure("cannot list " + repository.locationOf(backupScope), e);
+            throw Repository.ioFailure("cannot read " + repository.locationOf(backupScope), e);
+        }
+    }
+
+    private static boolean firstWalSealed(SealingStorage sealing, io.pgbackup.core.backup.BackupInfo backup,
+                                          io.pgbackup.core.internal.archive.WalArchive archive) throws IOException {
+        var m = backup.manifest();
+        var stop = io.pgbackup.core.internal.archive.WalSegmentName.parse(m.stopWalFile(), m.walSegmentSize());
+        if (stop.isEmpty()) {
+            return false;
+        }
+        var entry = archive.find(stop.get().next().fileName()).or(() -> archive.find(stop.get().fileName()));
+        if (entry.isEmpty()) {
+            return false;
+        }
+        try (var in = sealing.raw().open(entry.get().key())) {
+            return SealedFormat.peekRef(in, entry.get().key()).isPresent();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
         }
     }
 }

@@ -27,14 +27,31 @@ final class Rotator {
         WrapKey newKey = WrapKeys.loadPrivateFile(newKeyFile, NEW_KEY_OPTION);
         KeyRotation rotation = new KeyRotation(oldKey, newKey);
         List<Storage> storages = new ArrayList<>(List.of(repository.storage()));
-        bucket.filter(b -> SealingStorage.rawOf(b) != repository.rawStorage()).ifPresent(storages::add);
+        Optional<Storage> otherBucket = bucket.filter(b -> SealingStorage.rawOf(b) != repository.rawStorage());
+        otherBucket.ifPresent(storages::add);
         if (dryRun) {
             return report(rotation.plan(storages), 0, true);
         }
-        // The lease keeps cleanup from deleting a backup whose record this is about to write back.
-        try (Storage.Lease ignored = repository.lease("key rotate", clock)) {
+        // The leases keep cleanup (and a second rotate) from deleting or rewriting a record this is about to write back:
+        // the repository's, and the bucket's (S3Lease) where the bucket is not the repository itself.
+        try (Storage.Lease ignored = repository.lease("key rotate", clock);
+             Storage.Lease bucketLease = otherBucket.isPresent() ? bucketLease(otherBucket.get(), clock) : null) {
             KeyRotation.Plan plan = rotation.plan(storages);
             return report(plan, rotation.execute(plan), false);
+        }
+    }
+
+    /** The bucket's lease, as cleanup takes it in a bucket, or one line naming its holder. */
+    private static Storage.Lease bucketLease(Storage bucket, Clock clock) {
+        String holder = "key rotate, pid " + ProcessHandle.current().pid() + ", since " + clock.instant();
+        try {
+            return bucket.acquireLease(holder);
+        } catch (Storage.LeaseHeldException e) {
+            throw new PgBackupException(ErrorCode.LOCKED, "another pgbackup command holds the lock on " + bucket.location()
+                    + (e.holder().isEmpty() ? "" : " (" + e.holder() + ")") + ": wait for it to finish, then run key rotate again;"
+                    + " nothing was changed");
+        } catch (java.io.IOException e) {
+            throw Repository.ioFailure("cannot lock " + bucket.location(), e);
         }
     }
 

@@ -83,8 +83,25 @@ public final class SealedFormat {
     }
 
     /** A sealed object this host has no key to open (no key configured, or only the public half). */
-    public static final class NoKeyException extends IOException {
+    public static class NoKeyException extends IOException {
         public NoKeyException(String message) {
+            super(message);
+        }
+    }
+
+    /** A sealed object whose keyset is wrapped under other keys than the configured one (an old key after rotation). */
+    public static final class OtherKeyException extends NoKeyException {
+        public OtherKeyException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * A sealed write into a repository that holds plain objects but was never turned sealed by
+     * {@code pgbackup init}: no inventory of its plain objects exists to tell them from planted ones.
+     */
+    public static final class NotTurnedOnException extends IOException {
+        public NotTurnedOnException(String message) {
             super(message);
         }
     }

@@ -211,25 +211,44 @@ public final class SealingStorage implements Storage {
         }
     }
 
-    /** Before the first sealed write: the sealed list of the plain objects there are (once per repository). */
+    /**
+     * Before the first sealed write: the repository must have been turned sealed ({@link #takeInventory},
+     * which {@code pgbackup init} with a key runs), unless it holds no plain data at all (a new one).
+     * A writer never takes the inventory of a repository of plain objects by itself: a plain archiver
+     * still running then would store segments the inventory does not list.
+     */
     private void ensureInventory() throws IOException {
         synchronized (inventoryLock) {
             if (inventoryWritten) {
                 return;
             }
+            if (raw.stat(PlainInventory.KEY).isEmpty()) {
+                if (PlainInventory.holdsPlainData(raw)) {
+                    throw new SealedFormat.NotTurnedOnException(PlainInventory.notTurnedOn(raw.location()));
+                }
+                takeInventory();
+            }
             inventoryWritten = true;
-            if (raw.stat(PlainInventory.KEY).isPresent()) {
-                return;
+        }
+    }
+
+    /**
+     * Turns the repository sealed: stores the sealed list of the plain objects it holds now, once
+     * (false when it was there already). Run by {@code init} with a key, after stopping the archiver.
+     */
+    public boolean takeInventory() throws IOException {
+        synchronized (inventoryLock) {
+            if (!ring.seals() || raw.stat(PlainInventory.KEY).isPresent()) {
+                return false;
             }
             byte[] snapshot = PlainInventory.snapshot(raw);
-            try (ObjectWriter writer = create(PlainInventory.KEY, WriteMode.CREATE_NEW)) {
+            try (ObjectWriter writer = createSealed(PlainInventory.KEY, WriteMode.CREATE_NEW, UnaryOperator.identity())) {
                 writer.stream().write(snapshot);
                 writer.commit();
+                return true;
             } catch (java.nio.file.FileAlreadyExistsException e) {
-                // Another process listed first: its inventory stands.
-            } catch (IOException | RuntimeException e) {
-                inventoryWritten = false;
-                throw e;
+                // Another process took it first: its inventory stands.
+                return false;
             }
         }
     }
@@ -247,6 +266,10 @@ public final class SealingStorage implements Storage {
             return new SealedStreams.SealedWriter(writer, tapped);
         }
         ensureInventory();
+        return createSealed(key, mode, storedTap);
+    }
+
+    private ObjectWriter createSealed(String key, WriteMode mode, UnaryOperator<OutputStream> storedTap) throws IOException {
         String recordKey = ring.recordForWriting(key);
         ObjectWriter writer = raw.create(key, mode);
         try {

@@ -63,7 +63,9 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         Repository repository = context.repository();
         List<BackupInfo> backups = backupManager.list();
         BackupInfo backup = chooseBackup(request, backups);
-        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(repository, backup.id(), "restore");
+        // Only the logs from the backup on, and history files by name: never the whole archive.
+        WalArchive archive = WalArchive.sharded(repository);
+        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(repository, backup, archive, "restore");
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());
@@ -89,8 +91,6 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
-        // Only the logs from the backup on, and history files by name: never the whole archive.
-        WalArchive archive = WalArchive.sharded(repository);
         List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, warnings);
 
         ArchiveScripts scripts = ArchiveScripts.of(context, repository);

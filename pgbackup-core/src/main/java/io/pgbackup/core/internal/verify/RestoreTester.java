@@ -57,7 +57,8 @@ final class RestoreTester {
     }
 
     VerifyCheck run(BackupInfo backup, VerifyRequest request) {
-        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(context.repository(), backup.id(), "verify --restore-test");
+        io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(context.repository(), backup,
+                io.pgbackup.core.internal.archive.WalArchive.sharded(context.repository()), "verify --restore-test");
         Instant start = Instant.now();
         Path parent = request.restoreTestDir().orElse(Path.of(System.getProperty("java.io.tmpdir")));
         Path work = null;

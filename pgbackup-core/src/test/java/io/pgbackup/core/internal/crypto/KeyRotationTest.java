@@ -112,6 +112,51 @@ class KeyRotationTest {
     }
 
     @Test
+    void rotateHoldsTheBucketsLeaseAndTheRepositoryLockAsCleanupDoes() throws Exception {
+        WrapKey oldKey = key("old.key");
+        key("new.key");
+        Path root = Files.createDirectories(work.resolve("repo"));
+        LocalStorage local = new LocalStorage(root);
+        LocalStorage bucketDir = new LocalStorage(Files.createDirectories(work.resolve("bucket")));
+        write(local, oldKey);
+        write(bucketDir, oldKey);
+        // While rotate writes the bucket's records, a cleanup there asks for the bucket's lease.
+        List<String> cleanupSaw = new java.util.ArrayList<>();
+        Storage bucket = new OnWrite(bucketDir, () -> {
+            try (Storage.Lease l = bucketDir.acquireLease("cleanup")) {
+                cleanupSaw.add("granted");
+            } catch (Storage.LeaseHeldException e) {
+                cleanupSaw.add("refused: " + e.holder());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        io.pgbackup.core.internal.storage.Repository repository = new io.pgbackup.core.internal.storage.Repository(root,
+                new SealingStorage(local, new KeyRing(local, Optional.of(oldKey), Clock.systemUTC())));
+        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC());
+        List<String> before = snapshot(local);
+        before.addAll(snapshot(bucketDir));
+
+        // A cleanup (or another rotate) holding the bucket's lease: refused in one line naming it, nothing changed.
+        try (Storage.Lease cleanup = bucketDir.acquireLease("cleanup, pid 4242")) {
+            assertThatThrownBy(() -> encryption.rotateKey(work.resolve("new.key"), false)).isInstanceOf(PgBackupException.class)
+                    .hasMessageContaining(bucketDir.location()).hasMessageContaining("cleanup, pid 4242")
+                    .hasMessageNotContaining("\n");
+        }
+        // Another rotate holding the repository's lock: refused too.
+        try (Storage.Lease other = local.acquireLease("key rotate, pid 4243")) {
+            assertThatThrownBy(() -> encryption.rotateKey(work.resolve("new.key"), false)).isInstanceOf(PgBackupException.class)
+                    .hasMessageContaining("key rotate, pid 4243");
+        }
+        List<String> after = snapshot(local);
+        after.addAll(snapshot(bucketDir));
+        assertThat(after).isEqualTo(before);
+
+        assertThat(encryption.rotateKey(work.resolve("new.key"), false).rewritten()).isEqualTo(12);
+        assertThat(cleanupSaw).isNotEmpty().allMatch(s -> s.startsWith("refused: key rotate, pid "));
+    }
+
+    @Test
     void theNewKeyFileMustBeTheOwnersOnly() throws Exception {
         Path file = work.resolve("loose.key");
         KeyGenerator.generate(file, Optional.empty());
@@ -167,6 +212,53 @@ class KeyRotationTest {
             all.add(o.key() + ":" + new String(local.read(o.key()), StandardCharsets.ISO_8859_1).hashCode());
         }
         return all;
+    }
+
+    /** The real storage, running {@code hook} before each write. */
+    private static final class OnWrite implements Storage {
+        private final Storage real;
+        private final Runnable hook;
+
+        OnWrite(Storage real, Runnable hook) {
+            this.real = real;
+            this.hook = hook;
+        }
+
+        @Override
+        public String location() {
+            return real.location();
+        }
+
+        @Override
+        public List<StoredObject> list(String prefix) throws IOException {
+            return real.list(prefix);
+        }
+
+        @Override
+        public Optional<StoredObject> stat(String key) throws IOException {
+            return real.stat(key);
+        }
+
+        @Override
+        public InputStream open(String key) throws IOException {
+            return real.open(key);
+        }
+
+        @Override
+        public ObjectWriter create(String key, WriteMode mode) throws IOException {
+            hook.run();
+            return real.create(key, mode);
+        }
+
+        @Override
+        public boolean delete(String key) throws IOException {
+            return real.delete(key);
+        }
+
+        @Override
+        public Lease acquireLease(String holder) throws IOException {
+            return real.acquireLease(holder);
+        }
     }
 
     /** The real storage, whose writes fail after {@code allowed} of them: a rotation killed at that point. */

@@ -33,10 +33,11 @@ class SealingStorageTest {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key.keyFile()))).isEqualTo("rw-------");
         Path repo = Files.createDirectories(dir.resolve("repo"));
-        // A plain object of before encryption (it is in the inventory the first sealed write takes).
+        // A plain object of before encryption (it is in the inventory init takes).
         Files.createDirectories(repo.resolve("base/20250101_000000"));
         Files.write(repo.resolve("base/20250101_000000/backup_manifest"), "{}".getBytes());
         SealingStorage s = storage(repo, EncryptionConfig.keyFile(key.keyFile()));
+        s.takeInventory(); // as init with the key does
         s.write("base/20260101_000000/base.tar.gz", SECRET, Storage.WriteMode.REPLACE);
         s.write("wal_archive/000000010000000000000001.gz", SECRET, Storage.WriteMode.CREATE_NEW);
         s.write("wal_archive/000000010000000000000002.gz", "other".getBytes(), Storage.WriteMode.CREATE_NEW);
@@ -91,8 +92,10 @@ class SealingStorageTest {
         plain.write("base/20250101_000000/pgbackup_manifest.json", "{\"a\":1}".getBytes(), Storage.WriteMode.REPLACE);
         plain.write("base/20250101_000000/base.tar.gz", "tar".getBytes(), Storage.WriteMode.REPLACE);
         plain.write("wal_archive/000000010000000000000001.gz", "seg1".getBytes(), Storage.WriteMode.CREATE_NEW);
-        // Encryption begins: the first sealed write lists them, sealed.
-        storage(repo, withKey).write("wal_archive/000000010000000000000002.gz", SECRET, Storage.WriteMode.CREATE_NEW);
+        // Encryption begins: init with the key lists them, sealed; then writes seal.
+        SealingStorage turnedOn = storage(repo, withKey);
+        assertThat(turnedOn.takeInventory()).isTrue();
+        turnedOn.write("wal_archive/000000010000000000000002.gz", SECRET, Storage.WriteMode.CREATE_NEW);
         assertThat(new String(Files.readAllBytes(repo.resolve(PlainInventory.KEY)), StandardCharsets.ISO_8859_1))
                 .doesNotContain("20250101_000000");
 
@@ -117,6 +120,13 @@ class SealingStorageTest {
                 .hasMessageContaining("base/20250101_000000/pgbackup_manifest.json is plain and differs from the manifest");
         // Without the key nothing can be told apart: plain objects stay readable there.
         assertThat(storage(repo, EncryptionConfig.none()).read("wal_archive/000000010000000000000003.gz")).isEqualTo("seg3".getBytes());
+
+        // A listed plain segment replaced by another of the same size: its SHA-256, pinned by the inventory, differs.
+        Files.write(repo.resolve("wal_archive/000000010000000000000001.gz"), "segX".getBytes());
+        assertThatThrownBy(() -> storage(repo, withKey).read("wal_archive/000000010000000000000001.gz"))
+                .isInstanceOf(SealedFormat.AuthenticationException.class)
+                .hasMessageContaining("wal_archive/000000010000000000000001.gz is plain and differs from the object of before encryption");
+        Files.write(repo.resolve("wal_archive/000000010000000000000001.gz"), "seg1".getBytes());
 
         // The inventory deleted: no plain object is accepted any more.
         Files.delete(repo.resolve(PlainInventory.KEY));
