@@ -41,7 +41,8 @@ incremental_rows() {
   INCR_NOTE=
   incr_size_vs_full=null incr_time_vs_full=null incr17_time_vs_full=null diff_size_vs_full=null
   chain_restore_vs_full=null delta_restore_vs_full=null incr_peak_rss_mib=null chain_restore_peak_rss_mib=null
-  incr_time_vs_ceiling=null
+  incr_time_vs_ceiling=null incr17_size_vs_full=null many_relations_incr_peak_rss_mib=null
+  many_relations_restore_peak_rss_mib=null
   section "incremental (issue 18): after a full, a change of ~2% ($((40 * scale)) pgbench transactions + $((700 * scale)) rows)"
   if ! $have_pgbackup; then
     for k in incr_full incr_incr incr_diff incr_restore_full incr_restore_chain incr_restore_delta; do
@@ -89,13 +90,6 @@ incremental_rows() {
     incr_time_vs_ceiling=$(ratio "$(median "${secs_i[@]}")" "$(median "${secs_c[@]}")")
     incr_peak_rss_mib=$(ratio "$(maxof "${rss_i[@]}" "${rss_d[@]}")" 1024 1)
   fi
-  # The summaries path (PG 17+, summarize_wal, UPLOAD_MANIFEST + BASE_BACKUP INCREMENTAL) is not in
-  # this checkout when its sources never send UPLOAD_MANIFEST: incr17_time_vs_full stays null.
-  if grep -rqs UPLOAD_MANIFEST "$repo/pgbackup-core/src/main"; then
-    INCR_NOTE="incr17_time_vs_full: not measured by this harness yet (needs the embedded PG 17 binaries)"
-  else
-    INCR_NOTE="incr17_time_vs_full is null: this checkout has no summaries path (no UPLOAD_MANIFEST in pgbackup-core); every version takes the page-LSN path"
-  fi
 
   # A chain of 7 (a full and 6 incrs, a change before each incr), then a full of the same state as
   # the 7th: restoring the chain against restoring that full writes the same database.
@@ -140,12 +134,26 @@ incremental_rows() {
   chain_restore_vs_full=$(ratio "$(median "${rs_c[@]}")" "$(median "${rs_f[@]}")")
   delta_restore_vs_full=$(ratio "$(median "${rs_d[@]}")" "$(median "${rs_f[@]}")")
   chain_restore_peak_rss_mib=$(ratio "$(maxof "${rss_rc[@]}")" 1024 1)
+  section "incremental: many relations (peak RSS must not grow with them)"
+  many_relations_rows
+  # The summaries path (PG 17+, summarize_wal, UPLOAD_MANIFEST + BASE_BACKUP INCREMENTAL) on a
+  # cluster of its own, last (it swaps the cluster globals while it runs).
+  section "incremental: PostgreSQL 17 with summarize_wal = on"
+  if grep -rqs UPLOAD_MANIFEST "$repo/pgbackup-core/src/main"; then
+    incr17_rows
+  else
+    INCR_NOTE="incr17_time_vs_full is null: this checkout has no summaries path (no UPLOAD_MANIFEST in pgbackup-core); every version takes the page-LSN path"
+  fi
 }
 
-incr_ratio_names=(incr_size_vs_full incr_time_vs_full incr_time_vs_ceiling incr17_time_vs_full chain_restore_vs_full
-  delta_restore_vs_full incr_peak_rss_mib chain_restore_peak_rss_mib)
+incr_ratio_names=(incr_size_vs_full incr_time_vs_full incr_time_vs_ceiling incr17_time_vs_full incr17_size_vs_full
+  chain_restore_vs_full delta_restore_vs_full incr_peak_rss_mib chain_restore_peak_rss_mib
+  many_relations_incr_peak_rss_mib many_relations_restore_peak_rss_mib)
 # incr_time_vs_full's 0.15 target is for the summaries path (17+); on 12-16 the target is
 # incr_time_vs_ceiling <= 1 (below pg_basebackup -Ft): the page-LSN path reads every file.
 declare -A incr_target=([incr_size_vs_full]='<= 0.15' [incr_time_vs_full]='<= 0.15' [incr_time_vs_ceiling]='<= 1.0'
   [incr17_time_vs_full]='<= 0.15' [chain_restore_vs_full]='<= 1.2' [delta_restore_vs_full]='<= 0.25'
-  [incr_peak_rss_mib]='<= 256' [chain_restore_peak_rss_mib]='<= 256')
+  [incr_peak_rss_mib]='<= 256' [chain_restore_peak_rss_mib]='<= 256' [incr17_size_vs_full]='<= 0.15'
+  [many_relations_incr_peak_rss_mib]='<= 256' [many_relations_restore_peak_rss_mib]='<= 256')
+
+. "$repo/bench/incremental-more.sh"

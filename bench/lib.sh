@@ -222,6 +222,8 @@ wait_archived() {
   for i in $(seq 6000); do
     last=$(psql_pg -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
     if [ -n "$last" ] && [[ ! $last < $seg ]]; then return 0; fi
+    # Seen on PostgreSQL 17: the segment named was never switched out (no .ready); switch again every 10 s.
+    if [ $((i % 100)) = 0 ]; then psql_pg -c "SELECT pg_switch_wal()" >/dev/null; fi
     sleep 0.1
   done
   log "WAL $seg not archived after 600 s: $(psql_pg -c "SELECT last_failed_wal, last_failed_time FROM pg_stat_archiver")"

@@ -98,6 +98,17 @@ class PostgresVersionsTest {
                         .withType(io.pgbackup.core.backup.BackupType.INCR));
                 assertThat(fallback.isFull()).as(fallback.describe()).isTrue();
                 assertThat(fallback.reason()).contains("made from WAL summaries");
+                // Taken anyway: that full, then an incr on it by page LSNs, each saying why summaries were not used.
+                BackupInfo refull = pg.backups().backup(BackupOptions.defaults().withType(io.pgbackup.core.backup.BackupType.INCR));
+                assertThat(refull.manifest().type()).isEqualTo("full");
+                cluster.execute("INSERT INTO orders SELECT g, 'later ' || g FROM generate_series(1501, 1600) g");
+                StringBuilder said = new StringBuilder();
+                BackupInfo byLsn = withStderrTo(said, () -> pg.backups().backup(BackupOptions.defaults()
+                        .withType(io.pgbackup.core.backup.BackupType.INCR)));
+                assertThat(byLsn.manifest().type()).isEqualTo("incr");
+                assertThat(byLsn.manifest().incrementalMethod()).isEqualTo("page-lsn");
+                assertThat(said).contains("not using WAL summaries: summarize_wal is off on the server");
+                assertThat(ChainReader.mismatches(source.repository(), List.of(refull, byLsn))).isEmpty();
             } else {
                 assertThat(ChainReader.mismatches(source.repository(), List.of(backup, incr))).isEmpty();
             }
@@ -167,5 +178,30 @@ class PostgresVersionsTest {
     private static VerifyCheck check(BackupVerdict verdict, String name) {
         return verdict.checks().stream().filter(c -> c.name().equals(name)).findFirst()
                 .orElseGet(() -> fail("no check " + name + " in " + verdict.checks()));
+    }
+
+    /** Runs {@code action} with what is logged to stderr (slf4j-simple) copied into {@code said} too. */
+    private static <T> T withStderrTo(StringBuilder said, java.util.concurrent.Callable<T> action) throws Exception {
+        java.io.PrintStream original = System.err;
+        java.io.ByteArrayOutputStream copy = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                original.write(b);
+                copy.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                original.write(b, off, len);
+                copy.write(b, off, len);
+            }
+        }, true));
+        try {
+            return action.call();
+        } finally {
+            System.setErr(original);
+            said.append(copy.toString(java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 }

@@ -47,20 +47,38 @@ final class ChainExtractor {
         Set<String> seen = new HashSet<>();
         long bytes = 0;
         boolean first = true;
-        List<BackupInfo> members = chain.members();
-        for (int i = 0; i < members.size(); i++) {
-            BackupInfo member = members.get(i);
+        List<BackupInfo> members = new ArrayList<>();
+        List<String> archives = new ArrayList<>();
+        for (BackupInfo member : chain.members()) {
             String archive = archiveOf.apply(member);
-            if (archive == null) {
-                continue;
+            if (archive != null) {
+                members.add(member);
+                archives.add(archive);
             }
-            boolean last = i == members.size() - 1;
-            // Into an empty root, the first tar is an ordinary extraction; later ones land on its files.
-            InPlaceWriter writer = first && !chain.delta() ? null : new InPlaceWriter(true);
-            // Each file is flushed as soon as it is written (again after a newer member changes it; a pruned one is skipped).
-            bytes += BackupTarExtraction.extract(repository, member, archive, root, fsync::submit, counter, writer,
-                    last ? seen : null);
-            first = false;
+        }
+        // The next member's tar is opened (downloaded and decompressed ahead, a few MiB at most)
+        // while the current one is written: the small increments' inflating overlaps the writes.
+        BackupTarExtraction.Opened next = members.isEmpty() ? null : BackupTarExtraction.open(repository, members.get(0), archives.get(0));
+        try {
+            for (int i = 0; i < members.size(); i++) {
+                BackupTarExtraction.Opened current = next;
+                next = null;
+                try (current) {
+                    boolean last = i == members.size() - 1;
+                    if (!last) {
+                        next = BackupTarExtraction.open(repository, members.get(i + 1), archives.get(i + 1));
+                    }
+                    // Into an empty root, the first tar is an ordinary extraction; later ones land on its files.
+                    InPlaceWriter writer = first && !chain.delta() ? null : new InPlaceWriter(true);
+                    // Each file is flushed as soon as it is written (again after a newer member changes it; a pruned one is skipped).
+                    bytes += current.extractInto(root, fsync::submit, counter, writer, last ? seen : null);
+                }
+                first = false;
+            }
+        } finally {
+            if (next != null) {
+                next.close();
+            }
         }
         List<String> removed = prune(root, seen, keep);
         if (!removed.isEmpty()) {

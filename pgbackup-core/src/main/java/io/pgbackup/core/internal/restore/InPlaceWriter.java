@@ -55,6 +55,9 @@ final class InPlaceWriter {
             Path file = dir.resolve(fileName);
             IncrementalFile header = IncrementalFile.read(in, size, archiveName + ":" + entryName);
             BasicFileAttributes found = attributes(file);
+            if (found != null && found.isRegularFile() && header.blocks().length == 0 && found.size() == header.fileLength()) {
+                return new Written(file, 0, false); // no block and the same length: nothing to open (most segments of an incr)
+            }
             if (found == null && header.complete()) {
                 // A relation new since the parent, every block of it in this entry (pgbackup's page-LSN path).
                 Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(

@@ -24,6 +24,8 @@ public final class BackgroundFsync implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<?>> pending = new ArrayList<>();
     private final Set<Path> directories = new LinkedHashSet<>();
+    /** Files whose flush is queued and not started yet. */
+    private final Set<Path> queued = new java.util.HashSet<>();
 
     public BackgroundFsync() {
         pool = Pools.single("pgbackup-fsync").executor();
@@ -32,7 +34,13 @@ public final class BackgroundFsync implements AutoCloseable {
     /** Queues {@code file} (complete and closed) to be flushed; its directory is flushed by {@link #finish()}. */
     public synchronized void submit(Path file) {
         directories.add(file.toAbsolutePath().getParent());
+        if (!queued.add(file)) {
+            return; // already waiting for its flush, which will cover this write too (a chain restore rewrites files)
+        }
         pending.add(pool.submit(() -> {
+            synchronized (this) {
+                queued.remove(file);
+            }
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 channel.force(true);
             } catch (java.nio.file.NoSuchFileException gone) {
