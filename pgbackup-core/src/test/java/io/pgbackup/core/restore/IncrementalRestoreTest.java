@@ -265,4 +265,66 @@ class IncrementalRestoreTest {
                         + " chain restore %d ms, full restore %d ms%n", fullBackup.toMillis(), full.storedBytes(), incrBackup.toMillis(),
                 incr2.storedBytes(), chainRestore.toMillis(), fullRestore.toMillis());
     }
+
+    /**
+     * A delta of an incremental onto a copy of its full reads the newer backup only (the full's tars
+     * are moved away after the plan and never missed); a page the incremental does not hold that
+     * differs in the copy fails the file's checksum, and the file is rewritten from the full.
+     */
+    @Test
+    void deltaOfAnIncrementalReadsTheFullOnlyForFilesItsBlocksDoNotMakeMatch() throws Exception {
+        source.cluster().execute("CREATE TABLE still (id int PRIMARY KEY, v text)",
+                "INSERT INTO still SELECT g, md5(g::text) FROM generate_series(1, 3000) g",
+                "VACUUM (FREEZE) still", "CHECKPOINT");
+        String stillFile = source.cluster().queryString("SELECT pg_relation_filepath('still')");
+        BackupInfo full = pg.backups().backup(BackupOptions.defaults());
+        Path dir = shared.resolve("patched-copy");
+        pg.restorePlanner().execute(pg.restorePlanner().plan(request(full.id(), dir, new RecoveryTarget.Immediate())));
+        workload(source.cluster(), 5);
+        BackupInfo incr = pg.backups().backup(BackupOptions.defaults().withType(io.pgbackup.core.backup.BackupType.INCR));
+        assertThat(incr.manifest().chain()).containsExactly(full.id());
+        Map<String, String> atIncr = fingerprints(source.cluster());
+        String still = fingerprint(source.cluster(), "still");
+
+        // The copy is the full as restored: every file either matches or is fixed by the incremental's blocks.
+        RestorePlan plan = pg.restorePlanner().plan(request(incr.id(), dir, new RecoveryTarget.Immediate()).withDelta(true));
+        Path fullDir = Path.of(full.location());
+        Path aside = Files.createDirectories(shared.resolve("full-tars-aside"));
+        List<Path> tars;
+        try (var files = Files.list(fullDir)) {
+            tars = files.filter(f -> f.getFileName().toString().contains(".tar")).toList();
+        }
+        assertThat(tars).isNotEmpty();
+        for (Path t : tars) {
+            Files.move(t, aside.resolve(t.getFileName()));
+        }
+        try {
+            pg.restorePlanner().execute(plan);
+        } finally {
+            for (Path t : tars) {
+                Files.move(aside.resolve(t.getFileName()), t);
+            }
+        }
+        verifybackup(dir, null);
+        PgCluster copy = startCopy(dir);
+        assertThat(fingerprints(copy)).isEqualTo(atIncr);
+        assertThat(fingerprint(copy, "still")).isEqualTo(still);
+        amcheck(copy);
+        copy.stop();
+
+        // A page of a table the incremental does not touch changed in the copy: caught by the checksum, rewritten from the full.
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve(stillFile).toFile(), "rw")) {
+            f.seek(8192 - 40);
+            f.write("ZZZZZZZZ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        plan = pg.restorePlanner().plan(request(incr.id(), dir, new RecoveryTarget.Immediate()).withDelta(true));
+        assertThat(plan.filesToWrite()).contains("rewrite changed blocks of " + stillFile)
+                .anyMatch(l -> l.startsWith("files that differ get the newer backups' blocks first"));
+        pg.restorePlanner().execute(plan);
+        verifybackup(dir, null);
+        PgCluster rewound = startCopy(dir);
+        assertThat(fingerprint(rewound, "still")).isEqualTo(still);
+        assertThat(fingerprints(rewound)).isEqualTo(atIncr);
+        amcheck(rewound);
+    }
 }

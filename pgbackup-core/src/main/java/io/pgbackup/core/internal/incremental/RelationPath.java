@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * tablespace's {@code PG_<major>_<catversion>/<db>/}. Forks (_fsm, _vm, _init), temporary
  * relations (t<backend>_...) and every other file are stored whole.
  */
-final class RelationPath {
+public final class RelationPath {
     private static final Pattern MAIN_FORK = Pattern.compile("[0-9]+(\\.[0-9]+)?");
     private static final Pattern IN_DATA_DIR = Pattern.compile(
             "(base/[0-9]+|global|pg_tblspc/[0-9]+/PG_[^/]+/[0-9]+)/[0-9]+(\\.[0-9]+)?");
@@ -18,7 +18,7 @@ final class RelationPath {
     }
 
     /** {@code tarPath} as it is in base.tar ({@code tablespace} false) or a tablespace's tar. */
-    static boolean isMainForkSegment(String tarPath, boolean tablespace) {
+    public static boolean isMainForkSegment(String tarPath, boolean tablespace) {
         return (tablespace ? IN_TABLESPACE : IN_DATA_DIR).matcher(tarPath).matches();
     }
 

@@ -1,6 +1,8 @@
 package io.pgbackup.core.internal.restore;
 
+import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.internal.verify.PostgresManifest;
 import io.pgbackup.core.internal.storage.BackgroundFsync;
 import io.pgbackup.core.internal.storage.ProgressCounter;
 import io.pgbackup.core.internal.storage.Repository;
@@ -9,8 +11,10 @@ import io.pgbackup.core.restore.RestorePlan;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -31,11 +35,18 @@ final class ChainRoots {
         }
         Set<String> links = plan.tablespaces().stream().map(t -> "pg_tblspc/" + t.oid()).collect(Collectors.toSet());
         Predicate<String> keepInData = rel -> rel.equals("pg_wal") || links.contains(rel);
-        tasks.add(() -> ChainExtractor.extractRoot(repository, chain,
-                b -> RestoreExecutor.fileOf(b.manifest(), "base.tar"), dir, keepInData, fsync, counter));
+        // A delta of a diff/incr whose newest backup_manifest vouches for every file: the full's tar only where needed.
+        Map<String, PostgresManifest.Entry> reference = VerifiedDelta.reference(repository, chain);
+        Function<BackupInfo, String> base = b -> RestoreExecutor.fileOf(b.manifest(), "base.tar");
+        tasks.add(() -> reference == null
+                ? ChainExtractor.extractRoot(repository, chain, base, dir, keepInData, fsync, counter)
+                : VerifiedDelta.extractRoot(repository, chain, base, dir, VerifiedDelta.below(reference, ""), false, keepInData, fsync, counter));
         for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
-            tasks.add(() -> ChainExtractor.extractRoot(repository, chain,
-                    b -> RestoreChain.tablespaceArchive(b, t.oid()), t.location(), rel -> false, fsync, counter));
+            Function<BackupInfo, String> archive = b -> RestoreChain.tablespaceArchive(b, t.oid());
+            tasks.add(() -> reference == null
+                    ? ChainExtractor.extractRoot(repository, chain, archive, t.location(), rel -> false, fsync, counter)
+                    : VerifiedDelta.extractRoot(repository, chain, archive, t.location(),
+                    VerifiedDelta.below(reference, "pg_tblspc/" + t.oid() + "/"), true, rel -> false, fsync, counter));
         }
     }
 

@@ -51,6 +51,7 @@ final class DeltaPreview {
             }
         }
         int kept = 0;
+        int compared = 0;
         List<String> write = new ArrayList<>();
         List<String> remove = new ArrayList<>();
         try {
@@ -69,6 +70,8 @@ final class DeltaPreview {
                     write.add("write " + e.getKey() + " (size " + there.size() + ", backup " + want.size() + ")");
                 } else if ("CRC32C".equals(want.algorithm()) && !CombinedManifest.crc32c(there.file()).equalsIgnoreCase(want.checksum())) {
                     write.add("rewrite changed blocks of " + e.getKey());
+                } else if (!io.pgbackup.core.internal.incremental.RelationPath.isMainForkSegment(e.getKey(), false)) {
+                    compared++; // pg_control, pg_filenode.map...: a file ending in its own CRC32C matches any such file's
                 } else {
                     kept++;
                 }
@@ -83,7 +86,12 @@ final class DeltaPreview {
         }
         lines.add("delta into " + targetDir + ": " + kept + " files already match the backup and are kept, " + write.size()
                 + " written, " + remove.size() + " removed" + (reassembled == 0 ? ""
-                : ", " + reassembled + " relation files reassembled with only their differing blocks rewritten"));
+                : ", " + reassembled + " relation files reassembled with only their differing blocks rewritten")
+                + (compared == 0 ? "" : ", " + compared + " other files compared with the backup's copy while restoring"));
+        if (reassembled == 0 && newest.manifest().chain() != null && !newest.manifest().chain().isEmpty()) {
+            lines.add("files that differ get the newer backups' blocks first and are checked against the backup's checksums;"
+                    + " only those that still differ are rewritten from the full backup (whose tar is not read when none do)");
+        }
         lines.addAll(write);
         lines.addAll(remove);
         lines.add(targetDir.resolve("pg_wal") + "/ emptied, then filled from the backup's pg_wal.tar");

@@ -25,6 +25,8 @@ final class InPlaceWriter {
     }
 
     private final boolean delta;
+    /** Null: every entry is written; else only the files it does not leave (a {@link VerifiedDelta} pass). */
+    private final DeltaScope scope;
 
     /**
      * {@code delta}: compare before writing, so a file or block that already matches is left alone
@@ -32,7 +34,12 @@ final class InPlaceWriter {
      * and what is not rewritten needs no flush).
      */
     InPlaceWriter(boolean delta) {
+        this(delta, null);
+    }
+
+    InPlaceWriter(boolean delta, DeltaScope scope) {
         this.delta = delta;
+        this.scope = scope;
     }
 
     /** An entry's path with a leading {@code INCREMENTAL.} taken off its last component. */
@@ -53,10 +60,18 @@ final class InPlaceWriter {
         if (name.startsWith(IncrementalFile.PREFIX) && name.length() > IncrementalFile.PREFIX.length()) {
             String fileName = name.substring(IncrementalFile.PREFIX.length());
             Path file = dir.resolve(fileName);
+            String rel = scope == null ? null : scope.relative(file);
+            if (rel != null && scope.leaves(rel)) {
+                return new Written(file, 0, false);
+            }
             IncrementalFile header = IncrementalFile.read(in, size, archiveName + ":" + entryName);
             BasicFileAttributes found = attributes(file);
             if (found != null && found.isRegularFile() && header.blocks().length == 0 && found.size() == header.fileLength()) {
                 return new Written(file, 0, false); // no block and the same length: nothing to open (most segments of an incr)
+            }
+            if (found == null && !header.complete() && rel != null && scope.lenient()) {
+                scope.unresolved(rel); // its older blocks are in older backups only: the whole chain rewrites it
+                return new Written(file, 0, false);
             }
             if (found == null && header.complete()) {
                 // A relation new since the parent, every block of it in this entry (pgbackup's page-LSN path).
@@ -73,10 +88,13 @@ final class InPlaceWriter {
                 return new Written(file, n, n > 0 || ch.size() != before || found == null);
             }
         }
+        Path file = dir.resolve(name);
+        if (scope != null && scope.leaves(scope.relative(file))) {
+            return new Written(file, 0, false);
+        }
         if (!delta || !exists) {
             return null;
         }
-        Path file = dir.resolve(name);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             long before = ch.size();
             long n = rewriteChanged(in, size, ch);
