@@ -60,6 +60,9 @@ public final class DefaultBackupManager implements BackupManager {
 
     @Override
     public BackupInfo backup(BackupOptions options) {
+        if (context.config().encryption().enabled()) {
+            io.pgbackup.core.internal.crypto.TinkPreload.start();
+        }
         Repository repository = context.repository();
         repository.requireInitialized();
         io.pgbackup.core.internal.crypto.PlainWriteGuard.refuseIfSealed(repository.storage(), "backup");
