@@ -2,7 +2,6 @@ package io.pgbackup.core.internal.restore;
 
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
-import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.internal.storage.BackgroundFsync;
 import io.pgbackup.core.internal.storage.ProgressCounter;
@@ -24,9 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -177,31 +174,24 @@ final class VerifiedDelta {
     /** Those of {@code paths} that are regular files of the expected size and CRC32C, checksummed on two threads. */
     private static Set<String> matching(Path realRoot, Map<String, PostgresManifest.Entry> expected, Set<String> paths)
             throws IOException {
-        ExecutorService pool = Pools.fixed("pgbackup-delta-check", 2).executor();
-        try {
-            Map<String, Future<Boolean>> checks = new HashMap<>();
-            for (String rel : paths) {
-                PostgresManifest.Entry want = expected.get(rel);
-                BasicFileAttributes a = attributes(realRoot.resolve(rel));
-                if (a != null && a.isRegularFile() && a.size() == want.size()) {
-                    checks.put(rel, pool.submit(() -> CombinedManifest.crc32c(realRoot.resolve(rel)).equalsIgnoreCase(want.checksum())));
-                }
+        List<String> candidates = new ArrayList<>();
+        List<Callable<Boolean>> checks = new ArrayList<>();
+        for (String rel : paths) {
+            PostgresManifest.Entry want = expected.get(rel);
+            BasicFileAttributes a = attributes(realRoot.resolve(rel));
+            if (a != null && a.isRegularFile() && a.size() == want.size()) {
+                candidates.add(rel);
+                checks.add(() -> CombinedManifest.crc32c(realRoot.resolve(rel)).equalsIgnoreCase(want.checksum()));
             }
-            Set<String> out = new HashSet<>();
-            for (Map.Entry<String, Future<Boolean>> c : checks.entrySet()) {
-                if (c.getValue().get()) {
-                    out.add(c.getKey());
-                }
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw Futures.asIOException(e);
-        } finally {
-            pool.shutdownNow();
         }
+        List<Boolean> equal = Pools.runAll("pgbackup-delta-check", 2, checks);
+        Set<String> out = new HashSet<>();
+        for (int k = 0; k < candidates.size(); k++) {
+            if (equal.get(k)) {
+                out.add(candidates.get(k));
+            }
+        }
+        return out;
     }
 
     private static BasicFileAttributes attributes(Path path) throws IOException {

@@ -44,7 +44,7 @@ class KeyRotationTest {
             Path root = Files.createDirectories(work.resolve("repo" + allowed));
             LocalStorage local = new LocalStorage(root);
             write(local, oldKey);
-            Storage failing = new FailingAfter(local, allowed);
+            Storage failing = failingAfter(local, allowed);
             assertThatThrownBy(() -> new KeyRotation(oldKey, newKey).execute(new KeyRotation(oldKey, newKey).plan(List.of(failing))))
                     .isInstanceOf(PgBackupException.class).hasMessageContaining("run key rotate again");
             for (String record : KeyRotation.recordKeys(local)) {
@@ -122,7 +122,7 @@ class KeyRotationTest {
         write(bucketDir, oldKey);
         // While rotate writes the bucket's records, a cleanup there asks for the bucket's lease.
         List<String> cleanupSaw = new java.util.ArrayList<>();
-        Storage bucket = new OnWrite(bucketDir, () -> {
+        Storage bucket = new BeforeWrite(bucketDir, () -> {
             try (Storage.Lease l = bucketDir.acquireLease("cleanup")) {
                 cleanupSaw.add("granted");
             } catch (Storage.LeaseHeldException e) {
@@ -214,12 +214,27 @@ class KeyRotationTest {
         return all;
     }
 
-    /** The real storage, running {@code hook} before each write. */
-    private static final class OnWrite implements Storage {
-        private final Storage real;
-        private final Runnable hook;
+    /** What runs before each write of a {@link BeforeWrite} storage; it may fail the write. */
+    private interface WriteHook {
+        void beforeWrite() throws IOException;
+    }
 
-        OnWrite(Storage real, Runnable hook) {
+    /** The real storage, whose writes fail after {@code allowed} of them: a rotation killed at that point. */
+    private static Storage failingAfter(Storage real, int allowed) {
+        AtomicInteger left = new AtomicInteger(allowed);
+        return new BeforeWrite(real, () -> {
+            if (left.getAndDecrement() <= 0) {
+                throw new IOException("interrupted");
+            }
+        });
+    }
+
+    /** The real storage, running {@code hook} before each write. */
+    private static final class BeforeWrite implements Storage {
+        private final Storage real;
+        private final WriteHook hook;
+
+        BeforeWrite(Storage real, WriteHook hook) {
             this.real = real;
             this.hook = hook;
         }
@@ -246,56 +261,7 @@ class KeyRotationTest {
 
         @Override
         public ObjectWriter create(String key, WriteMode mode) throws IOException {
-            hook.run();
-            return real.create(key, mode);
-        }
-
-        @Override
-        public boolean delete(String key) throws IOException {
-            return real.delete(key);
-        }
-
-        @Override
-        public Lease acquireLease(String holder) throws IOException {
-            return real.acquireLease(holder);
-        }
-    }
-
-    /** The real storage, whose writes fail after {@code allowed} of them: a rotation killed at that point. */
-    private static final class FailingAfter implements Storage {
-        private final Storage real;
-        private final AtomicInteger left;
-
-        FailingAfter(Storage real, int allowed) {
-            this.real = real;
-            this.left = new AtomicInteger(allowed);
-        }
-
-        @Override
-        public String location() {
-            return real.location();
-        }
-
-        @Override
-        public List<StoredObject> list(String prefix) throws IOException {
-            return real.list(prefix);
-        }
-
-        @Override
-        public Optional<StoredObject> stat(String key) throws IOException {
-            return real.stat(key);
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return real.open(key);
-        }
-
-        @Override
-        public ObjectWriter create(String key, WriteMode mode) throws IOException {
-            if (left.getAndDecrement() <= 0) {
-                throw new IOException("interrupted");
-            }
+            hook.beforeWrite();
             return real.create(key, mode);
         }
 
