@@ -71,26 +71,12 @@ public final class DefaultEncryption implements Encryption {
         if (Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new PgBackupException(ErrorCode.REFUSED, out + " exists: decrypt writes a new file only; choose another name");
         }
-        Path tmp = out.resolveSibling("." + out.getFileName() + ".pgbackup-tmp-" + ProcessHandle.current().pid());
+        long[] bytes = new long[1];
         try {
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            long bytes;
-            try (OutputStream to = Files.newOutputStream(tmp)) {
-                bytes = decrypt(repositoryKey, to);
-            }
-            AtomicFiles.fsyncFile(tmp);
-            Files.createLink(out, tmp);
-            AtomicFiles.fsyncDirectory(out.toAbsolutePath().getParent());
-            return bytes;
+            AtomicFiles.createNew(out, PosixFilePermissions.fromString("rw-------"), to -> bytes[0] = decrypt(repositoryKey, to));
+            return bytes[0];
         } catch (IOException e) {
             throw Repository.ioFailure("cannot write " + out, e);
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // a hidden temporary file; nothing else was written
-            }
         }
     }
 

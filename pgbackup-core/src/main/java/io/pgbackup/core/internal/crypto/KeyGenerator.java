@@ -56,26 +56,10 @@ public final class KeyGenerator {
     }
 
     private static void writeNew(Path file, String content, String mode) {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            Files.deleteIfExists(tmp);
-            // Created with the final mode: the secret never sits in a file others could open.
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)));
-            Files.writeString(tmp, content + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            // A link, not a rename: it fails rather than replace a key file made meanwhile.
-            Files.createLink(file, tmp);
-            Files.delete(tmp);
-            AtomicFiles.fsyncDirectory(file.toAbsolutePath().getParent());
+            AtomicFiles.createNew(file, PosixFilePermissions.fromString(mode),
+                    out -> out.write((content + "\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the temporary file is hidden and harmless
-            }
             throw new PgBackupException(ErrorCode.IO_FAILED, "cannot write " + file + ": " + io.pgbackup.core.internal.storage.Repository.describe(e), e);
         }
     }

@@ -69,6 +69,29 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Creates {@code target} durably, never over an existing file (a key, a decrypted object the
+     * user named): {@code writer} fills a temporary sibling that already has {@code permissions},
+     * so the content never sits in a file others could open, which is then hard-linked to the
+     * final name. A link, not a rename: it fails rather than replace a file made meanwhile.
+     */
+    public static void createNew(Path target, Set<PosixFilePermission> permissions, IoConsumer<OutputStream> writer)
+            throws IOException {
+        Path temp = temporarySibling(target);
+        try {
+            Files.createFile(temp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(permissions));
+            Files.setPosixFilePermissions(temp, permissions); // the umask may have taken bits the caller wants
+            try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.WRITE)) {
+                writer.accept(out);
+            }
+            fsyncFile(temp);
+            Files.createLink(target, temp);
+            fsyncDirectory(target.toAbsolutePath().getParent());
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
     /** Renames {@code source} to {@code target} atomically and fsyncs the target's directory. */
     public static void moveDurably(Path source, Path target) throws IOException {
         try {
