@@ -290,3 +290,16 @@ gzip -c "\$1" > "$2/\$2.gz.tmp" && mv "$2/\$2.gz.tmp" "$2/\$2.gz"
 EOF
   chmod 755 "$1"
 }
+
+# print_rows WIDTH: the table of every row recorded so far ($rows: label|seconds|bytes|rss KiB|note),
+# the label column WIDTH wide, rss in MiB; a label starting with --- is a section heading.
+print_rows() {
+  local w=$1 r label sec bytes rss note rss_mib
+  printf "\n%-${w}s %9s %12s %9s  %s\n" "row" "seconds" "bytes" "rss MiB" "note"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r label sec bytes rss note <<<"$r"
+    if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
+    rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf "%-${w}s %9s %12s %9s  %s\n" "$label" "$sec" "$bytes" "$rss_mib" "$note"
+  done
+}

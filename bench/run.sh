@@ -129,13 +129,7 @@ if $incremental; then
   pgbench_init "$scale"
   incremental_rows
   incr_targets_for_version
-  printf '\n%-62s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
-  for r in "${rows[@]}"; do
-    IFS='|' read -r label sec bytes rss note <<<"$r"
-    if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
-    rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-    printf '%-62s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
-  done
+  print_rows 62
   printf '\n%-30s %9s %9s  %s\n' ratio value target met
   ratios_json=(); targets_json=()
   for n in "${incr_ratio_names[@]}"; do
@@ -760,13 +754,7 @@ for n in "${incr_ratio_names[@]}"; do ratio_names+=("$n"); target[$n]=${incr_tar
 
 # ---------------------------------------------------------------- report
 
-printf '\n%-52s %9s %12s %9s  %s\n' "row" "seconds" "bytes" "rss MiB" "note"
-for r in "${rows[@]}"; do
-  IFS='|' read -r label sec bytes rss note <<<"$r"
-  if [[ $label == ---* ]]; then printf '%s\n' "$label"; continue; fi
-  rss_mib=$rss; [[ $rss =~ ^[0-9]+$ ]] && rss_mib=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
-  printf '%-52s %9s %12s %9s  %s\n' "$label" "$sec" "$bytes" "$rss_mib" "$note"
-done
+print_rows 52
 for t in compression compression-wal; do
   if [ -f "$work/$t.txt" ]; then
     printf '\n%s (bench/CompressionBench.java, JVM -Xmx128m; rss is the whole JVM'"'"'s)\n' "$t"
