@@ -27,8 +27,8 @@ final class ChainRoots {
      * Queues the data directory and each tablespace; a delta restore's pg_wal is emptied first (its
      * WAL comes from the newest backup's pg_wal.tar only).
      */
-    static void add(List<Callable<Long>> tasks, Repository repository, RestorePlan plan,
-                    RestoreChain chain, BackgroundFsync fsync, ProgressCounter counter) throws IOException {
+    static void add(List<Callable<Long>> tasks, Repository repository, RestorePlan plan, RestoreChain chain,
+                    BackgroundFsync fsync, ProgressCounter counter, Map<String, String> verified) throws IOException {
         Path dir = plan.targetDir();
         if (chain.delta()) {
             ChainExtractor.emptyWal(dir);
@@ -40,20 +40,25 @@ final class ChainRoots {
         Function<BackupInfo, String> base = b -> RestoreExecutor.fileOf(b.manifest(), "base.tar");
         tasks.add(() -> reference == null
                 ? ChainExtractor.extractRoot(repository, chain, base, dir, keepInData, fsync, counter)
-                : VerifiedDelta.extractRoot(repository, chain, base, dir, VerifiedDelta.below(reference, ""), false, keepInData, fsync, counter));
+                : VerifiedDelta.extractRoot(repository, chain, base, dir, VerifiedDelta.below(reference, ""), false, keepInData, fsync, counter,
+                "", verified));
         for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
             Function<BackupInfo, String> archive = b -> RestoreChain.tablespaceArchive(b, t.oid());
             tasks.add(() -> reference == null
                     ? ChainExtractor.extractRoot(repository, chain, archive, t.location(), rel -> false, fsync, counter)
                     : VerifiedDelta.extractRoot(repository, chain, archive, t.location(),
-                    VerifiedDelta.below(reference, "pg_tblspc/" + t.oid() + "/"), true, rel -> false, fsync, counter));
+                    VerifiedDelta.below(reference, "pg_tblspc/" + t.oid() + "/"), true, rel -> false, fsync, counter,
+                    "pg_tblspc/" + t.oid() + "/", verified));
         }
     }
 
-    /** backup_manifest over the reassembled directory, with the newest backup's WAL range (and system identifier on 17+). */
-    static void writeManifest(RestorePlan plan) throws IOException {
+    /**
+     * backup_manifest over the reassembled directory, with the newest backup's WAL range (and system
+     * identifier on 17+); {@code verified}: checksums the restore already knows (see {@link VerifiedDelta}).
+     */
+    static void writeManifest(RestorePlan plan, Map<String, String> verified) throws IOException {
         BackupManifest m = plan.backup().manifest();
         List<CombinedManifest.WalRange> wal = List.of(new CombinedManifest.WalRange(m.timeline(), m.startLsn(), m.stopLsn()));
-        CombinedManifest.write(plan.targetDir(), wal, m.postgresVersionNum() >= 170000 ? m.systemIdentifier() : null);
+        CombinedManifest.write(plan.targetDir(), wal, m.postgresVersionNum() >= 170000 ? m.systemIdentifier() : null, verified);
     }
 }

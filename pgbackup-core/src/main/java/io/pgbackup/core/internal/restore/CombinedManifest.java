@@ -20,6 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -87,8 +88,16 @@ final class CombinedManifest {
      * 2, PostgreSQL 17+) when not null.
      */
     static void write(Path dataDir, List<WalRange> wal, String systemIdentifier) throws IOException {
+        write(dataDir, wal, systemIdentifier, Map.of());
+    }
+
+    /**
+     * As above; {@code known}: manifest path to CRC32C of files the restore already checksummed
+     * and left unchanged (a delta's kept and patched relation segments), not read a second time.
+     */
+    static void write(Path dataDir, List<WalRange> wal, String systemIdentifier, Map<String, String> known) throws IOException {
         List<FileEntry> files = files(dataDir);
-        List<String> checksums = crc32c(files);
+        List<String> checksums = crc32c(files, known);
         StringBuilder text = new StringBuilder(files.size() * 160 + 512);
         text.append("{ \"PostgreSQL-Backup-Manifest-Version\": ").append(systemIdentifier == null ? 1 : 2).append(",\n");
         if (systemIdentifier != null) {
@@ -133,8 +142,11 @@ final class CombinedManifest {
     }
 
     /** Each file's CRC32C as PostgreSQL writes it: the four bytes as they lie in memory (little-endian), in hex. */
-    static List<String> crc32c(List<FileEntry> files) throws IOException {
-        return Pools.runAll("pgbackup-manifest", 2, files.stream().map(f -> (Callable<String>) () -> crc32c(f.file())).toList());
+    static List<String> crc32c(List<FileEntry> files, Map<String, String> known) throws IOException {
+        return Pools.runAll("pgbackup-manifest", 2, files.stream().map(f -> (Callable<String>) () -> {
+            String checksum = known.get(f.path());
+            return checksum != null ? checksum : crc32c(f.file());
+        }).toList());
     }
 
     static String crc32c(Path file) throws IOException {

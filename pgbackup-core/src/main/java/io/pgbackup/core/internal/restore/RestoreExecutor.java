@@ -62,6 +62,8 @@ final class RestoreExecutor {
     private final WalArchive planned;
     private final io.pgbackup.core.progress.ProgressListener progress;
     private final RestoreChain chain;
+    /** CRC32C of files a delta restore checksummed and left as they are, for the synthesized backup_manifest. */
+    private final Map<String, String> verifiedChecksums = new java.util.concurrent.ConcurrentHashMap<>();
 
     RestoreExecutor(PgBackupContext context, TargetDirectory targets) {
         this(context, targets, null);
@@ -123,7 +125,7 @@ final class RestoreExecutor {
                 dropStandbySignal(plan.targetDir());
                 if (chain != null && chain.incremental()) {
                     IncrementalLabel.strip(plan.targetDir());
-                    ChainRoots.writeManifest(plan);
+                    ChainRoots.writeManifest(plan, verifiedChecksums);
                 }
                 writeRecoverySettings(plan.targetDir(), plan.recoverySettings());
                 // Cleanup keeps what replay reads until recovery ends (or the marker expires).
@@ -193,7 +195,7 @@ final class RestoreExecutor {
         List<Callable<Long>> tasks = new ArrayList<>();
         boolean reassemble = chain != null && (chain.incremental() || chain.delta());
         if (reassemble) {
-            ChainRoots.add(tasks, repository, plan, chain, fsync, counter);
+            ChainRoots.add(tasks, repository, plan, chain, fsync, counter, verifiedChecksums);
         } else {
             tasks.add(() -> extractOne(repository, plan.backup(), fileOf(m, "base.tar"), dir, fsync, counter));
         }

@@ -116,10 +116,13 @@ final class VerifiedDelta {
     /**
      * As {@link ChainExtractor#extractRoot}, with {@code expected} the reference's files below this root
      * ({@code tablespace}: the root is a tablespace's, its paths start with {@code PG_<major>_<catversion>/}).
+     * The relation segments it found or made equal to the reference go into {@code verified}
+     * (their manifest path, {@code manifestPrefix} + the path below the root, to their CRC32C), so
+     * the synthesized backup_manifest does not read them again.
      */
     static long extractRoot(Repository repository, RestoreChain chain, Function<BackupInfo, String> archiveOf, Path root,
                             Map<String, PostgresManifest.Entry> expected, boolean tablespace, Predicate<String> keep, BackgroundFsync fsync,
-                            ProgressCounter counter) throws IOException {
+                            ProgressCounter counter, String manifestPrefix, Map<String, String> verified) throws IOException {
         Path realRoot = root.toRealPath();
         // Only relation segments are kept on their checksum: a file that ends in its own CRC32C
         // (pg_control, pg_filenode.map, two-phase state) has the same whole-file CRC32C whatever its
@@ -145,6 +148,14 @@ final class VerifiedDelta {
         Set<String> pending = new HashSet<>(expected.keySet());
         pending.removeAll(kept);
         Set<String> patched = matching(realRoot, expected, pending);
+        for (Set<String> equal : List.of(kept, patched)) {
+            for (String rel : equal) {
+                // Relation segments only: nothing after this pass rewrites them (backup_label, for one, is)
+                if (relations.contains(rel)) {
+                    verified.put(manifestPrefix + rel, expected.get(rel).checksum().toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
         Set<String> rewrite = new TreeSet<>(pending);
         rewrite.removeAll(patched);
         rewrite.addAll(patch.unresolved());
