@@ -25,6 +25,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 segments_wanted=200
+# Files the archiver archives before its running rate is measured (256 MiB of WAL: its JVM start-up and JIT warm-up).
+WARM_FILES=16
 load_seconds=60
 load_scale=20
 phases=capacity,load,recovery
@@ -321,8 +323,15 @@ drain() {
   timeout=$((backlog_segments * 5 + 120))
   t0=$(now)
   psql_pg -c "ALTER SYSTEM SET archive_command = '${cmd//\'/\'\'}'" -c "SELECT pg_reload_conf()" >/dev/null
+  local ready t_warm= warm_done=0
   while :; do
-    if [ "$(count_ready "$data")" = 0 ]; then
+    ready=$(count_ready "$data")
+    # The running archiver's rate: from when the first WARM_FILES files are archived (its JVM and JIT
+    # warm-up behind it) to the end.
+    if [ -z "$t_warm" ] && [ "$ready" -le $((backlog_files - WARM_FILES)) ]; then
+      t_warm=$(now); warm_done=$((backlog_files - ready))
+    fi
+    if [ "$ready" = 0 ]; then
       last=$(psql_pg -c "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
       if [ -n "$last" ] && [[ ! $last < $backlog_last ]]; then break; fi
     fi
@@ -349,6 +358,9 @@ drain() {
   bytes=$(du -sb "$ARCH_DEST" | cut -f1)
   CAP[$m.seconds]=$secs
   CAP[$m.segs_per_s]=$(per "$backlog_segments" "$secs")
+  if [ -n "$t_warm" ] && [ "$warm_done" -lt "$backlog_files" ]; then
+    CAP[$m.running_segs_per_s]=$(per "$((backlog_files - warm_done))" "$(awk -v a="$t_warm" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+  fi
   CAP[$m.mb_per_s]=$(mbps "$backlog_segments" "$secs")
   CAP[$m.cpu_per_seg]=$(per "$(awk -v a="$fg_cpu" -v b="$det_cpu" 'BEGIN { print a + (b == "None" || b == "null" ? 0 : b) }')" "$backlog_segments" 3)
   CAP[$m.cpu_fg]=$fg_cpu; CAP[$m.cpu_detached]=$det_cpu
@@ -550,8 +562,11 @@ sync_zstd_vs_pgbackrest_async=$(ratio "${CAP[sync_zstd.segs_per_s]:-}" "${CAP[pg
 archiver_zstd_pct_of_ceiling=$(ratio "$(awk -v a="${CAP[async_zstd.segs_per_s]:-x}" 'BEGIN { if (a + 0 > 0) print a * 100 }')" "${CEIL[zstd1.segs_per_s]:-}" 0)
 archiver_gzip_pct_of_ceiling=$(ratio "$(awk -v a="${CAP[async_gzip.segs_per_s]:-x}" 'BEGIN { if (a + 0 > 0) print a * 100 }')" "${CEIL[pigz1.segs_per_s]:-}" 0)
 max_ready_backlog=$(worst_of "${LOAD[async_gzip.max_ready]:-}" "${LOAD[async_zstd.max_ready]:-}")
-# Encryption's cost: plain archiver seg/s over the same archiver sealing (<= 1.10: within 10%).
+# Encryption's cost: plain archiver seg/s over the same archiver sealing (<= 1.10: within 10%), the
+# whole drain from a cold start (a fresh JVM's AES-GCM runs in the interpreter and C1 until C2 has
+# compiled it) and the running archiver after its first WARM_FILES files.
 encrypted_archive_vs_plain=$(ratio "${CAP[async_zstd.segs_per_s]:-}" "${CAP[sealed_zstd.segs_per_s]:-}")
+encrypted_archive_running_vs_plain=$(ratio "${CAP[async_zstd.running_segs_per_s]:-}" "${CAP[sealed_zstd.running_segs_per_s]:-}")
 recovery_fetch_ahead_vs_today=$(ratio "${REC[today.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_spec=$(ratio "${REC[spec.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
@@ -564,7 +579,7 @@ for m in "${cap_methods[@]}"; do
   if [ -n "${CAP[$m.seconds]:-}" ]; then
     printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' "$(method_label "$m")" "${CAP[$m.seconds]}" "${CAP[$m.segs_per_s]}" \
       "${CAP[$m.mb_per_s]}" "${CAP[$m.cpu_per_seg]}" "${CAP[$m.cores_busy]}" "$(per "${CAP[$m.peak_rss_kb]}" 1024 1)" "${CAP_NOTE[$m]}"
-    cap_json+=("\"$m\":{\"seconds\":${CAP[$m.seconds]},\"segments_per_s\":$(jn "${CAP[$m.segs_per_s]}"),\"mb_per_s\":$(jn "${CAP[$m.mb_per_s]}"),\"cpu_s_per_segment\":$(jn "${CAP[$m.cpu_per_seg]}"),\"cores_busy\":$(jn "${CAP[$m.cores_busy]}"),\"cpu_s_archive_command\":$(jn "${CAP[$m.cpu_fg]}"),\"cpu_s_detached\":$(jn "${CAP[$m.cpu_detached]}"),\"peak_rss_kb\":$(jn "${CAP[$m.peak_rss_kb]}"),\"stored_bytes\":$(jn "${CAP[$m.bytes]}"),\"failed_attempts\":$(jn "${CAP[$m.failed]}")}")
+    cap_json+=("\"$m\":{\"seconds\":${CAP[$m.seconds]},\"segments_per_s\":$(jn "${CAP[$m.segs_per_s]}"),\"running_segments_per_s\":$(jn "${CAP[$m.running_segs_per_s]:-}"),\"mb_per_s\":$(jn "${CAP[$m.mb_per_s]}"),\"cpu_s_per_segment\":$(jn "${CAP[$m.cpu_per_seg]}"),\"cores_busy\":$(jn "${CAP[$m.cores_busy]}"),\"cpu_s_archive_command\":$(jn "${CAP[$m.cpu_fg]}"),\"cpu_s_detached\":$(jn "${CAP[$m.cpu_detached]}"),\"peak_rss_kb\":$(jn "${CAP[$m.peak_rss_kb]}"),\"stored_bytes\":$(jn "${CAP[$m.bytes]}"),\"failed_attempts\":$(jn "${CAP[$m.failed]}")}")
   else
     note=${CAP_NOTE[$m]:-not run}
     printf '%-44s %8s %8s %8s %10s %6s %8s  %s\n' "$(method_label "$m")" n/a n/a n/a n/a n/a n/a "$note"
@@ -616,9 +631,9 @@ done
 ratio_names=(archive_capacity_vs_seed_script archive_capacity_vs_pgbackrest_async max_ready_backlog
   sync_capacity_vs_seed_script sync_zstd_vs_pgbackrest_async archiver_zstd_pct_of_ceiling archiver_gzip_pct_of_ceiling
   recovery_fetch_ahead_vs_today recovery_fetch_ahead_vs_spec recovery_fetch_ahead_vs_pgbackrest_async recovery_restore_vs_pgbackrest_async
-  encrypted_archive_vs_plain)
+  encrypted_archive_vs_plain encrypted_archive_running_vs_plain)
 declare -A target=([archive_capacity_vs_seed_script]='>= 12' [archive_capacity_vs_pgbackrest_async]='>= 2.5' [max_ready_backlog]='<= 2'
-  [encrypted_archive_vs_plain]='<= 1.10')
+  [encrypted_archive_vs_plain]='<= 1.10' [encrypted_archive_running_vs_plain]='<= 1.10')
 met() { local v=$1 op=${2% *} t=${2#* }; num "$v" || { echo null; return; }
   awk -v v="$v" -v t="$t" -v op="$op" 'BEGIN { print ((op == ">=" ? v >= t : v <= t) ? "true" : "false") }'; }
 printf '\n%-42s %8s %8s  %s\n' ratio value target met

@@ -35,6 +35,9 @@ final class SealedStreams {
 
         @Override
         public void close() throws IOException {
+            if (stream instanceof io.pgbackup.core.internal.storage.WriteBehindOutputStream behind) {
+                behind.abandon();
+            }
             writer.close();
         }
     }
