@@ -80,7 +80,8 @@ child_ticks() { # PID: cutime + cstime (reaped children)
 clk_tck=$(getconf CLK_TCK)
 count_ready() { # DIR: number of *.ready files (builtins only)
   local f=("$1"/pg_wal/archive_status/*.ready)
-  [ -e "${f[0]}" ] && echo "${#f[@]}" || echo 0
+  # Unmatched, the pattern stays as it is (not -e on f[0]: it may become .done meanwhile).
+  [ "${f[0]}" != "$1/pg_wal/archive_status/*.ready" ] && echo "${#f[@]}" || echo 0
 }
 mbps() { awk -v n="$1" -v s="$2" -v b="$seg_bytes" 'BEGIN { if (s > 0) printf "%.1f", n * b / 1e6 / s; else print "null" }'; }
 per() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "null" }'; }

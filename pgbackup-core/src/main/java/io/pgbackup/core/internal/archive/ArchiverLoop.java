@@ -89,6 +89,10 @@ final class ArchiverLoop {
             refusal = Optional.of("cannot check which cluster " + target.location() + " archives: " + Repository.describe(e));
         }
         refusal.ifPresent(r -> archiveLog.line("ERROR", "-", "refused", r));
+        if (refusal.isEmpty()) {
+            // Before the workers start: each would otherwise seal its first segments in uncompiled code.
+            io.pgbackup.core.internal.crypto.CipherWarmUp.forSealing(target);
+        }
         worker = new ArchiveWorker(pgData, spool, target, compression, archiveLog, refusal);
         sweepLeftovers();
         Instant idleSince = Instant.now();

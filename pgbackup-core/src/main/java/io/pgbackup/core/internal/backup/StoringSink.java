@@ -6,6 +6,7 @@ import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.internal.storage.StoredName;
+import io.pgbackup.core.internal.storage.WriteBehindOutputStream;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -31,6 +32,14 @@ final class StoringSink implements ArchiveSink {
     private final List<BackupManifest.BackupFile> stored = Collections.synchronizedList(new ArrayList<>());
     private final List<String> written = Collections.synchronizedList(new ArrayList<>());
     private final List<io.pgbackup.core.internal.storage.EncodedWriter> open = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Map<io.pgbackup.core.internal.storage.EncodedWriter, WriteBehindOutputStream> behindOf =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Up to 2 MiB per tar between the receiving thread and the one compressing and sealing it: the
+     * cipher is slow for a fresh JVM's first ~20 MB (until the JIT has compiled AES-GCM).
+     */
+    private static final int BEHIND_CHUNK = 256 * 1024;
+    private static final int BEHIND_DEPTH = 8;
 
     StoringSink(Repository repository, String id, Compression compression) {
         this.repository = repository;
@@ -42,23 +51,27 @@ final class StoringSink implements ArchiveSink {
     public OutputStream archive(String name) throws IOException {
         // A tar the server compressed (base.tar.zst) is stored as it came.
         boolean serverCompressed = StoredName.parse(name).compression() != Compression.NONE;
-        return store(serverCompressed ? name : name + compression.suffix(), serverCompressed ? Compression.NONE : compression);
+        return store(serverCompressed ? name : name + compression.suffix(), serverCompressed ? Compression.NONE : compression, true);
     }
 
     @Override
     public OutputStream manifest() throws IOException {
-        return store(PG_MANIFEST, Compression.NONE);
+        return store(PG_MANIFEST, Compression.NONE, false);
     }
 
     /** A file of pgbackup's own beside the server's (e.g. pgbackup_files.json.gz), stored as named. */
     OutputStream extra(String fileName, Compression encoding) throws IOException {
-        return store(fileName, encoding);
+        return store(fileName, encoding, false);
     }
 
     /** Discards every object not yet complete (a failed source may leave streams unclosed). */
     void abort() {
         synchronized (open) {
             for (io.pgbackup.core.internal.storage.EncodedWriter writer : open) {
+                WriteBehindOutputStream behind = behindOf.remove(writer);
+                if (behind != null) {
+                    behind.abandon();
+                }
                 try {
                     writer.close();
                 } catch (IOException | RuntimeException ignored) {
@@ -91,7 +104,11 @@ final class StoringSink implements ArchiveSink {
         return name.equals(PG_MANIFEST) ? 3 : 1;
     }
 
-    private OutputStream store(String fileName, Compression encoding) throws IOException {
+    /**
+     * @param behind whether the object is written from a thread of its own (a tar): compressing it
+     *               in order and sealing it then never hold up the thread receiving the server's stream
+     */
+    private OutputStream store(String fileName, Compression encoding, boolean behind) throws IOException {
         String key = Repository.backupFileKey(id, fileName);
         written.add(key);
         MessageDigest sha = StoredFileCheck.sha256();
@@ -101,8 +118,13 @@ final class StoringSink implements ArchiveSink {
             counted.set(new io.pgbackup.core.internal.storage.CountingOutputStream(new DigestOutputStream(raw, sha)));
             return counted.get();
         });
+        WriteBehindOutputStream behindStream = behind ? new WriteBehindOutputStream(
+                io.pgbackup.core.internal.storage.NonClosing.output(writer.stream()), BEHIND_CHUNK, BEHIND_DEPTH, key) : null;
         open.add(writer);
-        return new FilterOutputStream(writer.stream()) {
+        if (behindStream != null) {
+            behindOf.put(writer, behindStream);
+        }
+        return new FilterOutputStream(behindStream != null ? behindStream : writer.stream()) {
             private boolean closed;
 
             @Override
@@ -117,9 +139,16 @@ final class StoringSink implements ArchiveSink {
                 }
                 closed = true;
                 try {
+                    if (behindStream != null) {
+                        behindStream.close();
+                    }
                     writer.commit();
                     stored.add(new BackupManifest.BackupFile(fileName, counted.get().count(), StoredFileCheck.hex(sha)));
                 } finally {
+                    if (behindStream != null) {
+                        behindStream.abandon();
+                        behindOf.remove(writer);
+                    }
                     writer.close();
                     open.remove(writer);
                 }

@@ -35,9 +35,6 @@ final class SealedStreams {
 
         @Override
         public void close() throws IOException {
-            if (stream instanceof io.pgbackup.core.internal.storage.WriteBehindOutputStream behind) {
-                behind.abandon();
-            }
             writer.close();
         }
     }

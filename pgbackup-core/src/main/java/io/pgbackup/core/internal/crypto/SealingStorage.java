@@ -29,13 +29,6 @@ import java.util.function.UnaryOperator;
 public final class SealingStorage implements Storage {
     public static final String INDEX_FILE = "pgbackup_index.json";
     private static final String MANIFEST_FILE = "pgbackup_manifest.json";
-    /**
-     * Sealing runs on a thread of its own behind up to 2 MiB: the cipher is slow for the first
-     * ~20 MB a JVM seals (until the JIT compiles AES-GCM), and a backup's receiving thread, which
-     * would otherwise do it, is what the backup's time waits on.
-     */
-    private static final int WRITE_BEHIND_CHUNK = 256 * 1024;
-    private static final int WRITE_BEHIND_DEPTH = 8;
     /** verify's record of its last outcome: a key-less verify writes it too. */
     private static final String VERIFIED_FILE = "pgbackup_verified.json";
 
@@ -283,8 +276,7 @@ public final class SealingStorage implements Storage {
             OutputStream tapped = storedTap.apply(io.pgbackup.core.internal.storage.NonClosing.output(writer.stream()));
             SealedFormat.writeHeader(tapped, recordKey);
             OutputStream sealed = ring.cipher(recordKey).newEncryptingStream(tapped, SealedFormat.associatedData(key, recordKey));
-            return new SealedStreams.SealedWriter(writer, new io.pgbackup.core.internal.storage.WriteBehindOutputStream(
-                    sealed, WRITE_BEHIND_CHUNK, WRITE_BEHIND_DEPTH, key));
+            return new SealedStreams.SealedWriter(writer, sealed);
         } catch (GeneralSecurityException e) {
             writer.close();
             throw new IOException("cannot seal " + key + ": " + e.getClass().getSimpleName());
