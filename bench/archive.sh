@@ -15,6 +15,8 @@
 #   --capacity-methods L  methods that drain the backlog (default all: spec,sync_gzip,sync_zstd,
 #                      async_gzip,async_zstd,sealed_zstd,pgbr_gz,pgbr_zst; sealed_X: the async
 #                      archiver with a generated encryption key)
+#   --capacity-rounds N  drains per capacity method, interleaved; seconds and rates are medians
+#                      (default 1; 3 for a figure one method is compared with another by)
 #   --recovery-compress C  compression of pgbackup's archive the recovery rows read (default gzip,
 #                      pgbackup's default; pgBackRest's archive is gz then, zst for zstd)
 #   --keep             keep the work directory
@@ -27,6 +29,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 segments_wanted=200
 # Files the archiver archives before its running rate is measured (256 MiB of WAL: its JVM start-up and JIT warm-up).
 WARM_FILES=16
+cap_rounds=1
 load_seconds=60
 load_scale=20
 phases=capacity,load,recovery
@@ -41,13 +44,14 @@ while [ $# -gt 0 ]; do
     --phases) phases=$2; shift 2 ;;
     --load-methods) load_methods=$2; shift 2 ;;
     --capacity-methods) cap_methods_arg=$2; shift 2 ;;
+    --capacity-rounds) cap_rounds=$2; shift 2 ;;
     --recovery-compress) rec_c=$2; shift 2 ;;
     --keep) keep=true; shift ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "archive.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-for v in "$segments_wanted" "$load_seconds" "$load_scale"; do
+for v in "$segments_wanted" "$load_seconds" "$load_scale" "$cap_rounds"; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "archive.sh: --segments, --load-seconds and --load-scale take numbers" >&2; exit 2; }
 done
 case $rec_c in gzip) rec_t=gz ;; zstd) rec_t=zst ;; *) echo "archive.sh: --recovery-compress gzip|zstd" >&2; exit 2 ;; esac
@@ -362,6 +366,8 @@ drain() {
   if [ -n "$t_warm" ] && [ "$warm_done" -lt "$backlog_files" ]; then
     CAP[$m.running_segs_per_s]=$(per "$((backlog_files - warm_done))" "$(awk -v a="$t_warm" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
   fi
+  ROUND_SECS[$m]="${ROUND_SECS[$m]:-} $secs"
+  ROUND_RUNNING[$m]="${ROUND_RUNNING[$m]:-} ${CAP[$m.running_segs_per_s]:-}"
   CAP[$m.mb_per_s]=$(mbps "$backlog_segments" "$secs")
   CAP[$m.cpu_per_seg]=$(per "$(awk -v a="$fg_cpu" -v b="$det_cpu" 'BEGIN { print a + (b == "None" || b == "null" ? 0 : b) }')" "$backlog_segments" 3)
   CAP[$m.cpu_fg]=$fg_cpu; CAP[$m.cpu_detached]=$det_cpu
@@ -376,9 +382,25 @@ drain() {
 
 if phase capacity || phase recovery; then
   make_backlog
-  for m in "${cap_methods[@]}"; do
-    drain "$m" || log "capacity: $m n/a: ${CAP_NOTE[$m]}"
+  declare -A ROUND_SECS=() ROUND_RUNNING=()
+  for r in $(seq "$cap_rounds"); do
+    for m in "${cap_methods[@]}"; do
+      [ "$r" -gt 1 ] && [ -z "${ROUND_SECS[$m]:-}" ] && continue # failed in round 1
+      drain "$m" || log "capacity: $m n/a: ${CAP_NOTE[$m]}"
+    done
   done
+  if [ "$cap_rounds" -gt 1 ]; then
+    for m in "${cap_methods[@]}"; do
+      [ -n "${CAP[$m.seconds]:-}" ] || continue
+      # shellcheck disable=SC2086
+      CAP[$m.seconds]=$(median ${ROUND_SECS[$m]})
+      CAP[$m.segs_per_s]=$(per "$backlog_segments" "${CAP[$m.seconds]}")
+      CAP[$m.mb_per_s]=$(mbps "$backlog_segments" "${CAP[$m.seconds]}")
+      # shellcheck disable=SC2086
+      [ -n "${ROUND_RUNNING[$m]// /}" ] && CAP[$m.running_segs_per_s]=$(median ${ROUND_RUNNING[$m]})
+      CAP_NOTE[$m]="${CAP_NOTE[$m]} (last round); median of $cap_rounds rounds:${ROUND_SECS[$m]} s"
+    done
+  fi
 fi
 
 # The two-core ceiling: CPU seconds of one core to compress one real segment of the backlog.
@@ -650,11 +672,11 @@ done
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 printf '%s cores, PostgreSQL %s, load %s -> %s, %s s\n' "$cores" "${pg_version:-?}" "$load_start" "$load_end" "$(($(date +%s) - started_at))"
 
-json=$(printf '{%s,"targets_met":{%s},"mode":"archive","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s","pgbackrest":%s},"params":{"segments":%d,"load_seconds":%d,"load_scale":%d,"recovery_compress":"%s","archiver_workers":%s,"seconds":%d},"backlog":{"segments":%d,"files":%d},"capacity":{%s},"ceiling":{%s},"load":{%s},"recovery":{"same_wal":%s,"rows":{%s}}}' \
+json=$(printf '{%s,"targets_met":{%s},"mode":"archive","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s,"pg_version":"%s","pgbackrest":%s},"params":{"segments":%d,"capacity_rounds":%d,"load_seconds":%d,"load_scale":%d,"recovery_compress":"%s","archiver_workers":%s,"seconds":%d},"backlog":{"segments":%d,"files":%d},"capacity":{%s},"ceiling":{%s},"load":{%s},"recovery":{"same_wal":%s,"rows":{%s}}}' \
   "$(IFS=,; echo "${ratios_json[*]}")" "$(IFS=,; echo "${targets_json[*]}")" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$cores" \
   "$load_start" "$load_end" "${pg_version:-}" \
   "$([ -n "$pgbackrest_bin" ] && echo "\"$("$pgbackrest_bin" version | awk '{ print $2 }')\"" || echo null)" \
-  "$segments_wanted" "$load_seconds" "$load_scale" "$rec_c" "${PG_BACKUP_ARCHIVER_WORKERS:-null}" "$(($(date +%s) - started_at))" \
+  "$segments_wanted" "$cap_rounds" "$load_seconds" "$load_scale" "$rec_c" "${PG_BACKUP_ARCHIVER_WORKERS:-null}" "$(($(date +%s) - started_at))" \
   "$backlog_segments" "${backlog_files:-0}" \
   "$(IFS=,; echo "${cap_json[*]}")" "$(IFS=,; echo "${ceil_json[*]}")" "$(IFS=,; echo "${load_json[*]}")" \
   "${rec_same_wal:-null}" "$(IFS=,; echo "${rec_json[*]}")")
