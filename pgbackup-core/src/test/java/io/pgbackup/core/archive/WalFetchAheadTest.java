@@ -111,6 +111,32 @@ class WalFetchAheadTest {
             other.destroyForcibly();
         }
         assertThat(Sh.run(data, script, "--end-of-recovery").exitCode()).isZero();
+        assertThat(prefetch).doesNotExist();
+    }
+
+    @Test
+    void theEndOfRecoveryStopsAFetcherStillRunningBeforeRemovingItsDirectory() throws Exception {
+        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
+        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
+        PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
+        Repository repository = new Repository(work.resolve("repo"));
+        Path data = work.resolve("data");
+        Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
+        // A fetcher still at work (its pid file names it with its start time, as WalPrefetcher writes it).
+        Process fetcher = new ProcessBuilder("sleep", "300").start();
+        try {
+            String stat = Files.readString(Path.of("/proc/" + fetcher.pid() + "/stat"));
+            String startTime = stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19];
+            Files.writeString(prefetch.resolve(".fetcher.pid"), fetcher.pid() + " " + startTime + "\n");
+            Files.write(prefetch.resolve(name(3)), content(3));
+
+            assertThat(Sh.run(data, repository.restoreScript().toString(), "--end-of-recovery").exitCode()).isZero();
+
+            assertThat(fetcher.isAlive()).as("the fetcher was stopped before its directory went").isFalse();
+            assertThat(prefetch).doesNotExist();
+        } finally {
+            fetcher.destroyForcibly();
+        }
     }
 
     private static String name(int segment) {

@@ -45,7 +45,38 @@ RESTORE_MARKER=
 { read -r RESTORE_MARKER <"$PWD/pg_wal/pgbackup_restore"; } 2>/dev/null
 case $RESTORE_MARKER in ''|*[!0-9a-f_-]*) RESTORE_MARKER= ;; esac
 MARKER_FILE=$BACKUP_DIR/restores/$RESTORE_MARKER.json
+# fetcher_runs PID START: whether the fetcher that wrote .fetcher.pid still runs. Not kill -0 alone:
+# a fetcher killed outright leaves its pid file, and once its pid is reused by another process no
+# fetcher would be started again. Its start time (field 22 of /proc/PID/stat, written beside the
+# pid) tells the two apart; only where /proc is missing does the pid decide. Builtins only.
+fetcher_runs() {
+    case $1 in ''|*[!0-9]*) return 1 ;; esac
+    if [ -n "$2" ] && [ -r /proc/self/stat ]; then
+        fstat=
+        { read -r fstat <"/proc/$1/stat"; } 2>/dev/null || return 1
+        want=$2
+        # The command name (field 2) is in parentheses and may hold spaces: fields after it only.
+        set -- ${fstat##*) }
+        [ $# -ge 20 ] && [ "${20}" = "$want" ]
+        return
+    fi
+    kill -0 "$1" 2>/dev/null
+}
 if [ "${1:-}" = --end-of-recovery ]; then
+    # A fetcher still prefetching would write into the directory while it is removed, and leave WAL
+    # in PGDATA after promotion: stop it first. Only when its start time proves it is ours (a pid
+    # alone may be another process's by now); it has at most 10 s to go.
+    fpid=
+    fstart=
+    { read -r fpid fstart <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
+    if [ -n "$fstart" ] && [ -r /proc/self/stat ] && fetcher_runs "$fpid" "$fstart"; then
+        kill -TERM "$fpid" 2>/dev/null
+        waited=0
+        while fetcher_runs "$fpid" "$fstart" && [ $waited -lt 100 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+    fi
     rm -rf -- "$PREFETCH_DIR"
     if [ -n "$RESTORE_MARKER" ]; then
         if [ -f "$MARKER_FILE" ]; then
@@ -88,23 +119,6 @@ prefetch_trusted() {
     [ "$marker" = fsynced ] && return 0
     { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || return 1
     [ -n "$boot" ] && [ "$marker" = "boot $boot" ]
-}
-# fetcher_runs PID START: whether the fetcher that wrote .fetcher.pid still runs. Not kill -0 alone:
-# a fetcher killed outright leaves its pid file, and once its pid is reused by another process no
-# fetcher would be started again. Its start time (field 22 of /proc/PID/stat, written beside the
-# pid) tells the two apart; only where /proc is missing does the pid decide. Builtins only.
-fetcher_runs() {
-    case $1 in ''|*[!0-9]*) return 1 ;; esac
-    if [ -n "$2" ] && [ -r /proc/self/stat ]; then
-        fstat=
-        { read -r fstat <"/proc/$1/stat"; } 2>/dev/null || return 1
-        want=$2
-        # The command name (field 2) is in parentheses and may hold spaces: fields after it only.
-        set -- ${fstat##*) }
-        [ $# -ge 20 ] && [ "${20}" = "$want" ]
-        return
-    fi
-    kill -0 "$1" 2>/dev/null
 }
 # fetch_ahead REPO HIT (REPO auto, local or s3; HIT 1 when the file came from the prefetch
 # directory): after a segment was restored, makes sure a fetch-ahead runs for the segments after
