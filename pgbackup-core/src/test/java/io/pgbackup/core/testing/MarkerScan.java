@@ -26,18 +26,40 @@ public final class MarkerScan {
         return format(raw, marker) != null;
     }
 
-    /** Every file below {@code dir} holding {@code marker} (see {@link #holds}), with the format it showed in. */
+    /**
+     * Every file below {@code dir} holding {@code marker} (see {@link #holds}), with the format it
+     * showed in. A process still writing there (an archiver's state file) renames temporary files
+     * between the listing and the read: the scan then starts over, so each file is read under the
+     * name it ends up with.
+     */
     public static List<String> filesHolding(Path dir, String marker) throws IOException {
-        List<String> found = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                String format = format(Files.readAllBytes(p), marker);
-                if (format != null) {
-                    found.add(format.isEmpty() ? p.toString() : p + " (" + format + ")");
+        for (int attempt = 1; ; attempt++) {
+            List<String> found = new ArrayList<>();
+            boolean vanished = false;
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.filter(Files::isRegularFile).toList()) {
+                    byte[] raw;
+                    try {
+                        raw = Files.readAllBytes(p);
+                    } catch (java.nio.file.NoSuchFileException e) {
+                        vanished = true;
+                        continue;
+                    }
+                    String format = format(raw, marker);
+                    if (format != null) {
+                        found.add(format.isEmpty() ? p.toString() : p + " (" + format + ")");
+                    }
                 }
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 10) {
+                    throw e;
+                }
+                continue;
+            }
+            if (!vanished || attempt == 10) {
+                return found;
             }
         }
-        return found;
     }
 
     /** "" when the marker is in the raw bytes, the compression's name when in its output, null when nowhere. */
