@@ -31,11 +31,7 @@ class WalFetchAheadTest {
 
     @Test
     void theNextSegmentsArePrefetchedInTheBackgroundAndTakenFromThere() throws Exception {
-        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
-        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
-        PgBackup pg = PgBackup.builder(config).launcher(ArchiverMain.launcher()).build();
-        pg.archiveSetup().init();
-        Repository repository = new Repository(work.resolve("repo"));
+        Repository repository = initWithFetchAhead(4);
         for (int i = 1; i <= 10; i++) {
             archive(repository, i);
         }
@@ -73,10 +69,7 @@ class WalFetchAheadTest {
 
     @Test
     void aFetcherKilledOutrightWhosePidWasReusedDoesNotStopFetchAhead() throws Exception {
-        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
-        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
-        PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
-        Repository repository = new Repository(work.resolve("repo"));
+        Repository repository = initWithFetchAhead(4);
         for (int i = 1; i <= 10; i++) {
             archive(repository, i);
         }
@@ -116,10 +109,7 @@ class WalFetchAheadTest {
 
     @Test
     void theEndOfRecoveryStopsAFetcherStillRunningBeforeRemovingItsDirectory() throws Exception {
-        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
-        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(4)).build();
-        PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
-        Repository repository = new Repository(work.resolve("repo"));
+        Repository repository = initWithFetchAhead(4);
         Path data = work.resolve("data");
         Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
         // A fetcher still at work (its pid file names it with its start time, as WalPrefetcher writes it).
@@ -137,6 +127,13 @@ class WalFetchAheadTest {
         } finally {
             fetcher.destroyForcibly();
         }
+    }
+
+    private Repository initWithFetchAhead(int segments) {
+        PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
+        PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(segments)).build();
+        PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
+        return new Repository(work.resolve("repo"));
     }
 
     private static String name(int segment) {
