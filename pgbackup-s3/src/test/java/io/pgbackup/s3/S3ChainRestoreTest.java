@@ -9,8 +9,6 @@ import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.restore.RestoreRequest;
 import io.pgbackup.s3.testing.BucketBackups;
 import io.pgbackup.s3.testing.S3Server;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.zip.GZIPOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,7 +43,7 @@ class S3ChainRestoreTest {
              S3Storage bucket = server.storage("repo")) {
             OffsetDateTime now = OffsetDateTime.now();
             // The full: a relation of 3 blocks (A, B, C) and a table dropped before the incr.
-            byte[] fullBase = tarGz(Map.of("PG_VERSION", "15\n".getBytes(), "base/1/16384", blocks('A', 'B', 'C'),
+            byte[] fullBase = BucketBackups.tarGz(Map.of("PG_VERSION", "15\n".getBytes(), "base/1/16384", blocks('A', 'B', 'C'),
                     "base/1/16390", blocks('Z')));
             byte[] walTar = BucketBackups.tarGz("archive_status/.keep", "");
             BackupManifest full = BucketBackups.manifest(FULL, now.minusHours(2)).type("full")
@@ -57,7 +53,7 @@ class S3ChainRestoreTest {
             ByteArrayOutputStream inc = new ByteArrayOutputStream();
             IncrementalFormat.writeHeader(inc, new int[] {1, 3}, 2, 3);
             inc.write(blocks('X', 'Y'));
-            byte[] incrBase = tarGz(Map.of("PG_VERSION", "15\n".getBytes(), "base/1/INCREMENTAL.16384", inc.toByteArray()));
+            byte[] incrBase = BucketBackups.tarGz(Map.of("PG_VERSION", "15\n".getBytes(), "base/1/INCREMENTAL.16384", inc.toByteArray()));
             BackupManifest incr = BucketBackups.manifest(INCR, now.minusHours(1)).type("incr").parent(FULL).chain(List.of(FULL))
                     .parentStartLsn(full.startLsn()).startLsn("0/4000028").stopLsn("0/4000100")
                     .startWalFile("000000010000000000000004").stopWalFile("000000010000000000000004")
@@ -96,20 +92,6 @@ class S3ChainRestoreTest {
         return out;
     }
 
-    private static byte[] tarGz(Map<String, byte[]> files) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
-            for (Map.Entry<String, byte[]> f : new LinkedHashMap<>(files).entrySet()) {
-                TarArchiveEntry entry = new TarArchiveEntry(f.getKey());
-                entry.setSize(f.getValue().length);
-                entry.setMode(0600);
-                tar.putArchiveEntry(entry);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
-    }
 
     private PgBackup pgBackup(S3Storage bucket) {
         PgBackupConfig config = PgBackupConfig.builder().host("127.0.0.1").port(1).user("nobody").database("postgres")

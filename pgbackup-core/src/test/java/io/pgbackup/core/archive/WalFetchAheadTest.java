@@ -31,10 +31,7 @@ class WalFetchAheadTest {
 
     @Test
     void theNextSegmentsArePrefetchedInTheBackgroundAndTakenFromThere() throws Exception {
-        Repository repository = initWithFetchAhead(4);
-        for (int i = 1; i <= 10; i++) {
-            archive(repository, i);
-        }
+        Repository repository = initWithFetchAhead(4, 10);
         Path data = work.resolve("data");
         Path prefetch = data.resolve("pg_wal/pgbackup_prefetch");
         Files.createDirectories(data.resolve("pg_wal"));
@@ -69,10 +66,7 @@ class WalFetchAheadTest {
 
     @Test
     void aFetcherKilledOutrightWhosePidWasReusedDoesNotStopFetchAhead() throws Exception {
-        Repository repository = initWithFetchAhead(4);
-        for (int i = 1; i <= 10; i++) {
-            archive(repository, i);
-        }
+        Repository repository = initWithFetchAhead(4, 10);
         Path data = work.resolve("data");
         Path prefetch = data.resolve("pg_wal/pgbackup_prefetch");
         Files.createDirectories(data.resolve("pg_wal"));
@@ -109,7 +103,7 @@ class WalFetchAheadTest {
 
     @Test
     void theEndOfRecoveryStopsAFetcherStillRunningBeforeRemovingItsDirectory() throws Exception {
-        Repository repository = initWithFetchAhead(4);
+        Repository repository = initWithFetchAhead(4, 0);
         Path data = work.resolve("data");
         Path prefetch = Files.createDirectories(data.resolve("pg_wal/pgbackup_prefetch"));
         // A fetcher still at work (its pid file names it with its start time, as WalPrefetcher writes it).
@@ -129,11 +123,16 @@ class WalFetchAheadTest {
         }
     }
 
-    private Repository initWithFetchAhead(int segments) {
+    /** A repository set up with fetch-ahead of {@code segments}, its archive holding segments 1..{@code archived}. */
+    private Repository initWithFetchAhead(int segments, int archived) throws Exception {
         PgBackupConfig base = PgBackupConfig.builder().backupDir(work.resolve("repo")).build();
         PgBackupConfig config = base.toBuilder().archiver(base.archiver().withFetchAhead(segments)).build();
         PgBackup.builder(config).launcher(ArchiverMain.launcher()).build().archiveSetup().init();
-        return new Repository(work.resolve("repo"));
+        Repository repository = new Repository(work.resolve("repo"));
+        for (int i = 1; i <= archived; i++) {
+            archive(repository, i);
+        }
+        return repository;
     }
 
     private static String name(int segment) {

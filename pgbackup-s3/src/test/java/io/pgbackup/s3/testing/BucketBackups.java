@@ -58,15 +58,21 @@ public final class BucketBackups {
 
     /** A gzipped tar holding one file. */
     public static byte[] tarGz(String name, String content) throws IOException {
+        return tarGz(java.util.Map.of(name, content.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A gzipped tar holding {@code files} (name to content), mode 0600. */
+    public static byte[] tarGz(java.util.Map<String, byte[]> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
-            byte[] data = content.getBytes(StandardCharsets.UTF_8);
-            TarArchiveEntry entry = new TarArchiveEntry(name);
-            entry.setSize(data.length);
-            entry.setMode(0600);
-            tar.putArchiveEntry(entry);
-            tar.write(data);
-            tar.closeArchiveEntry();
+            for (java.util.Map.Entry<String, byte[]> f : files.entrySet()) {
+                TarArchiveEntry entry = new TarArchiveEntry(f.getKey());
+                entry.setSize(f.getValue().length);
+                entry.setMode(0600);
+                tar.putArchiveEntry(entry);
+                tar.write(f.getValue());
+                tar.closeArchiveEntry();
+            }
         }
         return bytes.toByteArray();
     }

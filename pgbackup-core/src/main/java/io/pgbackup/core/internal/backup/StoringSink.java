@@ -31,9 +31,7 @@ final class StoringSink implements ArchiveSink {
     private final Compression compression;
     private final List<BackupManifest.BackupFile> stored = Collections.synchronizedList(new ArrayList<>());
     private final List<String> written = Collections.synchronizedList(new ArrayList<>());
-    private final List<io.pgbackup.core.internal.storage.EncodedWriter> open = Collections.synchronizedList(new ArrayList<>());
-    private final java.util.Map<io.pgbackup.core.internal.storage.EncodedWriter, WriteBehindOutputStream> behindOf =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<OpenObject> open = Collections.synchronizedList(new ArrayList<>());
     /**
      * Up to 2 MiB per tar between the receiving thread and the one compressing and sealing it: the
      * cipher is slow for a fresh JVM's first ~20 MB (until the JIT has compiled AES-GCM).
@@ -67,13 +65,9 @@ final class StoringSink implements ArchiveSink {
     /** Discards every object not yet complete (a failed source may leave streams unclosed). */
     void abort() {
         synchronized (open) {
-            for (io.pgbackup.core.internal.storage.EncodedWriter writer : open) {
-                WriteBehindOutputStream behind = behindOf.remove(writer);
-                if (behind != null) {
-                    behind.abandon();
-                }
+            for (OpenObject object : open) {
                 try {
-                    writer.close();
+                    object.discard();
                 } catch (IOException | RuntimeException ignored) {
                     // the temporary object goes with the next cleanup
                 }
@@ -120,10 +114,8 @@ final class StoringSink implements ArchiveSink {
         });
         WriteBehindOutputStream behindStream = behind ? new WriteBehindOutputStream(
                 io.pgbackup.core.internal.storage.NonClosing.output(writer.stream()), BEHIND_CHUNK, BEHIND_DEPTH, key) : null;
-        open.add(writer);
-        if (behindStream != null) {
-            behindOf.put(writer, behindStream);
-        }
+        OpenObject object = new OpenObject(writer, behindStream);
+        open.add(object);
         return new FilterOutputStream(behindStream != null ? behindStream : writer.stream()) {
             private boolean closed;
 
@@ -145,14 +137,21 @@ final class StoringSink implements ArchiveSink {
                     writer.commit();
                     stored.add(new BackupManifest.BackupFile(fileName, counted.get().count(), StoredFileCheck.hex(sha)));
                 } finally {
-                    if (behindStream != null) {
-                        behindStream.abandon();
-                        behindOf.remove(writer);
-                    }
-                    writer.close();
-                    open.remove(writer);
+                    object.discard();
+                    open.remove(object);
                 }
             }
         };
+    }
+
+    /** An object being written, with the write-behind thread in front of it (tars only). */
+    private record OpenObject(io.pgbackup.core.internal.storage.EncodedWriter writer, WriteBehindOutputStream behind) {
+        /** Stops the write-behind thread first, so nothing writes into the temporary object while it goes. A no-op once committed. */
+        void discard() throws IOException {
+            if (behind != null) {
+                behind.abandon();
+            }
+            writer.close();
+        }
     }
 }

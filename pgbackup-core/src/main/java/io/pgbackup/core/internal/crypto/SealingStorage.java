@@ -226,7 +226,7 @@ public final class SealingStorage implements Storage {
                 if (PlainInventory.holdsPlainData(raw)) {
                     throw new SealedFormat.NotTurnedOnException(PlainInventory.notTurnedOn(raw.location()));
                 }
-                takeInventory();
+                writeInventory();
             }
             inventoryWritten = true;
         }
@@ -238,18 +238,20 @@ public final class SealingStorage implements Storage {
      */
     public boolean takeInventory() throws IOException {
         synchronized (inventoryLock) {
-            if (!ring.seals() || raw.stat(PlainInventory.KEY).isPresent()) {
-                return false;
-            }
-            byte[] snapshot = PlainInventory.snapshot(raw);
-            try (ObjectWriter writer = createSealed(PlainInventory.KEY, WriteMode.CREATE_NEW, UnaryOperator.identity())) {
-                writer.stream().write(snapshot);
-                writer.commit();
-                return true;
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // Another process took it first: its inventory stands.
-                return false;
-            }
+            return ring.seals() && raw.stat(PlainInventory.KEY).isEmpty() && writeInventory();
+        }
+    }
+
+    /** Stores the inventory unless another process stored one first (false then); the caller holds {@code inventoryLock}. */
+    private boolean writeInventory() throws IOException {
+        byte[] snapshot = PlainInventory.snapshot(raw);
+        try (ObjectWriter writer = createSealed(PlainInventory.KEY, WriteMode.CREATE_NEW, UnaryOperator.identity())) {
+            writer.stream().write(snapshot);
+            writer.commit();
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // Another process took it first: its inventory stands.
+            return false;
         }
     }
 

@@ -37,18 +37,22 @@ final class ChainRoots {
         Predicate<String> keepInData = rel -> rel.equals("pg_wal") || links.contains(rel);
         // A delta of a diff/incr whose newest backup_manifest vouches for every file: the full's tar only where needed.
         Map<String, PostgresManifest.Entry> reference = VerifiedDelta.reference(repository, chain);
-        Function<BackupInfo, String> base = b -> RestoreExecutor.fileOf(b.manifest(), "base.tar");
-        tasks.add(() -> reference == null
-                ? ChainExtractor.extractRoot(repository, chain, base, dir, keepInData, fsync, counter)
-                : VerifiedDelta.extractRoot(repository, chain, base, dir, VerifiedDelta.below(reference, ""), false, keepInData, fsync, counter,
-                "", verified));
+        Root root = new Root(repository, chain, reference, fsync, counter, verified);
+        tasks.add(root.task(b -> RestoreExecutor.fileOf(b.manifest(), "base.tar"), dir, "", keepInData));
         for (RestorePlan.TablespaceTarget t : plan.tablespaces()) {
-            Function<BackupInfo, String> archive = b -> RestoreChain.tablespaceArchive(b, t.oid());
-            tasks.add(() -> reference == null
-                    ? ChainExtractor.extractRoot(repository, chain, archive, t.location(), rel -> false, fsync, counter)
-                    : VerifiedDelta.extractRoot(repository, chain, archive, t.location(),
-                    VerifiedDelta.below(reference, "pg_tblspc/" + t.oid() + "/"), true, rel -> false, fsync, counter,
-                    "pg_tblspc/" + t.oid() + "/", verified));
+            tasks.add(root.task(b -> RestoreChain.tablespaceArchive(b, t.oid()), t.location(), "pg_tblspc/" + t.oid() + "/", rel -> false));
+        }
+    }
+
+    /** What every root's extraction shares; {@code reference} null: the plain chain reassembly, else a {@link VerifiedDelta}. */
+    private record Root(Repository repository, RestoreChain chain, Map<String, PostgresManifest.Entry> reference,
+                        BackgroundFsync fsync, ProgressCounter counter, Map<String, String> verified) {
+        /** {@code manifestPrefix}: the root's paths in backup_manifest ("" for the data directory). */
+        Callable<Long> task(Function<BackupInfo, String> archiveOf, Path location, String manifestPrefix, Predicate<String> keep) {
+            return () -> reference == null
+                    ? ChainExtractor.extractRoot(repository, chain, archiveOf, location, keep, fsync, counter)
+                    : VerifiedDelta.extractRoot(repository, chain, archiveOf, location, VerifiedDelta.below(reference, manifestPrefix),
+                    !manifestPrefix.isEmpty(), keep, fsync, counter, manifestPrefix, verified);
         }
     }
 

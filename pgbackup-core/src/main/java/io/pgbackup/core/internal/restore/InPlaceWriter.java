@@ -140,7 +140,8 @@ final class InPlaceWriter {
         return scratch.equals(wanted.duplicate());
     }
 
-    private static BasicFileAttributes attributes(Path path) throws IOException {
+    /** {@code path}'s own attributes (a link is not followed), or null when there is nothing there. */
+    static BasicFileAttributes attributes(Path path) throws IOException {
         try {
             return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (java.nio.file.NoSuchFileException e) {

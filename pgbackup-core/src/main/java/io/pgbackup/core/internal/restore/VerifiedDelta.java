@@ -12,8 +12,6 @@ import io.pgbackup.core.internal.verify.PostgresManifest;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
@@ -189,7 +187,7 @@ final class VerifiedDelta {
         List<Callable<Boolean>> checks = new ArrayList<>();
         for (String rel : paths) {
             PostgresManifest.Entry want = expected.get(rel);
-            BasicFileAttributes a = attributes(realRoot.resolve(rel));
+            BasicFileAttributes a = InPlaceWriter.attributes(realRoot.resolve(rel));
             if (a != null && a.isRegularFile() && a.size() == want.size()) {
                 candidates.add(rel);
                 checks.add(() -> CombinedManifest.crc32c(realRoot.resolve(rel)).equalsIgnoreCase(want.checksum()));
@@ -203,13 +201,5 @@ final class VerifiedDelta {
             }
         }
         return out;
-    }
-
-    private static BasicFileAttributes attributes(Path path) throws IOException {
-        try {
-            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (java.nio.file.NoSuchFileException e) {
-            return null;
-        }
     }
 }

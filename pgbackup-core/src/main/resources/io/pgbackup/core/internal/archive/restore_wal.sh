@@ -45,19 +45,32 @@ RESTORE_MARKER=
 { read -r RESTORE_MARKER <"$PWD/pg_wal/pgbackup_restore"; } 2>/dev/null
 case $RESTORE_MARKER in ''|*[!0-9a-f_-]*) RESTORE_MARKER= ;; esac
 MARKER_FILE=$BACKUP_DIR/restores/$RESTORE_MARKER.json
+# read_fetcher: sets fpid and fstart from .fetcher.pid, the fetcher's pid and start time (empty if none).
+read_fetcher() {
+    fpid=
+    fstart=
+    { read -r fpid fstart <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
+}
+# fetcher_proven PID START: whether process PID runs and started at START (field 22 of
+# /proc/PID/stat, written beside the pid): false where /proc is missing. Builtins only.
+fetcher_proven() {
+    case $1 in ''|*[!0-9]*) return 1 ;; esac
+    [ -n "$2" ] && [ -r /proc/self/stat ] || return 1
+    fstat=
+    { read -r fstat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    want=$2
+    # The command name (field 2) is in parentheses and may hold spaces: fields after it only.
+    set -- ${fstat##*) }
+    [ $# -ge 20 ] && [ "${20}" = "$want" ]
+}
 # fetcher_runs PID START: whether the fetcher that wrote .fetcher.pid still runs. Not kill -0 alone:
 # a fetcher killed outright leaves its pid file, and once its pid is reused by another process no
-# fetcher would be started again. Its start time (field 22 of /proc/PID/stat, written beside the
-# pid) tells the two apart; only where /proc is missing does the pid decide. Builtins only.
+# fetcher would be started again; its start time tells the two apart. Only where /proc (or the
+# start time) is missing does the pid decide.
 fetcher_runs() {
     case $1 in ''|*[!0-9]*) return 1 ;; esac
     if [ -n "$2" ] && [ -r /proc/self/stat ]; then
-        fstat=
-        { read -r fstat <"/proc/$1/stat"; } 2>/dev/null || return 1
-        want=$2
-        # The command name (field 2) is in parentheses and may hold spaces: fields after it only.
-        set -- ${fstat##*) }
-        [ $# -ge 20 ] && [ "${20}" = "$want" ]
+        fetcher_proven "$1" "$2"
         return
     fi
     kill -0 "$1" 2>/dev/null
@@ -66,13 +79,11 @@ if [ "${1:-}" = --end-of-recovery ]; then
     # A fetcher still prefetching would write into the directory while it is removed, and leave WAL
     # in PGDATA after promotion: stop it first. Only when its start time proves it is ours (a pid
     # alone may be another process's by now); it has at most 10 s to go.
-    fpid=
-    fstart=
-    { read -r fpid fstart <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
-    if [ -n "$fstart" ] && [ -r /proc/self/stat ] && fetcher_runs "$fpid" "$fstart"; then
+    read_fetcher
+    if fetcher_proven "$fpid" "$fstart"; then
         kill -TERM "$fpid" 2>/dev/null
         waited=0
-        while fetcher_runs "$fpid" "$fstart" && [ $waited -lt 100 ]; do
+        while fetcher_proven "$fpid" "$fstart" && [ $waited -lt 100 ]; do
             sleep 0.1
             waited=$((waited + 1))
         done
@@ -130,9 +141,7 @@ fetch_ahead() {
     fetch_repo=$1
     [ "$2" = 1 ] && [ -e "$PREFETCH_DIR/.fetcher.end" ] && return 0
     case $name in *[!0-9A-F]*) return 0 ;; ????????????????????????) ;; *) return 0 ;; esac
-    fpid=
-    fstart=
-    { read -r fpid fstart <"$PREFETCH_DIR/.fetcher.pid"; } 2>/dev/null
+    read_fetcher
     fetcher_runs "$fpid" "$fstart" && return 0
     set -- "$PREFETCH_DIR"/0*
     [ -e "$1" ] && [ $# -ge $((FETCH_AHEAD / 2)) ] && return 0
