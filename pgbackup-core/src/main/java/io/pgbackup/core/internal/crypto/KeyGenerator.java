@@ -30,7 +30,11 @@ public final class KeyGenerator {
     }
 
     public static Generated generate(Path out, Optional<Path> publicOut) {
-        TinkSetup.register();
+        if (publicOut.isPresent()) {
+            TinkSetup.registerHybrid();
+        } else {
+            TinkSetup.register();
+        }
         for (Path p : publicOut.isPresent() ? java.util.List.of(out, publicOut.get()) : java.util.List.of(out)) {
             if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 throw new PgBackupException(ErrorCode.REFUSED, p + " exists: pgbackup never replaces a key file (a lost key"

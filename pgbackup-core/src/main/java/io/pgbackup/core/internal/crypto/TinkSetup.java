@@ -1,12 +1,20 @@
 package io.pgbackup.core.internal.crypto;
 
-import com.google.crypto.tink.aead.AeadConfig;
+import com.google.crypto.tink.aead.AeadWrapper;
+import com.google.crypto.tink.aead.AesGcmKeyManager;
 import com.google.crypto.tink.hybrid.HybridConfig;
-import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
+import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingKeyManager;
+import com.google.crypto.tink.streamingaead.StreamingAeadWrapper;
 
 import java.security.GeneralSecurityException;
 
-/** Registers the Tink primitives pgbackup uses, once per JVM (Tink's registry is global). */
+/**
+ * Registers the Tink primitives pgbackup uses, once per JVM (Tink's registry is global): only the
+ * key types it makes, not Tink's whole catalogue. {@code AeadConfig}, {@code StreamingAeadConfig}
+ * and {@code HybridConfig} register a dozen key managers each, ~90 ms of CPU at every start of a
+ * command with a key (each {@code wal-fetch} of a restore among them); the hybrid ones are
+ * registered only when a key is a key pair.
+ */
 final class TinkSetup {
     /**
      * Objects: AES-256-GCM with HKDF-derived per-object keys, in 4 KiB segments. Not 1 MiB: HotSpot
@@ -23,6 +31,7 @@ final class TinkSetup {
     static final String HYBRID_TEMPLATE = "DHKEM_X25519_HKDF_SHA256_HKDF_SHA256_AES_256_GCM";
 
     private static volatile boolean registered;
+    private static volatile boolean hybridRegistered;
 
     private TinkSetup() {
     }
@@ -34,13 +43,32 @@ final class TinkSetup {
         synchronized (TinkSetup.class) {
             if (!registered) {
                 try {
-                    AeadConfig.register();
-                    StreamingAeadConfig.register();
-                    HybridConfig.register();
+                    AeadWrapper.register();
+                    AesGcmKeyManager.register(true);
+                    StreamingAeadWrapper.register();
+                    AesGcmHkdfStreamingKeyManager.register(true);
                 } catch (GeneralSecurityException e) {
                     throw new IllegalStateException("Tink's primitives cannot be registered", e);
                 }
                 registered = true;
+            }
+        }
+    }
+
+    /** Adds the hybrid (key pair) primitives: for {@code key generate --public-out} and keys that are key pairs. */
+    static void registerHybrid() {
+        register();
+        if (hybridRegistered) {
+            return;
+        }
+        synchronized (TinkSetup.class) {
+            if (!hybridRegistered) {
+                try {
+                    HybridConfig.register();
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("Tink's hybrid primitives cannot be registered", e);
+                }
+                hybridRegistered = true;
             }
         }
     }

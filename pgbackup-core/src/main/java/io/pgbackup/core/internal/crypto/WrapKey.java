@@ -28,14 +28,19 @@ public final class WrapKey {
         this.decrypt = decrypt;
     }
 
-    /** The key in {@code handle}, whichever of the three kinds it is. */
-    static WrapKey of(KeysetHandle handle) throws GeneralSecurityException {
+    /** The symmetric key in {@code handle}; empty when it is not one (then it may be a key pair: {@link #ofKeyPair}). */
+    static Optional<WrapKey> ofSymmetric(KeysetHandle handle) {
         TinkSetup.register();
+        return primitive(handle, Aead.class).map(aead -> new WrapKey(idOf(handle), Optional.of(aead), Optional.empty(), Optional.empty()));
+    }
+
+    /**
+     * The private or public half of a key pair in {@code handle}, which must have been parsed after
+     * {@link TinkSetup#registerHybrid()}.
+     */
+    static WrapKey ofKeyPair(KeysetHandle handle) throws GeneralSecurityException {
+        TinkSetup.registerHybrid();
         String id = idOf(handle);
-        Optional<Aead> aead = primitive(handle, Aead.class);
-        if (aead.isPresent()) {
-            return new WrapKey(id, aead, Optional.empty(), Optional.empty());
-        }
         Optional<HybridDecrypt> decrypt = primitive(handle, HybridDecrypt.class);
         if (decrypt.isPresent()) {
             return new WrapKey(id, Optional.empty(), primitive(handle.getPublicKeysetHandle(), HybridEncrypt.class), decrypt);

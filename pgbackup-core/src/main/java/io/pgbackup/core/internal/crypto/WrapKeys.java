@@ -162,9 +162,9 @@ public final class WrapKeys {
         TinkSetup.register();
         try {
             String json = new String(content, StandardCharsets.UTF_8).strip();
-            KeysetHandle handle = secret ? TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get())
-                    : TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(json);
-            WrapKey key = WrapKey.of(handle);
+            Optional<WrapKey> symmetric = secret ? symmetric(json) : Optional.empty();
+            // Not symmetric: parsed again once the hybrid key types are known, so they parse as themselves.
+            WrapKey key = symmetric.isPresent() ? symmetric.get() : keyPair(json, secret);
             if (secret && !key.canUnwrap()) {
                 throw new PgBackupException(ErrorCode.INVALID_CONFIG, what + " is a public key: give it as "
                         + EncryptionConfig.PG_BACKUP_ENCRYPTION_PUBLIC_KEY_FILE + ", or give the private key file here");
@@ -179,5 +179,23 @@ public final class WrapKeys {
                     + (secret ? "" : " (public half)") + ": make one with 'pgbackup key generate --out FILE"
                     + (secret ? "" : " --public-out PUB") + "'");
         }
+    }
+
+    private static Optional<WrapKey> symmetric(String json) {
+        try {
+            return WrapKey.ofSymmetric(parseKeyset(json, true));
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static WrapKey keyPair(String json, boolean secret) throws GeneralSecurityException {
+        TinkSetup.registerHybrid();
+        return WrapKey.ofKeyPair(parseKeyset(json, secret));
+    }
+
+    private static KeysetHandle parseKeyset(String json, boolean secret) throws GeneralSecurityException {
+        return secret ? TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get())
+                : TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(json);
     }
 }
