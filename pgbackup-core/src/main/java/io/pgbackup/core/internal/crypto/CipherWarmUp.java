@@ -4,11 +4,13 @@ import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.StreamingAead;
 import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingParameters;
+import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.storage.Storage;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.security.GeneralSecurityException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Gets the JIT to compile the sealing path before the first real object. HotSpot runs AES-GCM on
@@ -16,7 +18,7 @@ import java.security.GeneralSecurityException;
  * seals at tens of MB/s, and an archiver starting on a backlog spends seconds of both cores there.
  * The calls, not the bytes, are what counts: sealing a few MB of zeros with a throwaway keyset of
  * 256-byte segments makes as many calls as ~50 MB of real 4 KiB segments, in ~0.15 s of one core,
- * through the same Tink and JDK code. Writes nothing, never fails its caller. Not used by backups:
+ * through the same Tink and JDK code. Writes nothing of its own, never fails its caller. Not used by backups:
  * there the JIT work is the same either way (measured), and a write-behind thread seals.
  */
 public final class CipherWarmUp {
@@ -26,9 +28,26 @@ public final class CipherWarmUp {
     private CipherWarmUp() {
     }
 
-    /** Warms up when {@code target} seals new objects (an archiver's storage); false when there was nothing to do. */
-    public static boolean forSealing(Storage target) {
-        return target instanceof SealingStorage sealing && sealing.ring().seals() && run();
+    /**
+     * Warms up when {@code target} seals new objects (an archiver's storage), on a thread of its own,
+     * while the calling thread makes what the first object under {@code firstKey}'s scope needs (its
+     * keyset record, made, wrapped and stored; the inventory of a new repository): both are one core's
+     * work, which the first worker would otherwise do alone, the others waiting on the key ring. False
+     * when there was nothing to do.
+     */
+    public static boolean forSealing(Storage target, String firstKey) {
+        if (!(target instanceof SealingStorage sealing) || !sealing.ring().seals()) {
+            return false;
+        }
+        AtomicBoolean warmed = new AtomicBoolean();
+        Thread warming = Pools.start("pgbackup-cipher-warm-up", () -> warmed.set(run()));
+        sealing.prepareWriting(firstKey);
+        try {
+            warming.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return warmed.get();
     }
 
     /** Seals {@link #WARM_UP_BYTES} of zeros into nothing; false if Tink could not be set up (the real object will say why). */

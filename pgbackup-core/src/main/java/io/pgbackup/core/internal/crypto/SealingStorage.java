@@ -255,6 +255,22 @@ public final class SealingStorage implements Storage {
         }
     }
 
+    /**
+     * Makes now what the first sealed write under {@code key}'s scope would make (the inventory of a new
+     * repository, this process's keyset record for the scope), so that the write does not wait for it.
+     * A failure is left to that write, which reports it in its own words.
+     */
+    public void prepareWriting(String key) {
+        try {
+            if (seals(key)) {
+                ensureInventory();
+                ring.recordForWriting(key);
+            }
+        } catch (IOException | RuntimeException e) {
+            // the first real write fails the same way and says why
+        }
+    }
+
     @Override
     public ObjectWriter create(String key, WriteMode mode) throws IOException {
         return create(key, mode, UnaryOperator.identity());

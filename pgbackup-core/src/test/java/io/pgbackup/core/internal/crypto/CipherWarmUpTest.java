@@ -2,34 +2,60 @@ package io.pgbackup.core.internal.crypto;
 
 import io.pgbackup.core.config.EncryptionConfig;
 import io.pgbackup.core.internal.storage.LocalStorage;
+import io.pgbackup.core.storage.Storage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The archiver's cipher warm-up: only where new objects are sealed, and it leaves the repository as it was. */
+/**
+ * The archiver's start: the cipher warm-up only where new objects are sealed, and beside it the
+ * keyset record the first segment is sealed with, made once and used by that segment.
+ */
 class CipherWarmUpTest {
     @TempDir
     Path dir;
 
     @Test
-    void warmsUpOnlyASealingStorageAndWritesNothingToIt() throws Exception {
+    void withoutAKeyNothingIsWarmedUpNorWritten() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
-        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo))).isFalse();
+        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo), "wal_archive/")).isFalse();
         // Wrapped for recognising sealed objects, but without a key nothing new is sealed.
-        assertThat(CipherWarmUp.forSealing(Sealing.load(EncryptionConfig.none(), Clock.systemUTC()).seal(new LocalStorage(repo)))).isFalse();
-
-        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
-        SealingStorage sealing = Sealing.load(EncryptionConfig.keyFile(key.keyFile()), Clock.systemUTC()).seal(new LocalStorage(repo));
-        assertThat(CipherWarmUp.forSealing(sealing)).isTrue();
+        assertThat(CipherWarmUp.forSealing(Sealing.load(EncryptionConfig.none(), Clock.systemUTC()).seal(new LocalStorage(repo)),
+                "wal_archive/")).isFalse();
         try (Stream<Path> files = Files.walk(repo)) {
             assertThat(files.filter(Files::isRegularFile)).isEmpty();
+        }
+    }
+
+    @Test
+    void withAKeyTheFirstSegmentIsSealedWithTheRecordMadeDuringTheWarmUp() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        SealingStorage sealing = Sealing.load(EncryptionConfig.keyFile(key.keyFile()), Clock.systemUTC()).seal(new LocalStorage(repo));
+
+        assertThat(CipherWarmUp.forSealing(sealing, "wal_archive/")).isTrue();
+        List<Storage.StoredObject> records = sealing.raw().list("wal_archive/" + KeyRing.KEYS_DIR);
+        assertThat(records).as("the day's keyset record, made before the first segment").hasSize(1);
+        assertThat(sealing.raw().stat(PlainInventory.KEY)).as("a new repository's inventory").isPresent();
+
+        String segment = "wal_archive/000000010000000000000001.zst";
+        sealing.write(segment, "segment".getBytes(StandardCharsets.UTF_8), Storage.WriteMode.CREATE_NEW);
+        assertThat(sealing.raw().list("wal_archive/" + KeyRing.KEYS_DIR)).as("no second record").hasSize(1);
+        try (InputStream in = sealing.raw().open(segment)) {
+            assertThat(SealedFormat.peekRef(in, segment)).contains(records.get(0).key());
+        }
+        try (InputStream in = sealing.open(segment)) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("segment");
         }
     }
 }
