@@ -37,39 +37,33 @@ final class TinkSetup {
     }
 
     static void register() {
-        if (registered) {
-            return;
-        }
-        synchronized (TinkSetup.class) {
-            if (!registered) {
-                try {
-                    AeadWrapper.register();
-                    AesGcmKeyManager.register(true);
-                    StreamingAeadWrapper.register();
-                    AesGcmHkdfStreamingKeyManager.register(true);
-                } catch (GeneralSecurityException e) {
-                    throw new IllegalStateException("Tink's primitives cannot be registered", e);
-                }
-                registered = true;
-            }
+        if (!registered) {
+            registerOnce(false);
         }
     }
 
     /** Adds the hybrid (key pair) primitives: for {@code key generate --public-out} and keys that are key pairs. */
     static void registerHybrid() {
-        register();
-        if (hybridRegistered) {
-            return;
+        if (!hybridRegistered) {
+            registerOnce(true);
         }
-        synchronized (TinkSetup.class) {
-            if (!hybridRegistered) {
-                try {
-                    HybridConfig.register();
-                } catch (GeneralSecurityException e) {
-                    throw new IllegalStateException("Tink's hybrid primitives cannot be registered", e);
-                }
+    }
+
+    private static synchronized void registerOnce(boolean hybrid) {
+        try {
+            if (!registered) {
+                AeadWrapper.register();
+                AesGcmKeyManager.register(true);
+                StreamingAeadWrapper.register();
+                AesGcmHkdfStreamingKeyManager.register(true);
+                registered = true;
+            }
+            if (hybrid && !hybridRegistered) {
+                HybridConfig.register();
                 hybridRegistered = true;
             }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Tink's primitives cannot be registered", e);
         }
     }
 }
