@@ -49,6 +49,10 @@ final class InitCommand extends BaseCommand {
         for (ScriptInstall script : result.scripts()) {
             out.printf(Locale.ROOT, "  %-9s  %s%n", script.state().name().toLowerCase(Locale.ROOT), script.path());
         }
+        for (long pid : result.stoppedArchivers()) {
+            out.println("  stopped    the archiver (pid " + pid + ") running with the replaced settings;"
+                    + " PostgreSQL's next archive_command starts one with the new ones.");
+        }
         out.println("async".equals(result.archiverMode())
                 ? "  Archiving: async: archive_wal.sh hands each segment to 'pgbackup archiver' (PG_BACKUP_ARCHIVER=sync: the script stores it itself)."
                 : "  Archiving: sync: archive_wal.sh stores each segment itself (PG_BACKUP_ARCHIVER=async: the archiver, which keeps up with more).");
@@ -106,6 +110,7 @@ final class InitCommand extends BaseCommand {
             script.put("state", s.state().name());
             return script;
         }).toList());
+        view.put("stoppedArchivers", result.stoppedArchivers());
         view.put("archiveCommand", result.archiveCommand());
         view.put("restoreCommand", result.restoreCommand());
         if (result.remoteTarget().isEmpty()) {

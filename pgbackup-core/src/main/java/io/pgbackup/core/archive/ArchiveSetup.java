@@ -45,12 +45,17 @@ public interface ArchiveSetup {
      * @param cluster               whether the live cluster could be checked
      * @param settings              each setting of {@code configLines} against the live cluster; empty when
      *                              the cluster was not reachable
+     * @param stoppedArchivers      the pids of the archivers init stopped because they ran with the settings
+     *                              of the scripts it replaced (or without the key it turned on); PostgreSQL's
+     *                              next {@code archive_command} starts one with the new settings
      */
     record InitResult(Path backupDir, List<Path> createdDirectories, List<ScriptInstall> scripts,
                              String archiveCommand, String restoreCommand, String remoteTarget, int remotePort,
                              List<String> configLines, List<String> alterSystemStatements,
-                             ClusterCheck cluster, List<SettingCheck> settings, String archiverMode) {
+                             ClusterCheck cluster, List<SettingCheck> settings, String archiverMode,
+                             List<Long> stoppedArchivers) {
         public InitResult {
+            stoppedArchivers = List.copyOf(stoppedArchivers);
             Objects.requireNonNull(backupDir, "backupDir");
             createdDirectories = List.copyOf(createdDirectories);
             scripts = List.copyOf(scripts);

@@ -5,6 +5,7 @@ import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.internal.archive.SegmentStore;
 import io.pgbackup.core.storage.Compression;
 import io.pgbackup.core.internal.storage.LocalStorage;
+import io.pgbackup.core.testing.ArchiverMain;
 import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import io.pgbackup.core.verify.VerifyRequest;
@@ -142,6 +143,36 @@ class ArchiverTest {
             PgCluster.await(Duration.ofSeconds(10), "the new archiver's state to name " + next,
                     () -> next.equals(pg.archiver().state().orElseThrow().lastAcknowledged()));
             assertThat(pg.archiver().state().orElseThrow().pid()).isNotEqualTo(firstPid);
+        }
+    }
+
+    @Test
+    void initWithChangedSettingsStopsTheArchiverStartedWithTheOldOnesAndTheNextSegmentStartsANewOne() throws Exception {
+        try (ArchivingCluster source = ArchivingCluster.createAsync(work, a -> a.withWorkers(1).withIdleExitSeconds(120))) {
+            source.cluster().execute("CREATE TABLE t AS SELECT 1 AS x");
+            source.switchAndAwaitArchived();
+            PgBackup pg = source.pgBackup();
+            long oldPid = pg.archiver().state().orElseThrow().pid();
+            assertThat(pg.archiver().state().orElseThrow().running()).isTrue();
+
+            // The same settings: the script is unchanged, the archiver keeps running.
+            assertThat(pg.archiveSetup().init().stoppedArchivers()).isEmpty();
+            assertThat(pg.archiver().state().orElseThrow().running()).isTrue();
+
+            // Two workers instead of one: a new script, whose settings (the key among them, after a rotation)
+            // an archiver running since before cannot pick up.
+            PgBackup changed = PgBackup.builder(pg.config().toBuilder().archiver(pg.config().archiver().withWorkers(2)).build())
+                    .launcher(ArchiverMain.launcher()).build();
+            ArchiveSetup.InitResult result = changed.archiveSetup().init();
+            assertThat(result.scripts()).extracting(ArchiveSetup.InitResult.ScriptInstall::state)
+                    .contains(ArchiveSetup.InitResult.ScriptInstall.State.UPDATED);
+            assertThat(result.stoppedArchivers()).containsExactly(oldPid);
+            assertThat(pg.archiver().state().map(ArchiverState::running).orElse(false)).isFalse();
+
+            String next = source.switchAndAwaitArchived();
+            PgCluster.await(Duration.ofSeconds(10), "the new archiver's state to name " + next,
+                    () -> next.equals(pg.archiver().state().orElseThrow().lastAcknowledged()));
+            assertThat(pg.archiver().state().orElseThrow().pid()).isNotEqualTo(oldPid);
         }
     }
 

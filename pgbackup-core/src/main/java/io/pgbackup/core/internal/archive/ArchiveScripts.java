@@ -228,6 +228,17 @@ public final class ArchiveScripts {
      * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL may call the
      * script at any moment, so a new version replaces the old one atomically, already executable.
      */
+    /** Whether {@code target} is an installed script whose content is not {@code text} (a missing one differs from nothing). */
+    public static boolean differs(java.nio.file.Path target, String text) {
+        try {
+            return java.nio.file.Files.isRegularFile(target)
+                    && !java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), text.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // Unreadable: install replaces it, so it is treated as changed.
+            return true;
+        }
+    }
+
     public static ScriptInstall install(java.nio.file.Path target, String text) throws IOException {
         byte[] content = text.getBytes(StandardCharsets.UTF_8);
         boolean exists = java.nio.file.Files.isRegularFile(target);

@@ -66,8 +66,16 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         }
         List<Path> created;
         List<ScriptInstall> installs;
-        // Turning it on: no archiver started without the key may run (or start) between the inventory and the scripts.
-        try (ArchiverStop stopped = turningOn.isPresent() ? ArchiverStop.stopAndHold(config.requireBackupDir()) : null) {
+        List<Long> stoppedArchivers = List.of();
+        // An archiver keeps the settings archive_wal.sh exported when it started (the key among them): one still
+        // running when the script changes is stopped, and held off until the new script is in place, so that the
+        // next archive_command starts one with the new settings. Turning encryption on: no archiver started
+        // without the key may run (or start) between the inventory and the scripts.
+        boolean restartArchivers = turningOn.isPresent() || ArchiveScripts.differs(repository.archiveScript(), scripts.archiveScript());
+        try (ArchiverStop stopped = restartArchivers ? ArchiverStop.stopAndHold(config.requireBackupDir()) : null) {
+            if (stopped != null) {
+                stoppedArchivers = stopped.stopped();
+            }
             created = repository.createLayout();
             if (turningOn.isPresent()) {
                 turningOn.get().takeInventory();
@@ -100,7 +108,7 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         int remotePort = config.remote().map(r -> r.port()).orElse(0);
         return new InitResult(repository.root(), created, installs, scripts.archiveCommand(),
                 scripts.restoreCommand(), remoteTarget, remotePort, confLines, alterSystem, cluster, checks,
-                scripts.mode().name().toLowerCase(java.util.Locale.ROOT));
+                scripts.mode().name().toLowerCase(java.util.Locale.ROOT), stoppedArchivers);
     }
 
     private ArchiveScripts scripts(Repository repository) {
