@@ -223,11 +223,6 @@ public final class ArchiveScripts {
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> SCRIPT_MODE =
             java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
 
-    /**
-     * Writes {@code text} to {@code target} unless it already holds exactly that with the right
-     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL may call the
-     * script at any moment, so a new version replaces the old one atomically, already executable.
-     */
     /** Whether {@code target} is an installed script whose content is not {@code text} (a missing one differs from nothing). */
     public static boolean differs(java.nio.file.Path target, String text) {
         try {
@@ -239,6 +234,11 @@ public final class ArchiveScripts {
         }
     }
 
+    /**
+     * Writes {@code text} to {@code target} unless it already holds exactly that with the right
+     * mode, so a re-run leaves a working script (and its mtime) alone. PostgreSQL may call the
+     * script at any moment, so a new version replaces the old one atomically, already executable.
+     */
     public static ScriptInstall install(java.nio.file.Path target, String text) throws IOException {
         byte[] content = text.getBytes(StandardCharsets.UTF_8);
         boolean exists = java.nio.file.Files.isRegularFile(target);
