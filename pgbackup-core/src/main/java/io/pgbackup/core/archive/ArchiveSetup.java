@@ -55,7 +55,6 @@ public interface ArchiveSetup {
                              ClusterCheck cluster, List<SettingCheck> settings, String archiverMode,
                              List<Long> stoppedArchivers) {
         public InitResult {
-            stoppedArchivers = List.copyOf(stoppedArchivers);
             Objects.requireNonNull(backupDir, "backupDir");
             createdDirectories = List.copyOf(createdDirectories);
             scripts = List.copyOf(scripts);
@@ -67,6 +66,7 @@ public interface ArchiveSetup {
             Objects.requireNonNull(cluster, "cluster");
             settings = List.copyOf(settings);
             Objects.requireNonNull(archiverMode, "archiverMode");
+            stoppedArchivers = List.copyOf(stoppedArchivers);
         }
 
         /** Whether the live cluster was checked and has every setting right. */

@@ -79,4 +79,22 @@ public final class RepositoryFixtures {
         return new io.pgbackup.core.backup.BackupManifest.BackupFile(file.getFileName().toString(), content.length,
                 io.pgbackup.core.internal.storage.StoredFileCheck.hex(sha));
     }
+
+    /** An uncompressed tar holding {@code files} (name to content, in the map's order), mode 0600. */
+    public static byte[] tar(java.util.Map<String, byte[]> files) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+                     new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            for (java.util.Map.Entry<String, byte[]> f : files.entrySet()) {
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry entry =
+                        new org.apache.commons.compress.archivers.tar.TarArchiveEntry(f.getKey());
+                entry.setSize(f.getValue().length);
+                entry.setMode(0600);
+                tar.putArchiveEntry(entry);
+                tar.write(f.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
 }

@@ -5,8 +5,6 @@ import io.pgbackup.core.internal.backup.ManifestCodec;
 import io.pgbackup.core.internal.storage.Repository;
 import io.pgbackup.core.internal.storage.StoredFileCheck;
 import io.pgbackup.core.storage.Storage;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -64,15 +62,8 @@ public final class BucketBackups {
     /** A gzipped tar holding {@code files} (name to content), mode 0600. */
     public static byte[] tarGz(java.util.Map<String, byte[]> files) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
-            for (java.util.Map.Entry<String, byte[]> f : files.entrySet()) {
-                TarArchiveEntry entry = new TarArchiveEntry(f.getKey());
-                entry.setSize(f.getValue().length);
-                entry.setMode(0600);
-                tar.putArchiveEntry(entry);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
+        try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
+            gzip.write(io.pgbackup.core.testing.RepositoryFixtures.tar(files));
         }
         return bytes.toByteArray();
     }

@@ -226,12 +226,15 @@ public final class ArchiveScripts {
     /** Whether {@code target} is an installed script whose content is not {@code text} (a missing one differs from nothing). */
     public static boolean differs(java.nio.file.Path target, String text) {
         try {
-            return java.nio.file.Files.isRegularFile(target)
-                    && !java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), text.getBytes(StandardCharsets.UTF_8));
+            return java.nio.file.Files.isRegularFile(target) && !holds(target, text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             // Unreadable: install replaces it, so it is treated as changed.
             return true;
         }
+    }
+
+    private static boolean holds(java.nio.file.Path target, byte[] content) throws IOException {
+        return java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), content);
     }
 
     /**
@@ -242,7 +245,7 @@ public final class ArchiveScripts {
     public static ScriptInstall install(java.nio.file.Path target, String text) throws IOException {
         byte[] content = text.getBytes(StandardCharsets.UTF_8);
         boolean exists = java.nio.file.Files.isRegularFile(target);
-        if (exists && java.util.Arrays.equals(java.nio.file.Files.readAllBytes(target), content)
+        if (exists && holds(target, content)
                 && java.nio.file.Files.getPosixFilePermissions(target).equals(SCRIPT_MODE)) {
             return new ScriptInstall(target, ScriptInstall.State.UNCHANGED);
         }

@@ -66,16 +66,14 @@ public final class DefaultArchiveSetup implements ArchiveSetup {
         }
         List<Path> created;
         List<ScriptInstall> installs;
-        List<Long> stoppedArchivers = List.of();
+        List<Long> stoppedArchivers;
         // An archiver keeps the settings archive_wal.sh exported when it started (the key among them): one still
         // running when the script changes is stopped, and held off until the new script is in place, so that the
         // next archive_command starts one with the new settings. Turning encryption on: no archiver started
         // without the key may run (or start) between the inventory and the scripts.
         boolean restartArchivers = turningOn.isPresent() || ArchiveScripts.differs(repository.archiveScript(), scripts.archiveScript());
         try (ArchiverStop stopped = restartArchivers ? ArchiverStop.stopAndHold(config.requireBackupDir()) : null) {
-            if (stopped != null) {
-                stoppedArchivers = stopped.stopped();
-            }
+            stoppedArchivers = stopped == null ? List.of() : stopped.stopped();
             created = repository.createLayout();
             if (turningOn.isPresent()) {
                 turningOn.get().takeInventory();

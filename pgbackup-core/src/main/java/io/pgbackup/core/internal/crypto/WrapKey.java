@@ -28,9 +28,11 @@ public final class WrapKey {
         this.decrypt = decrypt;
     }
 
-    /** The symmetric key in {@code handle}; empty when it is not one (then it may be a key pair: {@link #ofKeyPair}). */
+    /**
+     * The symmetric key in {@code handle} (parsed after {@link TinkSetup#register()}); empty when it is
+     * not one (then it may be a key pair: {@link #ofKeyPair}).
+     */
     static Optional<WrapKey> ofSymmetric(KeysetHandle handle) {
-        TinkSetup.register();
         return primitive(handle, Aead.class).map(aead -> new WrapKey(idOf(handle), Optional.of(aead), Optional.empty(), Optional.empty()));
     }
 
@@ -39,7 +41,6 @@ public final class WrapKey {
      * {@link TinkSetup#registerHybrid()}.
      */
     static WrapKey ofKeyPair(KeysetHandle handle) throws GeneralSecurityException {
-        TinkSetup.registerHybrid();
         String id = idOf(handle);
         Optional<HybridDecrypt> decrypt = primitive(handle, HybridDecrypt.class);
         if (decrypt.isPresent()) {

@@ -1,7 +1,5 @@
 package io.pgbackup.core.internal.restore;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,19 +50,9 @@ class IncrementalApplyTest {
     }
 
     static byte[] tar(Map<String, byte[]> files) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setSize(f.getValue().length);
-                e.setMode(0600);
-                tar.putArchiveEntry(e);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
+        return io.pgbackup.core.testing.RepositoryFixtures.tar(files);
     }
+
 
     private static byte[] blocks(int... values) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
