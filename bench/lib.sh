@@ -96,7 +96,8 @@ timed() {
   fi
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median: the middle value, or the mean of the two middle ones for an even count.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maxof() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1 || true; }
 num() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 # ratio A B [DIGITS]: A / B, or null when either is missing.
