@@ -347,8 +347,14 @@ run_backup() { # KIND: one timed backup; appends to K_SECS/K_RSS, sets K_BYTES o
   K_CPU[$k]="${K_CPU[$k]:-} ${T_CPU:-null}"
 }
 log "backup rows: ${kinds[*]}, $runs rounds"
+# Counterbalanced as bench/archive.sh's drains: even rounds reverse the kinds' order, and each
+# timed backup starts after a sync, with nothing of the one before it still being written back.
 for i in $(seq "$runs"); do
-  for k in "${kinds[@]}"; do run_backup "$k"; done
+  order=("${kinds[@]}")
+  if [ $((i % 2)) = 0 ]; then
+    order=(); for ((j = ${#kinds[@]} - 1; j >= 0; j--)); do order+=("${kinds[j]}"); done
+  fi
+  for k in "${order[@]}"; do sync; run_backup "$k"; done
 done
 backup_row() { # KIND KEY LABEL NOTE
   local k=$1 key=$2 label=$3 note=${4:-}

@@ -90,8 +90,8 @@ final class ArchiverLoop {
         }
         refusal.ifPresent(r -> archiveLog.line("ERROR", "-", "refused", r));
         if (refusal.isEmpty()) {
-            // Before the workers start: each would otherwise seal its first segments in uncompiled code.
-            io.pgbackup.core.internal.crypto.CipherWarmUp.forSealing(target, Repository.WAL_PREFIX);
+            // Before the workers start: with a backlog, each would otherwise seal its first segments in uncompiled code.
+            io.pgbackup.core.internal.crypto.CipherWarmUp.forSealing(target, Repository.WAL_PREFIX, backlogAtStart());
         }
         worker = new ArchiveWorker(pgData, spool, target, compression, archiveLog, refusal);
         sweepLeftovers();
@@ -244,6 +244,15 @@ final class ArchiverLoop {
     }
 
     /** The .ready files, history files first, then by name (PostgreSQL's own order). */
+    /** How many files wait at the start; 0 when archive_status cannot be read (the loop then says why). */
+    private int backlogAtStart() {
+        try {
+            return readyFiles().size();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     private List<String> readyFiles() throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(statusDir, "*.ready")) {

@@ -5,6 +5,8 @@ import io.pgbackup.core.internal.storage.LocalStorage;
 import io.pgbackup.core.storage.Storage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,22 +30,25 @@ class CipherWarmUpTest {
     @Test
     void withoutAKeyNothingIsWarmedUpNorWritten() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
-        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo), "wal_archive/")).isFalse();
+        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo), "wal_archive/", 100)).isFalse();
         // Wrapped for recognising sealed objects, but without a key nothing new is sealed.
         assertThat(CipherWarmUp.forSealing(Sealing.load(EncryptionConfig.none(), Clock.systemUTC()).seal(new LocalStorage(repo)),
-                "wal_archive/")).isFalse();
+                "wal_archive/", 100)).isFalse();
         try (Stream<Path> files = Files.walk(repo)) {
             assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
     }
 
-    @Test
-    void withAKeyTheFirstSegmentIsSealedWithTheRecordMadeDuringTheWarmUp() throws Exception {
+    @ParameterizedTest(name = "{0} files waiting")
+    @ValueSource(ints = {CipherWarmUp.MIN_BACKLOG, 1})
+    void withAKeyTheFirstSegmentIsSealedWithTheRecordMadeBeforeTheWorkersStartAndOnlyABacklogIsWarmedUpFor(int backlog)
+            throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         SealingStorage sealing = Sealing.load(EncryptionConfig.keyFile(key.keyFile()), Clock.systemUTC()).seal(new LocalStorage(repo));
 
-        assertThat(CipherWarmUp.forSealing(sealing, "wal_archive/")).isTrue();
+        assertThat(CipherWarmUp.forSealing(sealing, "wal_archive/", backlog))
+                .as("warmed up for a backlog, not for a segment or two").isEqualTo(backlog >= CipherWarmUp.MIN_BACKLOG);
         List<Storage.StoredObject> records = sealing.raw().list("wal_archive/" + KeyRing.KEYS_DIR);
         assertThat(records).as("the day's keyset record, made before the first segment").hasSize(1);
         assertThat(sealing.raw().stat(PlainInventory.KEY)).as("a new repository's inventory").isPresent();
