@@ -243,7 +243,6 @@ final class ArchiverLoop {
         return acknowledged;
     }
 
-    /** The .ready files, history files first, then by name (PostgreSQL's own order). */
     /** How many files wait at the start; 0 when archive_status cannot be read (the loop then says why). */
     private int backlogAtStart() {
         try {
@@ -253,6 +252,7 @@ final class ArchiverLoop {
         }
     }
 
+    /** The .ready files, history files first, then by name (PostgreSQL's own order). */
     private List<String> readyFiles() throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(statusDir, "*.ready")) {

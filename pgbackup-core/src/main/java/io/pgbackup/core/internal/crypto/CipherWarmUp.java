@@ -38,8 +38,8 @@ public final class CipherWarmUp {
     /**
      * When {@code target} seals new objects (an archiver's storage): makes, on the calling thread, what
      * the first object under {@code firstKey}'s scope needs (its keyset record, made, wrapped and
-     * stored; the inventory of a new repository), and with {@code backlog} files or more waiting
-     * ({@link #MIN_BACKLOG}) warms up meanwhile on a thread of its own: both are one core's work,
+     * stored; the inventory of a new repository), and when {@code backlog}, the files waiting, is
+     * {@link #MIN_BACKLOG} or more, warms up meanwhile on a thread of its own: both are one core's work,
      * which the first worker would otherwise do alone, the others waiting on the key ring. True when
      * it warmed up.
      */
