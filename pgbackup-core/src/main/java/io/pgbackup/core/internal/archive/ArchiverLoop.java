@@ -91,7 +91,7 @@ final class ArchiverLoop {
         refusal.ifPresent(r -> archiveLog.line("ERROR", "-", "refused", r));
         if (refusal.isEmpty()) {
             // Before the workers start: with a backlog, each would otherwise seal its first segments in uncompiled code.
-            io.pgbackup.core.internal.crypto.CipherWarmUp.forSealing(target, Repository.WAL_PREFIX, backlogAtStart());
+            io.pgbackup.core.internal.crypto.CipherWarmUp.forSealing(target, Repository.WAL_PREFIX, this::backlogAtStart);
         }
         worker = new ArchiveWorker(pgData, spool, target, compression, archiveLog, refusal);
         sweepLeftovers();

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
 
 /**
  * Gets the JIT to compile the sealing path before the first real object. HotSpot runs AES-GCM on
@@ -38,26 +39,24 @@ public final class CipherWarmUp {
     /**
      * When {@code target} seals new objects (an archiver's storage): makes, on the calling thread, what
      * the first object under {@code firstKey}'s scope needs (its keyset record, made, wrapped and
-     * stored; the inventory of a new repository), and when {@code backlog}, the files waiting, is
-     * {@link #MIN_BACKLOG} or more, warms up meanwhile on a thread of its own: both are one core's work,
-     * which the first worker would otherwise do alone, the others waiting on the key ring. True when
-     * it warmed up.
+     * stored; the inventory of a new repository), and when {@code backlog}, the files waiting (asked
+     * only here, where it matters), is {@link #MIN_BACKLOG} or more, warms up meanwhile on a thread of
+     * its own: both are one core's work, which the first worker would otherwise do alone, the others
+     * waiting on the key ring. True when it warmed up.
      */
-    public static boolean forSealing(Storage target, String firstKey, int backlog) {
+    public static boolean forSealing(Storage target, String firstKey, IntSupplier backlog) {
         if (!(target instanceof SealingStorage sealing) || !sealing.ring().seals()) {
             return false;
         }
-        if (backlog < MIN_BACKLOG) {
-            sealing.prepareWriting(firstKey);
-            return false;
-        }
         AtomicBoolean warmed = new AtomicBoolean();
-        Thread warming = Pools.start("pgbackup-cipher-warm-up", () -> warmed.set(run()));
+        Thread warming = backlog.getAsInt() >= MIN_BACKLOG ? Pools.start("pgbackup-cipher-warm-up", () -> warmed.set(run())) : null;
         sealing.prepareWriting(firstKey);
-        try {
-            warming.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (warming != null) {
+            try {
+                warming.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         return warmed.get();
     }

@@ -30,10 +30,10 @@ class CipherWarmUpTest {
     @Test
     void withoutAKeyNothingIsWarmedUpNorWritten() throws Exception {
         Path repo = Files.createDirectories(dir.resolve("repo"));
-        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo), "wal_archive/", 100)).isFalse();
+        assertThat(CipherWarmUp.forSealing(new LocalStorage(repo), "wal_archive/", () -> 100)).isFalse();
         // Wrapped for recognising sealed objects, but without a key nothing new is sealed.
         assertThat(CipherWarmUp.forSealing(Sealing.load(EncryptionConfig.none(), Clock.systemUTC()).seal(new LocalStorage(repo)),
-                "wal_archive/", 100)).isFalse();
+                "wal_archive/", () -> 100)).isFalse();
         try (Stream<Path> files = Files.walk(repo)) {
             assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
@@ -47,7 +47,7 @@ class CipherWarmUpTest {
         KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
         SealingStorage sealing = Sealing.load(EncryptionConfig.keyFile(key.keyFile()), Clock.systemUTC()).seal(new LocalStorage(repo));
 
-        assertThat(CipherWarmUp.forSealing(sealing, "wal_archive/", backlog))
+        assertThat(CipherWarmUp.forSealing(sealing, "wal_archive/", () -> backlog))
                 .as("warmed up for a backlog, not for a segment or two").isEqualTo(backlog >= CipherWarmUp.MIN_BACKLOG);
         List<Storage.StoredObject> records = sealing.raw().list("wal_archive/" + KeyRing.KEYS_DIR);
         assertThat(records).as("the day's keyset record, made before the first segment").hasSize(1);
