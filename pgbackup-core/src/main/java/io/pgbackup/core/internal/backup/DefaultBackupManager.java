@@ -51,11 +51,18 @@ public final class DefaultBackupManager implements BackupManager {
             new BackupPlan(BackupManifest.FULL, "full", null, List.of(), "asked for"), Optional.empty());
 
     private final PgBackupContext context;
-    private final BackupCatalog catalog;
+    private BackupCatalog catalog;
 
     public DefaultBackupManager(PgBackupContext context) {
         this.context = context;
-        this.catalog = new BackupCatalog(context.repository());
+    }
+
+    /** Made on first use, not in the constructor: opening the repository reads the wrap key (perhaps runs its command). */
+    private synchronized BackupCatalog catalog() {
+        if (catalog == null) {
+            catalog = new BackupCatalog(context.repository());
+        }
+        return catalog;
     }
 
     @Override
@@ -73,7 +80,7 @@ public final class DefaultBackupManager implements BackupManager {
             // cluster stops it and what was stored goes.
             CompletableFuture<BackupRun.ServerFacts> server = CompletableFuture.supplyAsync(() -> {
                 BackupRun.ServerFacts facts = readServer();
-                catalog.refuseForeignCluster(facts.info().systemIdentifier());
+                catalog().refuseForeignCluster(facts.info().systemIdentifier());
                 return facts;
             }, task -> Pools.start("pgbackup-server-check", task));
             // A diff or incr is planned on the server's facts before the transfer starts: the page filter needs its parent.
@@ -115,7 +122,7 @@ public final class DefaultBackupManager implements BackupManager {
             return FULL.plan();
         }
         BackupRun.ServerFacts facts = readServer();
-        catalog.refuseForeignCluster(facts.info().systemIdentifier());
+        catalog().refuseForeignCluster(facts.info().systemIdentifier());
         return decide(options, facts).plan();
     }
 
@@ -125,7 +132,7 @@ public final class DefaultBackupManager implements BackupManager {
                 facts.info().timeline(), checksums.isEmpty() ? null : "on".equals(checksums), IncrementalPath.summarizing(facts));
         WalArchive archive = WalArchive.sharded(context.repository());
         ChainPlanner.Decision decision = new ChainPlanner(ChainSettings.of(context.config()))
-                .plan(options.type(), catalog.list(), server, OffsetDateTime.now(context.clock()), archive::history);
+                .plan(options.type(), catalog().list(), server, OffsetDateTime.now(context.clock()), archive::history);
         // The page filter reads the parent's file list, sealed like the rest: a host holding only the
         // public key cannot open it, so it takes fulls (as it must, to never read what it backs up).
         if (decision.parent().isPresent() && parentListSealedHere(decision.parent().get())) {
@@ -151,17 +158,17 @@ public final class DefaultBackupManager implements BackupManager {
 
     @Override
     public List<BackupInfo> list() {
-        return catalog.list();
+        return catalog().list();
     }
 
     @Override
     public BackupScan scan() {
-        return catalog.scan();
+        return catalog().scan();
     }
 
     @Override
     public BackupInfo get(String id) {
-        return catalog.get(id);
+        return catalog().get(id);
     }
 
     private BackupRun.ServerFacts readServer() {
