@@ -27,6 +27,11 @@ import java.util.concurrent.TimeoutException;
  */
 public final class ArchiverStop implements AutoCloseable {
     private static final Duration WAIT = Duration.ofSeconds(60);
+    /** How long a lock may stay held with no running process named by the pid file (see {@link #acquire}). */
+    private static final Duration SETTLE = Duration.ofSeconds(10);
+    private static final Duration POLL = Duration.ofMillis(50);
+    /** Archivers stopped per spool at most: one a script started meanwhile exits at once on the held lock. */
+    private static final int MAX_STOPS = 3;
 
     private final List<FileChannel> held;
     private final List<Long> stopped;
@@ -49,14 +54,7 @@ public final class ArchiverStop implements AutoCloseable {
             for (ArchiveSpool spool : ArchiveSpool.all(backupDir)) {
                 FileChannel channel = FileChannel.open(spool.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 held.add(channel);
-                if (tryLock(channel, spool) == null) {
-                    long pid = stop(spool);
-                    stopped.add(pid);
-                    if (tryLock(channel, spool) == null) {
-                        throw new PgBackupException(ErrorCode.LOCKED, "the archiver of " + spool.dir() + " still holds its lock"
-                                + " after pid " + pid + " exited: stop it, then run init again");
-                    }
-                }
+                acquire(channel, spool, stopped);
             }
             return new ArchiverStop(held, stopped);
         } catch (IOException e) {
@@ -76,31 +74,67 @@ public final class ArchiverStop implements AutoCloseable {
         }
     }
 
-    /** SIGTERM to the archiver holding {@code spool}'s lock, then waits for it to exit; its pid. */
-    private static long stop(ArchiveSpool spool) {
-        Optional<Long> pid = spool.readPid().flatMap(lines -> {
+    /**
+     * Takes {@code spool}'s lock, stopping the archiver that holds it. The lock can also be held for a
+     * moment with no running process in the pid file: by an archiver exiting on its own (idle, or
+     * told to by a script) after its pid is gone from the process table but before the kernel has
+     * released its lock, or by one just started that has not written its pid yet. For those it
+     * waits up to {@link #SETTLE}, instead of failing init.
+     */
+    private static void acquire(FileChannel channel, ArchiveSpool spool, List<Long> stopped) throws IOException {
+        long settleUntil = System.nanoTime() + SETTLE.toNanos();
+        Long lastStopped = null;
+        int stops = 0;
+        while (tryLock(channel, spool) == null) {
+            Optional<ProcessHandle> holder = holder(spool);
+            if (holder.isPresent() && stops < MAX_STOPS) {
+                lastStopped = stop(holder.get(), spool);
+                stopped.add(lastStopped);
+                stops++;
+                settleUntil = System.nanoTime() + SETTLE.toNanos();
+                continue;
+            }
+            if (System.nanoTime() - settleUntil > 0) {
+                throw new PgBackupException(ErrorCode.LOCKED, lastStopped != null
+                        ? "the archiver of " + spool.dir() + " still holds its lock after pid " + lastStopped
+                                + " exited: stop it, then run init again"
+                        : "an archiver holds the lock of " + spool.dir() + " but its pid file names no running process: stop it"
+                                + " (or wait for it to exit), then run init again");
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgBackupException(ErrorCode.LOCKED, "interrupted while waiting for the lock of " + spool.dir());
+            }
+        }
+    }
+
+    /** The running process {@code spool}'s pid file names, if any. */
+    private static Optional<ProcessHandle> holder(ArchiveSpool spool) {
+        return spool.readPid().flatMap(lines -> {
             try {
                 return Optional.of(Long.parseLong(lines.get(0).strip()));
-            } catch (NumberFormatException e) {
+            } catch (NumberFormatException | IndexOutOfBoundsException e) {
                 return Optional.empty();
             }
-        });
-        Optional<ProcessHandle> process = pid.flatMap(ProcessHandle::of);
-        if (process.isEmpty()) {
-            throw new PgBackupException(ErrorCode.LOCKED, "an archiver holds the lock of " + spool.dir() + " but its pid file names"
-                    + " no running process: stop it (or wait for it to exit), then run init again");
-        }
-        process.get().destroy();
+        }).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive);
+    }
+
+    /** SIGTERM to {@code process}, then waits for it to exit; its pid. */
+    private static long stop(ProcessHandle process, ArchiveSpool spool) {
+        long pid = process.pid();
+        process.destroy();
         try {
-            process.get().onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            process.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         } catch (TimeoutException | ExecutionException e) {
-            throw new PgBackupException(ErrorCode.LOCKED, "the archiver (pid " + pid.get() + ") of " + spool.dir()
+            throw new PgBackupException(ErrorCode.LOCKED, "the archiver (pid " + pid + ") of " + spool.dir()
                     + " did not exit within " + WAIT.toSeconds() + " s of SIGTERM: stop it, then run init again");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PgBackupException(ErrorCode.LOCKED, "interrupted while waiting for the archiver (pid " + pid.get() + ") to exit");
+            throw new PgBackupException(ErrorCode.LOCKED, "interrupted while waiting for the archiver (pid " + pid + ") to exit");
         }
-        return pid.get();
+        return pid;
     }
 
     @Override
