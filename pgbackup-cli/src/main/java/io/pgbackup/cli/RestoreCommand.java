@@ -3,6 +3,7 @@ package io.pgbackup.cli;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.TargetTimeline;
 import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import picocli.CommandLine.Command;
@@ -41,6 +42,11 @@ final class RestoreCommand extends BaseCommand {
             description = "promote (default), pause or shutdown, once the target is reached.")
     String action;
 
+    @Option(names = "--target-timeline", paramLabel = "latest|current|N", description = {"The timeline replay follows"
+            + " (recovery_target_timeline): latest (default), current (the backup's own) or a number.",
+            "After a restore that promoted, current replays the original timeline past the point the copy branched off."})
+    String targetTimeline;
+
     @Option(names = "--target-dir", paramLabel = "DIR", description = "Where to restore (default: PGDATA). Must be empty or new (with --delta: a stopped copy of this cluster).")
     Path targetDir;
 
@@ -75,7 +81,8 @@ final class RestoreCommand extends BaseCommand {
         RestoreRequest request = new RestoreRequest(Optional.ofNullable(id),
                 RestoreRequest.target(targetTime, targetLsn, targetXid, targetName, target), TargetAction.parse(action),
                 Optional.ofNullable(targetDir), moveAside, RestoreRequest.parseTablespaceMapping(tablespaceMapping),
-                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.RestorePlan.ArchiveMode::parse)).withDelta(delta);
+                Optional.ofNullable(archiveMode).map(io.pgbackup.core.restore.RestorePlan.ArchiveMode::parse)).withDelta(delta)
+                .withTimeline(TargetTimeline.parse(targetTimeline));
         PgBackup pg = pgBackup();
         RestorePlan plan = pg.restorePlanner().plan(request);
         if (dryRun) {
@@ -110,6 +117,9 @@ final class RestoreCommand extends BaseCommand {
         out().printf("%s backup %s (ended %s) into %s%n", verb, plan.backup().id(), plan.backup().manifest().endTime(), plan.targetDir());
         out().println("  target:   " + plan.target().describe()
                 + (plan.recoverySettings().containsKey("recovery_target_action") ? ", then " + plan.action().setting() : ", then promote"));
+        out().println("  timeline: " + plan.timeline() + (plan.timeline() == plan.backup().manifest().timeline() ? " (the backup's own)"
+                : " (branched from the backup's " + plan.backup().manifest().timeline() + ")")
+                + ", recovery_target_timeline = '" + plan.recoverySettings().get("recovery_target_timeline") + "'");
         plan.moveAsideTo().ifPresent(p -> out().println("  first:    rename " + plan.targetDir() + " to " + p));
         plan.tablespaces().forEach(t -> out().println("  tablespace " + t.oid() + ": " + t.location()
                 + (t.relocated() ? " (was " + t.originalLocation() + ")" : " (where it was)")

@@ -46,7 +46,12 @@ class RestoreCliTest {
             Path target = work.resolve("NEW");
             CliProcess.Result dry = CliProcess.run(env, "restore", id, "--target-time", spec, "--target-dir", target.toString(), "--dry-run");
             assertThat(dry.exitCode()).as(dry.all()).isZero();
-            assertThat(dry.stdout()).contains("would restore backup " + id).contains("recovery_target_time").contains("dry run");
+            assertThat(dry.stdout()).contains("would restore backup " + id).contains("recovery_target_time").contains("dry run")
+                    .contains("timeline: 1 (the backup's own), recovery_target_timeline = 'latest'");
+            CliProcess.Result current = CliProcess.run(env, "restore", id, "--target-time", spec, "--target-dir", target.toString(),
+                    "--target-timeline", "current", "--dry-run");
+            assertThat(current.exitCode()).as(current.all()).isZero();
+            assertThat(current.stdout()).contains("recovery_target_timeline = 'current'");
             assertThat(target).doesNotExist();
             // A directory other than PGDATA: the copy does not archive, and the plan says so.
             assertThat(dry.stdout()).contains("archiving: off").contains("archive_mode = 'off'");
@@ -86,6 +91,10 @@ class RestoreCliTest {
             assertOneLine(twoTargets, 2, "give one recovery target");
             CliProcess.Result badMode = CliProcess.run(env, "restore", "--archive-mode", "maybe", "--target-dir", target.toString());
             assertOneLine(badMode, 2, "--archive-mode 'maybe' is not known");
+            CliProcess.Result badTimeline = CliProcess.run(env, "restore", "--target-timeline", "newest", "--target-dir", target.toString());
+            assertOneLine(badTimeline, 2, "--target-timeline newest is not latest, current or a timeline number");
+            CliProcess.Result noSuchTimeline = CliProcess.run(env, "restore", "--target-timeline", "5", "--target-dir", target.toString());
+            assertOneLine(noSuchTimeline, 2, "timeline 5 has no history file in the archive (00000005.history)");
             CliProcess.Result running = CliProcess.run(env, "restore");
             assertOneLine(running, 1, "PostgreSQL is running");
             assertThat(target).doesNotExist();

@@ -22,18 +22,30 @@ import java.util.Optional;
  * @param tablespaces      where each tablespace of the backup goes
  * @param archiveMode      whether the restored copy archives ({@link ArchiveMode#OFF}: {@code archive_mode = off}
  *                         is among the recovery settings)
+ * @param timeline         the timeline replay ends on, as the archive's history files resolve
+ *                         {@code recovery_target_timeline} (0: the backup's own)
  */
 public record RestorePlan(BackupInfo backup, Path targetDir, Optional<Path> moveAsideTo, RecoveryTarget target,
                           TargetAction action, List<WalNeed> wal, List<String> filesToWrite,
                           Map<String, String> recoverySettings, List<String> warnings, List<TablespaceTarget> tablespaces,
-                          ArchiveMode archiveMode) {
+                          ArchiveMode archiveMode, int timeline) {
     public RestorePlan {
+        timeline = timeline == 0 ? backup.manifest().timeline() : timeline;
         archiveMode = archiveMode == null ? ArchiveMode.PRESERVE : archiveMode;
         wal = List.copyOf(wal);
         filesToWrite = List.copyOf(filesToWrite);
         recoverySettings = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(recoverySettings));
         warnings = List.copyOf(warnings);
         tablespaces = tablespaces == null ? List.of() : List.copyOf(tablespaces);
+    }
+
+    /** A plan that replays the backup's own timeline. */
+    public RestorePlan(BackupInfo backup, Path targetDir, Optional<Path> moveAsideTo, RecoveryTarget target,
+                       TargetAction action, List<WalNeed> wal, List<String> filesToWrite,
+                       Map<String, String> recoverySettings, List<String> warnings, List<TablespaceTarget> tablespaces,
+                       ArchiveMode archiveMode) {
+        this(backup, targetDir, moveAsideTo, target, action, wal, filesToWrite, recoverySettings, warnings, tablespaces,
+                archiveMode, 0);
     }
 
     /** A plan that leaves the backup's archiving settings as they are. */

@@ -25,11 +25,13 @@ import java.util.Optional;
  * @param delta             rewrite an existing, stopped data directory of the same cluster (and its
  *                          tablespaces) in place: what already matches is kept, what differs rewritten,
  *                          what the backup does not hold removed
+ * @param timeline          the timeline replay follows (null: {@link TargetTimeline#latest()})
  */
 public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
                              Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
-                             Optional<ArchiveMode> archiveMode, boolean delta) {
+                             Optional<ArchiveMode> archiveMode, boolean delta, TargetTimeline timeline) {
     public RestoreRequest {
+        timeline = timeline == null ? TargetTimeline.latest() : timeline;
         archiveMode = archiveMode == null ? Optional.empty() : archiveMode;
         backupId = backupId == null ? Optional.empty() : backupId;
         targetDir = targetDir == null ? Optional.empty() : targetDir.map(p -> p.toAbsolutePath().normalize());
@@ -42,6 +44,13 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
         tablespaceMapping = Collections.unmodifiableMap(mapping);
     }
 
+    /** Along the latest timeline. */
+    public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
+                          Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
+                          Optional<ArchiveMode> archiveMode, boolean delta) {
+        this(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, delta, TargetTimeline.latest());
+    }
+
     /** Into an empty directory (or one moved aside). */
     public RestoreRequest(Optional<String> backupId, RecoveryTarget target, TargetAction action,
                           Optional<Path> targetDir, boolean moveAside, Map<Path, Path> tablespaceMapping,
@@ -51,7 +60,12 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
 
     /** This request as a delta restore (or not). */
     public RestoreRequest withDelta(boolean delta) {
-        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, delta);
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, delta, timeline);
+    }
+
+    /** This request replaying along {@code timeline}. */
+    public RestoreRequest withTimeline(TargetTimeline timeline) {
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, archiveMode, delta, timeline);
     }
 
     /** Archiving chosen by where the copy goes (see {@link #archiveMode()}). */
@@ -62,7 +76,7 @@ public record RestoreRequest(Optional<String> backupId, RecoveryTarget target, T
 
     /** This request with archiving in the restored copy set to {@code mode}. */
     public RestoreRequest withArchiveMode(ArchiveMode mode) {
-        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.of(mode), delta);
+        return new RestoreRequest(backupId, target, action, targetDir, moveAside, tablespaceMapping, Optional.of(mode), delta, timeline);
     }
 
     /** Every tablespace back at its original location. */

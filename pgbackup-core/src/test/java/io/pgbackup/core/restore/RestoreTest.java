@@ -159,6 +159,63 @@ class RestoreTest {
     }
 
     @Test
+    void theTimelineIsChosenAndOneThatBranchedOffBeforeTheBackupIsRefusedBeforeAnythingIsWritten() throws Exception {
+        BackupInfo first = pg.backups().backup(BackupOptions.defaults());
+        source.switchAndAwaitArchived();
+        // A restored copy promotes onto timeline 2 and archives into this repository; production goes on, on timeline 1.
+        PgCluster copy = source.restoreAsNewTimeline(first.id(), work.resolve("copy"), work.resolve("run-copy"));
+        restoredCopies.add(copy);
+        copy.execute("INSERT INTO orders VALUES (3001, 'timeline 2')");
+        copy.switchAndAwaitArchived();
+        copy.stop();
+        source.cluster().execute("INSERT INTO orders VALUES (2001, 'timeline 1')");
+        source.switchAndAwaitArchived();
+        String onTimeline1 = fingerprint(source.cluster(), "orders");
+
+        // latest, the default: the copy's timeline.
+        RestorePlan latest = plan(Optional.of(first.id()), new RecoveryTarget.EndOfWal(), work.resolve("latest"));
+        assertThat(latest.timeline()).isEqualTo(2);
+        assertThat(latest.recoverySettings()).containsEntry("recovery_target_timeline", "latest");
+        PgCluster onLatest = restore(Optional.of(first.id()), new RecoveryTarget.EndOfWal(), work.resolve("latest"));
+        assertThat(onLatest.queryLong("SELECT count(*) FROM orders WHERE id = 3001")).isEqualTo(1);
+        assertThat(onLatest.queryLong("SELECT count(*) FROM orders WHERE id = 2001")).isZero();
+        onLatest.stop();
+
+        // current: timeline 1 to its end, past the point where the copy branched off.
+        RestorePlan current = pg.restorePlanner().plan(request(Optional.of(first.id()), work.resolve("current"))
+                .withTimeline(TargetTimeline.current()));
+        assertThat(current.timeline()).isEqualTo(1);
+        assertThat(current.recoverySettings()).containsEntry("recovery_target_timeline", "current");
+        pg.restorePlanner().execute(current);
+        PgCluster onCurrent = startRestored(work.resolve("current"));
+        assertThat(fingerprint(onCurrent, "orders")).isEqualTo(onTimeline1);
+        onCurrent.stop();
+
+        // A backup on timeline 1 taken after the branch: latest names timeline 2, on which PostgreSQL would refuse to
+        // start; refused in one line before anything is written. current plans it.
+        BackupInfo later = pg.backups().backup(BackupOptions.defaults());
+        source.switchAndAwaitArchived();
+        Path refused = work.resolve("refused");
+        assertRefused(() -> plan(Optional.of(later.id()), new RecoveryTarget.EndOfWal(), refused), ErrorCode.REFUSED,
+                "branched off timeline 1 at LSN");
+        assertRefused(() -> plan(Optional.empty(), new RecoveryTarget.EndOfWal(), refused), ErrorCode.REFUSED,
+                "give --target-timeline current to replay timeline 1 of backup " + later.id());
+        assertThat(pg.restorePlanner().plan(request(Optional.of(later.id()), refused).withTimeline(TargetTimeline.current()))
+                .timeline()).isEqualTo(1);
+        // Named by number, no backup named: the newest backup whose replay can reach it.
+        assertThat(pg.restorePlanner().plan(request(Optional.empty(), refused).withTimeline(TargetTimeline.of(2))).backup().id())
+                .isEqualTo(first.id());
+        assertRefused(() -> pg.restorePlanner().plan(request(Optional.empty(), refused).withTimeline(TargetTimeline.of(7))),
+                ErrorCode.INVALID_ARGUMENT, "00000007.history");
+        assertRefused(() -> TargetTimeline.parse("0x2"), ErrorCode.INVALID_ARGUMENT, "latest, current or a timeline number");
+        assertThat(refused).doesNotExist();
+    }
+
+    private static RestoreRequest request(Optional<String> id, Path dir) {
+        return new RestoreRequest(id, new RecoveryTarget.EndOfWal(), TargetAction.PROMOTE, Optional.of(dir), false);
+    }
+
+    @Test
     void dryRunPlanTouchesNothingNotEvenTheTargetDir() throws Exception {
         BackupInfo backup = pg.backups().backup(BackupOptions.defaults());
         source.switchAndAwaitArchived();

@@ -242,6 +242,20 @@ public final class WalArchive {
     }
 
     /**
+     * The timeline {@code recovery_target_timeline = 'latest'} makes PostgreSQL recover to from a
+     * backup on {@code timeline}: as its findNewestTimeLine, the last of the history files that
+     * follow one another from {@code timeline + 1} on, whatever their ancestry (PostgreSQL checks that
+     * afterwards, and refuses to start on a timeline that is not a child of the backup's).
+     */
+    public int newestTimeline(int timeline) {
+        int newest = timeline;
+        for (int tli = timeline + 1; tli != 0 && find(String.format("%08X.history", tli)).isPresent(); tli++) {
+            newest = tli;
+        }
+        return newest;
+    }
+
+    /**
      * For a key-less verify: a sealed {@code .history} file this host cannot open counts as no history
      * (only the timelines it can read are followed) and is remembered, instead of failing.
      */

@@ -62,9 +62,10 @@ public final class DefaultRestorePlanner implements RestorePlanner {
     public RestorePlan plan(RestoreRequest request) {
         Repository repository = context.repository();
         List<BackupInfo> backups = backupManager.list();
-        BackupInfo backup = chooseBackup(request, backups);
         // Only the logs from the backup on, and history files by name: never the whole archive.
         WalArchive archive = WalArchive.sharded(repository);
+        BackupInfo backup = chooseBackup(request, backups, archive);
+        int timeline = TimelineChoice.resolve(request.timeline(), backup, archive);
         io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(repository, backup, archive, "restore");
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
@@ -91,7 +92,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         log.debug("backup files checked");
 
         List<String> warnings = new ArrayList<>();
-        List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, warnings);
+        List<RestorePlan.WalNeed> wal = walNeeds(backup, request.target(), archive, timeline, warnings);
 
         ArchiveScripts scripts = ArchiveScripts.of(context, repository);
         Map<String, String> settings = new LinkedHashMap<>();
@@ -100,7 +101,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         if (!(request.target() instanceof RecoveryTarget.EndOfWal)) {
             settings.put("recovery_target_action", request.action().setting());
         }
-        settings.put("recovery_target_timeline", "latest");
+        settings.put("recovery_target_timeline", request.timeline().setting());
         settings.put("recovery_end_command", scripts.recoveryEndCommand());
         // A copy beside production (a test restore) must not promote and archive a timeline of its own into this repository.
         ArchiveMode archiveMode = request.archiveMode().orElse(inPlace ? ArchiveMode.PRESERVE : ArchiveMode.OFF);
@@ -128,7 +129,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         files.add(targetDir.resolve("postgresql.auto.conf") + " (recovery settings)");
         files.add(targetDir.resolve("recovery.signal").toString());
         RestorePlan plan = new RestorePlan(backup, targetDir, aside, request.target(), request.action(), wal, files, settings,
-                warnings, tablespaces, archiveMode);
+                warnings, tablespaces, archiveMode, timeline);
         synchronized (listings) {
             listings.put(plan, archive);
             chains.put(plan, chain);
@@ -169,7 +170,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
-    private BackupInfo chooseBackup(RestoreRequest request, List<BackupInfo> backups) {
+    private BackupInfo chooseBackup(RestoreRequest request, List<BackupInfo> backups, WalArchive archive) {
         if (backups.isEmpty()) {
             throw new PgBackupException(ErrorCode.REFUSED, "there are no backups in " + context.repository().locationOf("base")
                     + ": take one with 'pgbackup backup'");
@@ -185,6 +186,17 @@ public final class DefaultRestorePlanner implements RestorePlanner {
                         + usable.map(b -> "use backup " + b.id() + " instead").orElse("no backup ends before it"));
             }
             return chosen;
+        }
+        if (request.timeline().number().isPresent()) {
+            // A timeline named: the newest backup whose replay can reach it (latest is not filtered: skipping the
+            // newest backup for an older one on a foreign timeline would restore the wrong history without a word).
+            List<BackupInfo> reaching = backups.stream().filter(b -> TimelineChoice.reaches(request.timeline(), b, archive)).toList();
+            if (reaching.isEmpty()) {
+                TimelineChoice.resolve(request.timeline(), backups.get(backups.size() - 1), archive);
+            }
+            return newestEndingBefore(reaching, target).orElseThrow(() -> new PgBackupException(ErrorCode.INVALID_ARGUMENT,
+                    "no backup that can replay " + request.timeline().describe() + " ends before the target " + target.describe()
+                            + ": the oldest such, " + reaching.get(0).id() + ", ended at " + reaching.get(0).manifest().endTime()));
         }
         return newestEndingBefore(backups, target).orElseThrow(() -> new PgBackupException(ErrorCode.INVALID_ARGUMENT,
                 "no backup ends before the target " + target.describe() + ": the oldest, " + backups.get(0).id()
@@ -267,14 +279,14 @@ public final class DefaultRestorePlanner implements RestorePlanner {
      * that point is refused with the first missing segment.
      */
     private static List<RestorePlan.WalNeed> walNeeds(BackupInfo backup, RecoveryTarget target, WalArchive archive,
-                                                      List<String> warnings) {
+                                                      int timeline, List<String> warnings) {
         BackupManifest m = backup.manifest();
         if (target instanceof RecoveryTarget.Immediate) {
             return List.of();
         }
         long segmentSize = m.walSegmentSize();
         WalSegmentName stop = WalSegmentName.parse(m.stopWalFile(), segmentSize).orElseThrow();
-        WalArchive.TimelinePath path = archive.pathFrom(m.timeline(), segmentSize);
+        WalArchive.TimelinePath path = archive.pathTo(m.timeline(), timeline, segmentSize);
         long lastNeeded = lastSegmentNeeded(target, archive, path, stop);
         List<RestorePlan.WalNeed> needs = new ArrayList<>();
         String firstMissing = null;

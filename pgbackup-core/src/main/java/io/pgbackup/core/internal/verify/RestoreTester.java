@@ -17,6 +17,7 @@ import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
+import io.pgbackup.core.restore.TargetTimeline;
 import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;
@@ -83,8 +84,10 @@ final class RestoreTester {
             for (var t : backup.manifest().tablespaces()) {
                 tablespaces.put(Path.of(t.location()), work.resolve("tablespace-" + t.oid()));
             }
+            // The backup's own timeline: consistency is reached on it, and a later timeline in the archive that branched
+            // off before the backup (a restored copy's) would make PostgreSQL refuse to start.
             RestorePlan plan = planner.plan(new RestoreRequest(Optional.of(backup.id()), new RecoveryTarget.Immediate(),
-                    TargetAction.PROMOTE, Optional.of(data), false, tablespaces));
+                    TargetAction.PROMOTE, Optional.of(data), false, tablespaces).withTimeline(TargetTimeline.current()));
             RestoreResult restored = planner.execute(plan);
             int port = LocalCluster.freePort();
             writeTestSettings(data, socketDir, port);
