@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Optional;
 
-@Command(name = "key", mixinStandardHelpOptions = true, subcommands = {KeyCommand.Generate.class, KeyCommand.Rotate.class}, description = {
+@Command(name = "key", mixinStandardHelpOptions = true, subcommands = {KeyCommand.Generate.class, KeyCommand.Check.class, KeyCommand.Rotate.class}, description = {
         "Manage the key that seals the repository (encryption at rest).",
         "Point PG_BACKUP_ENCRYPTION_KEY_FILE (or _KEY_COMMAND, or _PUBLIC_KEY_FILE on a host that must not read back) at it."})
 final class KeyCommand implements Runnable {
@@ -16,7 +16,7 @@ final class KeyCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "key needs a subcommand: key generate --out FILE, or key rotate --new-key-file NEW");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "key needs a subcommand: key generate --out FILE, key check, or key rotate --new-key-file NEW");
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true, description = {
@@ -38,6 +38,33 @@ final class KeyCommand implements Runnable {
             out().println("key " + key.keyId() + " written to " + key.keyFile() + " (mode 0600)"
                     + key.publicKeyFile().map(p -> "; its public half to " + p).orElse("")
                     + ". Keep a copy of the key file apart from the backups: without it they cannot be restored.");
+            return 0;
+        }
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true, description = {
+            "Check the configured key (PG_BACKUP_ENCRYPTION_KEY_FILE, _KEY_COMMAND or _PUBLIC_KEY_FILE) before it is needed:",
+            "a throwaway data key is wrapped with it and 64 KiB sealed, then (private key) unwrapped and opened, in memory.",
+            "Nothing is written; no repository is needed."})
+    static final class Check extends BaseCommand {
+        @Option(names = "--json", description = "Print the result as JSON.")
+        boolean json;
+
+        @Override
+        protected int execute() {
+            // The configured key, with or without PG_BACKUP_DIR: the check never opens the repository.
+            var config = config();
+            Encryption.KeyCheck check = io.pgbackup.core.PgBackup.builder(config.backupDir().isPresent() ? config
+                    : config.toBuilder().backupDir(Path.of("").toAbsolutePath()).build()).build().encryption().check();
+            if (json) {
+                printJson(check);
+                return 0;
+            }
+            out().println(check.opens()
+                    ? "key " + check.keyId() + " seals and opens: a data key wrapped and unwrapped, " + check.sampleBytes()
+                    + " bytes sealed and opened in memory; nothing was written"
+                    : "key " + check.keyId() + " seals (" + check.sampleBytes() + " bytes in memory; nothing was written) and,"
+                    + " as a public key, cannot open: this host can back up and archive, not restore");
             return 0;
         }
     }

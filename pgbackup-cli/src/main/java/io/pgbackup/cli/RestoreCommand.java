@@ -3,7 +3,7 @@ package io.pgbackup.cli;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetTimeline;
+import io.pgbackup.core.restore.RecoveryTarget.TargetTimeline;
 import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import picocli.CommandLine.Command;

@@ -58,17 +58,22 @@ final class WarmUpCommand extends BaseCommand {
     }
 
     /**
-     * Encryption at rest: Tink and protobuf are some hundreds of classes that every command with a
-     * key loads (the archiver, backup, each wal-fetch of a restore); archived, they load in half the
-     * time. A throwaway key pair, and a repository opened with its private half.
+     * Encryption at rest: Tink, protobuf and the JDK's AES-GCM are some hundreds of classes that every
+     * command with a key loads (the archiver, backup, each wal-fetch of a restore); archived, they load
+     * in half the time. A throwaway key pair, a repository opened with its private half, and
+     * {@code key check}'s seal and open in memory.
      */
     private static void warmUpEncryption(PgBackupConfig config, Path dir) {
         Path key = dir.resolve("warm-up.key");
         Path pub = dir.resolve("warm-up.pub");
         try {
             PgBackup.create(config).encryption().generateKey(key, Optional.of(pub));
-            PgBackup.create(PgBackupConfig.fromEnvironment(Map.of("PG_BACKUP_DIR", dir.toString(), "PG_USER_NAME", "warm_up",
-                    "PG_DB_NAME", "warm_up", "PG_BACKUP_ENCRYPTION_KEY_FILE", key.toString()))).backups().list();
+            PgBackup sealing = PgBackup.create(PgBackupConfig.fromEnvironment(Map.of("PG_BACKUP_DIR", dir.toString(),
+                    "PG_USER_NAME", "warm_up", "PG_DB_NAME", "warm_up", "PG_BACKUP_ENCRYPTION_KEY_FILE", key.toString())));
+            sealing.backups().list();
+            // Sealing and opening (the JDK's AES-GCM, Tink's streaming AEAD, the keyset record): measured, the archiver's
+            // workers start ~90 ms sooner with these classes archived, and each wal-fetch of a sealed segment too.
+            sealing.encryption().check();
         } finally {
             try {
                 Files.deleteIfExists(key);

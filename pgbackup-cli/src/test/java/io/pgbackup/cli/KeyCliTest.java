@@ -47,6 +47,14 @@ class KeyCliTest {
                 .write(SEGMENT, content, Storage.WriteMode.CREATE_NEW);
         Map<String, String> withKey = Map.of("PG_BACKUP_DIR", repo.toString(), "PG_BACKUP_ENCRYPTION_KEY_FILE", key.toString());
 
+        // key check: the configured key, without a repository; without one configured, a usage error.
+        CliProcess.Result check = CliProcess.run(Map.of("PG_BACKUP_ENCRYPTION_KEY_FILE", key.toString()), "key", "check");
+        assertThat(check.exitCode()).as(check.all()).isZero();
+        assertThat(check.stdout()).contains("seals and opens").contains("nothing was written");
+        CliProcess.Result noKey = CliProcess.run(Map.of(), "key", "check");
+        assertThat(noKey.exitCode()).as(noKey.all()).isEqualTo(2);
+        assertThat(noKey.stderr().strip()).doesNotContain("\n").contains("no encryption key is configured");
+
         Path out = work.resolve("segment.gz");
         CliProcess.Result decrypted = CliProcess.run(withKey, "decrypt", SEGMENT, "--out", out.toString());
         assertThat(decrypted.exitCode()).as(decrypted.all()).isZero();

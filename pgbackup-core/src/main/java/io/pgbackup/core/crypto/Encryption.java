@@ -27,6 +27,25 @@ public interface Encryption {
     long decrypt(String repositoryKey, Path out);
 
     /**
+     * Checks the configured key before it is needed (a new key file, a secret manager's key
+     * command): wraps a throwaway data key with it and seals {@link KeyCheck#sampleBytes()} under
+     * that, in memory; with a private key, also unwraps and opens them again and compares. Nothing
+     * is written and no repository is needed. Fails with one line when no key is configured, it
+     * cannot be read, or it cannot seal or open.
+     */
+    KeyCheck check();
+
+    /**
+     * What {@link #check()} proved.
+     *
+     * @param keyId       the configured key's id, as {@code status} shows it
+     * @param opens       false for a public key: it seals, and cannot open, as a seal-only host should
+     * @param sampleBytes how many bytes were sealed (and opened)
+     */
+    record KeyCheck(String keyId, boolean opens, int sampleBytes) {
+    }
+
+    /**
      * Re-wraps every data key of the repository and of the configured bucket under the key in
      * {@code newKeyFile} (a private key file, mode 0600), after which the configured key opens
      * nothing; the data is not re-encrypted. Interrupted, running it again finishes it. With

@@ -233,7 +233,8 @@ public final class DefaultPgBackup implements PgBackup {
 
     @Override
     public io.pgbackup.core.crypto.Encryption encryption() {
-        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository, context::bucket, context.clock());
+        return new io.pgbackup.core.internal.crypto.DefaultEncryption(context::repository, context::bucket, context.clock(),
+                () -> io.pgbackup.core.internal.crypto.WrapKeys.load(context.config().encryption(), context.processRunner()));
     }
 
     /** A facade for what a {@link PgBackup.Builder} collected; nothing is opened until a command needs it. */

@@ -3,6 +3,7 @@ package io.pgbackup.core.restore;
 import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 import io.pgbackup.core.restore.RestorePlan.ArchiveMode;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
+import io.pgbackup.core.restore.RecoveryTarget.TargetTimeline;
 import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackup;
 import io.pgbackup.core.PgBackupException;

@@ -23,17 +23,22 @@ public final class DefaultEncryption implements Encryption {
     private final Supplier<Repository> repository;
     private final Supplier<Optional<io.pgbackup.core.storage.Storage>> bucket;
     private final java.time.Clock clock;
+    private final Supplier<Optional<WrapKey>> configuredKey;
 
-    public DefaultEncryption(Supplier<Repository> repository) {
-        this(repository, Optional::empty, java.time.Clock.systemUTC());
-    }
-
-    /** With the configured bucket, whose keyset records {@code key rotate} re-wraps too. */
+    /** With the configured bucket, whose keyset records {@code key rotate} re-wraps too, and the configured key, read when needed. */
     public DefaultEncryption(Supplier<Repository> repository, Supplier<Optional<io.pgbackup.core.storage.Storage>> bucket,
-                             java.time.Clock clock) {
+                             java.time.Clock clock, Supplier<Optional<WrapKey>> configuredKey) {
         this.repository = repository;
         this.bucket = bucket;
         this.clock = clock;
+        this.configuredKey = configuredKey;
+    }
+
+    @Override
+    public KeyCheck check() {
+        WrapKey key = configuredKey.get().orElseThrow(() -> new PgBackupException(ErrorCode.INVALID_CONFIG, "no encryption key is"
+                + " configured: set PG_BACKUP_ENCRYPTION_KEY_FILE (or _KEY_COMMAND, or _PUBLIC_KEY_FILE on a seal-only host)"));
+        return KeySelfCheck.run(key);
     }
 
     @Override

@@ -6,7 +6,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.internal.archive.WalArchive;
 import io.pgbackup.core.internal.archive.WalSegmentName;
-import io.pgbackup.core.restore.TargetTimeline;
+import io.pgbackup.core.restore.RecoveryTarget.TargetTimeline;
 
 import java.util.List;
 import java.util.Optional;

@@ -17,7 +17,7 @@ import io.pgbackup.core.restore.RestorePlanner;
 import io.pgbackup.core.restore.RecoveryTarget;
 import io.pgbackup.core.restore.RestorePlan;
 import io.pgbackup.core.restore.RestoreRequest;
-import io.pgbackup.core.restore.TargetTimeline;
+import io.pgbackup.core.restore.RecoveryTarget.TargetTimeline;
 import io.pgbackup.core.restore.RestorePlanner.RestoreResult;
 import io.pgbackup.core.restore.RecoveryTarget.TargetAction;
 import io.pgbackup.core.internal.storage.AtomicFiles;

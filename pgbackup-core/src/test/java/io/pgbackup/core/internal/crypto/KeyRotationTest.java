@@ -96,7 +96,7 @@ class KeyRotationTest {
         write(bucket, oldKey);
         io.pgbackup.core.internal.storage.Repository repository = new io.pgbackup.core.internal.storage.Repository(root,
                 new SealingStorage(local, new KeyRing(local, Optional.of(oldKey), Clock.systemUTC())));
-        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC());
+        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC(), Optional::empty);
 
         List<String> before = snapshot(local);
         io.pgbackup.core.crypto.Encryption.Rotation dry = encryption.rotateKey(work.resolve("new.key"), true);
@@ -133,7 +133,7 @@ class KeyRotationTest {
         });
         io.pgbackup.core.internal.storage.Repository repository = new io.pgbackup.core.internal.storage.Repository(root,
                 new SealingStorage(local, new KeyRing(local, Optional.of(oldKey), Clock.systemUTC())));
-        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC());
+        DefaultEncryption encryption = new DefaultEncryption(() -> repository, () -> Optional.of(bucket), Clock.systemUTC(), Optional::empty);
         List<String> before = snapshot(local);
         before.addAll(snapshot(bucketDir));
 
