@@ -43,8 +43,8 @@ final class KeyCommand implements Runnable {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true, description = {
-            "Check the configured key (PG_BACKUP_ENCRYPTION_KEY_FILE, _KEY_COMMAND or _PUBLIC_KEY_FILE) before it is needed:",
-            "a throwaway data key is wrapped with it and 64 KiB sealed, then (private key) unwrapped and opened, in memory.",
+            "Check the configured key (PG_BACKUP_ENCRYPTION_KEY_FILE, _KEY_COMMAND or _PUBLIC_KEY_FILE) before it is needed.",
+            "A throwaway data key is wrapped with it and 64 KiB sealed, then (private key) unwrapped and opened, in memory.",
             "Nothing is written; no repository is needed."})
     static final class Check extends BaseCommand {
         @Option(names = "--json", description = "Print the result as JSON.")
