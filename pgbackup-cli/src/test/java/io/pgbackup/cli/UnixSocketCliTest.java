@@ -3,6 +3,7 @@ package io.pgbackup.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbackup.core.PgBackup;
+import io.pgbackup.core.testing.ArchivingCluster;
 import io.pgbackup.core.testing.PgCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,6 +45,16 @@ class UnixSocketCliTest {
         assertThat(env).doesNotContainKey("PG_PASSWORD").containsEntry("PG_HOST", cluster.socketDir().toString());
         String where = "socket " + cluster.socketDir() + " port " + cluster.port();
 
+        try {
+            initBackupAndStatus(repo, env, where);
+        } finally {
+            // The cluster outlives this method, its repository does not: the async archiver it started must be gone
+            // before the temporary directory is deleted (seen once in CI: its spool was written to during the delete).
+            ArchivingCluster.stopArchivers(repo);
+        }
+    }
+
+    private void initBackupAndStatus(Path repo, Map<String, String> env, String where) throws Exception {
         CliProcess.Result init = CliProcess.run(env, "init");
         assertThat(init.exitCode()).as(init.all()).isZero();
         assertThat(init.stdout()).contains(" at " + where + ":");
