@@ -50,6 +50,8 @@ public final class WalArchive {
     /** Sealed .history files not opened for want of the private key, once {@link #skippingSealedHistories} asked for it. */
     private final java.util.Set<String> unopenedHistories = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean skipSealedHistories;
+    /** Parsed history files, by timeline: immutable once archived, and asked for again by every timeline question. */
+    private final Map<Integer, List<TimelineSwitch>> histories = new java.util.concurrent.ConcurrentHashMap<>();
 
     private WalArchive(Repository repository, TreeMap<String, Entry> entries, List<Storage.StoredObject> hidden, long storedBytes,
                        boolean sharded) {
@@ -271,6 +273,16 @@ public final class WalArchive {
 
     /** The ancestors of {@code timeline}, oldest first, from its history file; empty for timeline 1 or no file. */
     public List<TimelineSwitch> history(int timeline) {
+        List<TimelineSwitch> known = histories.get(timeline);
+        if (known != null) {
+            return known;
+        }
+        List<TimelineSwitch> read = readHistory(timeline);
+        histories.put(timeline, read);
+        return read;
+    }
+
+    private List<TimelineSwitch> readHistory(int timeline) {
         String name = String.format("%08X.history", timeline);
         Entry entry = find(name).orElse(null);
         if (entry == null) {

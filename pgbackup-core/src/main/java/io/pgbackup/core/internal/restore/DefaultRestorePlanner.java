@@ -65,8 +65,9 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         // Only the logs from the backup on, and history files by name: never the whole archive.
         WalArchive archive = WalArchive.sharded(repository);
         BackupInfo backup = chooseBackup(request, backups, archive);
-        int timeline = TimelineChoice.resolve(request.timeline(), backup, archive);
         io.pgbackup.core.internal.crypto.ReadCheck.requireOpenable(repository, backup, archive, "restore");
+        // After the read check: a sealed history file on a host without the key is its one line, not a parse failure.
+        int timeline = TimelineChoice.resolve(request.timeline(), backup, archive);
         Path targetDir = request.targetDir().or(() -> context.config().pgData()).orElseThrow(() ->
                 new PgBackupException(ErrorCode.INVALID_CONFIG, "no target directory: set PGDATA or give --target-dir DIR"));
         log.debug("planning a restore of {}", backup.id());

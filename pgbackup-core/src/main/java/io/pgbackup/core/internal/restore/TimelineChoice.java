@@ -25,16 +25,17 @@ final class TimelineChoice {
 
     /** The timeline replay of {@code backup} ends on when asked for {@code asked}; refuses one PostgreSQL would refuse. */
     static int resolve(TargetTimeline asked, BackupInfo backup, WalArchive archive) {
-        Optional<PgBackupException> refusal = check(asked, backup, archive);
+        int timeline = timelineOf(asked, backup, archive);
+        Optional<PgBackupException> refusal = refusal(asked, backup, archive, timeline);
         if (refusal.isPresent()) {
             throw refusal.get();
         }
-        return timelineOf(asked, backup, archive);
+        return timeline;
     }
 
     /** Whether replay of {@code backup} can follow {@code asked} (for choosing a backup when none was named). */
     static boolean reaches(TargetTimeline asked, BackupInfo backup, WalArchive archive) {
-        return check(asked, backup, archive).isEmpty();
+        return refusal(asked, backup, archive, timelineOf(asked, backup, archive)).isEmpty();
     }
 
     private static int timelineOf(TargetTimeline asked, BackupInfo backup, WalArchive archive) {
@@ -42,10 +43,9 @@ final class TimelineChoice {
         return asked.isCurrent() ? own : asked.isLatest() ? archive.newestTimeline(own) : asked.number().getAsInt();
     }
 
-    private static Optional<PgBackupException> check(TargetTimeline asked, BackupInfo backup, WalArchive archive) {
+    private static Optional<PgBackupException> refusal(TargetTimeline asked, BackupInfo backup, WalArchive archive, int timeline) {
         BackupManifest m = backup.manifest();
         int own = m.timeline();
-        int timeline = timelineOf(asked, backup, archive);
         if (timeline == own) {
             return Optional.empty();
         }
