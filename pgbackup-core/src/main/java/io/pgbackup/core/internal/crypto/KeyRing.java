@@ -1,7 +1,6 @@
 package io.pgbackup.core.internal.crypto;
 
 import com.google.crypto.tink.InsecureSecretKeyAccess;
-import com.google.crypto.tink.KeyTemplates;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.StreamingAead;
@@ -94,7 +93,7 @@ public final class KeyRing {
         random.nextBytes(suffix);
         String recordKey = scope + KEYS_DIR + STAMP.format(clock.instant()) + "-" + HexFormat.of().formatHex(suffix) + ".json";
         try {
-            KeysetHandle handle = KeysetHandle.generateNew(KeyTemplates.get(TinkSetup.DATA_TEMPLATE));
+            KeysetHandle handle = KeysetHandle.generateNew(TinkSetup.DATA_PARAMETERS);
             byte[] secret = TinkProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
             byte[] wrapped = key.wrap(secret, KeysetRecord.wrapContext(recordKey));
             java.util.Arrays.fill(secret, (byte) 0);

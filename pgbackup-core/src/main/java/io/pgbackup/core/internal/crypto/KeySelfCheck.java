@@ -1,7 +1,6 @@
 package io.pgbackup.core.internal.crypto;
 
 import com.google.crypto.tink.InsecureSecretKeyAccess;
-import com.google.crypto.tink.KeyTemplates;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.StreamingAead;
@@ -42,7 +41,7 @@ final class KeySelfCheck {
         byte[] opened = null;
         try {
             TinkSetup.register();
-            KeysetHandle handle = KeysetHandle.generateNew(KeyTemplates.get(TinkSetup.DATA_TEMPLATE));
+            KeysetHandle handle = KeysetHandle.generateNew(TinkSetup.DATA_PARAMETERS);
             secret = TinkProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
             KeysetRecord record = new KeysetRecord(KeysetRecord.FORMAT, Instant.EPOCH.toString(),
                     List.of(new KeysetRecord.Wrap(key.id(), Base64.getEncoder().encodeToString(key.wrap(secret,

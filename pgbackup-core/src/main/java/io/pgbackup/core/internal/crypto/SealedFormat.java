@@ -16,7 +16,7 @@ import java.util.Optional;
  * 1 byte   version, 1
  * 2 bytes  length n of the keyset record's key, big-endian
  * n bytes  that key, UTF-8: the data keyset this object needs (e.g. wal_archive/keys/20261206-1a2b3c4d.json)
- * rest     Tink streaming AEAD ciphertext (AES256_GCM_HKDF_4KB; before: _1MB, the keyset says) of the compressed bytes
+ * rest     Tink streaming AEAD ciphertext (AES-256-GCM-HKDF, 64 KiB segments; before: 4 KiB or 1 MiB, the keyset says) of the compressed bytes
  * </pre>
  * The ciphertext's associated data is {@code pgbackup-object-v1:<object key>\0<keyset record key>}:
  * an object copied over another's name, or pointed at another keyset, does not open.
