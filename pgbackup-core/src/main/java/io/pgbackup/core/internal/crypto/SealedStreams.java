@@ -68,15 +68,17 @@ final class SealedStreams {
         }
     }
 
-    /** Turns Tink's failures into one line naming the object. */
+    /** Turns Tink's failures into one line naming the object; counts what it opens for the opening warm-up. */
     static final class Authenticating extends FilterInputStream {
         private final RawTracking raw;
         private final String key;
+        private final CipherWarmUp.ForOpening warmUp;
 
-        Authenticating(InputStream plain, RawTracking raw, String key) {
+        Authenticating(InputStream plain, RawTracking raw, String key, CipherWarmUp.ForOpening warmUp) {
             super(plain);
             this.raw = raw;
             this.key = key;
+            this.warmUp = warmUp;
         }
 
         private IOException translate(IOException e) {
@@ -99,7 +101,11 @@ final class SealedStreams {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             try {
-                return super.read(b, off, len);
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    warmUp.opened(n);
+                }
+                return n;
             } catch (IOException e) {
                 throw translate(e);
             }

@@ -39,6 +39,7 @@ public final class SealingStorage implements Storage {
     private final Object inventoryLock = new Object();
     private boolean inventoryWritten;
     private PlainInventory inventory;
+    private final CipherWarmUp.ForOpening openingWarmUp = new CipherWarmUp.ForOpening();
 
     public SealingStorage(Storage raw, KeyRing ring) {
         this.raw = raw;
@@ -52,6 +53,11 @@ public final class SealingStorage implements Storage {
 
     public KeyRing ring() {
         return ring;
+    }
+
+    /** Whether this storage has opened enough sealed data to warm the opening path up. */
+    boolean openingWarmedUp() {
+        return openingWarmUp.started();
     }
 
     /** {@code storage}'s own bytes, sealed or not: what hashes, copies and {@code instanceof} checks look at. */
@@ -139,7 +145,7 @@ public final class SealingStorage implements Storage {
             StreamingAead aead = ring.open(recordKey, key);
             SealedStreams.RawTracking tracked = new SealedStreams.RawTracking(in);
             InputStream plain = aead.newDecryptingStream(tracked, SealedFormat.associatedData(key, recordKey));
-            return new SealedStreams.Authenticating(plain, tracked, key);
+            return new SealedStreams.Authenticating(plain, tracked, key, openingWarmUp);
         } catch (GeneralSecurityException e) {
             in.close();
             throw new SealedFormat.AuthenticationException(key + " cannot be opened: " + e.getClass().getSimpleName());

@@ -63,4 +63,24 @@ class CipherWarmUpTest {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("segment");
         }
     }
+
+    @Test
+    void aReaderWarmsTheOpeningPathUpOnceItHasOpenedMoreThanOneSegmentsWorth() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        KeyGenerator.Generated key = KeyGenerator.generate(dir.resolve("key.json"), Optional.empty());
+        EncryptionConfig config = EncryptionConfig.keyFile(key.keyFile());
+        SealingStorage writer = Sealing.load(config, Clock.systemUTC()).seal(new LocalStorage(repo));
+        byte[] segment = new byte[6 << 20]; // about one compressed WAL segment
+        new java.util.Random(3).nextBytes(segment);
+        writer.write("wal_archive/000000010000000000000001.zst", segment, Storage.WriteMode.CREATE_NEW);
+        writer.write("wal_archive/000000010000000000000002.zst", segment, Storage.WriteMode.CREATE_NEW);
+        assertThat(writer.openingWarmedUp()).as("writing opens nothing").isFalse();
+
+        SealingStorage reader = Sealing.load(config, Clock.systemUTC()).seal(new LocalStorage(repo));
+        assertThat(reader.read("wal_archive/000000010000000000000001.zst")).isEqualTo(segment);
+        assertThat(reader.openingWarmedUp()).as("a wal-fetch of one segment does not pay for it").isFalse();
+        assertThat(reader.read("wal_archive/000000010000000000000002.zst")).isEqualTo(segment);
+        assertThat(reader.openingWarmedUp()).as("past " + CipherWarmUp.ForOpening.THRESHOLD + " bytes").isTrue();
+        assertThat(CipherWarmUp.runOpening()).as("the warm-up itself seals and opens").isTrue();
+    }
 }
