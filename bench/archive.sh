@@ -30,6 +30,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 segments_wanted=200
 # Files the archiver archives before its running rate is measured (256 MiB of WAL: its JVM start-up and JIT warm-up).
 WARM_FILES=16
+# Seconds between a drain's set-up and its timing (see drain: free page reporting).
+SETTLE_SECONDS=${BENCH_SETTLE_SECONDS:-4}
 cap_rounds=1
 load_seconds=60
 load_scale=20
@@ -319,6 +321,13 @@ drain() {
   if ! setup_method "$m" "$dest"; then CAP_NOTE[$m]=$INIT_ERROR; pg_stop "$data" immediate; rm -rf "$data"; return 1; fi
   # Untimed: the previous drain's archive (~1.2 GB) and this copy written back now, not during this drain.
   sync
+  # Untimed: on a VM with free page reporting (virtio-balloon; Linux reports freed memory ~2 s after
+  # it is freed, and the host discards it), a page first touched after its report costs a host
+  # fault, charged to whatever copies into it. Without this wait a drain starting right after
+  # the cleanup writes its archive into freshly freed, not yet reported pages, and whichever drain
+  # found fewer of them paid 0.4-1.4 CPU s more in the page-cache copy (perf: the second drain of
+  # a pair, sealing or not). Waiting until the cleanup's memory is reported gives every drain the same start.
+  sleep "$SETTLE_SECONDS"
   apid=$(psql_pg -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'archiver'")
   failed0=$(psql_pg -c "SELECT failed_count FROM pg_stat_archiver")
   fg0=$(child_ticks "$apid")
