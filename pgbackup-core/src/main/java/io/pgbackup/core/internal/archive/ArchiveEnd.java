@@ -4,12 +4,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.function.Predicate;
 
-/** Where the archive ends along a {@link WalArchive.TimelinePath}: {@link WalArchive.TimelinePath#newestArchived}. */
+/** Where the archive ends along a {@link TimelinePath}: {@link TimelinePath#newestArchived}. */
 final class ArchiveEnd {
     private ArchiveEnd() {
     }
 
-    static long newestArchived(WalArchive.TimelinePath path, WalArchive archive, long from, long until,
+    static long newestArchived(TimelinePath path, WalArchive archive, long from, long until,
                                Predicate<WalArchive.Entry> enough) {
         long segmentSize = path.segmentSize();
         long newest = from;
@@ -51,7 +51,7 @@ final class ArchiveEnd {
     }
 
     /** The timelines this path reads some segment of log {@code log} from, in path order. */
-    private static List<Integer> timelinesOfLog(WalArchive.TimelinePath path, long log, long perLog) {
+    private static List<Integer> timelinesOfLog(TimelinePath path, long log, long perLog) {
         LinkedHashSet<Integer> out = new LinkedHashSet<>();
         long first = log * perLog;
         long last = first + perLog - 1;

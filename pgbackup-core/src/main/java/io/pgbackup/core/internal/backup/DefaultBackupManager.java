@@ -68,7 +68,7 @@ public final class DefaultBackupManager implements BackupManager {
     @Override
     public BackupInfo backup(BackupOptions options) {
         if (context.config().encryption().enabled()) {
-            io.pgbackup.core.internal.crypto.TinkPreload.start();
+            io.pgbackup.core.internal.crypto.CipherWarmUp.inBackground();
         }
         Repository repository = context.repository();
         repository.requireInitialized();
@@ -132,7 +132,7 @@ public final class DefaultBackupManager implements BackupManager {
                 facts.info().timeline(), checksums.isEmpty() ? null : "on".equals(checksums), IncrementalPath.summarizing(facts));
         WalArchive archive = WalArchive.sharded(context.repository());
         ChainPlanner.Decision decision = new ChainPlanner(ChainSettings.of(context.config()))
-                .plan(options.type(), catalog().list(), server, OffsetDateTime.now(context.clock()), archive::history);
+                .plan(options.type(), catalog().list(), server, OffsetDateTime.now(context.clock()), archive.timelines()::history);
         // The page filter reads the parent's file list, sealed like the rest: a host holding only the
         // public key cannot open it, so it takes fulls (as it must, to never read what it backs up).
         if (decision.parent().isPresent() && parentListSealedHere(decision.parent().get())) {

@@ -3,16 +3,15 @@ package io.pgbackup.core.internal.crypto;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.StreamingAead;
-import com.google.crypto.tink.streamingaead.AesGcmHkdfStreamingParameters;
 import io.pgbackup.core.internal.concurrent.Pools;
 import io.pgbackup.core.storage.Storage;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.security.GeneralSecurityException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.GeneralSecurityException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
@@ -24,12 +23,14 @@ import java.util.function.IntSupplier;
  * The calls, not the bytes, are what counts: sealing a few MB of zeros with a throwaway keyset of
  * 256-byte segments makes as many calls as ~750 MB of real 64 KiB segments, in ~0.15 s of one core,
  * through the same Tink and JDK code (a fresh JVM sealing 1.3 GB in 64 KiB segments: ~0.7 CPU s
- * with it, ~2 s without). Writes nothing of its own, never fails its caller. Backups run it from
- * {@link TinkPreload}, while they connect; readers of much sealed data run {@link ForOpening}'s.
+ * with it, ~2 s without). Writes nothing of its own, never fails its caller. Backups run it
+ * {@link #inBackground()} while they connect; readers of much sealed data run {@link ForOpening}'s.
  */
 public final class CipherWarmUp {
     private static final int SEGMENT_BYTES = 256;
     private static final long WARM_UP_BYTES = 3L * 1024 * 1024;
+    /** The JIT's state is the JVM's: one background warm-up per JVM is enough. */
+    private static final AtomicBoolean STARTED_IN_BACKGROUND = new AtomicBoolean();
 
     private CipherWarmUp() {
     }
@@ -66,21 +67,41 @@ public final class CipherWarmUp {
         return warmed.get();
     }
 
+    /**
+     * For a backup: loads and registers Tink and warms the sealing path up on a thread of its own
+     * while the backup connects, checks its server and plans (some hundreds of classes and their
+     * set-up, ~0.4 s of CPU, and the JIT's AES-GCM), which the first sealed object would otherwise
+     * wait for on the thread receiving the data. Once per JVM; touches no key of the repository.
+     */
+    public static void inBackground() {
+        if (STARTED_IN_BACKGROUND.compareAndSet(false, true)) {
+            // Only a head start: the first sealed object registers Tink itself.
+            Pools.start("pgbackup-cipher-warm-up", CipherWarmUp::run);
+        }
+    }
+
     /** Seals {@link #WARM_UP_BYTES} of zeros into nothing; false if Tink could not be set up (the real object will say why). */
     static boolean run() {
         try {
-            TinkSetup.register();
-            AesGcmHkdfStreamingParameters parameters = TinkSetup.dataParameters(SEGMENT_BYTES);
-            StreamingAead aead = KeysetHandle.generateNew(parameters).getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
-            byte[] zeros = new byte[64 * 1024];
-            try (OutputStream out = aead.newEncryptingStream(OutputStream.nullOutputStream(), new byte[0])) {
-                for (long n = 0; n < WARM_UP_BYTES; n += zeros.length) {
-                    out.write(zeros);
-                }
-            }
+            seal(throwawayCipher(), OutputStream.nullOutputStream(), WARM_UP_BYTES);
             return true;
         } catch (GeneralSecurityException | IOException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /** A throwaway keyset of {@link #SEGMENT_BYTES}-byte segments: many cipher calls for few bytes. */
+    private static StreamingAead throwawayCipher() throws GeneralSecurityException {
+        TinkSetup.register();
+        return KeysetHandle.generateNew(TinkSetup.dataParameters(SEGMENT_BYTES)).getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
+    }
+
+    private static void seal(StreamingAead aead, OutputStream into, long bytes) throws GeneralSecurityException, IOException {
+        byte[] zeros = new byte[64 * 1024];
+        try (OutputStream out = aead.newEncryptingStream(into, new byte[0])) {
+            for (long n = 0; n < bytes; n += zeros.length) {
+                out.write(zeros, 0, (int) Math.min(zeros.length, bytes - n));
+            }
         }
     }
 
@@ -117,13 +138,9 @@ public final class CipherWarmUp {
     /** Seals 512 KiB of zeros in 256-byte segments into memory and opens them 5 times; false if Tink could not be set up. */
     static boolean runOpening() {
         try {
-            TinkSetup.register();
-            StreamingAead aead = KeysetHandle.generateNew(TinkSetup.dataParameters(SEGMENT_BYTES))
-                    .getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
+            StreamingAead aead = throwawayCipher();
             ByteArrayOutputStream sealed = new ByteArrayOutputStream();
-            try (OutputStream out = aead.newEncryptingStream(sealed, new byte[0])) {
-                out.write(new byte[512 * 1024]);
-            }
+            seal(aead, sealed, 512 * 1024);
             byte[] ciphertext = sealed.toByteArray();
             for (int i = 0; i < 5; i++) {
                 try (InputStream in = aead.newDecryptingStream(new ByteArrayInputStream(ciphertext), new byte[0])) {

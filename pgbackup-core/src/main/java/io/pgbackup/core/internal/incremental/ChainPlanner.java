@@ -4,7 +4,7 @@ import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.BackupPlan;
 import io.pgbackup.core.backup.BackupType;
-import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.internal.archive.TimelineHistories;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 
 import java.time.Duration;
@@ -47,7 +47,7 @@ public final class ChainPlanner {
      * @param history  the switches recorded in a timeline's history file (empty when none is archived)
      */
     public Decision plan(BackupType requested, List<BackupInfo> backups, Server server, OffsetDateTime now,
-                         IntFunction<List<WalArchive.TimelineSwitch>> history) {
+                         IntFunction<List<TimelineHistories.TimelineSwitch>> history) {
         String asked = requested.cliName();
         if (requested == BackupType.FULL) {
             return full(asked, "asked for");
@@ -96,7 +96,7 @@ public final class ChainPlanner {
 
     /** Why this parent cannot be built on, if it cannot. */
     static Optional<String> unsafe(BackupManifest parent, List<BackupManifest> backups, Server server,
-                                   IntFunction<List<WalArchive.TimelineSwitch>> history) {
+                                   IntFunction<List<TimelineHistories.TimelineSwitch>> history) {
         String p = "the parent " + parent.id();
         if (!parent.systemIdentifier().equals(server.systemIdentifier())) {
             return Optional.of(p + " is of another cluster (system identifier " + parent.systemIdentifier() + ", the server is "
@@ -128,7 +128,7 @@ public final class ChainPlanner {
         }
         if (parent.timeline() != server.timeline()) {
             long parentStop = WalSegmentName.parseLsn(parent.stopLsn());
-            Optional<WalArchive.TimelineSwitch> left = history.apply(server.timeline()).stream()
+            Optional<TimelineHistories.TimelineSwitch> left = history.apply(server.timeline()).stream()
                     .filter(s -> s.parentTimeline() == parent.timeline()).findFirst();
             if (left.isEmpty()) {
                 return Optional.of(p + " is on timeline " + parent.timeline() + ", which is not in the history of the server's"

@@ -17,6 +17,7 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.internal.PgBackupContext;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.internal.archive.ArchiveScripts;
+import io.pgbackup.core.internal.archive.TimelinePath;
 import io.pgbackup.core.internal.archive.WalArchive;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupInfo;
@@ -287,7 +288,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         }
         long segmentSize = m.walSegmentSize();
         WalSegmentName stop = WalSegmentName.parse(m.stopWalFile(), segmentSize).orElseThrow();
-        WalArchive.TimelinePath path = archive.pathTo(m.timeline(), timeline, segmentSize);
+        TimelinePath path = archive.timelines().pathTo(m.timeline(), timeline, segmentSize);
         long lastNeeded = lastSegmentNeeded(target, archive, path, stop);
         List<RestorePlan.WalNeed> needs = new ArrayList<>();
         String firstMissing = null;
@@ -315,7 +316,7 @@ public final class DefaultRestorePlanner implements RestorePlanner {
         return needs;
     }
 
-    private static long lastSegmentNeeded(RecoveryTarget target, WalArchive archive, WalArchive.TimelinePath path,
+    private static long lastSegmentNeeded(RecoveryTarget target, WalArchive archive, TimelinePath path,
                                           WalSegmentName stop) {
         if (target instanceof RecoveryTarget.Lsn l) {
             long targetSegment = Long.divideUnsigned(l.lsn(), path.segmentSize());

@@ -4,6 +4,7 @@ import io.pgbackup.core.ErrorCode;
 import io.pgbackup.core.PgBackupException;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
+import io.pgbackup.core.internal.archive.TimelineHistories;
 import io.pgbackup.core.internal.archive.WalArchive;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.restore.RecoveryTarget.TargetTimeline;
@@ -40,7 +41,7 @@ final class TimelineChoice {
 
     private static int timelineOf(TargetTimeline asked, BackupInfo backup, WalArchive archive) {
         int own = backup.manifest().timeline();
-        return asked.isCurrent() ? own : asked.isLatest() ? archive.newestTimeline(own) : asked.number().getAsInt();
+        return asked.isCurrent() ? own : asked.isLatest() ? archive.timelines().newestTimeline(own) : asked.number().getAsInt();
     }
 
     private static Optional<PgBackupException> refusal(TargetTimeline asked, BackupInfo backup, WalArchive archive, int timeline) {
@@ -58,13 +59,13 @@ final class TimelineChoice {
                     + ": replay follows a backup's own timeline or one branched from it; " + stay + ", or restore a backup taken on "
                     + "timeline " + timeline));
         }
-        List<WalArchive.TimelineSwitch> history = archive.history(timeline);
+        List<TimelineHistories.TimelineSwitch> history = archive.timelines().history(timeline);
         if (history.isEmpty()) {
             return Optional.of(new PgBackupException(code, which + " has no history file in the archive ("
                     + String.format("%08X.history", timeline) + "): PostgreSQL would refuse it; " + stay + ", or name a timeline"
                     + " the archive has"));
         }
-        Optional<WalArchive.TimelineSwitch> branch = history.stream().filter(s -> s.parentTimeline() == own).findFirst();
+        Optional<TimelineHistories.TimelineSwitch> branch = history.stream().filter(s -> s.parentTimeline() == own).findFirst();
         if (branch.isEmpty()) {
             return Optional.of(new PgBackupException(code, which + " does not descend from timeline " + own + " of backup "
                     + backup.id() + " (its ancestors: " + history.stream().map(s -> Integer.toString(s.parentTimeline())).toList()

@@ -178,7 +178,7 @@ public final class DefaultRetentionPolicy implements RetentionPolicy {
         for (int tli : new java.util.TreeSet<>(timelines)) {
             Set<Integer> ancestorsOrSelf = new HashSet<>();
             ancestorsOrSelf.add(tli);
-            archive.history(tli).forEach(s -> ancestorsOrSelf.add(s.parentTimeline()));
+            archive.timelines().history(tli).forEach(s -> ancestorsOrSelf.add(s.parentTimeline()));
             Optional<BackupInfo> reaching = kept.stream()
                     .filter(b -> ancestorsOrSelf.contains(b.manifest().timeline()))
                     .min(Comparator.comparingLong(b -> startSegment(b, segmentSize)));

@@ -4,6 +4,8 @@ import io.pgbackup.core.internal.concurrent.Futures;
 import io.pgbackup.core.verify.VerifyReport.VerifyCheck;
 
 import io.pgbackup.core.PgBackupException;
+import io.pgbackup.core.internal.archive.TimelineHistories;
+import io.pgbackup.core.internal.archive.TimelinePath;
 import io.pgbackup.core.internal.archive.WalArchive;
 import io.pgbackup.core.internal.archive.WalSegmentName;
 import io.pgbackup.core.backup.BackupManifest;
@@ -71,7 +73,7 @@ final class WalChainChecker {
             return VerifyCheck.failed(CHECK_NAME, "pgbackup_manifest.json names no valid start and stop WAL file ("
                     + m.startWalFile() + ", " + m.stopWalFile() + ")", BackupFilesChecker.since(start));
         }
-        WalArchive.TimelinePath chain;
+        TimelinePath chain;
         try {
             chain = chain(m);
         } catch (PgBackupException e) {
@@ -135,22 +137,22 @@ final class WalChainChecker {
      * The backup's timeline, then each descendant up to the one the cluster is on (or, not knowing
      * it, the latest), with the segment where each begins.
      */
-    private WalArchive.TimelinePath chain(BackupManifest m) {
-        WalArchive.TimelinePath path = cluster.isPresent()
-                ? archive.pathTo(m.timeline(), cluster.get().timeline(), m.walSegmentSize())
-                : archive.pathFrom(m.timeline(), m.walSegmentSize());
+    private TimelinePath chain(BackupManifest m) {
+        TimelinePath path = cluster.isPresent()
+                ? archive.timelines().pathTo(m.timeline(), cluster.get().timeline(), m.walSegmentSize())
+                : archive.timelines().pathFrom(m.timeline(), m.walSegmentSize());
         // Each history file on the way must itself be readable: recovery reads them all.
-        path.timelines().stream().skip(1).forEach(archive::history);
+        path.timelines().stream().skip(1).forEach(archive.timelines()::history);
         return path;
     }
 
     /** A child that branched off before the backup was consistent cannot be followed from it. */
-    private String branchProblem(BackupManifest m, WalArchive.TimelinePath chain, long segmentSize) {
+    private String branchProblem(BackupManifest m, TimelinePath chain, long segmentSize) {
         if (chain.steps().size() < 2) {
             return null;
         }
         int latest = chain.timelines().get(chain.steps().size() - 1);
-        for (WalArchive.TimelineSwitch s : archive.history(latest)) {
+        for (TimelineHistories.TimelineSwitch s : archive.timelines().history(latest)) {
             if (s.parentTimeline() == m.timeline()
                     && Long.compareUnsigned(s.switchLsn(), WalSegmentName.parseLsn(m.stopLsn())) < 0) {
                 return "timeline " + chain.timelines().get(1) + " branched off timeline " + m.timeline() + " at "
@@ -165,14 +167,14 @@ final class WalChainChecker {
      * Information, never a failure: timelines in the archive off the cluster's path (a restored
      * copy that promoted and archived there), each with where it branched off.
      */
-    private String otherTimelines(WalArchive.TimelinePath chain) {
+    private String otherTimelines(TimelinePath chain) {
         if (cluster.isEmpty() || archive.isSharded()) {
             return "";
         }
         List<String> others = new ArrayList<>();
-        for (int tli : archive.timelinesWithHistory()) {
+        for (int tli : archive.timelines().timelinesWithHistory()) {
             if (!chain.timelines().contains(tli)) {
-                List<WalArchive.TimelineSwitch> h = archive.history(tli);
+                List<TimelineHistories.TimelineSwitch> h = archive.timelines().history(tli);
                 others.add("timeline " + tli + (h.isEmpty() ? "" : " (branched off timeline " + h.get(h.size() - 1).parentTimeline()
                         + " at " + WalSegmentName.formatLsn(h.get(h.size() - 1).switchLsn()) + ")"));
             }
@@ -182,12 +184,12 @@ final class WalChainChecker {
     }
 
     private String unopenedHistories() {
-        List<String> names = archive.unopenedHistories();
+        List<String> names = archive.timelines().unopenedHistories();
         return names.isEmpty() ? "" : "; timeline history " + String.join(", ", names) + " sealed: not opened, authenticity and"
                 + " content not checked (no private key here), so only the timelines read were followed";
     }
 
-    private static String previous(long segno, WalArchive.TimelinePath chain, long segmentSize) {
+    private static String previous(long segno, TimelinePath chain, long segmentSize) {
         return chain.segment(segno - 1).fileName();
     }
 

@@ -3,7 +3,7 @@ package io.pgbackup.core.internal.incremental;
 import io.pgbackup.core.backup.BackupInfo;
 import io.pgbackup.core.backup.BackupManifest;
 import io.pgbackup.core.backup.BackupType;
-import io.pgbackup.core.internal.archive.WalArchive;
+import io.pgbackup.core.internal.archive.TimelineHistories;
 import org.junit.jupiter.api.Test;
 
 import java.time.OffsetDateTime;
@@ -98,11 +98,11 @@ class ChainPlannerTest {
                 .isEqualTo("the parent " + incr.id() + " is on timeline 1, which is not in the history of the server's timeline 2");
         // 2 branched off 1 before the parent ended: the parent holds changes timeline 2 never had
         assertThat(planner.plan(BackupType.INCR, List.of(full, incr), onTwo, NOW,
-                t -> List.of(new WalArchive.TimelineSwitch(1, 0x5000050L))).plan().reason())
+                t -> List.of(new TimelineHistories.TimelineSwitch(1, 0x5000050L))).plan().reason())
                 .isEqualTo("the parent " + incr.id() + " ended at 0/5000100 on timeline 1, after the server's timeline 2"
                         + " branched off at 0/5000050");
         // branched after the parent ended: the parent is on the server's history
         assertThat(planner.plan(BackupType.INCR, List.of(full, incr), onTwo, NOW,
-                t -> List.of(new WalArchive.TimelineSwitch(1, 0x6000000L))).plan().type()).isEqualTo("incr");
+                t -> List.of(new TimelineHistories.TimelineSwitch(1, 0x6000000L))).plan().type()).isEqualTo("incr");
     }
 }
