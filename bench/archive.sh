@@ -240,7 +240,8 @@ pg_stop() { as_pg "$bindir/pg_ctl" -D "$1" -m "${2:-fast}" -w stop >/dev/null 2>
 
 # ================================================================ capacity: drain a backlog
 
-declare -A CAP=() CAP_NOTE=()
+declare -A CAP=() CAP_NOTE=() PAIR=()
+cur_round=1
 IFS=, read -r -a cap_methods <<<"${cap_methods_arg:-spec,sync_gzip,sync_zstd,async_gzip,async_zstd,sealed_zstd,pgbr_gz,pgbr_zst}"
 pristine=$work/pristine
 backlog_segments=0
@@ -380,6 +381,7 @@ drain() {
   fi
   ROUND_SECS[$m]="${ROUND_SECS[$m]:-} $secs"
   ROUND_RUNNING[$m]="${ROUND_RUNNING[$m]:-} ${CAP[$m.running_segs_per_s]:-}"
+  PAIR[$m.$cur_round.secs]=$secs; PAIR[$m.$cur_round.running]=${CAP[$m.running_segs_per_s]:-}
   CAP[$m.mb_per_s]=$(mbps "$backlog_segments" "$secs")
   CAP[$m.cpu_per_seg]=$(per "$(awk -v a="$fg_cpu" -v b="$det_cpu" 'BEGIN { print a + (b == "None" || b == "null" ? 0 : b) }')" "$backlog_segments" 3)
   CAP[$m.cpu_fg]=$fg_cpu; CAP[$m.cpu_detached]=$det_cpu
@@ -396,6 +398,7 @@ if phase capacity || phase recovery; then
   make_backlog
   declare -A ROUND_SECS=() ROUND_RUNNING=()
   for r in $(seq "$cap_rounds"); do
+    cur_round=$r
     # Counterbalanced: even rounds take the methods in reverse order, so that no method always drains
     # right after the same other one (measured: the second of two drains ran up to ~20% slower).
     order=("${cap_methods[@]}")
@@ -606,8 +609,20 @@ max_ready_backlog=$(worst_of "${LOAD[async_gzip.max_ready]:-}" "${LOAD[async_zst
 # Encryption's cost: plain archiver seg/s over the same archiver sealing (<= 1.10: within 10%), the
 # whole drain from a cold start (a fresh JVM's AES-GCM runs in the interpreter and C1 until C2 has
 # compiled it) and the running archiver after its first WARM_FILES files.
-encrypted_archive_vs_plain=$(ratio "${CAP[async_zstd.segs_per_s]:-}" "${CAP[sealed_zstd.segs_per_s]:-}")
-encrypted_archive_running_vs_plain=$(ratio "${CAP[async_zstd.running_segs_per_s]:-}" "${CAP[sealed_zstd.running_segs_per_s]:-}")
+# Paired: each round's sealing drain over the same round's plain one (the two ran back to back, in
+# alternating order), then the median of those ratios. The machine's speed drifts over minutes (here
+# three slow rounds in a row moved both methods' drains by ~15%); a ratio within a round cancels
+# that, where a ratio of the two methods' medians does not. The ratio of medians is kept beside it.
+encrypted_archive_vs_plain_of_medians=$(ratio "${CAP[async_zstd.segs_per_s]:-}" "${CAP[sealed_zstd.segs_per_s]:-}")
+encrypted_archive_running_vs_plain_of_medians=$(ratio "${CAP[async_zstd.running_segs_per_s]:-}" "${CAP[sealed_zstd.running_segs_per_s]:-}")
+enc_round_ratios=() enc_running_ratios=()
+for r in $(seq "$cap_rounds"); do
+  v=$(ratio "${PAIR[sealed_zstd.$r.secs]:-}" "${PAIR[async_zstd.$r.secs]:-}" 3); { [ "$v" = null ] || enc_round_ratios+=("$v"); }
+  v=$(ratio "${PAIR[async_zstd.$r.running]:-}" "${PAIR[sealed_zstd.$r.running]:-}" 3); { [ "$v" = null ] || enc_running_ratios+=("$v"); }
+done
+encrypted_archive_vs_plain=null; encrypted_archive_running_vs_plain=null
+[ ${#enc_round_ratios[@]} -gt 0 ] && encrypted_archive_vs_plain=$(printf '%.2f' "$(median "${enc_round_ratios[@]}")")
+[ ${#enc_running_ratios[@]} -gt 0 ] && encrypted_archive_running_vs_plain=$(printf '%.2f' "$(median "${enc_running_ratios[@]}")")
 recovery_fetch_ahead_vs_today=$(ratio "${REC[today.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_spec=$(ratio "${REC[spec.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
@@ -627,6 +642,10 @@ for m in "${cap_methods[@]}"; do
     cap_json+=("\"$m\":{\"seconds\":null,\"note\":\"${note//\"/\'}\"}")
   fi
 done
+if [ ${#enc_round_ratios[@]} -gt 0 ]; then
+  echo "sealing / plain, per round (drain seconds): ${enc_round_ratios[*]}; running rates: ${enc_running_ratios[*]:-n/a}"
+  cap_json+=("\"encrypted_rounds\":{\"ratios\":[$(IFS=,; echo "${enc_round_ratios[*]}")],\"running_ratios\":[$(IFS=,; echo "${enc_running_ratios[*]:-}")]}")
+fi
 ceil_json=()
 for k in zstd1 pigz1 gzip1; do
   [ -n "${CEIL[$k.cpu]:-}" ] || continue
@@ -672,7 +691,8 @@ done
 ratio_names=(archive_capacity_vs_seed_script archive_capacity_vs_pgbackrest_async max_ready_backlog
   sync_capacity_vs_seed_script sync_zstd_vs_pgbackrest_async archiver_zstd_pct_of_ceiling archiver_gzip_pct_of_ceiling
   recovery_fetch_ahead_vs_today recovery_fetch_ahead_vs_spec recovery_fetch_ahead_vs_pgbackrest_async recovery_restore_vs_pgbackrest_async
-  encrypted_archive_vs_plain encrypted_archive_running_vs_plain)
+  encrypted_archive_vs_plain encrypted_archive_running_vs_plain
+  encrypted_archive_vs_plain_of_medians encrypted_archive_running_vs_plain_of_medians)
 declare -A target=([archive_capacity_vs_seed_script]='>= 12' [archive_capacity_vs_pgbackrest_async]='>= 2.5' [max_ready_backlog]='<= 2'
   [encrypted_archive_vs_plain]='<= 1.10' [encrypted_archive_running_vs_plain]='<= 1.10')
 met() { local v=$1 op=${2% *} t=${2#* }; num "$v" || { echo null; return; }
