@@ -378,6 +378,10 @@ if ${encryption_only:-false}; then
   encrypted_backup_vs_plain_of_medians=$(ratio "$(median ${K_SECS[pgb_sealed]:-})" "$(median ${K_SECS[pgb_default]:-})")
   # CPU seconds of the backup command (user + system), which the machine's load moves less than wall time.
   encrypted_backup_cpu_vs_plain=$(paired_ratio "${K_CPU[pgb_sealed]:-}" "${K_CPU[pgb_default]:-}")
+  # A failed backup leaves its round out of its kind's list, so the lists no longer pair up.
+  if [ -n "${K_FAIL[pgb_sealed]:-}${K_FAIL[pgb_default]:-}" ]; then
+    encrypted_backup_vs_plain=null; encrypted_backup_cpu_vs_plain=null; encrypted_backup_vs_plain_of_medians=null
+  fi
   printf 'encrypted / plain, paired per round: %s (CPU %s); ratio of the medians: %s\n' \
     "$encrypted_backup_vs_plain" "$encrypted_backup_cpu_vs_plain" "$encrypted_backup_vs_plain_of_medians"
   printf '{"encrypted_backup_vs_plain":%s,"encrypted_backup_cpu_vs_plain":%s,"encrypted_backup_vs_plain_of_medians":%s,"mode":"encryption","timestamp":"%s","host":{"nproc":%d,"load_1m_start":%s,"load_1m_end":%s},"params":{"scale":%d,"runs":%d},"seconds":{"plain":[%s],"encrypted":[%s]},"cpu_seconds":{"plain":[%s],"encrypted":[%s]}}\n' \
