@@ -615,14 +615,16 @@ max_ready_backlog=$(worst_of "${LOAD[async_gzip.max_ready]:-}" "${LOAD[async_zst
 # that, where a ratio of the two methods' medians does not. The ratio of medians is kept beside it.
 encrypted_archive_vs_plain_of_medians=$(ratio "${CAP[async_zstd.segs_per_s]:-}" "${CAP[sealed_zstd.segs_per_s]:-}")
 encrypted_archive_running_vs_plain_of_medians=$(ratio "${CAP[async_zstd.running_segs_per_s]:-}" "${CAP[sealed_zstd.running_segs_per_s]:-}")
-enc_round_ratios=() enc_running_ratios=()
+# Each method's drains and running rates in round order, "-" for a round it has none of.
+sealed_secs= plain_secs= sealed_running= plain_running=
 for r in $(seq "$cap_rounds"); do
-  v=$(ratio "${PAIR[sealed_zstd.$r.secs]:-}" "${PAIR[async_zstd.$r.secs]:-}" 3); { [ "$v" = null ] || enc_round_ratios+=("$v"); }
-  v=$(ratio "${PAIR[async_zstd.$r.running]:-}" "${PAIR[sealed_zstd.$r.running]:-}" 3); { [ "$v" = null ] || enc_running_ratios+=("$v"); }
+  sealed_secs+=" ${PAIR[sealed_zstd.$r.secs]:--}"; plain_secs+=" ${PAIR[async_zstd.$r.secs]:--}"
+  sealed_running+=" ${PAIR[sealed_zstd.$r.running]:--}"; plain_running+=" ${PAIR[async_zstd.$r.running]:--}"
 done
-encrypted_archive_vs_plain=null; encrypted_archive_running_vs_plain=null
-[ ${#enc_round_ratios[@]} -gt 0 ] && encrypted_archive_vs_plain=$(printf '%.2f' "$(median "${enc_round_ratios[@]}")")
-[ ${#enc_running_ratios[@]} -gt 0 ] && encrypted_archive_running_vs_plain=$(printf '%.2f' "$(median "${enc_running_ratios[@]}")")
+read -r -a enc_round_ratios <<<"$(pair_ratios "$sealed_secs" "$plain_secs")"
+read -r -a enc_running_ratios <<<"$(pair_ratios "$plain_running" "$sealed_running")"
+encrypted_archive_vs_plain=$(paired_ratio "$sealed_secs" "$plain_secs")
+encrypted_archive_running_vs_plain=$(paired_ratio "$plain_running" "$sealed_running")
 recovery_fetch_ahead_vs_today=$(ratio "${REC[today.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_spec=$(ratio "${REC[spec.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")
 recovery_fetch_ahead_vs_pgbackrest_async=$(ratio "${REC[pgbr_async.seconds]:-}" "${REC[fetch_ahead.seconds]:-}")

@@ -100,14 +100,19 @@ timed() {
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maxof() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1 || true; }
 num() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; }
-# paired_ratio "A1 A2 ..." "B1 B2 ...": the median of A_i / B_i over the pairs both lists have a
-# number for (the i-th of each ran in the same round), to 2 decimals; null when there is none.
-paired_ratio() {
+# pair_ratios "A1 A2 ..." "B1 B2 ..." [DIGITS]: A_i / B_i (3 decimals) for each i where both are
+# numbers (the i-th of each ran in the same round; anything else, "-" say, leaves that round out).
+pair_ratios() {
   local -a a b r=(); local i v
   read -r -a a <<<"${1:-}"; read -r -a b <<<"${2:-}"
   for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do
-    v=$(ratio "${a[i]}" "${b[i]}" 4); [ "$v" = null ] || r+=("$v")
+    v=$(ratio "${a[i]}" "${b[i]}" "${3:-3}"); [ "$v" = null ] || r+=("$v")
   done
+  echo "${r[*]}"
+}
+# paired_ratio "A1 A2 ..." "B1 B2 ...": the median of pair_ratios, to 2 decimals; null when there is none.
+paired_ratio() {
+  local -a r; read -r -a r <<<"$(pair_ratios "${1:-}" "${2:-}" 4)"
   if [ ${#r[@]} -gt 0 ]; then printf '%.2f' "$(median "${r[@]}")"; else echo null; fi
 }
 # ratio A B [DIGITS]: A / B, or null when either is missing.

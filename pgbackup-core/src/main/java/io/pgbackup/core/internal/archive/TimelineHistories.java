@@ -29,6 +29,11 @@ public final class TimelineHistories {
         this.archive = archive;
     }
 
+    /** The archived name of {@code timeline}'s history file, e.g. {@code 00000002.history}. */
+    public static String historyFileName(int timeline) {
+        return String.format("%08X.history", timeline);
+    }
+
     /** A switch to a new timeline, from a {@code .history} file line: the parent, and where the child branched off. */
     public record TimelineSwitch(int parentTimeline, long switchLsn) {
     }
@@ -41,7 +46,7 @@ public final class TimelineHistories {
         int latest = timeline;
         if (archive.isSharded()) {
             // As PostgreSQL's findNewestTimeLine: ask for each next history file until one is missing.
-            for (int tli = timeline + 1; archive.find(String.format("%08X.history", tli)).isPresent(); tli++) {
+            for (int tli = timeline + 1; archive.find(historyFileName(tli)).isPresent(); tli++) {
                 if (history(tli).stream().anyMatch(s -> s.parentTimeline() == timeline)) {
                     latest = tli;
                 }
@@ -64,7 +69,7 @@ public final class TimelineHistories {
      */
     public int newestTimeline(int timeline) {
         int newest = timeline;
-        for (int tli = timeline + 1; tli != 0 && archive.find(String.format("%08X.history", tli)).isPresent(); tli++) {
+        for (int tli = timeline + 1; tli != 0 && archive.find(historyFileName(tli)).isPresent(); tli++) {
             newest = tli;
         }
         return newest;
@@ -92,7 +97,7 @@ public final class TimelineHistories {
     }
 
     private List<TimelineSwitch> readHistory(int timeline) {
-        String name = String.format("%08X.history", timeline);
+        String name = historyFileName(timeline);
         WalArchive.Entry entry = archive.find(name).orElse(null);
         if (entry == null) {
             return List.of();

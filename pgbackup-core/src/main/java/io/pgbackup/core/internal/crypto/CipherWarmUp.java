@@ -115,23 +115,16 @@ public final class CipherWarmUp {
     static final class ForOpening {
         static final long THRESHOLD = 8L << 20;
         private final AtomicLong opened = new AtomicLong();
-        private volatile boolean started;
+        private final AtomicBoolean started = new AtomicBoolean();
 
         void opened(int bytes) {
-            if (!started && opened.addAndGet(bytes) >= THRESHOLD) {
-                start();
-            }
-        }
-
-        private synchronized void start() {
-            if (!started) {
-                started = true;
+            if (!started.get() && opened.addAndGet(bytes) >= THRESHOLD && started.compareAndSet(false, true)) {
                 Pools.start("pgbackup-cipher-warm-up", CipherWarmUp::runOpening);
             }
         }
 
         boolean started() {
-            return started;
+            return started.get();
         }
     }
 

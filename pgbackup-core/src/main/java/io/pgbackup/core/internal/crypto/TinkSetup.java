@@ -34,6 +34,7 @@ final class TinkSetup {
     static final String HYBRID_TEMPLATE = "DHKEM_X25519_HKDF_SHA256_HKDF_SHA256_AES_256_GCM";
 
     private static volatile boolean registered;
+    private static volatile boolean hybridRegistered;
 
     /** AES-256 data keys, AES-256 derived keys, HKDF-SHA256, {@code segmentBytes} of ciphertext per segment. */
     static AesGcmHkdfStreamingParameters dataParameters(int segmentBytes) {
@@ -48,7 +49,6 @@ final class TinkSetup {
             throw new IllegalStateException("Tink refused the data keyset parameters", e);
         }
     }
-    private static volatile boolean hybridRegistered;
 
     private TinkSetup() {
     }

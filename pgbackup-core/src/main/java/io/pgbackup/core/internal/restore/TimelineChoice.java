@@ -62,7 +62,7 @@ final class TimelineChoice {
         List<TimelineHistories.TimelineSwitch> history = archive.timelines().history(timeline);
         if (history.isEmpty()) {
             return Optional.of(new PgBackupException(code, which + " has no history file in the archive ("
-                    + String.format("%08X.history", timeline) + "): PostgreSQL would refuse it; " + stay + ", or name a timeline"
+                    + TimelineHistories.historyFileName(timeline) + "): PostgreSQL would refuse it; " + stay + ", or name a timeline"
                     + " the archive has"));
         }
         Optional<TimelineHistories.TimelineSwitch> branch = history.stream().filter(s -> s.parentTimeline() == own).findFirst();
